@@ -1,0 +1,94 @@
+# mxguard - see README.md. Quiet unless V=1; everything is built in build/.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+.SECONDARY:
+
+OUT      ?= build
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+ARCH_INC := /usr/include/$(shell gcc -dumpmachine)
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
+            -Iheaders -Iuser -I$(OUT)
+LDLIBS   += -lxdp -lbpf -lelf -lz
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iheaders -Ibpf -I$(ARCH_INC)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_OBJS  := $(OUT)/mxguard.bpf.o $(OUT)/bare.bpf.o
+SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
+LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
+             user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c \
+             user/cmd_stats.c user/cmd_prog.c
+LIB_OBJS  := $(LIB_SRCS:user/%.c=$(OUT)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
+BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
+BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(OUT)/tests/%)
+
+.PHONY: all deps test unit-test bpf-test e2e-test bench demo clean
+all: $(OUT)/mxguardd $(OUT)/mxguard
+
+deps:
+	$(Q)scripts/deps.sh
+
+$(OUT) $(OUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/parsing.h headers/mxguard.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$(notdir $(basename $<))) > $@
+
+$(OUT)/%.o: user/%.c $(wildcard user/*.h) headers/mxguard.h $(SKELS) | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libmx.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+$(OUT)/mxguardd: $(OUT)/mxguardd.o $(OUT)/agent.o $(OUT)/libmx.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/mxguard: $(OUT)/mxguard.o $(OUT)/libmx.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/unit/%.c $(OUT)/libmx.a | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ -lcmocka $(LDLIBS) -o $@
+
+$(OUT)/tests/%: tests/bpf/%.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a -lcmocka $(LDLIBS) -o $@
+
+$(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a $(LDLIBS) -o $@
+
+# The README's test command: installs what it needs, builds, runs all.
+test: deps all $(UNIT_BINS) $(BPFT_BINS)
+	$(Q)tests/run.sh
+
+bench: deps all $(OUT)/tests/bench_xdp
+	$(Q)scripts/bench.sh
+
+demo: deps all
+	$(Q)scripts/demo.sh $(IFACE)
+
+clean:
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	bare.bpf.c - the cheapest XDP programs, for benchmark baselines
+ * DESCRIPTION
+ *	make bench measures mxguard next to these in the same run and
+ *	reports ratios, so that the numbers do not depend on the machine.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("xdp")
+int bare_pass(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int bare_drop(struct xdp_md *ctx)
+{
+	return XDP_DROP;
+}

@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	mxguard.h - what the XDP program and the agent share
+ * DESCRIPTION
+ *	Map keys and values, verdict counters and limits that both
+ *	bpf/mxguard.bpf.c and user/ read. Defined once, here.
+ *
+ *	Addresses are kept in network byte order. IPv4 keys hold the
+ *	address in a __u32, IPv6 keys in 16 bytes.
+ *
+ *	Times are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns()), so
+ *	that a suspended host does not expire bans early or late.
+ */
+#ifndef MXGUARD_H
+#define MXGUARD_H
+
+#include <linux/types.h>
+
+/* Number of limit classes. Class 0 is every source's default. */
+#define MX_MAX_CLASSES		16
+
+/* Reason texts: the agent interns each ban reason as a small id. */
+#define MX_MAX_REASONS		256
+#define MX_REASON_LEN		64
+
+/* Guarded TCP destination ports: one bit per port. */
+#define MX_PORT_BITMAP_BYTES	(65536 / 8)
+
+/* Bounds on packet walking. */
+#define MX_MAX_VLAN_TAGS	2
+#define MX_MAX_IPV6_EXT_HDRS	8
+
+/* Bounded compare-and-swap retries on a shared token bucket. */
+#define MX_BUCKET_RETRIES	8
+
+/* LPM trie keys: prefix length first, as the kernel requires. */
+struct mx_lpm4_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct mx_lpm6_key {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+struct mx_addr6 {
+	__u8 addr[16];
+};
+
+/*
+ * A ban. Single addresses live in the ban4/ban6 hash maps (lookup cost
+ * flat in the number of entries), shorter prefixes in the LPM tries.
+ */
+struct mx_ban {
+	__u64 expires_ns;	/* CLOCK_BOOTTIME; 0 = permanent */
+	__u64 added_ns;		/* CLOCK_BOOTTIME when added */
+	__u32 reason;		/* index into the reason text table */
+	__u32 flags;		/* MX_BAN_F_* */
+};
+
+#define MX_BAN_F_MANUAL		(1U << 0)
+#define MX_BAN_F_BLOCKLIST	(1U << 1)
+#define MX_BAN_F_AUTOMATIC	(1U << 2)
+
+/* An allowlist entry: present means allowed. */
+struct mx_allow {
+	__u64 added_ns;
+};
+
+/* A class assignment: the source's limit class. */
+struct mx_class_ref {
+	__u32 class_id;
+};
+
+/*
+ * Limits of one class. The new-connection limit is a GCRA token bucket:
+ * one token every interval_ns, at most burst tokens saved up. An
+ * interval of 0 means the class was never written: no limit.
+ */
+struct mx_class_limits {
+	__u64 src_interval_ns;
+	__u64 pfx_interval_ns;
+	__u32 src_burst;
+	__u32 pfx_burst;
+	__u32 src_parallel;	/* used by the parallel-connection limit */
+	__u32 pfx_parallel;
+};
+
+/* Token bucket keys. kind tells a source bucket from a prefix bucket. */
+enum mx_bucket_kind {
+	MX_BUCKET_SOURCE = 0,
+	MX_BUCKET_PREFIX = 1,
+};
+
+struct mx_bucket4_key {
+	__u32 addr;		/* masked with the source or prefix mask */
+	__u32 kind;
+};
+
+struct mx_bucket6_key {
+	__u8 addr[16];
+	__u32 kind;
+};
+
+/*
+ * A token bucket as a single word: the GCRA theoretical arrival time.
+ * One word lets every CPU update it with one compare-and-swap, so a
+ * source spread over several receive queues still gets one rate.
+ */
+struct mx_bucket {
+	__u64 tat_ns;
+};
+
+/*
+ * Global settings of the data plane, one array entry. The agent writes
+ * it; the program only reads it. Masks are in network byte order.
+ */
+struct mx_config {
+	__u32 src_mask4;	/* default /32 */
+	__u32 pfx_mask4;	/* default /24 */
+	__u8 src_mask6[16];	/* default /64 */
+	__u8 pfx_mask6[16];	/* default /48 */
+	__u32 flags;		/* MX_CFG_F_* */
+	__u32 pad;
+	__u8 ports[MX_PORT_BITMAP_BYTES];	/* guarded TCP ports */
+};
+
+/* Set once the agent has written the config: before that, pass all. */
+#define MX_CFG_F_ACTIVE		(1U << 0)
+
+/*
+ * Per-CPU counters. Each packet the program sees adds exactly one to
+ * one of the verdict counters (PASS_* or DROP_*); the BUCKET_* ones
+ * count events beside the verdicts.
+ */
+#define MX_STATS(X)							\
+	X(PASS_NOT_GUARDED,	"pass_not_guarded")			\
+	X(PASS_FRAGMENT,	"pass_fragment")			\
+	X(PASS_ALLOWLISTED,	"pass_allowlisted")			\
+	X(PASS_SEGMENT,		"pass_segment")				\
+	X(PASS_WITHIN_LIMITS,	"pass_within_limits")			\
+	X(PASS_INACTIVE,	"pass_inactive")			\
+	X(DROP_BANNED,		"drop_banned")				\
+	X(DROP_SOURCE_RATE,	"drop_source_rate")			\
+	X(DROP_PREFIX_RATE,	"drop_prefix_rate")			\
+	X(DROP_MALFORMED,	"drop_malformed")			\
+	X(BUCKET_NEW_SOURCE,	"bucket_new_source")			\
+	X(BUCKET_NEW_PREFIX,	"bucket_new_prefix")			\
+	X(BUCKET_UNAVAILABLE,	"bucket_unavailable")
+
+#define MX_STAT_ENUM(name, str) MX_STAT_##name,
+enum mx_stat {
+	MX_STATS(MX_STAT_ENUM)
+	MX_STAT__MAX
+};
+#undef MX_STAT_ENUM
+
+#endif /* MXGUARD_H */

@@ -1,0 +1,587 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	agent.c - load, attach, pin, serve the control socket, detach
+ * DESCRIPTION
+ *	agent_start() loads the XDP program from its skeleton, sizes the
+ *	maps from the settings, writes the default limits, attaches the
+ *	program with libxdp (native first in auto mode, generic as the
+ *	fallback) and pins the maps under /sys/fs/bpf/mxguard, mounting
+ *	bpffs where it is missing. agent_serve() answers the control socket
+ *	until SIGTERM or SIGINT. agent_stop() detaches and unpins, unless
+ *	the operator asked to leave the program in place.
+ *
+ *	libxdp would rather attach through its multi-program dispatcher,
+ *	which needs freplace; where the kernel lacks it libxdp attaches the
+ *	single program itself. Both work; prog show says which program id
+ *	ended up on the interface.
+ * SECURITY
+ *	The control socket is mode 0600 in a 0700 directory, and every
+ *	peer's credentials are checked (SO_PEERCRED: uid 0 only). Requests
+ *	are bounded in size and time (control.c); one client at a time.
+ * DIAGNOSTICS
+ *	Start-up failures name the step and the reason and exit non-zero.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "agent.h"
+#include "cmd.h"
+#include "control.h"
+#include "mxguard.skel.h"
+
+/* How often expired bans are removed from the maps. */
+#define MX_SWEEP_INTERVAL_S	30
+#define MX_SWEEP_BATCH		4096
+
+static int verbose;
+
+/* agent_log - a line on stderr; journald adds the time */
+void agent_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("mxguardd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* libbpf_print - libbpf's messages only with --verbose, warnings always */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !verbose)
+		return 0;
+	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* libxdp_print - the same for libxdp */
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	if (level != LIBXDP_WARN && !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* ensure_bpffs - mount bpffs on /sys/fs/bpf if something else is there */
+static int ensure_bpffs(void)
+{
+	struct statfs st;
+
+	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST) {
+		agent_log("cannot create /sys/fs/bpf: %s", strerror(errno));
+		return -1;
+	}
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+		agent_log("cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+		return -1;
+	}
+	agent_log("mounted bpffs on /sys/fs/bpf");
+	return 0;
+}
+
+/* The maps that are pinned, and under which names. */
+static struct bpf_map **pinned_maps(struct mxguard_bpf *skel, size_t *n)
+{
+	static struct bpf_map *maps[24];
+	size_t i = 0;
+
+#define PIN(m) maps[i++] = skel->maps.m
+	PIN(ban4); PIN(ban6); PIN(ban4_prefix); PIN(ban6_prefix);
+	PIN(allow4); PIN(allow6); PIN(allow4_prefix); PIN(allow6_prefix);
+	PIN(class4); PIN(class6); PIN(class4_prefix); PIN(class6_prefix);
+	PIN(syn_bucket4); PIN(syn_bucket6); PIN(class_limits); PIN(config);
+	PIN(stats); PIN(reasons);
+#undef PIN
+	*n = i;
+	return maps;
+}
+
+/* unpin_all - remove our pins and the directory; leaves others alone */
+static void unpin_all(struct agent *a)
+{
+	char path[256];
+	size_t n;
+	struct bpf_map **maps = pinned_maps(a->skel, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, bpf_map__name(maps[i]));
+		unlink(path);
+	}
+	rmdir(a->pin_dir);
+}
+
+/* pin_all - pin every map under pin_dir */
+static int pin_all(struct agent *a)
+{
+	char path[256];
+	size_t n;
+	struct bpf_map **maps = pinned_maps(a->skel, &n);
+
+	if (mkdir(a->pin_dir, 0700) && errno != EEXIST) {
+		agent_log("cannot create %s: %s", a->pin_dir, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, bpf_map__name(maps[i]));
+		if (bpf_map__pin(maps[i], path)) {
+			agent_log("cannot pin %s: %s", path, strerror(errno));
+			unpin_all(a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* size_maps - map sizes from the settings, before load */
+static int size_maps(struct agent *a)
+{
+	struct mxguard_bpf *s = a->skel;
+	const struct mx_settings *st = &a->settings;
+	struct bpf_map *exact[] = { s->maps.ban4, s->maps.ban6, s->maps.allow4,
+				    s->maps.allow6, s->maps.class4, s->maps.class6 };
+	struct bpf_map *prefix[] = { s->maps.ban4_prefix, s->maps.ban6_prefix,
+				     s->maps.allow4_prefix, s->maps.allow6_prefix,
+				     s->maps.class4_prefix, s->maps.class6_prefix };
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++) {
+		err |= bpf_map__set_max_entries(exact[i], st->exact_entries);
+		err |= bpf_map__set_max_entries(prefix[i], st->prefix_entries);
+	}
+	err |= bpf_map__set_max_entries(s->maps.syn_bucket4, st->bucket_entries4);
+	err |= bpf_map__set_max_entries(s->maps.syn_bucket6, st->bucket_entries6);
+	return err ? -1 : 0;
+}
+
+/* table_fds - the four maps of an address table */
+static void table_fds(struct mx_table *t, const char *name, uint32_t value_size,
+		      struct bpf_map *e4, struct bpf_map *e6,
+		      struct bpf_map *p4, struct bpf_map *p6)
+{
+	t->name = name;
+	t->value_size = value_size;
+	t->fd[MX_EXACT4] = bpf_map__fd(e4);
+	t->fd[MX_EXACT6] = bpf_map__fd(e6);
+	t->fd[MX_PREFIX4] = bpf_map__fd(p4);
+	t->fd[MX_PREFIX6] = bpf_map__fd(p6);
+}
+
+/* attach - attach with libxdp in the requested mode */
+static int attach(struct agent *a, enum mx_attach_mode mode)
+{
+	int fd = bpf_program__fd(a->skel->progs.mxguard_xdp);
+	struct bpf_prog_info info = { 0 };
+	__u32 len = sizeof(info);
+	char msg[128];
+	int err = -EINVAL;
+
+	a->xdp_prog = xdp_program__from_fd(fd);
+	if (libxdp_get_error(a->xdp_prog)) {
+		err = (int)libxdp_get_error(a->xdp_prog);
+		a->xdp_prog = NULL;
+		libxdp_strerror(err, msg, sizeof(msg));
+		agent_log("cannot wrap the program for libxdp: %s", msg);
+		return -1;
+	}
+	if (mode == MX_ATTACH_NATIVE || mode == MX_ATTACH_AUTO) {
+		err = xdp_program__attach(a->xdp_prog, a->ifindex, XDP_MODE_NATIVE, 0);
+		if (!err)
+			a->mode_name = "native";
+		else if (mode == MX_ATTACH_AUTO)
+			agent_log("native XDP on %s failed (%s); falling back to generic (skb) mode",
+				  a->ifname, strerror(-err));
+	}
+	if (mode == MX_ATTACH_SKB || (mode == MX_ATTACH_AUTO && err)) {
+		err = xdp_program__attach(a->xdp_prog, a->ifindex, XDP_MODE_SKB, 0);
+		if (!err)
+			a->mode_name = "skb";
+	}
+	if (err) {
+		libxdp_strerror(err, msg, sizeof(msg));
+		agent_log("cannot attach to %s: %s%s", a->ifname, msg,
+			  err == -EEXIST ? " (another XDP program is attached; "
+			  "'mxguardd --detach --interface IFACE' removes mxguard's)" : "");
+		xdp_program__close(a->xdp_prog);
+		a->xdp_prog = NULL;
+		return -1;
+	}
+	a->attached_at = time(NULL);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+		a->prog_id = info.id;
+	return 0;
+}
+
+/* agent_start - everything up to a serving agent; 0 or -1 */
+int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
+{
+	struct stat st;
+	int err;
+
+	verbose = verbosity;
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
+
+	a->ifindex = (int)if_nametoindex(a->ifname);
+	if (!a->ifindex) {
+		agent_log("no interface named '%s'", a->ifname);
+		return -1;
+	}
+	if (ensure_bpffs())
+		return -1;
+	if (stat(a->pin_dir, &st) == 0) {
+		agent_log("%s exists: another mxguardd runs or one was left in place "
+			  "(stop it, or run 'mxguardd --detach --interface IFACE')", a->pin_dir);
+		return -1;
+	}
+
+	a->skel = mxguard_bpf__open();
+	if (!a->skel) {
+		agent_log("cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	if (size_maps(a)) {
+		agent_log("cannot size the maps");
+		goto fail;
+	}
+	err = mxguard_bpf__load(a->skel);
+	if (err) {
+		agent_log("cannot load the XDP program: %s%s", strerror(-err),
+			  err == -EPERM ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" : "");
+		goto fail;
+	}
+	table_fds(&a->bans, "ban", sizeof(struct mx_ban), a->skel->maps.ban4,
+		  a->skel->maps.ban6, a->skel->maps.ban4_prefix, a->skel->maps.ban6_prefix);
+	table_fds(&a->allows, "allowlist", sizeof(struct mx_allow), a->skel->maps.allow4,
+		  a->skel->maps.allow6, a->skel->maps.allow4_prefix, a->skel->maps.allow6_prefix);
+	table_fds(&a->classes, "class", sizeof(struct mx_class_ref), a->skel->maps.class4,
+		  a->skel->maps.class6, a->skel->maps.class4_prefix, a->skel->maps.class6_prefix);
+	a->config_fd = bpf_map__fd(a->skel->maps.config);
+	a->class_limits_fd = bpf_map__fd(a->skel->maps.class_limits);
+	a->stats_fd = bpf_map__fd(a->skel->maps.stats);
+	a->reasons_fd = bpf_map__fd(a->skel->maps.reasons);
+	a->bucket4_fd = bpf_map__fd(a->skel->maps.syn_bucket4);
+	a->bucket6_fd = bpf_map__fd(a->skel->maps.syn_bucket6);
+
+	/* Limits first, then the active flag (in config): never judge unconfigured. */
+	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
+	    mx_dp_write_config(a->config_fd, &a->settings)) {
+		agent_log("cannot write the settings into the maps: %s", strerror(errno));
+		goto fail;
+	}
+	if (pin_all(a))
+		goto fail;
+	if (attach(a, mode)) {
+		unpin_all(a);
+		goto fail;
+	}
+	agent_log("attached to %s in %s mode (prog id %u); maps pinned under %s",
+		  a->ifname, a->mode_name, a->prog_id, a->pin_dir);
+	return 0;
+fail:
+	mxguard_bpf__destroy(a->skel);
+	a->skel = NULL;
+	return -1;
+}
+
+/* agent_stop - detach and unpin, or leave both in place when keep */
+void agent_stop(struct agent *a, bool keep)
+{
+	if (!a->skel)
+		return;
+	if (keep) {
+		agent_log("leaving the program attached to %s and the maps pinned under %s",
+			  a->ifname, a->pin_dir);
+	} else {
+		if (a->xdp_prog) {
+			int err = xdp_program__detach(a->xdp_prog, a->ifindex,
+						      strcmp(a->mode_name, "skb") ? XDP_MODE_NATIVE
+										  : XDP_MODE_SKB, 0);
+			if (err)
+				agent_log("detach from %s failed: %s", a->ifname, strerror(-err));
+			else
+				agent_log("detached from %s", a->ifname);
+		}
+		unpin_all(a);
+	}
+	if (a->xdp_prog)
+		xdp_program__close(a->xdp_prog);
+	mxguard_bpf__destroy(a->skel);
+	a->skel = NULL;
+}
+
+/*
+ * agent_detach_stale - remove what an agent left in place: the XDP
+ * program named mxguard_xdp on the interface, and the pinned maps.
+ */
+int agent_detach_stale(const char *ifname, const char *pin_dir)
+{
+	struct xdp_multiprog *mp;
+	int ifindex = (int)if_nametoindex(ifname);
+	char path[512];
+	int ret = 0;
+
+	libxdp_set_print(libxdp_print);
+	if (!ifindex) {
+		agent_log("no interface named '%s'", ifname);
+		return -1;
+	}
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (!libxdp_get_error(mp) && mp) {
+		struct xdp_program *main = xdp_multiprog__main_prog(mp);
+		struct xdp_program *p = NULL;
+		bool ours = main && strcmp(xdp_program__name(main), "mxguard_xdp") == 0;
+
+		while (!ours && (p = xdp_multiprog__next_prog(p, mp)))
+			ours = strcmp(xdp_program__name(p), "mxguard_xdp") == 0;
+		if (ours) {
+			int err = xdp_multiprog__detach(mp);
+
+			if (err) {
+				agent_log("cannot detach from %s: %s", ifname, strerror(-err));
+				ret = -1;
+			} else {
+				agent_log("detached mxguard from %s", ifname);
+			}
+		} else if (main) {
+			agent_log("the XDP program on %s is '%s', not mxguard's: left alone",
+				  ifname, xdp_program__name(main));
+		}
+		xdp_multiprog__close(mp);
+	}
+	if (ensure_bpffs() == 0) {
+		DIR *d = opendir(pin_dir);
+		struct dirent *e;
+
+		if (d) {
+			while ((e = readdir(d))) {
+				if (e->d_name[0] == '.')
+					continue;
+				snprintf(path, sizeof(path), "%s/%s", pin_dir, e->d_name);
+				unlink(path);
+			}
+			closedir(d);
+			if (rmdir(pin_dir) == 0)
+				agent_log("removed %s", pin_dir);
+		}
+	}
+	return ret;
+}
+
+/* open_socket - the root-only control socket */
+static int open_socket(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)];
+	char *slash;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		agent_log("socket path %s is too long", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			agent_log("cannot create %s: %s", dir, strerror(errno));
+			return -1;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	/* A socket file left by a crashed agent: only if no one answers on it. */
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		agent_log("another mxguardd answers on %s", path);
+		close(fd);
+		return -1;
+	}
+	unlink(path);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0600) ||
+	    listen(fd, 16)) {
+		agent_log("cannot listen on %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* serve_client - run one request and send the reply */
+static void serve_client(struct agent *a, int fd)
+{
+	struct timeval tv = { .tv_sec = MX_CTL_TIMEOUT_MS / 1000 };
+	static struct mx_request req;
+	struct mx_cmd_ctx c = { .agent = a };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	unsigned char status;
+	char err[160];
+	int r;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
+		const char *m = "Error: mxguardd accepts only root\n";
+
+		mx_ctl_write_frame(fd, MX_FRAME_ERR, m, (uint32_t)strlen(m));
+		status = 1;
+		mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
+		return;
+	}
+	if (mx_ctl_read_request(fd, &req, err, sizeof(err))) {
+		char m[200];
+		int n = snprintf(m, sizeof(m), "Error: %s\n", err);
+
+		mx_ctl_write_frame(fd, MX_FRAME_ERR, m, (uint32_t)n);
+		status = 1;
+		mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
+		return;
+	}
+	c.out = mx_ctl_stream(fd, MX_FRAME_OUT);
+	c.err = mx_ctl_stream(fd, MX_FRAME_ERR);
+	if (!c.out || !c.err)
+		goto out;
+	c.json = strcmp(req.mode, "plain") != 0;
+	c.pretty = strcmp(req.mode, "pretty") == 0;
+	if (c.json) {
+		c.jw = jsonw_new(c.out);
+		if (!c.jw)
+			goto out;
+		jsonw_pretty(c.jw, c.pretty);
+	}
+	r = mx_run_command(&c, req.argc, req.argv);
+	if (c.jw)
+		jsonw_destroy(&c.jw);
+	fflush(c.out);
+	fflush(c.err);
+	status = r ? 1 : 0;
+	mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
+out:
+	if (c.out)
+		fclose(c.out);
+	if (c.err)
+		fclose(c.err);
+}
+
+struct sweep {
+	struct mx_prefix expired[MX_SWEEP_BATCH];
+	unsigned int n;
+	uint64_t now;
+};
+
+/* sweep_one - note an expired ban */
+static int sweep_one(const struct mx_prefix *p, const void *val, void *arg)
+{
+	const struct mx_ban *b = val;
+	struct sweep *s = arg;
+
+	if (b->expires_ns && b->expires_ns <= s->now)
+		s->expired[s->n++] = *p;
+	return s->n == MX_SWEEP_BATCH ? 1 : 0;
+}
+
+/*
+ * sweep_bans - delete expired bans. The data plane already ignores
+ * them; removing them keeps an expired prefix ban from hiding a shorter
+ * active one from the LPM lookup, and frees room.
+ */
+static void sweep_bans(struct agent *a)
+{
+	static struct sweep s;
+	unsigned long removed = 0;
+
+	do {
+		s.n = 0;
+		s.now = mx_now_ns();
+		mx_table_foreach(&a->bans, sweep_one, &s);
+		for (unsigned int i = 0; i < s.n; i++)
+			removed += mx_table_del(&a->bans, &s.expired[i]) == 0;
+	} while (s.n == MX_SWEEP_BATCH);
+	if (removed)
+		agent_log("removed %lu expired ban%s", removed, removed == 1 ? "" : "s");
+}
+
+/* agent_serve - the event loop: control socket, signals, sweeps */
+int agent_serve(struct agent *a)
+{
+	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
+	struct pollfd pfd[2];
+	sigset_t mask;
+	int lfd, sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	lfd = open_socket(a->socket_path);
+	if (sfd < 0 || lfd < 0)
+		return -1;
+	agent_log("ready; control socket %s", a->socket_path);
+
+	for (;;) {
+		int n;
+
+		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+		pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		n = poll(pfd, 2, 1000);
+		if (n < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP) {
+					agent_log("SIGHUP: nothing to reload yet");
+					continue;
+				}
+				agent_log("signal %d: stopping", si.ssi_signo);
+				break;
+			}
+		}
+		if (pfd[0].revents & POLLIN) {
+			int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (cfd >= 0) {
+				serve_client(a, cfd);
+				close(cfd);
+			}
+		}
+		if (time(NULL) >= next_sweep) {
+			sweep_bans(a);
+			next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
+		}
+	}
+	close(lfd);
+	unlink(a->socket_path);
+	close(sfd);
+	return 0;
+}

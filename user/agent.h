@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	agent.h - the state of mxguardd that commands work on
+ */
+#ifndef MX_AGENT_H
+#define MX_AGENT_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tables.h"
+
+#define MX_PIN_DIR		"/sys/fs/bpf/mxguard"
+#define MX_SOCKET_PATH		"/run/mxguard/mxguardd.sock"
+#define MX_DEFAULT_BAN_TTL_NS	(24ULL * 3600 * 1000000000ULL)
+
+struct mxguard_bpf;
+struct xdp_program;
+
+struct agent {
+	struct mxguard_bpf *skel;
+	struct xdp_program *xdp_prog;
+	struct mx_table bans, allows, classes;
+	int config_fd, class_limits_fd, stats_fd, reasons_fd;
+	int bucket4_fd, bucket6_fd;
+	struct mx_settings settings;
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	const char *mode_name;		/* "native" or "skb" */
+	uint32_t prog_id;
+	int64_t attached_at;		/* wall clock, seconds */
+	uint64_t default_ban_ttl_ns;
+	const char *pin_dir;
+	const char *socket_path;
+};
+
+enum mx_attach_mode {
+	MX_ATTACH_AUTO,		/* native, else generic */
+	MX_ATTACH_NATIVE,
+	MX_ATTACH_SKB,
+};
+
+int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity);
+int agent_serve(struct agent *a);
+void agent_stop(struct agent *a, bool keep);
+int agent_detach_stale(const char *ifname, const char *pin_dir);
+void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* MX_AGENT_H */

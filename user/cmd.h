@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	cmd.h - bpftool-style command dispatch shared by agent and CLI
+ * DESCRIPTION
+ *	A command runs with a context that says where its output goes and
+ *	in which form (text, JSON, pretty JSON). In the agent, out and err
+ *	are framed streams on the control connection; in tests, memory.
+ */
+#ifndef MX_CMD_H
+#define MX_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "json_writer.h"
+
+struct agent;
+
+struct mx_cmd_ctx {
+	FILE *out;
+	FILE *err;
+	json_writer_t *jw;	/* set in JSON mode */
+	bool json;
+	bool pretty;
+	struct agent *agent;
+};
+
+typedef int (*mx_cmd_fn)(struct mx_cmd_ctx *c, int argc, char **argv);
+
+struct cmd {
+	const char *cmd;
+	mx_cmd_fn func;
+};
+
+#define NEXT_ARG()	({ argc--; argv++; })
+#define NEXT_ARGP()	({ (*argc)--; (*argv)++; })
+
+/* REQ_ARGS - fail unless at least n arguments remain */
+#define REQ_ARGS(n)							\
+	({								\
+		int _n = (n);						\
+		if (argc < _n) {					\
+			p_err(c, "'%s' needs %d more argument%s", 	\
+			      argc ? *argv : cmd_name(c), _n - argc,	\
+			      _n - argc > 1 ? "s" : "");		\
+			return -1;					\
+		}							\
+	})
+
+#define BAD_ARG()	({ p_err(c, "what is '%s'?", *argv); -1; })
+
+void p_err(struct mx_cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void p_info(struct mx_cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool is_prefix(const char *pfx, const char *str);
+int cmd_select(struct mx_cmd_ctx *c, const struct cmd *cmds, int argc, char **argv,
+	       mx_cmd_fn help);
+const char *cmd_name(struct mx_cmd_ctx *c);
+
+/* Run a whole command line (OBJECT COMMAND ARGS) against the agent. */
+int mx_run_command(struct mx_cmd_ctx *c, int argc, char **argv);
+
+/* Objects: each lives in its own cmd_*.c. */
+int do_ban(struct mx_cmd_ctx *c, int argc, char **argv);
+int do_allow(struct mx_cmd_ctx *c, int argc, char **argv);
+int do_limit(struct mx_cmd_ctx *c, int argc, char **argv);
+int do_stats(struct mx_cmd_ctx *c, int argc, char **argv);
+int do_prog(struct mx_cmd_ctx *c, int argc, char **argv);
+
+/* Help texts (help.c): usable without an agent. */
+int do_help(struct mx_cmd_ctx *c, int argc, char **argv);
+int help_ban(struct mx_cmd_ctx *c, int argc, char **argv);
+int help_allow(struct mx_cmd_ctx *c, int argc, char **argv);
+int help_limit(struct mx_cmd_ctx *c, int argc, char **argv);
+int help_stats(struct mx_cmd_ctx *c, int argc, char **argv);
+int help_prog(struct mx_cmd_ctx *c, int argc, char **argv);
+
+/* Does this command line ask only for help (answerable without agent)? */
+bool mx_is_help_request(int argc, char **argv);
+int mx_run_help(struct mx_cmd_ctx *c, int argc, char **argv);
+
+#endif /* MX_CMD_H */

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	cmd_ban.c - mxguard ban { add | del | list | show }
+ * DESCRIPTION
+ *	Bans live in the data plane's ban tables; the reason text is
+ *	interned in the reasons map. A ban on an allowlisted source is
+ *	stored but has no effect while the allowlist entry stands: said so.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "cmd.h"
+
+/* ttl_text - "23h59m", "permanent" or "expired" */
+static void ttl_text(const struct mx_ban *b, uint64_t now, char *buf, size_t len)
+{
+	if (!b->expires_ns)
+		snprintf(buf, len, "permanent");
+	else if (b->expires_ns <= now)
+		snprintf(buf, len, "expired");
+	else
+		mx_format_duration(b->expires_ns - now, buf, len);
+}
+
+/* print_ban - one ban as a JSON object or a text row */
+static void print_ban(struct mx_cmd_ctx *c, const struct mx_prefix *p,
+		      const struct mx_ban *b, uint64_t now)
+{
+	char pfx[64], ttl[32], reason[MX_REASON_LEN];
+
+	mx_format_prefix(p, pfx, sizeof(pfx));
+	ttl_text(b, now, ttl, sizeof(ttl));
+	mx_reason_text(c->agent->reasons_fd, b->reason, reason, sizeof(reason));
+	if (c->json) {
+		jsonw_start_object(c->jw);
+		jsonw_string_field(c->jw, "prefix", pfx);
+		jsonw_bool_field(c->jw, "active", !b->expires_ns || b->expires_ns > now);
+		if (b->expires_ns)
+			jsonw_uint_field(c->jw, "expires_in_s",
+					 b->expires_ns > now ? (b->expires_ns - now) / 1000000000ULL : 0);
+		else
+			jsonw_null_field(c->jw, "expires_in_s");
+		jsonw_string_field(c->jw, "reason", reason);
+		jsonw_end_object(c->jw);
+	} else {
+		fprintf(c->out, "%-43s %-12s %s\n", pfx, ttl, reason[0] ? reason : "-");
+	}
+}
+
+/* do_add - ban add PREFIX [ttl DURATION | permanent] [reason TEXT] */
+static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct agent *a = c->agent;
+	uint64_t ttl = a->default_ban_ttl_ns, now = mx_now_ns();
+	struct mx_ban ban = { .added_ns = now, .flags = MX_BAN_F_MANUAL };
+	const char *reason = "manual";
+	struct mx_allow allow;
+	struct mx_prefix p, hit;
+	bool permanent = false;
+	char err[160];
+	int r;
+
+	REQ_ARGS(1);
+	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
+		p_err(c, "%s", err);
+		return -1;
+	}
+	NEXT_ARG();
+	while (argc) {
+		if (is_prefix(*argv, "ttl")) {
+			NEXT_ARG();
+			REQ_ARGS(1);
+			if (mx_parse_duration(*argv, &ttl, err, sizeof(err))) {
+				p_err(c, "%s", err);
+				return -1;
+			}
+			permanent = false;
+		} else if (is_prefix(*argv, "permanent")) {
+			permanent = true;
+		} else if (is_prefix(*argv, "reason")) {
+			NEXT_ARG();
+			REQ_ARGS(1);
+			reason = *argv;
+			if (strlen(reason) >= MX_REASON_LEN) {
+				p_err(c, "reason is longer than %d characters", MX_REASON_LEN - 1);
+				return -1;
+			}
+			for (const char *s = reason; *s; s++) {
+				if ((unsigned char)*s < 0x20 || *s == 0x7f) {
+					p_err(c, "reason contains a control character");
+					return -1;
+				}
+			}
+		} else {
+			return BAD_ARG();
+		}
+		NEXT_ARG();
+	}
+	ban.expires_ns = permanent ? 0 : now + ttl;
+
+	r = mx_reason_intern(a->reasons_fd, reason, &ban.reason);
+	if (r) {
+		p_err(c, "cannot record reason: %s", r == -E2BIG ?
+		      "all reason texts are in use; reuse an existing one" : strerror(-r));
+		return -1;
+	}
+	r = mx_table_put(&a->bans, &p, &ban, BPF_ANY);
+	if (r) {
+		p_err(c, "cannot add ban: %s", mx_table_strerror(&a->bans, &p, r, err, sizeof(err)));
+		return -1;
+	}
+	if (mx_table_match(&a->allows, &p, &hit, &allow) == 0) {
+		char h[64];
+
+		mx_format_prefix(&hit, h, sizeof(h));
+		p_info(c, "Note: allowlist entry %s covers this ban: it has no effect while that stands.",
+		       h);
+	}
+	if (c->json)
+		jsonw_null(c->jw);
+	return 0;
+}
+
+/* do_del - ban del PREFIX */
+static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct mx_prefix p;
+	char err[160];
+	int r;
+
+	REQ_ARGS(1);
+	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
+		p_err(c, "%s", err);
+		return -1;
+	}
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	r = mx_table_del(&c->agent->bans, &p);
+	if (r) {
+		p_err(c, "cannot delete ban %s: %s", *argv,
+		      r == -ENOENT ? "no such ban" : strerror(-r));
+		return -1;
+	}
+	if (c->json)
+		jsonw_null(c->jw);
+	return 0;
+}
+
+struct list_arg {
+	struct mx_cmd_ctx *c;
+	const struct mx_prefix *within;
+	uint64_t now;
+	unsigned long count;
+};
+
+/* list_one - print a ban if it falls within the filter */
+static int list_one(const struct mx_prefix *p, const void *val, void *arg)
+{
+	struct list_arg *la = arg;
+
+	if (la->within && !mx_prefix_contains(la->within, p))
+		return 0;
+	print_ban(la->c, p, val, la->now);
+	la->count++;
+	return ferror(la->c->out) ? -EPIPE : 0;
+}
+
+/* do_list - ban list [PREFIX]: every ban, or those inside PREFIX */
+static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct list_arg la = { .c = c, .now = mx_now_ns() };
+	struct mx_prefix within;
+	char err[160];
+	int r;
+
+	if (argc) {
+		if (mx_parse_prefix(*argv, &within, err, sizeof(err))) {
+			p_err(c, "%s", err);
+			return -1;
+		}
+		la.within = &within;
+		NEXT_ARG();
+		if (argc)
+			return BAD_ARG();
+	}
+	if (c->json)
+		jsonw_start_array(c->jw);
+	else
+		fprintf(c->out, "%-43s %-12s %s\n", "PREFIX", "EXPIRES", "REASON");
+	r = mx_table_foreach(&c->agent->bans, list_one, &la);
+	if (c->json)
+		jsonw_end_array(c->jw);
+	if (r) {
+		p_err(c, "ban list stopped: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/* do_show - ban show ADDR: the ban the data plane applies to ADDR */
+static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct mx_prefix p, hit;
+	struct mx_ban ban;
+	char err[160];
+
+	if (argc == 0)
+		return do_list(c, argc, argv);
+	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
+		p_err(c, "%s", err);
+		return -1;
+	}
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	if (mx_table_match(&c->agent->bans, &p, &hit, &ban)) {
+		if (c->json) {
+			jsonw_null(c->jw);
+		} else {
+			fprintf(c->out, "%s is not banned\n", *argv);
+		}
+		return 0;
+	}
+	if (!c->json)
+		fprintf(c->out, "%-43s %-12s %s\n", "PREFIX", "EXPIRES", "REASON");
+	print_ban(c, &hit, &ban, mx_now_ns());
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "add",	do_add },
+	{ "delete",	do_del },
+	{ "list",	do_list },
+	{ "show",	do_show },
+	{ "help",	help_ban },
+	{ 0 }
+};
+
+int do_ban(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return cmd_select(c, cmds, argc, argv, help_ban);
+}

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	cmd_stats.c - mxguard stats: verdict counters summed over CPUs
+ */
+#include <string.h>
+
+#include "agent.h"
+#include "cmd.h"
+
+#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
+static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
+#undef MX_STAT_NAME
+
+/* do_show - stats [show] */
+static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	uint64_t sums[MX_STAT__MAX];
+	int r;
+
+	if (argc)
+		return BAD_ARG();
+	r = mx_stats_read(c->agent->stats_fd, sums);
+	if (r) {
+		p_err(c, "cannot read counters: %s", strerror(-r));
+		return -1;
+	}
+	if (c->json)
+		jsonw_start_object(c->jw);
+	for (int i = 0; i < MX_STAT__MAX; i++) {
+		if (c->json)
+			jsonw_uint_field(c->jw, stat_names[i], sums[i]);
+		else
+			fprintf(c->out, "%-22s %20llu\n", stat_names[i], (unsigned long long)sums[i]);
+	}
+	if (c->json)
+		jsonw_end_object(c->jw);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "show",	do_show },
+	{ "list",	do_show },
+	{ "help",	help_stats },
+	{ 0 }
+};
+
+int do_stats(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	if (argc == 0)
+		return do_show(c, argc, argv);
+	return cmd_select(c, cmds, argc, argv, help_stats);
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	help.c - usage of every object, shared by the CLI and the agent
+ */
+#include "cmd.h"
+
+#define HELP_SPEC_OPTIONS \
+	"OPTIONS := { {-j|--json} [{-p|--pretty}] | {-s|--socket} PATH }\n"
+#define HELP_SPEC_ADDR \
+	"ADDR := { IPv4 address | IPv6 address }\n" \
+	"PREFIX := { ADDR | ADDR/LEN }    (no host bits set below LEN)\n"
+
+/* usage - print a help text, or null in JSON mode */
+static int usage(struct mx_cmd_ctx *c, const char *text)
+{
+	if (c->json) {
+		jsonw_null(c->jw);
+		return 0;
+	}
+	fputs(text, c->out);
+	return 0;
+}
+
+int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard [OPTIONS] OBJECT { COMMAND | help }\n"
+		"       mxguard version\n"
+		"OBJECT := { ban | allow | limit | stats | prog }\n"
+		HELP_SPEC_OPTIONS
+		"Commands and objects may be abbreviated: 'mxguard b l' is 'mxguard ban list'.\n");
+}
+
+int help_ban(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard ban add PREFIX [ttl DURATION | permanent] [reason TEXT]\n"
+		"       mxguard ban del PREFIX\n"
+		"       mxguard ban { list | show } [PREFIX]\n"
+		"       mxguard ban help\n"
+		HELP_SPEC_ADDR
+		"DURATION := e.g. 90s, 15m, 24h, 7d, 1h30m (a bare number is seconds)\n"
+		"\n"
+		"A ban drops every packet from the source to a guarded port. Without ttl\n"
+		"or permanent a ban lasts 24h. 'show ADDR' tells which ban (exact or\n"
+		"prefix) applies to ADDR.\n");
+}
+
+int help_allow(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard allow { add | del } PREFIX\n"
+		"       mxguard allow { list | show }\n"
+		"       mxguard allow help\n"
+		HELP_SPEC_ADDR
+		"\n"
+		"An allowlisted source is never limited and never dropped, even if banned.\n");
+}
+
+int help_limit(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard limit show [CLASS]\n"
+		"       mxguard limit set CLASS KEY VALUE\n"
+		"       mxguard limit help\n"
+		"CLASS := { 0..15 | default | strict }\n"
+		"KEY := { rate | burst | prefix-rate | prefix-burst | parallel | prefix-parallel }\n"
+		"RATE := N/s | N/min | N/h | N/day  (a bare N is per minute)\n"
+		"\n"
+		"rate and burst bound new connections (SYNs) per source, prefix-rate and\n"
+		"prefix-burst per prefix (/24 and /48 by default). A SYN over either is\n"
+		"dropped: the client's connect times out and it retries later.\n");
+}
+
+int help_stats(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard stats [show]\n"
+		"       mxguard stats help\n"
+		"\n"
+		"Verdict counters of the XDP program, summed over CPUs.\n");
+}
+
+int help_prog(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard prog { show | list }\n"
+		"       mxguard prog help\n"
+		"\n"
+		"The attached program: interface, attach mode, program id, pins.\n");
+}

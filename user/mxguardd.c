@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	mxguardd - the mxguard agent
+ * SYNOPSIS
+ *	mxguardd --interface IFACE [--mode native|skb|auto] [--keep]
+ *		 [--socket PATH] [--pin-dir DIR] [--verbose]
+ *	mxguardd --detach --interface IFACE
+ * DESCRIPTION
+ *	Loads the XDP program onto IFACE, pins its maps under
+ *	/sys/fs/bpf/mxguard, writes the default limits and serves the
+ *	control socket that the mxguard CLI talks to. SIGTERM or SIGINT
+ *	detaches the program and removes the pins, unless --keep asks to
+ *	leave both in place (protection goes on without the agent).
+ *	--detach removes what a --keep run left behind.
+ * SEE ALSO
+ *	mxguard(8), README.md
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+
+/* usage - print the synopsis */
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mxguardd --interface IFACE [--mode native|skb|auto] [--keep]\n"
+		"                [--socket PATH] [--pin-dir DIR] [--verbose]\n"
+		"       mxguardd --detach --interface IFACE\n"
+		"\n"
+		"  -i, --interface IFACE  the internet-facing interface to guard\n"
+		"  -m, --mode MODE        XDP attach mode: native, skb (generic) or auto\n"
+		"                         (native, falling back to skb; the default)\n"
+		"  -k, --keep             on exit, leave the program attached and maps pinned\n"
+		"  -s, --socket PATH      control socket (default " MX_SOCKET_PATH ")\n"
+		"  -d, --detach           remove a program and pins left in place, then exit\n"
+		"  -P, --pin-dir DIR      where to pin the maps (default " MX_PIN_DIR ")\n"
+		"  -v, --verbose          libbpf and libxdp diagnostics\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interface",	required_argument, NULL, 'i' },
+		{ "mode",	required_argument, NULL, 'm' },
+		{ "keep",	no_argument,	   NULL, 'k' },
+		{ "socket",	required_argument, NULL, 's' },
+		{ "detach",	no_argument,	   NULL, 'd' },
+		{ "pin-dir",	required_argument, NULL, 'P' },
+		{ "verbose",	no_argument,	   NULL, 'v' },
+		{ "help",	no_argument,	   NULL, 'h' },
+		{ 0 }
+	};
+	static struct agent a;
+	enum mx_attach_mode mode = MX_ATTACH_AUTO;
+	bool keep = false, detach = false;
+	int verbose = 0, opt;
+
+	mx_settings_default(&a.settings);
+	a.pin_dir = MX_PIN_DIR;
+	a.socket_path = MX_SOCKET_PATH;
+	a.default_ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
+
+	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:vh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'i':
+			if (strlen(optarg) >= sizeof(a.ifname)) {
+				fprintf(stderr, "mxguardd: interface name '%s' is too long\n", optarg);
+				return 2;
+			}
+			strcpy(a.ifname, optarg);
+			break;
+		case 'm':
+			if (strcmp(optarg, "native") == 0)
+				mode = MX_ATTACH_NATIVE;
+			else if (strcmp(optarg, "skb") == 0 || strcmp(optarg, "generic") == 0)
+				mode = MX_ATTACH_SKB;
+			else if (strcmp(optarg, "auto") == 0)
+				mode = MX_ATTACH_AUTO;
+			else {
+				fprintf(stderr, "mxguardd: mode '%s': use native, skb or auto\n", optarg);
+				return 2;
+			}
+			break;
+		case 'k':
+			keep = true;
+			break;
+		case 's':
+			a.socket_path = optarg;
+			break;
+		case 'd':
+			detach = true;
+			break;
+		case 'P':
+			a.pin_dir = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "mxguardd: unexpected argument '%s'\n", argv[optind]);
+		return 2;
+	}
+	if (!a.ifname[0]) {
+		fprintf(stderr, "mxguardd: --interface is required\n");
+		usage(stderr);
+		return 2;
+	}
+	if (detach)
+		return agent_detach_stale(a.ifname, a.pin_dir) ? 1 : 0;
+
+	if (agent_start(&a, mode, verbose))
+		return 1;
+	if (agent_serve(&a)) {
+		agent_stop(&a, false);
+		return 1;
+	}
+	agent_stop(&a, keep);
+	return 0;
+}

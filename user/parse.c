@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	parse.c - parsers and formatters for what operators type
+ * SECURITY
+ *	Input comes from the CLI, the control socket and (later) files:
+ *	lengths are bounded before copying, numbers are range-checked
+ *	before arithmetic, nothing is accepted with trailing garbage.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parse.h"
+
+/* fail - write a one-line reason and return -1 */
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* mx_prefix_mask - the netmask of a prefix length, network order */
+void mx_prefix_mask(int family, unsigned int len, uint8_t mask[16])
+{
+	unsigned int bits = family == AF_INET ? 32 : 128;
+
+	memset(mask, 0, 16);
+	if (len > bits)
+		len = bits;
+	for (unsigned int i = 0; i < len / 8; i++)
+		mask[i] = 0xff;
+	if (len % 8)
+		mask[len / 8] = (uint8_t)(0xff << (8 - len % 8));
+}
+
+/* parse_any - an address or prefix; require_addr forbids "/LEN" */
+static int parse_any(const char *s, struct mx_prefix *out, bool require_addr,
+		     char *err, size_t errlen)
+{
+	struct mx_prefix p = { 0 };
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash;
+	size_t alen;
+	unsigned int bits;
+	uint8_t mask[16];
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty address");
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : strlen(s);
+	if (alen == 0 || alen >= INET6_ADDRSTRLEN)
+		return fail(err, errlen, "'%.64s' is not an IP address", s);
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+
+	if (inet_pton(AF_INET, buf, p.addr) == 1) {
+		p.family = AF_INET;
+		bits = 32;
+	} else if (inet_pton(AF_INET6, buf, p.addr) == 1) {
+		p.family = AF_INET6;
+		bits = 128;
+	} else {
+		return fail(err, errlen, "'%.64s' is not an IP address", buf);
+	}
+
+	p.len = (uint8_t)bits;
+	if (slash) {
+		uint32_t len;
+		char lerr[64];
+
+		if (require_addr)
+			return fail(err, errlen, "'%.64s': expected an address, not a prefix", s);
+		if (mx_parse_u32(slash + 1, 0, bits, &len, lerr, sizeof(lerr)))
+			return fail(err, errlen, "'%.64s': bad prefix length: %s", s, lerr);
+		p.len = (uint8_t)len;
+	}
+
+	mx_prefix_mask(p.family, p.len, mask);
+	for (int i = 0; i < 16; i++) {
+		if (p.addr[i] & ~mask[i])
+			return fail(err, errlen,
+				    "'%.64s': host bits set below /%u (did you mean the network address?)",
+				    s, p.len);
+	}
+	*out = p;
+	return 0;
+}
+
+/* mx_parse_prefix - "ADDR" or "ADDR/LEN", no host bits under LEN */
+int mx_parse_prefix(const char *s, struct mx_prefix *out, char *err, size_t errlen)
+{
+	return parse_any(s, out, false, err, errlen);
+}
+
+/* mx_parse_addr - a single IPv4 or IPv6 address */
+int mx_parse_addr(const char *s, struct mx_prefix *out, char *err, size_t errlen)
+{
+	return parse_any(s, out, true, err, errlen);
+}
+
+/* mx_format_prefix - "ADDR" for a single address, "ADDR/LEN" otherwise */
+int mx_format_prefix(const struct mx_prefix *p, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	unsigned int bits = p->family == AF_INET ? 32 : 128;
+
+	if (!inet_ntop(p->family, p->addr, a, sizeof(a)))
+		return snprintf(buf, len, "?");
+	if (p->len == bits)
+		return snprintf(buf, len, "%s", a);
+	return snprintf(buf, len, "%s/%u", a, p->len);
+}
+
+/* mx_prefix_contains - is addr (any length) inside prefix p? */
+bool mx_prefix_contains(const struct mx_prefix *p, const struct mx_prefix *addr)
+{
+	uint8_t mask[16];
+
+	if (p->family != addr->family || addr->len < p->len)
+		return false;
+	mx_prefix_mask(p->family, p->len, mask);
+	for (int i = 0; i < 16; i++) {
+		if ((addr->addr[i] & mask[i]) != p->addr[i])
+			return false;
+	}
+	return true;
+}
+
+/* mx_parse_u32 - a decimal integer in [min, max], nothing else */
+int mx_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
+		 char *err, size_t errlen)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return fail(err, errlen, "'%.32s' is not a number", s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		return fail(err, errlen, "'%.32s' is not a number", s);
+	if (errno == ERANGE || v < min || v > max)
+		return fail(err, errlen, "%.32s is out of range %" PRIu32 "..%" PRIu32,
+			    s, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static const struct {
+	const char *unit;
+	uint64_t ns;
+} duration_units[] = {
+	{ "ms", 1000000ULL },
+	{ "s", 1000000000ULL },
+	{ "m", 60ULL * 1000000000ULL },
+	{ "h", 3600ULL * 1000000000ULL },
+	{ "d", 86400ULL * 1000000000ULL },
+	{ "w", 7ULL * 86400ULL * 1000000000ULL },
+};
+
+/*
+ * mx_parse_duration - "90", "90s", "15m", "24h", "7d", "1h30m"
+ *
+ * A bare number is seconds. Zero and more than ten years are refused:
+ * a ban that ends at once or outlives the host is a typo.
+ */
+int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
+{
+	const char *p = s;
+	uint64_t total = 0;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty duration");
+	while (*p) {
+		unsigned long long v;
+		uint64_t unit = 0;
+		size_t ulen = 0;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			return fail(err, errlen, "'%.32s' is not a duration (e.g. 90s, 15m, 24h, 7d)", s);
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno == ERANGE || v > MX_MAX_DURATION_NS / 1000000ULL)
+			return fail(err, errlen, "duration '%.32s' is too long", s);
+		p = end;
+		for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+			size_t l = strlen(duration_units[i].unit);
+
+			if (strncmp(p, duration_units[i].unit, l) == 0 && l > ulen &&
+			    (p[l] == '\0' || isdigit((unsigned char)p[l]))) {
+				unit = duration_units[i].ns;
+				ulen = l;
+			}
+		}
+		if (!ulen) {
+			if (*p)
+				return fail(err, errlen, "'%.32s' has an unknown unit (use ms, s, m, h, d, w)", s);
+			if (total)
+				return fail(err, errlen, "'%.32s': a bare number must stand alone", s);
+			unit = 1000000000ULL;
+		}
+		p += ulen;
+		if (v > (MX_MAX_DURATION_NS - total) / unit)
+			return fail(err, errlen, "duration '%.32s' is longer than ten years", s);
+		total += v * unit;
+	}
+	if (total == 0)
+		return fail(err, errlen, "duration '%.32s' is zero", s);
+	*ns = total;
+	return 0;
+}
+
+/* mx_format_duration - the largest units that fit: "1d2h", "15m", "500ms" */
+int mx_format_duration(uint64_t ns, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (ns < 1000000000ULL)
+		return snprintf(buf, len, "%" PRIu64 "ms", (uint64_t)(ns / 1000000ULL));
+	buf[0] = '\0';
+	for (int i = 5; i >= 1 && off < len; i--) {
+		uint64_t u = duration_units[i].ns;
+		int n;
+
+		if (i == 5)	/* weeks read worse than days */
+			continue;
+		if (ns >= u) {
+			n = snprintf(buf + off, len - off, "%" PRIu64 "%s", ns / u,
+				     duration_units[i].unit);
+			if (n < 0)
+				return n;
+			off += (size_t)n;
+			ns %= u;
+		}
+	}
+	return (int)off;
+}
+
+/*
+ * mx_parse_rate - "30/min", "2/s", "100/h", or "30" meaning per minute
+ *
+ * Stored as nanoseconds per token. At least one per day, at most one
+ * million per second.
+ */
+int mx_parse_rate(const char *s, uint64_t *interval_ns, char *err, size_t errlen)
+{
+	static const struct { const char *unit; uint64_t ns; } units[] = {
+		{ "s", 1000000000ULL }, { "sec", 1000000000ULL },
+		{ "m", 60000000000ULL }, { "min", 60000000000ULL },
+		{ "h", 3600000000000ULL }, { "hour", 3600000000000ULL },
+		{ "d", 86400000000000ULL }, { "day", 86400000000000ULL },
+	};
+	uint64_t per = 60000000000ULL;
+	const char *slash;
+	char num[24];
+	uint32_t n;
+	char nerr[80];
+	size_t nlen;
+
+	if (!s || !*s)
+		return fail(err, errlen, "empty rate");
+	slash = strchr(s, '/');
+	nlen = slash ? (size_t)(slash - s) : strlen(s);
+	if (nlen == 0 || nlen >= sizeof(num))
+		return fail(err, errlen, "'%.32s' is not a rate (e.g. 30/min)", s);
+	memcpy(num, s, nlen);
+	num[nlen] = '\0';
+	if (mx_parse_u32(num, 1, 1000000000U, &n, nerr, sizeof(nerr)))
+		return fail(err, errlen, "rate '%.32s': %s", s, nerr);
+	if (slash) {
+		size_t i;
+
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (strcmp(slash + 1, units[i].unit) == 0)
+				break;
+		}
+		if (i == sizeof(units) / sizeof(units[0]))
+			return fail(err, errlen, "rate '%.32s': unit must be /s, /min, /h or /day", s);
+		per = units[i].ns;
+	}
+	if (per / n < 1000)
+		return fail(err, errlen, "rate '%.32s' is over one million per second", s);
+	*interval_ns = per / n;
+	return 0;
+}
+
+/* mx_format_rate - tokens per minute, or per second when that reads better */
+int mx_format_rate(uint64_t interval_ns, char *buf, size_t len)
+{
+	double per_min;
+
+	if (interval_ns == 0)
+		return snprintf(buf, len, "unlimited");
+	per_min = 60e9 / (double)interval_ns;
+	if (per_min >= 600)
+		return snprintf(buf, len, "%.4g/s", per_min / 60);
+	return snprintf(buf, len, "%.4g/min", per_min);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	parse.h - parsers and formatters for what operators type
+ * DESCRIPTION
+ *	Addresses, prefixes, durations, rates and bounded integers. Each
+ *	parser takes the whole string or fails; on failure it writes a
+ *	one-line reason to err (never NULL-terminated past errlen) and
+ *	returns -1, leaving *out untouched.
+ */
+#ifndef MX_PARSE_H
+#define MX_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* An IPv4 or IPv6 prefix; a single address has the full length. */
+struct mx_prefix {
+	int family;		/* AF_INET or AF_INET6 */
+	uint8_t len;		/* 0..32 or 0..128 */
+	uint8_t addr[16];	/* network order; IPv4 in the first 4 bytes */
+};
+
+/* Longest rate/duration accepted: ten years. */
+#define MX_MAX_DURATION_NS	(10ULL * 366 * 86400 * 1000000000ULL)
+
+int mx_parse_prefix(const char *s, struct mx_prefix *out, char *err, size_t errlen);
+int mx_parse_addr(const char *s, struct mx_prefix *out, char *err, size_t errlen);
+int mx_format_prefix(const struct mx_prefix *p, char *buf, size_t len);
+bool mx_prefix_contains(const struct mx_prefix *p, const struct mx_prefix *addr);
+void mx_prefix_mask(int family, unsigned int len, uint8_t mask[16]);
+
+int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen);
+int mx_format_duration(uint64_t ns, char *buf, size_t len);
+
+/* A rate "N/s", "N/min", "N/h" or "N" (per minute) as ns per token. */
+int mx_parse_rate(const char *s, uint64_t *interval_ns, char *err, size_t errlen);
+int mx_format_rate(uint64_t interval_ns, char *buf, size_t len);
+
+int mx_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
+		 char *err, size_t errlen);
+
+#endif /* MX_PARSE_H */

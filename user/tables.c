@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	tables.c - address tables, data-plane settings, reason texts
+ * DESCRIPTION
+ *	See tables.h. Single addresses go to the hash maps, whose lookup
+ *	cost stays flat up to millions of entries; only real prefixes go
+ *	to the LPM tries, whose cost grows with their size.
+ * DIAGNOSTICS
+ *	Functions return 0 or a negative errno from libbpf (-E2BIG: the
+ *	map is full; -ENOENT: no such entry).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "tables.h"
+
+/* key_of - which map and what key a prefix goes to */
+static enum mx_table_map key_of(const struct mx_prefix *p, uint8_t key[20])
+{
+	memset(key, 0, 20);
+	if (p->family == AF_INET && p->len == 32) {
+		memcpy(key, p->addr, 4);
+		return MX_EXACT4;
+	}
+	if (p->family == AF_INET6 && p->len == 128) {
+		memcpy(key, p->addr, 16);
+		return MX_EXACT6;
+	}
+	*(uint32_t *)key = p->len;
+	memcpy(key + 4, p->addr, p->family == AF_INET ? 4 : 16);
+	return p->family == AF_INET ? MX_PREFIX4 : MX_PREFIX6;
+}
+
+/* mx_table_put - add or replace (flags: BPF_ANY, BPF_NOEXIST) */
+int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
+		 const void *val, uint64_t flags)
+{
+	uint8_t key[20];
+	enum mx_table_map m = key_of(p, key);
+	int err = bpf_map_update_elem(t->fd[m], key, val, flags);
+
+	/* A hash map says E2BIG when full, an LPM trie ENOSPC. */
+	if (err == -ENOSPC || err == -ENOMEM)
+		err = -E2BIG;
+	return err;
+}
+
+/* mx_table_strerror - a message for an error from mx_table_put/del */
+const char *mx_table_strerror(const struct mx_table *t, const struct mx_prefix *p,
+			      int err, char *buf, size_t len)
+{
+	bool exact = p->len == (p->family == AF_INET ? 32 : 128);
+
+	if (err == -E2BIG)
+		snprintf(buf, len, "the %s table for %s %s is full", t->name,
+			 p->family == AF_INET ? "IPv4" : "IPv6",
+			 exact ? "addresses" : "prefixes");
+	else if (err == -ENOENT)
+		snprintf(buf, len, "no such entry");
+	else
+		snprintf(buf, len, "%s", strerror(-err));
+	return buf;
+}
+
+/* mx_table_get - the entry for exactly this prefix */
+int mx_table_get(const struct mx_table *t, const struct mx_prefix *p, void *val)
+{
+	uint8_t key[20];
+	enum mx_table_map m = key_of(p, key);
+
+	if (m == MX_PREFIX4 || m == MX_PREFIX6) {
+		/* An LPM lookup returns the longest match: check it is this one. */
+		struct mx_prefix found;
+		int err = mx_table_match(t, p, &found, val);
+
+		if (err)
+			return err;
+		return found.len == p->len ? 0 : -ENOENT;
+	}
+	return bpf_map_lookup_elem(t->fd[m], key, val);
+}
+
+/* mx_table_del - remove exactly this prefix */
+int mx_table_del(const struct mx_table *t, const struct mx_prefix *p)
+{
+	uint8_t key[20];
+	enum mx_table_map m = key_of(p, key);
+
+	return bpf_map_delete_elem(t->fd[m], key);
+}
+
+/*
+ * lpm_has - is exactly this key in the trie?
+ *
+ * A trie lookup returns the longest match, not which prefix matched,
+ * and a hit may be inherited from a shorter prefix. The kernel's
+ * get_next_key tells: for a key that is present it returns its
+ * successor (or ENOENT at the end); for an absent one, the first key.
+ */
+static bool lpm_has(int fd, const uint8_t *key, size_t key_size)
+{
+	uint8_t first[20], next[20];
+	int err;
+
+	if (bpf_map_get_next_key(fd, NULL, first))
+		return false;	/* empty */
+	if (memcmp(first, key, key_size) == 0)
+		return true;
+	err = bpf_map_get_next_key(fd, key, next);
+	if (err)
+		return err == -ENOENT;
+	return memcmp(next, first, key_size) != 0;
+}
+
+/*
+ * mx_table_match - what the data plane finds for addr: the exact entry,
+ * else the longest prefix containing addr. addr may itself be a prefix;
+ * then only prefixes at most as long are candidates.
+ */
+int mx_table_match(const struct mx_table *t, const struct mx_prefix *addr,
+		   struct mx_prefix *found, void *val)
+{
+	unsigned int full = addr->family == AF_INET ? 32 : 128;
+	size_t key_size = 4 + full / 8;
+	uint8_t key[20] = { 0 };
+	int m;
+
+	if (addr->len == full) {
+		m = addr->family == AF_INET ? MX_EXACT4 : MX_EXACT6;
+		memcpy(key, addr->addr, full / 8);
+		if (bpf_map_lookup_elem(t->fd[m], key, val) == 0) {
+			*found = *addr;
+			return 0;
+		}
+	}
+	m = addr->family == AF_INET ? MX_PREFIX4 : MX_PREFIX6;
+	for (int len = addr->len; len >= 0; len--) {
+		struct mx_prefix p = { .family = addr->family, .len = (uint8_t)len };
+		uint8_t mask[16];
+
+		mx_prefix_mask(addr->family, (unsigned int)len, mask);
+		for (int i = 0; i < 16; i++)
+			p.addr[i] = addr->addr[i] & mask[i];
+		memset(key, 0, sizeof(key));
+		*(uint32_t *)key = (uint32_t)len;
+		memcpy(key + 4, p.addr, full / 8);
+		if (lpm_has(t->fd[m], key, key_size) &&
+		    bpf_map_lookup_elem(t->fd[m], key, val) == 0) {
+			*found = p;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* foreach_map - walk one map of a table */
+static int foreach_map(const struct mx_table *t, enum mx_table_map m,
+		       mx_table_cb cb, void *arg)
+{
+	uint8_t key[20], next[20];
+	uint8_t val[256];
+	void *prev = NULL;
+	int err;
+
+	if (t->value_size > sizeof(val))
+		return -EINVAL;
+	while (bpf_map_get_next_key(t->fd[m], prev, next) == 0) {
+		struct mx_prefix p = { 0 };
+
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(t->fd[m], key, val))
+			continue;	/* deleted meanwhile */
+		switch (m) {
+		case MX_EXACT4:
+			p.family = AF_INET;
+			p.len = 32;
+			memcpy(p.addr, key, 4);
+			break;
+		case MX_EXACT6:
+			p.family = AF_INET6;
+			p.len = 128;
+			memcpy(p.addr, key, 16);
+			break;
+		case MX_PREFIX4:
+		case MX_PREFIX6:
+			p.family = m == MX_PREFIX4 ? AF_INET : AF_INET6;
+			p.len = (uint8_t)*(uint32_t *)key;
+			memcpy(p.addr, key + 4, m == MX_PREFIX4 ? 4 : 16);
+			break;
+		default:
+			return -EINVAL;
+		}
+		err = cb(&p, val, arg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* mx_table_foreach - walk all four maps, IPv4 first */
+int mx_table_foreach(const struct mx_table *t, mx_table_cb cb, void *arg)
+{
+	static const enum mx_table_map order[] = { MX_EXACT4, MX_PREFIX4, MX_EXACT6, MX_PREFIX6 };
+
+	for (size_t i = 0; i < 4; i++) {
+		int err = foreach_map(t, order[i], cb, arg);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * mx_settings_default - the documented defaults (README, "Settings")
+ *
+ * class 0 (default): 60 new connections/min per source with a burst of
+ * 30, 600/min per /24 (IPv6 /48) with a burst of 120, 15 parallel per
+ * source, 60 per prefix. class 1 (strict: no forward-confirmed PTR, SPF
+ * fail): 10/min burst 5, 60/min burst 20 per prefix, 3 and 10 parallel.
+ * The other classes start as copies of class 0.
+ */
+void mx_settings_default(struct mx_settings *s)
+{
+	const uint64_t min = 60000000000ULL;
+
+	memset(s, 0, sizeof(*s));
+	s->ports[0] = 25;
+	s->nports = 1;
+	s->src_len4 = 32;
+	s->pfx_len4 = 24;
+	s->src_len6 = 64;
+	s->pfx_len6 = 48;
+	for (int i = 0; i < MX_MAX_CLASSES; i++) {
+		s->classes[i] = (struct mx_class_limits){
+			.src_interval_ns = min / 60, .src_burst = 30,
+			.pfx_interval_ns = min / 600, .pfx_burst = 120,
+			.src_parallel = 15, .pfx_parallel = 60,
+		};
+	}
+	s->classes[1] = (struct mx_class_limits){
+		.src_interval_ns = min / 10, .src_burst = 5,
+		.pfx_interval_ns = min / 60, .pfx_burst = 20,
+		.src_parallel = 3, .pfx_parallel = 10,
+	};
+	s->bucket_entries4 = 1000000;
+	s->bucket_entries6 = 1000000;
+	s->exact_entries = 2097152;
+	s->prefix_entries = 262144;
+}
+
+/* mx_dp_write_config - masks, guarded ports, and the active flag */
+int mx_dp_write_config(int config_fd, const struct mx_settings *s)
+{
+	struct mx_config cfg;
+	uint8_t mask[16];
+	uint32_t zero = 0;
+
+	memset(&cfg, 0, sizeof(cfg));
+	mx_prefix_mask(AF_INET, s->src_len4, mask);
+	memcpy(&cfg.src_mask4, mask, 4);
+	mx_prefix_mask(AF_INET, s->pfx_len4, mask);
+	memcpy(&cfg.pfx_mask4, mask, 4);
+	mx_prefix_mask(AF_INET6, s->src_len6, cfg.src_mask6);
+	mx_prefix_mask(AF_INET6, s->pfx_len6, cfg.pfx_mask6);
+	for (unsigned int i = 0; i < s->nports && i < MX_MAX_PORTS; i++)
+		cfg.ports[s->ports[i] / 8] |= (uint8_t)(1 << (s->ports[i] % 8));
+	cfg.flags = MX_CFG_F_ACTIVE;
+	return bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY);
+}
+
+/* mx_dp_write_classes - every class's limits */
+int mx_dp_write_classes(int class_limits_fd, const struct mx_settings *s)
+{
+	for (uint32_t i = 0; i < MX_MAX_CLASSES; i++) {
+		int err = bpf_map_update_elem(class_limits_fd, &i, &s->classes[i], BPF_ANY);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * mx_reason_intern - the id of a reason text, adding it if new
+ *
+ * Id 0 is the empty reason. When all ids are taken the text is refused
+ * (-E2BIG) rather than an old one overwritten: bans refer to ids.
+ */
+int mx_reason_intern(int reasons_fd, const char *text, uint32_t *id)
+{
+	char want[MX_REASON_LEN] = { 0 }, have[MX_REASON_LEN];
+	uint32_t free_id = 0;
+
+	if (!text || !*text) {
+		*id = 0;
+		return 0;
+	}
+	strncpy(want, text, sizeof(want) - 1);
+	for (uint32_t i = 1; i < MX_MAX_REASONS; i++) {
+		if (bpf_map_lookup_elem(reasons_fd, &i, have))
+			return -errno;
+		if (!have[0]) {
+			if (!free_id)
+				free_id = i;
+			continue;
+		}
+		if (strncmp(have, want, sizeof(have)) == 0) {
+			*id = i;
+			return 0;
+		}
+	}
+	if (!free_id)
+		return -E2BIG;
+	if (bpf_map_update_elem(reasons_fd, &free_id, want, BPF_ANY))
+		return -errno;
+	*id = free_id;
+	return 0;
+}
+
+/* mx_reason_text - the text of a reason id ("" for 0 or unknown) */
+int mx_reason_text(int reasons_fd, uint32_t id, char *buf, size_t len)
+{
+	char have[MX_REASON_LEN] = { 0 };
+
+	if (id && id < MX_MAX_REASONS && reasons_fd >= 0)
+		bpf_map_lookup_elem(reasons_fd, &id, have);
+	have[MX_REASON_LEN - 1] = '\0';
+	snprintf(buf, len, "%s", have);
+	return 0;
+}
+
+/* mx_stats_read - sum each per-CPU counter; 0 or -errno */
+int mx_stats_read(int stats_fd, uint64_t sums[MX_STAT__MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < MX_STAT__MAX; i++) {
+		sums[i] = 0;
+		if (bpf_map_lookup_elem(stats_fd, &i, vals)) {
+			int err = -errno;
+
+			free(vals);
+			return err;
+		}
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			sums[i] += vals[cpu];
+	}
+	free(vals);
+	return 0;
+}
+
+/* mx_now_ns - CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns() */
+uint64_t mx_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}

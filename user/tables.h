@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	tables.h - the data plane's maps as the agent and tests see them
+ * DESCRIPTION
+ *	An address table (bans, allowlist, classes) is four maps: a hash
+ *	for single IPv4 addresses, one for single IPv6 addresses, and an
+ *	LPM trie for shorter prefixes of each family. mx_table_*() pick
+ *	the right map from the prefix, so callers never do.
+ *
+ *	mx_settings holds what the data plane needs from the settings;
+ *	mx_dp_write() puts it into the config and class_limits maps.
+ */
+#ifndef MX_TABLES_H
+#define MX_TABLES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mxguard.h"
+#include "parse.h"
+
+enum mx_table_map {
+	MX_EXACT4,
+	MX_EXACT6,
+	MX_PREFIX4,
+	MX_PREFIX6,
+	MX_TABLE_MAPS,
+};
+
+struct mx_table {
+	const char *name;		/* "ban", "allow", "class" */
+	int fd[MX_TABLE_MAPS];
+	uint32_t value_size;
+};
+
+int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
+		 const void *val, uint64_t flags);
+int mx_table_get(const struct mx_table *t, const struct mx_prefix *p, void *val);
+int mx_table_del(const struct mx_table *t, const struct mx_prefix *p);
+const char *mx_table_strerror(const struct mx_table *t, const struct mx_prefix *p,
+			      int err, char *buf, size_t len);
+
+/*
+ * Walk every entry; cb returns non-zero to stop the walk with that
+ * value. Entries are read one at a time: memory does not grow with the
+ * table.
+ */
+typedef int (*mx_table_cb)(const struct mx_prefix *p, const void *val, void *arg);
+int mx_table_foreach(const struct mx_table *t, mx_table_cb cb, void *arg);
+
+int mx_stats_read(int stats_fd, uint64_t sums[MX_STAT__MAX]);
+
+/* Look an address up as the XDP program does: exact, then longest prefix. */
+int mx_table_match(const struct mx_table *t, const struct mx_prefix *addr,
+		   struct mx_prefix *found, void *val);
+
+/* Data-plane settings, with the documented defaults from mx_settings_default(). */
+#define MX_MAX_PORTS 16
+struct mx_settings {
+	uint16_t ports[MX_MAX_PORTS];
+	unsigned int nports;
+	uint8_t src_len4, pfx_len4;	/* bucket granularity: /32, /24 */
+	uint8_t src_len6, pfx_len6;	/* /64, /48 */
+	struct mx_class_limits classes[MX_MAX_CLASSES];
+	uint32_t bucket_entries4, bucket_entries6;
+	uint32_t exact_entries;		/* per exact-address map */
+	uint32_t prefix_entries;	/* per prefix map */
+};
+
+void mx_settings_default(struct mx_settings *s);
+int mx_dp_write_config(int config_fd, const struct mx_settings *s);
+int mx_dp_write_classes(int class_limits_fd, const struct mx_settings *s);
+
+/* Reason texts: intern a text as an id in the reasons map. */
+int mx_reason_intern(int reasons_fd, const char *text, uint32_t *id);
+int mx_reason_text(int reasons_fd, uint32_t id, char *buf, size_t len);
+
+/* The data plane's clock, as bpf_ktime_get_boot_ns() reads it. */
+uint64_t mx_now_ns(void);
+
+#endif /* MX_TABLES_H */
