@@ -53,6 +53,7 @@
 #define MX_SWEEP_BATCH		4096
 
 static int verbose;
+static bool quiet_libbpf;	/* while libxdp tries its dispatcher */
 
 /* agent_log - a line on stderr; journald adds the time */
 void agent_log(const char *fmt, ...)
@@ -72,6 +73,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_DEBUG && !verbose)
 		return 0;
 	if (level == LIBBPF_INFO && !verbose)
+		return 0;
+	if (quiet_libbpf && !verbose)
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
@@ -195,6 +198,7 @@ static int attach(struct agent *a, enum mx_attach_mode mode)
 {
 	int fd = bpf_program__fd(a->skel->progs.mxguard_xdp);
 	struct bpf_prog_info info = { 0 };
+	struct xdp_multiprog *mp;
 	__u32 len = sizeof(info);
 	char msg[128];
 	int err = -EINVAL;
@@ -207,6 +211,12 @@ static int attach(struct agent *a, enum mx_attach_mode mode)
 		agent_log("cannot wrap the program for libxdp: %s", msg);
 		return -1;
 	}
+	/*
+	 * libxdp first tries its dispatcher, which fails where the kernel
+	 * lacks freplace, and then attaches the program alone. The failed
+	 * try is expected: keep libbpf's complaints about it for --verbose.
+	 */
+	quiet_libbpf = true;
 	if (mode == MX_ATTACH_NATIVE || mode == MX_ATTACH_AUTO) {
 		err = xdp_program__attach(a->xdp_prog, a->ifindex, XDP_MODE_NATIVE, 0);
 		if (!err)
@@ -220,6 +230,7 @@ static int attach(struct agent *a, enum mx_attach_mode mode)
 		if (!err)
 			a->mode_name = "skb";
 	}
+	quiet_libbpf = false;
 	if (err) {
 		libxdp_strerror(err, msg, sizeof(msg));
 		agent_log("cannot attach to %s: %s%s", a->ifname, msg,
@@ -232,6 +243,11 @@ static int attach(struct agent *a, enum mx_attach_mode mode)
 	a->attached_at = time(NULL);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
 		a->prog_id = info.id;
+	mp = xdp_multiprog__get_from_ifindex(a->ifindex);
+	if (!libxdp_get_error(mp) && mp) {
+		a->dispatcher = !xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
 	return 0;
 }
 
@@ -298,8 +314,10 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		unpin_all(a);
 		goto fail;
 	}
-	agent_log("attached to %s in %s mode (prog id %u); maps pinned under %s",
-		  a->ifname, a->mode_name, a->prog_id, a->pin_dir);
+	agent_log("attached to %s in %s mode (prog id %u, %s); maps pinned under %s",
+		  a->ifname, a->mode_name, a->prog_id,
+		  a->dispatcher ? "through libxdp's dispatcher" : "alone: no libxdp dispatcher here",
+		  a->pin_dir);
 	return 0;
 fail:
 	mxguard_bpf__destroy(a->skel);

@@ -29,6 +29,7 @@ struct agent {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
 	const char *mode_name;		/* "native" or "skb" */
+	bool dispatcher;		/* attached through libxdp's dispatcher */
 	uint32_t prog_id;
 	int64_t attached_at;		/* wall clock, seconds */
 	uint64_t default_ban_ttl_ns;

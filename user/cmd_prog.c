@@ -25,6 +25,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		jsonw_string_field(c->jw, "interface", a->ifname);
 		jsonw_uint_field(c->jw, "ifindex", (uint64_t)a->ifindex);
 		jsonw_string_field(c->jw, "mode", a->mode_name);
+		jsonw_bool_field(c->jw, "dispatcher", a->dispatcher);
 		jsonw_uint_field(c->jw, "prog_id", a->prog_id);
 		jsonw_string_field(c->jw, "attached_at", when);
 		jsonw_string_field(c->jw, "pin_dir", a->pin_dir);
@@ -32,7 +33,8 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		return 0;
 	}
 	fprintf(c->out, "interface  %s (ifindex %d)\n", a->ifname, a->ifindex);
-	fprintf(c->out, "mode       %s\n", a->mode_name);
+	fprintf(c->out, "mode       %s%s\n", a->mode_name,
+		a->dispatcher ? ", through libxdp's dispatcher" : "");
 	fprintf(c->out, "prog id    %u (bpftool prog show id %u)\n", a->prog_id, a->prog_id);
 	fprintf(c->out, "attached   %s\n", when);
 	fprintf(c->out, "maps       %s/\n", a->pin_dir);
