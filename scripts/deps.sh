@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# NAME
+#	deps.sh - install every Debian package mxguard's build, tests and demo need
+# DESCRIPTION
+#	Idempotent: when everything is installed it does nothing; otherwise
+#	it runs apt-get update once and installs what is missing. Needs root.
+set -euo pipefail
+
+PACKAGES=(
+	make gcc clang llvm pkg-config
+	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
+	libcmocka-dev
+	iproute2 nftables ethtool socat netcat-openbsd procps util-linux
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} == 0 ]] && exit 0
+
+if [[ $(id -u) != 0 ]]; then
+	echo "deps: missing packages: ${missing[*]}; run 'make deps' as root" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
