@@ -34,6 +34,10 @@ tb_cl() { nsenter --net=/run/netns/"$TB_CL" "$@"; }
 
 tb_down() {
 	tb_names
+	# Whatever still runs in the namespaces (listeners, clients) goes first.
+	for ns in "$TB_GW" "$TB_CL"; do
+		[[ -e /run/netns/$ns ]] && ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+	done
 	ip netns del "$TB_GW" 2>/dev/null
 	ip netns del "$TB_CL" 2>/dev/null
 	return 0
