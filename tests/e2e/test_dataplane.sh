@@ -100,6 +100,21 @@ test_bad_input_changes_nothing() {
 	mx -j limit show default | grep -q '"burst":30' || fail "limits changed after bad input"
 }
 
+test_control_socket_survives_garbage() {
+	agent_start --mode native || return 1
+	mx ban add $C1 || return 1
+	printf 'garbage' | timeout 10 socat - UNIX-CONNECT:"$SOCK" >/dev/null 2>&1
+	head -c 200000 /dev/urandom | timeout 10 socat - UNIX-CONNECT:"$SOCK" >/dev/null 2>&1
+	printf '\xff\xff\xff\x7fplain' | timeout 10 socat - UNIX-CONNECT:"$SOCK" >/dev/null 2>&1
+	printf '\x0a\x00\x00\x00shout\x00ban\x00' | timeout 10 socat - UNIX-CONNECT:"$SOCK" >/dev/null 2>&1
+	out=$(printf '\x05\x00\x00\x00plain' | timeout 10 socat - UNIX-CONNECT:"$SOCK" 2>/dev/null | tr -d '\0')
+	[[ $out == *"malformed request"* ]] || fail "no error for a request without NUL: '$out'" || return 1
+	kill -0 "$AGENT_PID" || fail "agent died on garbage" || return 1
+	mx ban show $C1 | grep -q "$C1" || fail "ban lost after garbage on the socket" || return 1
+	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/mxguard" -s "$SOCK" ban list 2>&1)
+	[[ $? == 2 && $out == *"ermission denied"* ]] || fail "non-root client was not refused: $out"
+}
+
 test_keep_then_detach() {
 	listen_smtp && agent_start --mode native --keep || return 1
 	mx ban add $C1 || return 1
