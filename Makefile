@@ -23,7 +23,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_OBJS  := $(OUT)/mxguard.bpf.o $(OUT)/bare.bpf.o
+BPF_OBJS  := $(OUT)/mxguard.bpf.o $(OUT)/conn.bpf.o $(OUT)/bare.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
              user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c \
@@ -43,7 +43,7 @@ deps:
 $(OUT) $(OUT)/tests:
 	$(Q)mkdir -p $@
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/parsing.h headers/mxguard.h | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) headers/mxguard.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -29,112 +29,9 @@
 
 #include "mxguard.h"
 #include "parsing.h"
+#include "policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-/*
- * Added to the kernel clock. Only tests set it, to move time (ban
- * expiry, bucket refill) forward deterministically.
- */
-volatile __u64 mx_clock_offset_ns;
-
-/* Map definitions. Sizes here are defaults; the agent sets them. */
-#define MX_EXACT_MAP(name, key_t, val_t)				\
-	struct {							\
-		__uint(type, BPF_MAP_TYPE_HASH);			\
-		__uint(max_entries, 1048576);				\
-		__uint(map_flags, BPF_F_NO_PREALLOC);			\
-		__type(key, key_t);					\
-		__type(value, val_t);					\
-	} name SEC(".maps")
-
-#define MX_PREFIX_MAP(name, key_t, val_t)				\
-	struct {							\
-		__uint(type, BPF_MAP_TYPE_LPM_TRIE);			\
-		__uint(max_entries, 65536);				\
-		__uint(map_flags, BPF_F_NO_PREALLOC);			\
-		__type(key, key_t);					\
-		__type(value, val_t);					\
-	} name SEC(".maps")
-
-MX_EXACT_MAP(ban4, __u32, struct mx_ban);
-MX_EXACT_MAP(ban6, struct mx_addr6, struct mx_ban);
-MX_PREFIX_MAP(ban4_prefix, struct mx_lpm4_key, struct mx_ban);
-MX_PREFIX_MAP(ban6_prefix, struct mx_lpm6_key, struct mx_ban);
-
-MX_EXACT_MAP(allow4, __u32, struct mx_allow);
-MX_EXACT_MAP(allow6, struct mx_addr6, struct mx_allow);
-MX_PREFIX_MAP(allow4_prefix, struct mx_lpm4_key, struct mx_allow);
-MX_PREFIX_MAP(allow6_prefix, struct mx_lpm6_key, struct mx_allow);
-
-MX_EXACT_MAP(class4, __u32, struct mx_class_ref);
-MX_EXACT_MAP(class6, struct mx_addr6, struct mx_class_ref);
-MX_PREFIX_MAP(class4_prefix, struct mx_lpm4_key, struct mx_class_ref);
-MX_PREFIX_MAP(class6_prefix, struct mx_lpm6_key, struct mx_class_ref);
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1000000);
-	__type(key, struct mx_bucket4_key);
-	__type(value, struct mx_bucket);
-} syn_bucket4 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1000000);
-	__type(key, struct mx_bucket6_key);
-	__type(value, struct mx_bucket);
-} syn_bucket6 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MX_MAX_CLASSES);
-	__type(key, __u32);
-	__type(value, struct mx_class_limits);
-} class_limits SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mx_config);
-} config SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MX_STAT__MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} stats SEC(".maps");
-
-/* Ban reason texts, for the agent and CLI; the program never reads it. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, MX_MAX_REASONS);
-	__type(key, __u32);
-	__type(value, char[MX_REASON_LEN]);
-} reasons SEC(".maps");
-
-/* stat_inc - add one to a per-CPU counter */
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += 1;
-}
-
-/* now_ns - the program's clock: boot time plus the tests' offset */
-static __always_inline __u64 now_ns(void)
-{
-	return bpf_ktime_get_boot_ns() + mx_clock_offset_ns;
-}
-
-/* ban_active - does this ban entry drop at time now? */
-static __always_inline int ban_active(const struct mx_ban *b, __u64 now)
-{
-	return b && (b->expires_ns == 0 || b->expires_ns > now);
-}
 
 /*
  * bucket_take - take one token from a GCRA bucket; 1 if granted
@@ -183,16 +80,6 @@ static __always_inline int bucket_take(void *map, const void *key, __u64 now,
 	return 0;
 }
 
-/* class_of - the limits that apply to a source's class */
-static __always_inline struct mx_class_limits *class_of(struct mx_class_ref *ref)
-{
-	__u32 id = ref ? ref->class_id : 0;
-
-	if (id >= MX_MAX_CLASSES)
-		id = 0;
-	return bpf_map_lookup_elem(&class_limits, &id);
-}
-
 /* syn_verdict - take source then prefix tokens; the stat to record */
 static __always_inline __u32 syn_verdict(void *buckets, const void *src_key,
 					 const void *pfx_key,
@@ -211,6 +98,26 @@ static __always_inline __u32 syn_verdict(void *buckets, const void *src_key,
 	return MX_STAT_PASS_WITHIN_LIMITS;
 }
 
+/*
+ * over_parallel - in drop mode, is the source or its prefix already at
+ * its parallel limit? Only a hint: sk_lookup counts exactly and answers
+ * the SYNs that race past this check with 421.
+ */
+static __always_inline int over_parallel(const struct mx_config *cfg, void *counts,
+					 const void *src_key, const void *pfx_key,
+					 const struct mx_class_limits *cl)
+{
+	__u32 *n;
+
+	if (!(cfg->flags & MX_CFG_F_PARALLEL_DROP))
+		return 0;
+	n = bpf_map_lookup_elem(counts, src_key);
+	if (n && cl->src_parallel && *n >= cl->src_parallel)
+		return 1;
+	n = bpf_map_lookup_elem(counts, pfx_key);
+	return n && cl->pfx_parallel && *n >= cl->pfx_parallel;
+}
+
 /* is_new_conn - a SYN without ACK opens a connection */
 static __always_inline int is_new_conn(const struct tcphdr *th)
 {
@@ -222,48 +129,28 @@ static __always_inline __u32 judge4(const struct mx_config *cfg,
 				    const struct iphdr *iph,
 				    const struct tcphdr *th)
 {
-	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = iph->saddr };
 	struct mx_bucket4_key src = { .kind = MX_BUCKET_SOURCE };
 	struct mx_bucket4_key pfx = { .kind = MX_BUCKET_PREFIX };
 	__u32 saddr = iph->saddr;
 	struct mx_class_limits *cl;
-	struct mx_class_ref *ref;
-	struct mx_ban *ban;
 	__u64 now;
 
-	if (bpf_map_lookup_elem(&allow4, &saddr) ||
-	    bpf_map_lookup_elem(&allow4_prefix, &lpm))
+	if (src_allowed4(saddr))
 		return MX_STAT_PASS_ALLOWLISTED;
-
 	now = now_ns();
-	ban = bpf_map_lookup_elem(&ban4, &saddr);
-	if (ban_active(ban, now))
+	if (src_banned4(saddr, now) && !(cfg->flags & MX_CFG_F_BAN_REPLY))
 		return MX_STAT_DROP_BANNED;
-	ban = bpf_map_lookup_elem(&ban4_prefix, &lpm);
-	if (ban_active(ban, now))
-		return MX_STAT_DROP_BANNED;
-
 	if (!is_new_conn(th))
 		return MX_STAT_PASS_SEGMENT;
 
-	ref = bpf_map_lookup_elem(&class4, &saddr);
-	if (!ref)
-		ref = bpf_map_lookup_elem(&class4_prefix, &lpm);
-	cl = class_of(ref);
+	cl = src_class4(saddr);
 	if (!cl)
 		return MX_STAT_PASS_WITHIN_LIMITS;
-
 	src.addr = saddr & cfg->src_mask4;
 	pfx.addr = saddr & cfg->pfx_mask4;
+	if (over_parallel(cfg, &conn_count4, &src, &pfx, cl))
+		return MX_STAT_DROP_PARALLEL;
 	return syn_verdict(&syn_bucket4, &src, &pfx, cl, now);
-}
-
-/* mask6 - dst = src & mask over 16 bytes */
-static __always_inline void mask6(__u8 *dst, const __u8 *src, const __u8 *mask)
-{
-#pragma unroll
-	for (int i = 0; i < 16; i++)
-		dst[i] = src[i] & mask[i];
 }
 
 /* judge6 - the verdict for a TCP segment to a guarded port over IPv6 */
@@ -271,51 +158,29 @@ static __always_inline __u32 judge6(const struct mx_config *cfg,
 				    const struct ipv6hdr *ip6h,
 				    const struct tcphdr *th)
 {
-	struct mx_lpm6_key lpm = { .prefixlen = 128 };
 	struct mx_bucket6_key src = { .kind = MX_BUCKET_SOURCE };
 	struct mx_bucket6_key pfx = { .kind = MX_BUCKET_PREFIX };
 	struct mx_class_limits *cl;
-	struct mx_class_ref *ref;
 	struct mx_addr6 saddr;
-	struct mx_ban *ban;
 	__u64 now;
 
 	__builtin_memcpy(saddr.addr, &ip6h->saddr, 16);
-	__builtin_memcpy(lpm.addr, &ip6h->saddr, 16);
-
-	if (bpf_map_lookup_elem(&allow6, &saddr) ||
-	    bpf_map_lookup_elem(&allow6_prefix, &lpm))
+	if (src_allowed6(&saddr))
 		return MX_STAT_PASS_ALLOWLISTED;
-
 	now = now_ns();
-	ban = bpf_map_lookup_elem(&ban6, &saddr);
-	if (ban_active(ban, now))
+	if (src_banned6(&saddr, now) && !(cfg->flags & MX_CFG_F_BAN_REPLY))
 		return MX_STAT_DROP_BANNED;
-	ban = bpf_map_lookup_elem(&ban6_prefix, &lpm);
-	if (ban_active(ban, now))
-		return MX_STAT_DROP_BANNED;
-
 	if (!is_new_conn(th))
 		return MX_STAT_PASS_SEGMENT;
 
-	ref = bpf_map_lookup_elem(&class6, &saddr);
-	if (!ref)
-		ref = bpf_map_lookup_elem(&class6_prefix, &lpm);
-	cl = class_of(ref);
+	cl = src_class6(&saddr);
 	if (!cl)
 		return MX_STAT_PASS_WITHIN_LIMITS;
-
 	mask6(src.addr, saddr.addr, cfg->src_mask6);
 	mask6(pfx.addr, saddr.addr, cfg->pfx_mask6);
+	if (over_parallel(cfg, &conn_count6, &src, &pfx, cl))
+		return MX_STAT_DROP_PARALLEL;
 	return syn_verdict(&syn_bucket6, &src, &pfx, cl, now);
-}
-
-/* port_guarded - is this TCP destination port one we judge? */
-static __always_inline int port_guarded(const struct mx_config *cfg, __be16 dport)
-{
-	__u16 port = bpf_ntohs(dport);
-
-	return cfg->ports[(port >> 3) & (MX_PORT_BITMAP_BYTES - 1)] & (1 << (port & 7));
 }
 
 /* classify - walk the packet and decide; returns the stat to record */
@@ -329,12 +194,11 @@ static __always_inline __u32 classify(struct xdp_md *ctx)
 	struct iphdr *iph = NULL;
 	struct mx_config *cfg;
 	struct tcphdr *th;
-	__u32 zero = 0;
 	__be16 proto;
 	int r;
 
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg || !(cfg->flags & MX_CFG_F_ACTIVE))
+	cfg = get_config();
+	if (!cfg)
 		return MX_STAT_PASS_INACTIVE;
 
 	if (parse_ethhdr(&c, &proto) != MX_PARSE_OK)
@@ -359,7 +223,7 @@ static __always_inline __u32 classify(struct xdp_md *ctx)
 		return MX_STAT_DROP_MALFORMED;
 	}
 
-	if (!port_guarded(cfg, th->dest))
+	if (!port_guarded(cfg, bpf_ntohs(th->dest)))
 		return MX_STAT_PASS_NOT_GUARDED;
 	if (iph)
 		return judge4(cfg, iph, th);
@@ -379,6 +243,7 @@ int mxguard_xdp(struct xdp_md *ctx)
 	case MX_STAT_DROP_SOURCE_RATE:
 	case MX_STAT_DROP_PREFIX_RATE:
 	case MX_STAT_DROP_MALFORMED:
+	case MX_STAT_DROP_PARALLEL:
 		return XDP_DROP;
 	default:
 		return XDP_PASS;

@@ -114,6 +114,42 @@ struct mx_bucket {
 };
 
 /*
+ * A TCP connection to a guarded port, as sk_lookup and sock_ops see it.
+ * Ports in host order; IPv4 addresses in the first four bytes.
+ */
+struct mx_flow {
+	__u8 remote[16];
+	__u8 local[16];
+	__u16 rport;
+	__u16 lport;
+	__u32 family;		/* AF_INET or AF_INET6 */
+};
+
+enum mx_flow_kind {
+	MX_FLOW_ADMITTED = 1,	/* holds a slot in the live counts */
+	MX_FLOW_STEERED = 2,	/* sent to the responder; holds no slot */
+};
+
+/*
+ * What a connection holds: the count keys it charged, kept with it so
+ * that a settings change between open and close cannot unbalance them.
+ */
+struct mx_flow_slot {
+	__u8 src[16];		/* masked source address */
+	__u8 pfx[16];		/* masked prefix */
+	__u64 since_ns;		/* CLOCK_BOOTTIME at SYN (pending) or handshake (live) */
+	__u32 family;
+	__u32 kind;		/* enum mx_flow_kind */
+};
+
+/* Responder sockets in the SOCKMAP: one per family. */
+enum mx_responder_slot {
+	MX_RESPONDER_V4 = 0,
+	MX_RESPONDER_V6 = 1,
+	MX_RESPONDER_SLOTS,
+};
+
+/*
  * Global settings of the data plane, one array entry. The agent writes
  * it; the program only reads it. Masks are in network byte order.
  */
@@ -124,16 +160,25 @@ struct mx_config {
 	__u8 pfx_mask6[16];	/* default /48 */
 	__u32 flags;		/* MX_CFG_F_* */
 	__u32 pad;
+	__u64 netns_cookie;	/* the guarded network namespace */
 	__u8 ports[MX_PORT_BITMAP_BYTES];	/* guarded TCP ports */
 };
 
 /* Set once the agent has written the config: before that, pass all. */
 #define MX_CFG_F_ACTIVE		(1U << 0)
+/* Over the parallel limit, drop the SYN at XDP instead of replying 421. */
+#define MX_CFG_F_PARALLEL_DROP	(1U << 1)
+/* Banned sources get a 554 from the responder instead of a drop. */
+#define MX_CFG_F_BAN_REPLY	(1U << 2)
 
 /*
- * Per-CPU counters. Each packet the program sees adds exactly one to
- * one of the verdict counters (PASS_* or DROP_*); the BUCKET_* ones
- * count events beside the verdicts.
+ * Per-CPU counters. Each packet the XDP program sees adds exactly one
+ * to one of the verdict counters (PASS_* or DROP_*); the BUCKET_* ones
+ * count events beside the verdicts. CONN_* count what sk_lookup and
+ * sock_ops decide per connection: admitted (took a slot), over the
+ * parallel limit or banned (steered to the responder), no responder
+ * socket (SYN dropped), flow table full (steered), late (handshake done
+ * after its pending slot was released), closed (slot given back).
  */
 #define MX_STATS(X)							\
 	X(PASS_NOT_GUARDED,	"pass_not_guarded")			\
@@ -146,9 +191,17 @@ struct mx_config {
 	X(DROP_SOURCE_RATE,	"drop_source_rate")			\
 	X(DROP_PREFIX_RATE,	"drop_prefix_rate")			\
 	X(DROP_MALFORMED,	"drop_malformed")			\
+	X(DROP_PARALLEL,	"drop_parallel")			\
 	X(BUCKET_NEW_SOURCE,	"bucket_new_source")			\
 	X(BUCKET_NEW_PREFIX,	"bucket_new_prefix")			\
-	X(BUCKET_UNAVAILABLE,	"bucket_unavailable")
+	X(BUCKET_UNAVAILABLE,	"bucket_unavailable")			\
+	X(CONN_ADMITTED,	"conn_admitted")			\
+	X(CONN_OVER_LIMIT,	"conn_over_limit")			\
+	X(CONN_BANNED,		"conn_banned")				\
+	X(CONN_NO_RESPONDER,	"conn_no_responder")			\
+	X(CONN_TABLE_FULL,	"conn_table_full")			\
+	X(CONN_LATE,		"conn_late")				\
+	X(CONN_CLOSED,		"conn_closed")
 
 #define MX_STAT_ENUM(name, str) MX_STAT_##name,
 enum mx_stat {

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	conn.bpf.c - exact live-connection counts, and steering to 421
+ * DESCRIPTION
+ *	The parallel-connection limit. Three programs share the maps of
+ *	policy.h with the XDP program (the agent reuses its map fds):
+ *
+ *	mx_lookup (sk_lookup)	runs for each SYN looking for a listener
+ *				on a guarded port. It takes a slot for the
+ *				source and for its prefix at once, so a
+ *				burst of SYNs cannot all find the count
+ *				below the limit, and notes the connection
+ *				as pending. Over the limit (or banned, in
+ *				reply mode) it steers the SYN to the
+ *				responder's socket: the sender reads 421.
+ *	mx_sockops (sock_ops)	at PASSIVE_ESTABLISHED moves a pending
+ *				connection to live_flows and asks for state
+ *				callbacks; at TCP_CLOSE gives the slot back.
+ *	mx_count_gc (syscall)	run by the agent: removes count entries
+ *				that fell to zero (see count_take()).
+ *
+ *	A steered connection keeps its local port (25), so it is told
+ *	apart by its pending entry (MX_FLOW_STEERED) and never counted.
+ *	A handshake that never completes leaves a pending entry with no
+ *	socket behind it; the agent releases those (it sees the kernel's
+ *	sockets through sock_diag) and counts each release.
+ * SECURITY
+ *	Every map can be full: a SYN that cannot be accounted for is
+ *	dropped (the sender retries), never admitted uncounted.
+ */
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "mxguard.h"
+#include "policy.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#ifndef AF_INET
+#define AF_INET		2
+#define AF_INET6	10
+#endif
+
+/* A count entry being removed by mx_count_gc: never incremented again. */
+#define MX_COUNT_DYING	0xffffffffU
+#define MX_COUNT_RETRIES 8
+
+#define CTX32(field)	(*(volatile __u32 *)&(field))
+
+/*
+ * count_take - add one to a live count, refusing at limit (0: none)
+ *
+ * 1: taken; 0: at the limit; -1: no room in the map or lost every
+ * round. Counts are changed only by compare-and-swap, so that the
+ * collector can claim a zero entry (0 -> DYING) before deleting it
+ * without racing an increment.
+ */
+static __always_inline int count_take(void *counts, const void *key, __u32 limit)
+{
+	__u32 zero = 0, *n;
+
+	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
+		__u32 v;
+
+		n = bpf_map_lookup_elem(counts, key);
+		if (!n) {
+			if (bpf_map_update_elem(counts, key, &zero, BPF_NOEXIST) &&
+			    !bpf_map_lookup_elem(counts, key))
+				return -1;
+			continue;
+		}
+		v = *(volatile __u32 *)n;
+		if (v == MX_COUNT_DYING)
+			continue;	/* being deleted: the next round re-creates it */
+		if (limit && v >= limit)
+			return 0;
+		if (__sync_val_compare_and_swap(n, v, v + 1) == v)
+			return 1;
+	}
+	return -1;
+}
+
+/* count_give - take one from a live count; never below zero */
+static __always_inline void count_give(void *counts, const void *key)
+{
+	__u32 *n = bpf_map_lookup_elem(counts, key);
+
+	if (!n)
+		return;
+	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
+		__u32 v = *(volatile __u32 *)n;
+
+		if (v == 0 || v == MX_COUNT_DYING)
+			return;
+		if (__sync_val_compare_and_swap(n, v, v - 1) == v)
+			return;
+	}
+}
+
+/* slot_keys - the count keys of a source under the current masks */
+static __always_inline void slot_keys(const struct mx_config *cfg, struct mx_flow_slot *slot,
+				      const __u8 *remote, __u32 family)
+{
+	slot->family = family;
+	if (family == AF_INET) {
+		__u32 a = *(const __u32 *)remote;
+		__u32 s = a & cfg->src_mask4, p = a & cfg->pfx_mask4;
+
+		__builtin_memcpy(slot->src, &s, 4);
+		__builtin_memcpy(slot->pfx, &p, 4);
+	} else {
+		mask6(slot->src, remote, cfg->src_mask6);
+		mask6(slot->pfx, remote, cfg->pfx_mask6);
+	}
+}
+
+/* counts_of - the count map of a family, and the two keys of a slot */
+static __always_inline void *counts_of(const struct mx_flow_slot *slot,
+				       struct mx_bucket6_key *src, struct mx_bucket6_key *pfx)
+{
+	__builtin_memset(src, 0, sizeof(*src));
+	__builtin_memset(pfx, 0, sizeof(*pfx));
+	src->kind = MX_BUCKET_SOURCE;
+	pfx->kind = MX_BUCKET_PREFIX;
+	if (slot->family == AF_INET) {
+		struct mx_bucket4_key *s4 = (void *)src, *p4 = (void *)pfx;
+
+		__builtin_memcpy(&s4->addr, slot->src, 4);
+		__builtin_memcpy(&p4->addr, slot->pfx, 4);
+		s4->kind = MX_BUCKET_SOURCE;
+		p4->kind = MX_BUCKET_PREFIX;
+		return &conn_count4;
+	}
+	__builtin_memcpy(src->addr, slot->src, 16);
+	__builtin_memcpy(pfx->addr, slot->pfx, 16);
+	return &conn_count6;
+}
+
+/* slot_take - take a source and a prefix slot; 1, 0 (over) or -1 (full) */
+static __always_inline int slot_take(const struct mx_flow_slot *slot,
+				     const struct mx_class_limits *cl)
+{
+	struct mx_bucket6_key src, pfx;
+	void *counts = counts_of(slot, &src, &pfx);
+	int r;
+
+	r = count_take(counts, &src, cl ? cl->src_parallel : 0);
+	if (r <= 0)
+		return r;
+	r = count_take(counts, &pfx, cl ? cl->pfx_parallel : 0);
+	if (r <= 0)
+		count_give(counts, &src);
+	return r;
+}
+
+/* slot_give - give back what slot_take took */
+static __always_inline void slot_give(const struct mx_flow_slot *slot)
+{
+	struct mx_bucket6_key src, pfx;
+	void *counts = counts_of(slot, &src, &pfx);
+
+	count_give(counts, &src);
+	count_give(counts, &pfx);
+}
+
+/* steer - hand the connection to the responder's socket */
+static __always_inline int steer(struct bpf_sk_lookup *ctx, __u32 family)
+{
+	__u32 idx = family == AF_INET ? MX_RESPONDER_V4 : MX_RESPONDER_V6;
+	struct bpf_sock *sk = bpf_map_lookup_elem(&responder_socks, &idx);
+	long err;
+
+	if (!sk) {
+		/* No agent to answer: drop, the sender retries later. */
+		stat_inc(MX_STAT_CONN_NO_RESPONDER);
+		return SK_DROP;
+	}
+	err = bpf_sk_assign(ctx, sk, 0);
+	bpf_sk_release(sk);
+	if (err) {
+		stat_inc(MX_STAT_CONN_NO_RESPONDER);
+		return SK_DROP;
+	}
+	return SK_PASS;
+}
+
+SEC("sk_lookup")
+int mx_lookup(struct bpf_sk_lookup *ctx)
+{
+	struct mx_flow flow = {};
+	struct mx_flow_slot slot = {};
+	struct mx_class_limits *cl;
+	struct mx_flow_slot *old;
+	struct mx_config *cfg;
+	int banned, r;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return SK_PASS;
+	cfg = get_config();
+	if (!cfg || !port_guarded(cfg, (__u16)ctx->local_port))
+		return SK_PASS;
+
+	flow.family = ctx->family;
+	flow.rport = bpf_ntohs((__u16)ctx->remote_port);
+	flow.lport = (__u16)ctx->local_port;
+	slot.since_ns = now_ns();
+	if (ctx->family == AF_INET) {
+		__u32 ra = ctx->remote_ip4, la = ctx->local_ip4;
+
+		__builtin_memcpy(flow.remote, &ra, 4);
+		__builtin_memcpy(flow.local, &la, 4);
+		if (src_allowed4(ra))
+			return SK_PASS;
+		banned = src_banned4(ra, slot.since_ns);
+		cl = src_class4(ra);
+	} else if (ctx->family == AF_INET6) {
+		struct mx_addr6 ra;
+
+		__builtin_memcpy(ra.addr, ctx->remote_ip6, 16);
+		__builtin_memcpy(flow.remote, ctx->remote_ip6, 16);
+		__builtin_memcpy(flow.local, ctx->local_ip6, 16);
+		if (src_allowed6(&ra))
+			return SK_PASS;
+		banned = src_banned6(&ra, slot.since_ns);
+		cl = src_class6(&ra);
+	} else {
+		return SK_PASS;
+	}
+
+	/* A SYN again for a connection already judged: the same answer. */
+	old = bpf_map_lookup_elem(&pending_flows, &flow);
+	if (old)
+		return old->kind == MX_FLOW_STEERED ? steer(ctx, flow.family) : SK_PASS;
+
+	slot_keys(cfg, &slot, flow.remote, flow.family);
+	if (banned) {
+		slot.kind = MX_FLOW_STEERED;
+		stat_inc(MX_STAT_CONN_BANNED);
+	} else {
+		r = slot_take(&slot, cl);
+		if (r < 0) {
+			stat_inc(MX_STAT_CONN_TABLE_FULL);
+			return SK_DROP;
+		}
+		slot.kind = r ? MX_FLOW_ADMITTED : MX_FLOW_STEERED;
+		stat_inc(r ? MX_STAT_CONN_ADMITTED : MX_STAT_CONN_OVER_LIMIT);
+	}
+	if (bpf_map_update_elem(&pending_flows, &flow, &slot, BPF_NOEXIST)) {
+		if (slot.kind == MX_FLOW_ADMITTED)
+			slot_give(&slot);
+		stat_inc(MX_STAT_CONN_TABLE_FULL);
+		return SK_DROP;
+	}
+	return slot.kind == MX_FLOW_STEERED ? steer(ctx, flow.family) : SK_PASS;
+}
+
+/*
+ * flow_of_sock - the flow key of an established socket, as sk_lookup
+ * built it: an IPv4 peer on a dual-stack socket (::ffff:a.b.c.d) is
+ * keyed as IPv4.
+ */
+static __always_inline void flow_of_sock(struct bpf_sock_ops *skops, struct mx_flow *flow)
+{
+	flow->rport = (__u16)bpf_ntohl(skops->remote_port);
+	flow->lport = (__u16)skops->local_port;
+	if (skops->family == AF_INET) {
+		__u32 ra = skops->remote_ip4, la = skops->local_ip4;
+
+		flow->family = AF_INET;
+		__builtin_memcpy(flow->remote, &ra, 4);
+		__builtin_memcpy(flow->local, &la, 4);
+		return;
+	}
+	if (CTX32(skops->remote_ip6[0]) == 0 && CTX32(skops->remote_ip6[1]) == 0 &&
+	    CTX32(skops->remote_ip6[2]) == bpf_htonl(0xffff)) {
+		__u32 ra = CTX32(skops->remote_ip6[3]), la = CTX32(skops->local_ip6[3]);
+
+		flow->family = AF_INET;
+		__builtin_memcpy(flow->remote, &ra, 4);
+		__builtin_memcpy(flow->local, &la, 4);
+		return;
+	}
+	flow->family = AF_INET6;
+	{
+		/* One 32-bit load each: the context refuses wider ones. */
+		__u32 r[4] = { CTX32(skops->remote_ip6[0]), CTX32(skops->remote_ip6[1]),
+			       CTX32(skops->remote_ip6[2]), CTX32(skops->remote_ip6[3]) };
+		__u32 l[4] = { CTX32(skops->local_ip6[0]), CTX32(skops->local_ip6[1]),
+			       CTX32(skops->local_ip6[2]), CTX32(skops->local_ip6[3]) };
+
+		__builtin_memcpy(flow->remote, r, 16);
+		__builtin_memcpy(flow->local, l, 16);
+	}
+}
+
+/* established - a handshake completed: pending -> live */
+static __always_inline void established(struct bpf_sock_ops *skops, const struct mx_config *cfg)
+{
+	struct mx_flow flow = {};
+	struct mx_flow_slot slot = {}, *p;
+
+	flow_of_sock(skops, &flow);
+	p = bpf_map_lookup_elem(&pending_flows, &flow);
+	if (p) {
+		slot = *p;
+		/* Whoever deletes the pending entry owns its slot. */
+		if (bpf_map_delete_elem(&pending_flows, &flow) == 0) {
+			if (slot.kind == MX_FLOW_STEERED)
+				return;
+			goto live;
+		}
+	}
+	/*
+	 * No pending entry: the agent released it (its request socket was
+	 * gone, or its time ran out) just before the handshake completed.
+	 * The connection is real: count it now, whatever the limit.
+	 */
+	stat_inc(MX_STAT_CONN_LATE);
+	slot_keys(cfg, &slot, flow.remote, flow.family);
+	slot.kind = MX_FLOW_ADMITTED;
+	if (slot_take(&slot, NULL) < 0)
+		return;
+live:
+	slot.since_ns = now_ns();
+	if (bpf_map_update_elem(&live_flows, &flow, &slot, BPF_ANY)) {
+		slot_give(&slot);
+		stat_inc(MX_STAT_CONN_TABLE_FULL);
+		return;
+	}
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+				  BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* closed - a live connection reached TCP_CLOSE: give its slot back */
+static __always_inline void closed(struct bpf_sock_ops *skops)
+{
+	struct mx_flow flow = {};
+	struct mx_flow_slot slot, *p;
+
+	flow_of_sock(skops, &flow);
+	p = bpf_map_lookup_elem(&live_flows, &flow);
+	if (!p)
+		return;
+	slot = *p;
+	if (bpf_map_delete_elem(&live_flows, &flow) == 0) {
+		slot_give(&slot);
+		stat_inc(MX_STAT_CONN_CLOSED);
+	}
+}
+
+SEC("sockops")
+int mx_sockops(struct bpf_sock_ops *skops)
+{
+	struct mx_config *cfg = get_config();
+
+	if (!cfg || !port_guarded(cfg, (__u16)skops->local_port))
+		return 1;
+	if (cfg->netns_cookie && bpf_get_netns_cookie(skops) != cfg->netns_cookie)
+		return 1;
+
+	switch (skops->op) {
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		established(skops, cfg);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == BPF_TCP_CLOSE)
+			closed(skops);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}
+
+/* gc_one - claim a zero count (0 -> DYING) and delete it */
+static long gc_one(void *map, const void *key, __u32 *val, void *ctx)
+{
+	__u64 *freed = ctx;
+
+	if (__sync_val_compare_and_swap(val, 0, MX_COUNT_DYING) == 0 &&
+	    bpf_map_delete_elem(map, key) == 0)
+		(*freed)++;
+	return 0;
+}
+
+/* How many zero counts the last mx_count_gc run removed. */
+__u64 mx_gc_freed;
+
+SEC("syscall")
+int mx_count_gc(void *ctx)
+{
+	__u64 freed = 0;
+
+	bpf_for_each_map_elem(&conn_count4, gc_one, &freed, 0);
+	bpf_for_each_map_elem(&conn_count6, gc_one, &freed, 0);
+	mx_gc_freed = freed;
+	return 0;
+}
