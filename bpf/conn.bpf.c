@@ -19,6 +19,10 @@
  *				callbacks; at TCP_CLOSE gives the slot back.
  *	mx_count_gc (syscall)	run by the agent: removes count entries
  *				that fell to zero (see count_take()).
+ *	mx_flow_release,	run by the agent: release a flow whose
+ *	mx_count_adjust		socket is gone, correct a count. Counts
+ *	(syscall)		change only here, by compare-and-swap:
+ *				userspace never writes them.
  *
  *	A steered connection keeps its local port (25), so it is told
  *	apart by its pending entry (MX_FLOW_STEERED) and never counted.
@@ -334,7 +338,7 @@ live:
 				  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
-/* closed - a live connection reached TCP_CLOSE: give its slot back */
+/* closed - a live connection is closing: give its slot back, once */
 static __always_inline void closed(struct bpf_sock_ops *skops)
 {
 	struct mx_flow flow = {};
@@ -366,8 +370,22 @@ int mx_sockops(struct bpf_sock_ops *skops)
 		established(skops, cfg);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (skops->args[1] == BPF_TCP_CLOSE)
+		/*
+		 * The slot is free once our side has closed (FIN_WAIT1, or
+		 * LAST_ACK after the peer's FIN) or the connection is gone
+		 * (CLOSE: reset, timeout). A connection the MTA closed first
+		 * does not hold a slot through FIN_WAIT2 and TIME_WAIT.
+		 */
+		switch (skops->args[1]) {
+		case BPF_TCP_FIN_WAIT1:
+		case BPF_TCP_LAST_ACK:
+		case BPF_TCP_CLOSING:
+		case BPF_TCP_CLOSE:
 			closed(skops);
+			break;
+		default:
+			break;
+		}
 		break;
 	default:
 		break;
@@ -397,5 +415,100 @@ int mx_count_gc(void *ctx)
 	bpf_for_each_map_elem(&conn_count4, gc_one, &freed, 0);
 	bpf_for_each_map_elem(&conn_count6, gc_one, &freed, 0);
 	mx_gc_freed = freed;
+	return 0;
+}
+
+/*
+ * op_read - copy the agent's argument out of the context. A syscall
+ * program may only load at constant offsets from the context pointer,
+ * so the copy is unrolled into 64-bit loads.
+ */
+static __always_inline void op_read(struct mx_conn_op *dst, const struct mx_conn_op *op)
+{
+	__u64 *d = (__u64 *)dst;
+
+#pragma unroll
+	for (int i = 0; i < sizeof(*dst) / 8; i++)
+		d[i] = ((volatile const __u64 *)op)[i];
+}
+
+/*
+ * mx_flow_release - drop a flow the agent found without a socket, and
+ * give back its slot. Deleting the entry is what claims it, so a
+ * handshake completing at the same moment (established()) and this
+ * release can never both give the slot back.
+ */
+SEC("syscall")
+int mx_flow_release(struct mx_conn_op *op)
+{
+	struct mx_conn_op arg;
+	struct mx_flow_slot slot, *p;
+	struct mx_flow flow;
+	void *map;
+
+	op_read(&arg, op);
+	flow = arg.flow;
+	map = arg.live ? (void *)&live_flows : (void *)&pending_flows;
+
+	op->result = MX_RELEASE_NONE;
+	p = bpf_map_lookup_elem(map, &flow);
+	if (!p)
+		return 0;
+	slot = *p;
+	if (bpf_map_delete_elem(map, &flow))
+		return 0;
+	if (slot.kind == MX_FLOW_STEERED) {
+		op->result = MX_RELEASE_STEERED;
+		return 0;
+	}
+	slot_give(&slot);
+	op->result = MX_RELEASE_SLOT;
+	return 0;
+}
+
+/* mx_count_adjust - add delta to one count (reconciliation), never below 0 */
+SEC("syscall")
+int mx_count_adjust(struct mx_conn_op *op)
+{
+	struct mx_conn_op arg;
+	struct mx_bucket6_key key6;
+	struct mx_bucket4_key key4;
+	__s32 delta;
+	void *counts;
+	void *key;
+	__u32 *n;
+
+	op_read(&arg, op);
+	key6 = arg.key;
+	key4.kind = arg.key.kind;
+	delta = arg.delta;
+	if (arg.family == AF_INET) {
+		__builtin_memcpy(&key4.addr, arg.key.addr, 4);
+		counts = &conn_count4;
+		key = &key4;
+	} else {
+		counts = &conn_count6;
+		key = &key6;
+	}
+	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
+		__u32 zero = 0, v, nv;
+
+		n = bpf_map_lookup_elem(counts, key);
+		if (!n) {
+			if (delta <= 0)
+				break;
+			bpf_map_update_elem(counts, key, &zero, BPF_NOEXIST);
+			continue;
+		}
+		v = *(volatile __u32 *)n;
+		if (v == MX_COUNT_DYING)
+			continue;
+		nv = delta < 0 && (__u32)-delta > v ? 0 : v + delta;
+		if (__sync_val_compare_and_swap(n, v, nv) == v) {
+			op->result = nv;
+			return 0;
+		}
+	}
+	op->result = n ? *n : 0;
 	return 0;
 }

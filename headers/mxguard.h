@@ -142,6 +142,23 @@ struct mx_flow_slot {
 	__u32 kind;		/* enum mx_flow_kind */
 };
 
+/* Argument of the agent's mx_flow_release and mx_count_adjust programs. */
+struct mx_conn_op {
+	struct mx_flow flow;	/* release: the flow */
+	__u32 live;		/* release: 0 from pending_flows, 1 from live_flows */
+	__s32 delta;		/* adjust: added to the count */
+	struct mx_bucket6_key key;	/* adjust: the count (IPv4: addr in first 4 bytes) */
+	__u32 family;		/* adjust: AF_INET or AF_INET6 */
+	__u32 result;		/* out: enum mx_release_result, or the new count */
+	__u32 pad;		/* a multiple of 8 bytes: read as 64-bit words */
+};
+
+enum mx_release_result {
+	MX_RELEASE_NONE = 0,	/* no such flow (already gone) */
+	MX_RELEASE_SLOT = 1,	/* released a counted connection */
+	MX_RELEASE_STEERED = 2,	/* released a steered one (nothing counted) */
+};
+
 /* Responder sockets in the SOCKMAP: one per family. */
 enum mx_responder_slot {
 	MX_RESPONDER_V4 = 0,

@@ -47,6 +47,7 @@
 #include "cmd.h"
 #include "control.h"
 #include "mxguard.skel.h"
+#include "responder.h"
 
 /* How often expired bans are removed from the maps. */
 #define MX_SWEEP_INTERVAL_S	30
@@ -117,7 +118,8 @@ static struct bpf_map **pinned_maps(struct mxguard_bpf *skel, size_t *n)
 	PIN(allow4); PIN(allow6); PIN(allow4_prefix); PIN(allow6_prefix);
 	PIN(class4); PIN(class6); PIN(class4_prefix); PIN(class6_prefix);
 	PIN(syn_bucket4); PIN(syn_bucket6); PIN(class_limits); PIN(config);
-	PIN(stats); PIN(reasons);
+	PIN(stats); PIN(reasons); PIN(conn_count4); PIN(conn_count6);
+	PIN(pending_flows); PIN(live_flows);
 #undef PIN
 	*n = i;
 	return maps;
@@ -177,6 +179,10 @@ static int size_maps(struct agent *a)
 	}
 	err |= bpf_map__set_max_entries(s->maps.syn_bucket4, st->bucket_entries4);
 	err |= bpf_map__set_max_entries(s->maps.syn_bucket6, st->bucket_entries6);
+	err |= bpf_map__set_max_entries(s->maps.conn_count4, st->count_entries);
+	err |= bpf_map__set_max_entries(s->maps.conn_count6, st->count_entries);
+	err |= bpf_map__set_max_entries(s->maps.pending_flows, st->flow_entries);
+	err |= bpf_map__set_max_entries(s->maps.live_flows, st->flow_entries);
 	return err ? -1 : 0;
 }
 
@@ -301,6 +307,8 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 	a->reasons_fd = bpf_map__fd(a->skel->maps.reasons);
 	a->bucket4_fd = bpf_map__fd(a->skel->maps.syn_bucket4);
 	a->bucket6_fd = bpf_map__fd(a->skel->maps.syn_bucket6);
+	a->count4_fd = bpf_map__fd(a->skel->maps.conn_count4);
+	a->count6_fd = bpf_map__fd(a->skel->maps.conn_count6);
 
 	/* Limits first, then the active flag (in config): never judge unconfigured. */
 	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
@@ -311,6 +319,15 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 	if (pin_all(a))
 		goto fail;
 	if (attach(a, mode)) {
+		unpin_all(a);
+		goto fail;
+	}
+	if (conn_start(a)) {
+		conn_stop(a);
+		xdp_program__detach(a->xdp_prog, a->ifindex,
+				    strcmp(a->mode_name, "skb") ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+		xdp_program__close(a->xdp_prog);
+		a->xdp_prog = NULL;
 		unpin_all(a);
 		goto fail;
 	}
@@ -330,7 +347,16 @@ void agent_stop(struct agent *a, bool keep)
 {
 	if (!a->skel)
 		return;
+	conn_stop(a);
 	if (keep) {
+		/*
+		 * Without the agent there is no responder and no one to release
+		 * counts: go back to what XDP can do alone, dropping banned
+		 * sources and ignoring parallel counts.
+		 */
+		a->settings.over_limit_drop = false;
+		a->settings.ban_reply = false;
+		mx_dp_write_config(a->config_fd, &a->settings);
 		agent_log("leaving the program attached to %s and the maps pinned under %s",
 			  a->ifname, a->pin_dir);
 	} else {
@@ -549,7 +575,8 @@ static void sweep_bans(struct agent *a)
 int agent_serve(struct agent *a)
 {
 	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
-	struct pollfd pfd[2];
+	time_t next_conn_sweep = time(NULL) + 1, next_reconcile = time(NULL) + 10;
+	struct pollfd pfd[3];
 	sigset_t mask;
 	int lfd, sfd;
 
@@ -568,9 +595,14 @@ int agent_serve(struct agent *a)
 	for (;;) {
 		int n;
 
+		int timeout = responder_next_timeout_ms(a->responder);
+
+		if (timeout < 0 || timeout > 1000)
+			timeout = 1000;
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		n = poll(pfd, 2, 1000);
+		pfd[2] = (struct pollfd){ .fd = responder_fd(a->responder), .events = POLLIN };
+		n = poll(pfd, 3, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN) {
@@ -592,6 +624,16 @@ int agent_serve(struct agent *a)
 				serve_client(a, cfd);
 				close(cfd);
 			}
+		}
+		/* The responder first: it never blocks, and senders wait on it. */
+		responder_run(a->responder);
+		if (time(NULL) >= next_conn_sweep) {
+			conn_sweep(a);
+			next_conn_sweep = time(NULL) + 1;
+		}
+		if (time(NULL) >= next_reconcile) {
+			conn_reconcile(a, false);
+			next_reconcile = time(NULL) + 10;
 		}
 		if (time(NULL) >= next_sweep) {
 			sweep_bans(a);

@@ -10,14 +10,20 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "conn.h"
 #include "tables.h"
 
 #define MX_PIN_DIR		"/sys/fs/bpf/mxguard"
 #define MX_SOCKET_PATH		"/run/mxguard/mxguardd.sock"
+#define MX_CGROUP_PATH		"/sys/fs/cgroup/unified"
+#define MX_POLICY_URL		"https://example.org/mail-policy"
 #define MX_DEFAULT_BAN_TTL_NS	(24ULL * 3600 * 1000000000ULL)
 
 struct mxguard_bpf;
+struct conn_bpf;
 struct xdp_program;
+struct bpf_link;
+struct responder;
 
 struct agent {
 	struct mxguard_bpf *skel;
@@ -25,6 +31,7 @@ struct agent {
 	struct mx_table bans, allows, classes;
 	int config_fd, class_limits_fd, stats_fd, reasons_fd;
 	int bucket4_fd, bucket6_fd;
+	int count4_fd, count6_fd;
 	struct mx_settings settings;
 	char ifname[IF_NAMESIZE];
 	int ifindex;
@@ -35,6 +42,17 @@ struct agent {
 	uint64_t default_ban_ttl_ns;
 	const char *pin_dir;
 	const char *socket_path;
+
+	/* The parallel-connection limit (conn.c). */
+	struct conn_bpf *conn;
+	struct bpf_link *lookup_link, *sockops_link;
+	int resp_fd[2];
+	struct responder *responder;
+	struct conn_stats conn_stats;
+	struct count_table conn_drift;
+	const char *cgroup_path;
+	char hostname[256];
+	const char *policy_url;
 };
 
 enum mx_attach_mode {

@@ -107,6 +107,8 @@ static const struct cmd objects[] = {
 	{ "limit",	do_limit },
 	{ "stats",	do_stats },
 	{ "prog",	do_prog },
+	{ "conn",	do_conn },
+	{ "ip",		do_ip },
 	{ "help",	do_help },
 	{ 0 }
 };
@@ -123,6 +125,8 @@ static const struct cmd help_objects[] = {
 	{ "limit",	help_limit },
 	{ "stats",	help_stats },
 	{ "prog",	help_prog },
+	{ "conn",	help_conn },
+	{ "ip",		help_ip },
 	{ "help",	do_help },
 	{ 0 }
 };

@@ -12,6 +12,25 @@
 static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
 #undef MX_STAT_NAME
 
+/* counter - one agent-side counter */
+static void counter(struct mx_cmd_ctx *c, const char *name, uint64_t v)
+{
+	if (c->json)
+		jsonw_uint_field(c->jw, name, v);
+	else
+		fprintf(c->out, "%-22s %20llu\n", name, (unsigned long long)v);
+}
+
+/* agent_counters - what the agent itself counts, beside the programs' */
+static void agent_counters(struct mx_cmd_ctx *c)
+{
+	const struct agent *a = c->agent;
+
+	counter(c, "conn_halfopen_released", a->conn_stats.halfopen_released);
+	counter(c, "conn_steered_released", a->conn_stats.steered_released);
+	counter(c, "conn_corrections", a->conn_stats.corrections);
+}
+
 /* do_show - stats [show] */
 static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 {
@@ -33,6 +52,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		else
 			fprintf(c->out, "%-22s %20llu\n", stat_names[i], (unsigned long long)sums[i]);
 	}
+	agent_counters(c);
 	if (c->json)
 		jsonw_end_object(c->jw);
 	return 0;

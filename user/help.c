@@ -27,7 +27,7 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 	return usage(c,
 		"Usage: mxguard [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       mxguard version\n"
-		"OBJECT := { ban | allow | limit | stats | prog }\n"
+		"OBJECT := { ban | allow | limit | conn | ip | stats | prog }\n"
 		HELP_SPEC_OPTIONS
 		"Commands and objects may be abbreviated: 'mxguard b l' is 'mxguard ban list'.\n");
 }
@@ -89,4 +89,24 @@ int help_prog(struct mx_cmd_ctx *c, int argc, char **argv)
 		"       mxguard prog help\n"
 		"\n"
 		"The attached program: interface, attach mode, program id, pins.\n");
+}
+
+int help_conn(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard conn show [PREFIX]\n"
+		"       mxguard conn help\n"
+		"\n"
+		"Live connections to the guarded ports per source (/32, /64) and per\n"
+		"prefix (/24, /48), largest first; with PREFIX, those inside or around it.\n");
+}
+
+int help_ip(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard ip show ADDR\n"
+		"       mxguard ip help\n"
+		"\n"
+		"Everything known about ADDR: allowlist entry, ban, class, new-connection\n"
+		"tokens left and live connections of its source and prefix.\n");
 }

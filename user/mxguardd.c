@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 
@@ -38,6 +39,11 @@ static void usage(FILE *f)
 		"  -s, --socket PATH      control socket (default " MX_SOCKET_PATH ")\n"
 		"  -d, --detach           remove a program and pins left in place, then exit\n"
 		"  -P, --pin-dir DIR      where to pin the maps (default " MX_PIN_DIR ")\n"
+		"  -c, --cgroup PATH      cgroup v2 root for sock_ops (default " MX_CGROUP_PATH ")\n"
+		"  -H, --hostname NAME    in the responder's replies (default: this host's name)\n"
+		"  -u, --policy-url URL   in the 554 reply to banned senders\n"
+		"  -o, --over-limit ACT   over the parallel limit: reply (421, default) or drop\n"
+		"  -b, --ban-action ACT   banned senders: drop (default) or reply (554)\n"
 		"  -v, --verbose          libbpf and libxdp diagnostics\n");
 }
 
@@ -50,6 +56,11 @@ int main(int argc, char **argv)
 		{ "socket",	required_argument, NULL, 's' },
 		{ "detach",	no_argument,	   NULL, 'd' },
 		{ "pin-dir",	required_argument, NULL, 'P' },
+		{ "cgroup",	required_argument, NULL, 'c' },
+		{ "hostname",	required_argument, NULL, 'H' },
+		{ "policy-url",	required_argument, NULL, 'u' },
+		{ "over-limit",	required_argument, NULL, 'o' },
+		{ "ban-action",	required_argument, NULL, 'b' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ 0 }
@@ -63,8 +74,13 @@ int main(int argc, char **argv)
 	a.pin_dir = MX_PIN_DIR;
 	a.socket_path = MX_SOCKET_PATH;
 	a.default_ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
+	a.cgroup_path = MX_CGROUP_PATH;
+	a.policy_url = MX_POLICY_URL;
+	a.resp_fd[0] = a.resp_fd[1] = -1;
+	if (gethostname(a.hostname, sizeof(a.hostname) - 1))
+		strcpy(a.hostname, "localhost");
 
-	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (strlen(optarg) >= sizeof(a.ifname)) {
@@ -96,6 +112,33 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			a.pin_dir = optarg;
+			break;
+		case 'c':
+			a.cgroup_path = optarg;
+			break;
+		case 'H':
+			if (strlen(optarg) >= sizeof(a.hostname) || strpbrk(optarg, " \t\r\n")) {
+				fprintf(stderr, "mxguardd: bad hostname '%s'\n", optarg);
+				return 2;
+			}
+			strcpy(a.hostname, optarg);
+			break;
+		case 'u':
+			a.policy_url = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "reply") && strcmp(optarg, "drop")) {
+				fprintf(stderr, "mxguardd: --over-limit '%s': use reply or drop\n", optarg);
+				return 2;
+			}
+			a.settings.over_limit_drop = strcmp(optarg, "drop") == 0;
+			break;
+		case 'b':
+			if (strcmp(optarg, "reply") && strcmp(optarg, "drop")) {
+				fprintf(stderr, "mxguardd: --ban-action '%s': use drop or reply\n", optarg);
+				return 2;
+			}
+			a.settings.ban_reply = strcmp(optarg, "reply") == 0;
 			break;
 		case 'v':
 			verbose++;

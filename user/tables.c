@@ -256,6 +256,8 @@ void mx_settings_default(struct mx_settings *s)
 	s->bucket_entries6 = 1000000;
 	s->exact_entries = 2097152;
 	s->prefix_entries = 262144;
+	s->count_entries = 262144;
+	s->flow_entries = 1048576;
 }
 
 /* mx_dp_write_config - masks, guarded ports, and the active flag */
@@ -274,7 +276,12 @@ int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 	mx_prefix_mask(AF_INET6, s->pfx_len6, cfg.pfx_mask6);
 	for (unsigned int i = 0; i < s->nports && i < MX_MAX_PORTS; i++)
 		cfg.ports[s->ports[i] / 8] |= (uint8_t)(1 << (s->ports[i] % 8));
+	cfg.netns_cookie = s->netns_cookie;
 	cfg.flags = MX_CFG_F_ACTIVE;
+	if (s->over_limit_drop)
+		cfg.flags |= MX_CFG_F_PARALLEL_DROP;
+	if (s->ban_reply)
+		cfg.flags |= MX_CFG_F_BAN_REPLY;
 	return bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY);
 }
 

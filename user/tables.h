@@ -67,6 +67,11 @@ struct mx_settings {
 	uint32_t bucket_entries4, bucket_entries6;
 	uint32_t exact_entries;		/* per exact-address map */
 	uint32_t prefix_entries;	/* per prefix map */
+	uint32_t count_entries;		/* per family: sources and prefixes with live connections */
+	uint32_t flow_entries;		/* pending and live connections, each */
+	bool over_limit_drop;		/* over the parallel limit: drop at XDP, not 421 */
+	bool ban_reply;			/* banned: 554 from the responder, not a drop */
+	uint64_t netns_cookie;		/* the guarded namespace (runtime, not a setting) */
 };
 
 void mx_settings_default(struct mx_settings *s);

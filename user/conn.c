@@ -1,0 +1,539 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	conn.c - the parallel-connection limit: attach, sweep, reconcile
+ * DESCRIPTION
+ *	conn_start() loads bpf/conn.bpf.c on the maps the XDP program
+ *	already has, opens the responder's two listening sockets (127.0.0.1
+ *	and ::1, ephemeral ports: reachable from outside only through the
+ *	steering program) and puts them into the SOCKMAP, attaches the
+ *	sk_lookup program to the network namespace and the sock_ops
+ *	program to the cgroup v2 root.
+ *
+ *	conn_sweep(), every second, compares the pending and live flows
+ *	with the kernel's sockets (sock_diag): a pending flow whose request
+ *	socket is gone (the handshake never completed: no ACK, RST, SYN
+ *	dropped by a full queue) is released, which is how a half-open
+ *	connection gives its slot back; each release is counted. A live
+ *	flow without a socket would mean a missed close: it is released
+ *	and counted as a correction.
+ *
+ *	conn_reconcile(), every ten seconds and at start, recomputes every
+ *	count from the flows and corrects a difference seen the same in
+ *	two passes in a row (a single pass can catch a SYN between its
+ *	count and its flow entry). Every correction is counted and logged:
+ *	in a test run a correction is a bug.
+ * SECURITY
+ *	Counts are changed only by BPF programs, by compare-and-swap; the
+ *	agent asks for changes through mx_flow_release and mx_count_adjust.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "agent.h"
+#include "conn.h"
+#include "conn.skel.h"
+#include "mxguard.skel.h"
+#include "responder.h"
+#include "sockdiag.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* A handshake can finish this long after the SYN's pending entry was noted. */
+#define MX_PENDING_GRACE_NS	(2ULL * 1000000000ULL)
+
+/* flow_hash - FNV-1a over a flow key */
+static uint64_t flow_hash(const struct mx_flow *f)
+{
+	const uint8_t *p = (const uint8_t *)f;
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < sizeof(*f); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* An open-addressing set of flows: the kernel's sockets at one moment. */
+struct flow_set {
+	struct mx_flow *slots;
+	uint8_t *used;
+	size_t cap, n;
+};
+
+/* set_add - insert a flow, growing as needed; -1 on no memory */
+static int set_add(struct flow_set *s, const struct mx_flow *f)
+{
+	if ((s->n + 1) * 2 > s->cap) {
+		struct flow_set g = { .cap = s->cap ? s->cap * 2 : 1024 };
+
+		g.slots = calloc(g.cap, sizeof(*g.slots));
+		g.used = calloc(g.cap, 1);
+		if (!g.slots || !g.used) {
+			free(g.slots);
+			free(g.used);
+			return -1;
+		}
+		for (size_t i = 0; i < s->cap; i++)
+			if (s->used[i])
+				set_add(&g, &s->slots[i]);
+		free(s->slots);
+		free(s->used);
+		*s = g;
+	}
+	for (size_t i = flow_hash(f) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		if (!s->used[i]) {
+			s->used[i] = 1;
+			s->slots[i] = *f;
+			s->n++;
+			return 0;
+		}
+		if (memcmp(&s->slots[i], f, sizeof(*f)) == 0)
+			return 0;
+	}
+}
+
+/* set_has - is the flow in the set? */
+static bool set_has(const struct flow_set *s, const struct mx_flow *f)
+{
+	if (!s->cap)
+		return false;
+	for (size_t i = flow_hash(f) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (memcmp(&s->slots[i], f, sizeof(*f)) == 0)
+			return true;
+	return false;
+}
+
+static void set_free(struct flow_set *s)
+{
+	free(s->slots);
+	free(s->used);
+	memset(s, 0, sizeof(*s));
+}
+
+/* flow_of - a kernel socket as a flow key, IPv4-mapped peers as IPv4 */
+static void flow_of(const struct mx_sock *k, struct mx_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->rport = k->rport;
+	f->lport = k->lport;
+	if (k->family == AF_INET6 && mx_sock_is_v4mapped(k)) {
+		f->family = AF_INET;
+		memcpy(f->remote, k->remote + 12, 4);
+		memcpy(f->local, k->local + 12, 4);
+		return;
+	}
+	f->family = (uint32_t)k->family;
+	memcpy(f->remote, k->remote, 16);
+	memcpy(f->local, k->local, 16);
+}
+
+/* collect - sock_diag callback: add a socket to the set */
+static int collect(const struct mx_sock *k, void *arg)
+{
+	struct mx_flow f;
+
+	flow_of(k, &f);
+	return set_add(arg, &f) ? -ENOMEM : 0;
+}
+
+/* kernel_flows - every TCP socket on a guarded port except listeners */
+static int kernel_flows(const struct agent *a, struct flow_set *set)
+{
+	uint32_t states = 0xfff & ~(1U << 10);	/* all TCP states but LISTEN */
+	int err;
+
+	states |= 1U << 12;	/* TCP_NEW_SYN_RECV: request sockets */
+	for (unsigned int i = 0; i < a->settings.nports; i++) {
+		err = mx_sockdiag_walk(AF_INET, states, a->settings.ports[i], collect, set);
+		if (!err)
+			err = mx_sockdiag_walk(AF_INET6, states, a->settings.ports[i], collect, set);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* run_op - run one of the agent's syscall programs on an mx_conn_op */
+static int run_op(struct bpf_program *prog, struct mx_conn_op *op)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = op, .ctx_size_in = sizeof(*op),
+		    .ctx_out = op, .ctx_size_out = sizeof(*op));
+
+	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+}
+
+/* release - release one flow from pending (live=0) or live (live=1) */
+static int release(struct agent *a, const struct mx_flow *f, int live)
+{
+	struct mx_conn_op op = { .flow = *f, .live = (uint32_t)live };
+
+	if (run_op(a->conn->progs.mx_flow_release, &op))
+		return -1;
+	return (int)op.result;
+}
+
+/* conn_sweep - release flows whose sockets are gone; collect zero counts */
+void conn_sweep(struct agent *a)
+{
+	struct mx_flow key, next, *prev = NULL;
+	struct flow_set set = { 0 };
+	struct mx_flow_slot slot;
+	uint64_t t0 = mx_now_ns();
+	LIBBPF_OPTS(bpf_test_run_opts, gc);
+	int pending_fd = bpf_map__fd(a->conn->maps.pending_flows);
+	int live_fd = bpf_map__fd(a->conn->maps.live_flows);
+
+	if (kernel_flows(a, &set)) {
+		agent_log("sock_diag failed: %s; connection sweep skipped", strerror(errno));
+		set_free(&set);
+		return;
+	}
+	while (bpf_map_get_next_key(pending_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(pending_fd, &key, &slot))
+			continue;
+		if (slot.since_ns + MX_PENDING_GRACE_NS > t0 || set_has(&set, &key))
+			continue;
+		switch (release(a, &key, 0)) {
+		case MX_RELEASE_SLOT:
+			a->conn_stats.halfopen_released++;
+			break;
+		case MX_RELEASE_STEERED:
+			a->conn_stats.steered_released++;
+			break;
+		default:
+			break;
+		}
+	}
+	prev = NULL;
+	while (bpf_map_get_next_key(live_fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(live_fd, &key, &slot))
+			continue;
+		if (slot.since_ns + MX_PENDING_GRACE_NS > t0 || set_has(&set, &key))
+			continue;
+		if (release(a, &key, 1) == MX_RELEASE_SLOT) {
+			a->conn_stats.corrections++;
+			agent_log("correction: a live connection had no socket (missed close); released");
+		}
+	}
+	set_free(&set);
+	bpf_prog_test_run_opts(bpf_program__fd(a->conn->progs.mx_count_gc), &gc);
+}
+
+/* count_find - the entry of a key, added if new */
+static struct count_entry *count_find(struct count_table *t, uint32_t family,
+				      const struct mx_bucket6_key *k)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->e[i].family == family && memcmp(&t->e[i].key, k, sizeof(*k)) == 0)
+			return &t->e[i];
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct count_entry *e = realloc(t->e, cap * sizeof(*e));
+
+		if (!e)
+			return NULL;
+		t->e = e;
+		t->cap = cap;
+	}
+	memset(&t->e[t->n], 0, sizeof(t->e[0]));
+	t->e[t->n].family = family;
+	t->e[t->n].key = *k;
+	return &t->e[t->n++];
+}
+
+/* expect_flows - add the slots of one flow map to the expected counts */
+static int expect_flows(struct count_table *t, int fd)
+{
+	struct mx_flow key, next, *prev = NULL;
+	struct mx_flow_slot slot;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct mx_bucket6_key src = { .kind = MX_BUCKET_SOURCE };
+		struct mx_bucket6_key pfx = { .kind = MX_BUCKET_PREFIX };
+		struct count_entry *e;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &slot) || slot.kind != MX_FLOW_ADMITTED)
+			continue;
+		memcpy(src.addr, slot.src, 16);
+		memcpy(pfx.addr, slot.pfx, 16);
+		if (!(e = count_find(t, slot.family, &src)))
+			return -ENOMEM;
+		e->expected++;
+		if (!(e = count_find(t, slot.family, &pfx)))
+			return -ENOMEM;
+		e->expected++;
+	}
+	return 0;
+}
+
+/* actual_counts - add one count map's values */
+static int actual_counts(struct count_table *t, int fd, uint32_t family)
+{
+	uint8_t key[20], next[20];
+	void *prev = NULL;
+	uint32_t v;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		struct mx_bucket6_key k = { 0 };
+		struct count_entry *e;
+
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, &v) || v == 0xffffffffU)
+			continue;
+		if (family == AF_INET) {
+			memcpy(k.addr, key, 4);
+			memcpy(&k.kind, key + 4, 4);
+		} else {
+			memcpy(&k, key, sizeof(k));
+		}
+		if (!(e = count_find(t, family, &k)))
+			return -ENOMEM;
+		e->actual += v;
+	}
+	return 0;
+}
+
+/*
+ * conn_reconcile - compare counts with flows; correct a drift seen the
+ * same twice in a row (or at once when settle is set: at start, when
+ * nothing races). Returns the number of corrections made.
+ */
+int conn_reconcile(struct agent *a, bool settle)
+{
+	struct count_table t = { 0 };
+	struct count_table *prev = &a->conn_drift;
+	int fixed = 0;
+
+	if (expect_flows(&t, bpf_map__fd(a->conn->maps.pending_flows)) ||
+	    expect_flows(&t, bpf_map__fd(a->conn->maps.live_flows)) ||
+	    actual_counts(&t, bpf_map__fd(a->conn->maps.conn_count4), AF_INET) ||
+	    actual_counts(&t, bpf_map__fd(a->conn->maps.conn_count6), AF_INET6)) {
+		free(t.e);
+		return 0;
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		struct count_entry *e = &t.e[i], *seen = NULL;
+		int64_t drift = e->expected - e->actual;
+
+		if (!drift)
+			continue;
+		for (size_t j = 0; j < prev->n; j++)
+			if (prev->e[j].family == e->family &&
+			    !memcmp(&prev->e[j].key, &e->key, sizeof(e->key)))
+				seen = &prev->e[j];
+		if (!settle && (!seen || seen->expected - seen->actual != drift))
+			continue;
+		{
+			struct mx_conn_op op = { .key = e->key, .family = e->family,
+						 .delta = (int32_t)drift };
+
+			if (run_op(a->conn->progs.mx_count_adjust, &op) == 0) {
+				a->conn_stats.corrections++;
+				fixed++;
+			}
+		}
+	}
+	if (fixed)
+		agent_log("reconciliation corrected %d count%s", fixed, fixed == 1 ? "" : "s");
+	free(prev->e);
+	*prev = t;
+	return fixed;
+}
+
+/* classify - the responder asks: 554 for a banned peer, 421 otherwise */
+static enum responder_verdict classify(void *arg, const struct sockaddr *peer,
+				       socklen_t len, char *reason, size_t reason_len)
+{
+	struct agent *a = arg;
+	struct mx_prefix p = { 0 }, hit;
+	struct mx_ban ban;
+
+	if (peer->sa_family == AF_INET) {
+		p.family = AF_INET;
+		p.len = 32;
+		memcpy(p.addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
+	} else {
+		const struct sockaddr_in6 *s6 = (const void *)peer;
+
+		p.family = AF_INET6;
+		p.len = 128;
+		memcpy(p.addr, &s6->sin6_addr, 16);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			p.family = AF_INET;
+			p.len = 32;
+			memmove(p.addr, p.addr + 12, 4);
+			memset(p.addr + 4, 0, 12);
+		}
+	}
+	if (mx_table_match(&a->bans, &p, &hit, &ban) == 0 &&
+	    (!ban.expires_ns || ban.expires_ns > mx_now_ns())) {
+		mx_reason_text(a->reasons_fd, ban.reason, reason, reason_len);
+		if (!reason[0])
+			snprintf(reason, reason_len, "your address is banned");
+		return RESP_BANNED;
+	}
+	return RESP_TOO_MANY;
+}
+
+/* listen_local - a non-blocking listener on loopback, ephemeral port */
+static int listen_local(int family)
+{
+	struct sockaddr_in6 s6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in s4 = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int one = 1, fd;
+
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if ((family == AF_INET ? bind(fd, (struct sockaddr *)&s4, sizeof(s4))
+			       : bind(fd, (struct sockaddr *)&s6, sizeof(s6))) ||
+	    listen(fd, 1024)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* open_cgroup - the cgroup v2 root for sock_ops */
+static int open_cgroup(const char *path)
+{
+	struct statfs st;
+
+	if (statfs(path, &st) || st.f_type != CGROUP2_SUPER_MAGIC) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* conn_start - load, attach and serve the parallel-connection limit */
+int conn_start(struct agent *a)
+{
+	struct bpf_object *xdp_obj = a->skel->obj;
+	struct responder_settings rs = {
+		.hostname = a->hostname, .policy_url = a->policy_url,
+		.max_clients = 256, .timeout_ms = 10000, .max_line = 512,
+	};
+	uint64_t cookie = 0;
+	socklen_t clen = sizeof(cookie);
+	struct bpf_map *m;
+	int netns_fd, cg_fd, err;
+
+	a->conn = conn_bpf__open();
+	if (!a->conn) {
+		agent_log("cannot open the connection programs: %s", strerror(errno));
+		return -1;
+	}
+	/* Share every map with the XDP program's object. */
+	bpf_object__for_each_map(m, a->conn->obj) {
+		struct bpf_map *same = bpf_object__find_map_by_name(xdp_obj, bpf_map__name(m));
+
+		if (same && bpf_map__reuse_fd(m, bpf_map__fd(same))) {
+			agent_log("cannot share map %s: %s", bpf_map__name(m), strerror(errno));
+			return -1;
+		}
+	}
+	err = conn_bpf__load(a->conn);
+	if (err) {
+		agent_log("cannot load the connection programs: %s", strerror(-err));
+		return -1;
+	}
+
+	a->resp_fd[0] = listen_local(AF_INET);
+	a->resp_fd[1] = listen_local(AF_INET6);
+	if (a->resp_fd[0] < 0 || a->resp_fd[1] < 0) {
+		agent_log("cannot open the responder's sockets: %s", strerror(errno));
+		return -1;
+	}
+	a->responder = responder_new(&rs, classify, a);
+	if (!a->responder || responder_add_listener(a->responder, a->resp_fd[0]) ||
+	    responder_add_listener(a->responder, a->resp_fd[1])) {
+		agent_log("cannot start the responder");
+		return -1;
+	}
+	for (uint32_t i = 0; i < MX_RESPONDER_SLOTS; i++) {
+		uint64_t fd = (uint64_t)a->resp_fd[i];
+
+		if (bpf_map_update_elem(bpf_map__fd(a->conn->maps.responder_socks), &i, &fd, BPF_ANY)) {
+			agent_log("cannot put the responder's socket in the SOCKMAP: %s", strerror(errno));
+			return -1;
+		}
+	}
+
+	/* sock_ops runs for every cgroup: keep it to this network namespace. */
+	if (getsockopt(a->resp_fd[0], SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &clen))
+		cookie = 0;	/* older kernels: every namespace's port 25 counts */
+	a->settings.netns_cookie = cookie;
+	if (mx_dp_write_config(a->config_fd, &a->settings)) {
+		agent_log("cannot write the settings: %s", strerror(errno));
+		return -1;
+	}
+
+	netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	a->lookup_link = netns_fd < 0 ? NULL :
+		bpf_program__attach_netns(a->conn->progs.mx_lookup, netns_fd);
+	if (netns_fd >= 0)
+		close(netns_fd);
+	if (!a->lookup_link) {
+		agent_log("cannot attach sk_lookup to this network namespace: %s", strerror(errno));
+		return -1;
+	}
+	cg_fd = open_cgroup(a->cgroup_path);
+	if (cg_fd < 0) {
+		agent_log("%s is not a cgroup v2 mount (needed for sock_ops); use --cgroup PATH",
+			  a->cgroup_path);
+		return -1;
+	}
+	a->sockops_link = bpf_program__attach_cgroup(a->conn->progs.mx_sockops, cg_fd);
+	close(cg_fd);
+	if (!a->sockops_link) {
+		agent_log("cannot attach sock_ops to %s: %s", a->cgroup_path, strerror(errno));
+		return -1;
+	}
+	conn_reconcile(a, true);
+	agent_log("parallel-connection limit on: sk_lookup in this namespace, sock_ops on %s",
+		  a->cgroup_path);
+	return 0;
+}
+
+/* conn_stop - detach and close */
+void conn_stop(struct agent *a)
+{
+	bpf_link__destroy(a->lookup_link);
+	bpf_link__destroy(a->sockops_link);
+	a->lookup_link = a->sockops_link = NULL;
+	if (a->responder)
+		responder_free(a->responder);
+	a->responder = NULL;
+	for (int i = 0; i < 2; i++) {
+		if (a->resp_fd[i] > 0)
+			close(a->resp_fd[i]);
+		a->resp_fd[i] = -1;
+	}
+	conn_bpf__destroy(a->conn);
+	a->conn = NULL;
+	free(a->conn_drift.e);
+	memset(&a->conn_drift, 0, sizeof(a->conn_drift));
+}
