@@ -76,12 +76,16 @@ $(OUT)/tests/%: tests/bpf/%.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a -lcmocka $(LDLIBS) -o $@
 
+$(OUT)/tests/connhold: tests/tools/connhold.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 $(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a $(LDLIBS) -o $@
 
 # The README's test command: installs what it needs, builds, runs all.
-test: deps all $(UNIT_BINS) $(BPFT_BINS)
+test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold
 	$(Q)tests/run.sh
 
 bench: deps all $(OUT)/tests/bench_xdp

@@ -11,6 +11,7 @@ PACKAGES=(
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libcmocka-dev
 	iproute2 nftables ethtool socat netcat-openbsd procps util-linux
+	postfix swaks
 )
 
 missing=()
@@ -25,5 +26,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Postfix as a package only: the tests run private instances of it.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
