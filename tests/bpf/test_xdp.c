@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	test_xdp.c - the XDP program on crafted frames (BPF_PROG_TEST_RUN)
+ * DESCRIPTION
+ *	Each test loads the real program from its skeleton with small maps,
+ *	writes the default settings as the agent does (mx_dp_write_*), adds
+ *	bans, allowlist entries and classes through the agent's table
+ *	functions, runs frames built by pkt.h and checks the action and
+ *	the counters. Time moves through the program's mx_clock_offset_ns.
+ *	A program that cannot be loaded fails every test: nothing skips.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "mxguard.skel.h"
+#include "pkt.h"
+#include "tables.h"
+
+#define SEC_NS 1000000000ULL
+
+struct fx {
+	struct mxguard_bpf *skel;
+	struct mx_table bans, allows, classes;
+	struct mx_settings s;
+	uint64_t base[MX_STAT__MAX];
+};
+
+/* table - the four maps of an address table */
+static void table(struct mx_table *t, const char *name, uint32_t vs, struct bpf_map *e4,
+		  struct bpf_map *e6, struct bpf_map *p4, struct bpf_map *p6)
+{
+	t->name = name;
+	t->value_size = vs;
+	t->fd[MX_EXACT4] = bpf_map__fd(e4);
+	t->fd[MX_EXACT6] = bpf_map__fd(e6);
+	t->fd[MX_PREFIX4] = bpf_map__fd(p4);
+	t->fd[MX_PREFIX6] = bpf_map__fd(p6);
+}
+
+/* write_settings - the data plane's settings from f->s */
+static void write_settings(struct fx *f)
+{
+	assert_int_equal(mx_dp_write_classes(bpf_map__fd(f->skel->maps.class_limits), &f->s), 0);
+	assert_int_equal(mx_dp_write_config(bpf_map__fd(f->skel->maps.config), &f->s), 0);
+}
+
+static int setup_inactive(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct mxguard_bpf *s;
+
+	s = f->skel = mxguard_bpf__open();
+	if (!s)
+		fail_msg("cannot open the skeleton: %s", strerror(errno));
+	bpf_map__set_max_entries(s->maps.syn_bucket4, 4096);
+	bpf_map__set_max_entries(s->maps.syn_bucket6, 4096);
+	bpf_map__set_max_entries(s->maps.pending_flows, 1024);
+	bpf_map__set_max_entries(s->maps.live_flows, 1024);
+	if (mxguard_bpf__load(s))
+		fail_msg("cannot load the XDP program (root, BPF needed): %s", strerror(errno));
+	table(&f->bans, "ban", sizeof(struct mx_ban), s->maps.ban4, s->maps.ban6,
+	      s->maps.ban4_prefix, s->maps.ban6_prefix);
+	table(&f->allows, "allowlist", sizeof(struct mx_allow), s->maps.allow4, s->maps.allow6,
+	      s->maps.allow4_prefix, s->maps.allow6_prefix);
+	table(&f->classes, "class", sizeof(struct mx_class_ref), s->maps.class4, s->maps.class6,
+	      s->maps.class4_prefix, s->maps.class6_prefix);
+	mx_settings_default(&f->s);
+	*state = f;
+	return 0;
+}
+
+static int setup(void **state)
+{
+	setup_inactive(state);
+	write_settings(*state);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	mxguard_bpf__destroy(f->skel);
+	free(f);
+	return 0;
+}
+
+/* stats - the counters now */
+static void stats(struct fx *f, uint64_t out[MX_STAT__MAX])
+{
+	assert_int_equal(mx_stats_read(bpf_map__fd(f->skel->maps.stats), out), 0);
+}
+
+/* delta - how much a counter rose since the last mark() */
+static uint64_t delta(struct fx *f, enum mx_stat i)
+{
+	uint64_t now[MX_STAT__MAX];
+
+	stats(f, now);
+	return now[i] - f->base[i];
+}
+
+static void mark(struct fx *f)
+{
+	stats(f, f->base);
+}
+
+/* run_raw - the program's action on len bytes, or -errno from the kernel */
+static int run_raw(struct fx *f, const void *data, size_t len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = (uint32_t)len);
+	int err = bpf_prog_test_run_opts(bpf_program__fd(f->skel->progs.mxguard_xdp), &o);
+
+	return err ? -errno : (int)o.retval;
+}
+
+/* run - build a frame, run it, and check it adds exactly one verdict of kind want */
+static int run(struct fx *f, const struct pkt *p, enum mx_stat want)
+{
+	uint8_t buf[PKT_MAX];
+	size_t len = pkt_build(buf, p);
+	uint64_t before[MX_STAT__MAX], after[MX_STAT__MAX];
+	int act;
+
+	stats(f, before);
+	act = run_raw(f, buf, len);
+	stats(f, after);
+	if (after[want] - before[want] != 1)
+		fail_msg("counter %d rose by %llu, expected 1", want,
+			 (unsigned long long)(after[want] - before[want]));
+	return act;
+}
+
+/* syn4 / syn6 - a plain SYN from src */
+static struct pkt syn4(const char *src)
+{
+	return (struct pkt){ .family = AF_INET, .src = src };
+}
+
+static struct pkt syn6(const char *src)
+{
+	return (struct pkt){ .family = AF_INET6, .src = src };
+}
+
+/* prefix - parse or fail */
+static struct mx_prefix prefix(const char *s)
+{
+	struct mx_prefix p;
+	char err[128];
+
+	if (mx_parse_prefix(s, &p, err, sizeof(err)))
+		fail_msg("%s", err);
+	return p;
+}
+
+/* ban - add a ban that expires ttl_ns from now (0: permanent) */
+static void ban(struct fx *f, const char *s, uint64_t ttl_ns)
+{
+	struct mx_prefix p = prefix(s);
+	struct mx_ban b = { .expires_ns = ttl_ns ? mx_now_ns() + ttl_ns : 0, .flags = MX_BAN_F_MANUAL };
+
+	assert_int_equal(mx_table_put(&f->bans, &p, &b, BPF_ANY), 0);
+}
+
+static void allow(struct fx *f, const char *s)
+{
+	struct mx_prefix p = prefix(s);
+	struct mx_allow a = { 0 };
+
+	assert_int_equal(mx_table_put(&f->allows, &p, &a, BPF_ANY), 0);
+}
+
+/* advance - move the program's clock */
+static void advance(struct fx *f, uint64_t ns)
+{
+	f->skel->bss->mx_clock_offset_ns += ns;
+}
+
+/* slow_limits - class 0 with the given bursts and a rate of one per hour */
+static void slow_limits(struct fx *f, uint32_t src_burst, uint32_t pfx_burst)
+{
+	f->s.classes[0].src_interval_ns = 3600 * SEC_NS;
+	f->s.classes[0].src_burst = src_burst;
+	f->s.classes[0].pfx_interval_ns = 3600 * SEC_NS;
+	f->s.classes[0].pfx_burst = pfx_burst;
+	write_settings(f);
+}
+
+static void test_inactive_passes_everything(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn4(NULL);
+
+	assert_int_equal(run(f, &p, MX_STAT_PASS_INACTIVE), XDP_PASS);
+}
+
+static void test_syn_passes_all_encapsulations(void **state)
+{
+	struct fx *f = *state;
+
+	for (int vlans = 0; vlans <= 2; vlans++) {
+		struct pkt p4 = syn4(NULL), p6 = syn6(NULL);
+
+		p4.vlans = p6.vlans = vlans;
+		assert_int_equal(run(f, &p4, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+		assert_int_equal(run(f, &p6, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	for (unsigned int words = 1; words <= 10; words++) {
+		struct pkt p = syn4(NULL);
+
+		p.ip_opt_words = words;
+		p.tcp_opt_words = words;
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	{
+		struct pkt p = syn6(NULL);
+		uint8_t chain[] = { IPPROTO_HOPOPTS, IPPROTO_ROUTING, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT };
+
+		memcpy(p.ext, chain, sizeof(chain));
+		p.next = sizeof(chain);
+		p.vlans = 2;
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+}
+
+static void test_ipv6_chain_too_long_is_malformed(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn6(NULL);
+
+	p.next = MX_MAX_IPV6_EXT_HDRS;
+	memset(p.ext, IPPROTO_DSTOPTS, p.next);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);	/* 8: allowed */
+	p.next = MX_MAX_IPV6_EXT_HDRS + 1;
+	memset(p.ext, IPPROTO_DSTOPTS, p.next);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_MALFORMED), XDP_DROP);
+}
+
+static void test_fragments(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn4(NULL);
+
+	p.frag = 0x2000;	/* first fragment: judged */
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	p.frag = 185;		/* a later one: passes unjudged */
+	assert_int_equal(run(f, &p, MX_STAT_PASS_FRAGMENT), XDP_PASS);
+	p.frag = 0x2000 | 1;	/* offset 8 bytes: RFC 1858 */
+	assert_int_equal(run(f, &p, MX_STAT_DROP_MALFORMED), XDP_DROP);
+
+	p = syn6(NULL);
+	p.ext[0] = IPPROTO_FRAGMENT;
+	p.next = 1;
+	p.ext_frag = 0;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	p.ext_frag = 10;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_FRAGMENT), XDP_PASS);
+
+	/* A banned source's first fragment is dropped, later ones pass. */
+	ban(f, "198.18.0.10", 0);
+	p = syn4(NULL);
+	p.frag = 0x2000;
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	p.frag = 185;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_FRAGMENT), XDP_PASS);
+}
+
+static void test_malformed_headers(void **state)
+{
+	struct fx *f = *state;
+	uint8_t buf[PKT_MAX];
+	struct pkt p = syn4(NULL);
+	size_t len;
+	struct iphdr *iph = (struct iphdr *)(buf + ETH_HLEN);
+	struct tcphdr *th = (struct tcphdr *)(buf + ETH_HLEN + 20);
+
+	len = pkt_build(buf, &p);
+	iph->ihl = 4;
+	mark(f);
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	len = pkt_build(buf, &p);
+	iph->tot_len = htons((uint16_t)(len - ETH_HLEN + 1));	/* beyond the frame */
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	len = pkt_build(buf, &p);
+	iph->tot_len = htons(19);	/* shorter than its header */
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	len = pkt_build(buf, &p);
+	iph->tot_len = htons(30);	/* ends inside TCP */
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	len = pkt_build(buf, &p);
+	th->doff = 4;
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	len = pkt_build(buf, &p);
+	th->doff = 15;			/* options beyond the packet */
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	len = pkt_build(buf, &p);
+	iph->version = 5;
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	assert_int_equal(delta(f, MX_STAT_DROP_MALFORMED), 7);
+
+	p = syn6(NULL);
+	len = pkt_build(buf, &p);
+	((struct ipv6hdr *)(buf + ETH_HLEN))->payload_len = htons(200);
+	assert_int_equal(run_raw(f, buf, len), XDP_DROP);
+	assert_int_equal(delta(f, MX_STAT_DROP_MALFORMED), 8);
+	/* Padding after a valid packet (short frames are padded) is fine. */
+	p = syn4(NULL);
+	len = pkt_build(buf, &p);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_int_equal(run_raw(f, buf, len + 6), XDP_PASS);
+}
+
+/* truncations - every length of a valid frame: pass, or a counted malformed drop */
+static void truncations(struct fx *f, const struct pkt *p)
+{
+	uint8_t buf[PKT_MAX];
+	size_t full = pkt_build(buf, p);
+
+	for (size_t len = 0; len <= full; len++) {
+		uint64_t before[MX_STAT__MAX], after[MX_STAT__MAX], sum = 0;
+		int act;
+
+		stats(f, before);
+		act = run_raw(f, buf, len);
+		stats(f, after);
+		if (len < ETH_HLEN) {
+			/* The kernel refuses to run XDP on less than an Ethernet header. */
+			assert_true(act < 0);
+			continue;
+		}
+		for (int i = 0; i < MX_STAT__MAX; i++)
+			sum += after[i] - before[i];
+		if (act == XDP_DROP)
+			assert_int_equal(after[MX_STAT_DROP_MALFORMED] - before[MX_STAT_DROP_MALFORMED], 1);
+		else
+			assert_int_equal(act, XDP_PASS);
+		assert_true(sum >= 1);
+		/* The whole frame passes; any cut one lies about its lengths. */
+		assert_int_equal(act, len == full ? XDP_PASS : XDP_DROP);
+	}
+}
+
+static void test_every_truncation(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p4 = syn4(NULL), q4 = syn4(NULL), p6 = syn6(NULL);
+	uint8_t chain[] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_FRAGMENT };
+
+	slow_limits(f, 1000000, 1000000);
+	q4.vlans = 2;
+	q4.ip_opt_words = 3;
+	memcpy(p6.ext, chain, sizeof(chain));
+	p6.next = sizeof(chain);
+	truncations(f, &p4);
+	truncations(f, &q4);
+	truncations(f, &p6);
+}
+
+static void test_segments_and_other_traffic(void **state)
+{
+	struct fx *f = *state;
+	uint8_t flags[] = { PKT_ACK, PKT_SYN | PKT_ACK, PKT_RST, PKT_ACK | PKT_RST };
+	struct pkt p;
+
+	slow_limits(f, 1, 1);
+	for (size_t i = 0; i < sizeof(flags); i++) {
+		p = syn4(NULL);
+		p.flags = flags[i];
+		assert_int_equal(run(f, &p, MX_STAT_PASS_SEGMENT), XDP_PASS);
+	}
+	assert_int_equal(delta(f, MX_STAT_BUCKET_NEW_SOURCE), 0);
+	p = syn4(NULL);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);	/* took no token before */
+
+	p = syn4("198.18.0.11");
+	p.dport = 587;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_NOT_GUARDED), XDP_PASS);
+	p.proto = IPPROTO_UDP;
+	p.dport = 25;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_NOT_GUARDED), XDP_PASS);
+	p = syn6(NULL);
+	p.proto = IPPROTO_ICMPV6;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_NOT_GUARDED), XDP_PASS);
+	{
+		uint8_t arp[60] = { [12] = 0x08, [13] = 0x06 };
+
+		mark(f);
+		assert_int_equal(run_raw(f, arp, sizeof(arp)), XDP_PASS);
+		assert_int_equal(delta(f, MX_STAT_PASS_NOT_GUARDED), 1);
+	}
+	/* Guard 587 too: now it is judged. */
+	f->s.ports[f->s.nports++] = 587;
+	write_settings(f);
+	p = syn4("198.18.3.11");	/* another /24: 198.18.0.0/24 has spent its token */
+	p.dport = 587;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+}
+
+static void test_bans_exact_and_prefix(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p;
+
+	ban(f, "198.18.0.10", 60 * SEC_NS);
+	ban(f, "2001:db8:1::10", 0);
+	ban(f, "198.18.7.0/24", 0);
+	ban(f, "2001:db8:2::/64", 0);
+	ban(f, "2001:db9::/32", 0);
+
+	p = syn4("198.18.0.10");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	p.flags = PKT_ACK;	/* established connections of a banned source die too */
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	p = syn4("198.18.0.11");
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	p = syn4("198.18.7.200");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	p = syn4("198.18.8.1");
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	p = syn6("2001:db8:1::10");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	p = syn6("2001:db8:1::11");
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	p = syn6("2001:db8:2::ffff:1");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	p = syn6("2001:db9:abcd::1");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+
+	/* /0 bans everyone of the family. */
+	ban(f, "0.0.0.0/0", 0);
+	p = syn4("198.19.255.1");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	p = syn6("2001:db8:3::1");
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+}
+
+static void test_allow_beats_ban_and_limits(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p;
+
+	slow_limits(f, 1, 1);
+	ban(f, "198.18.0.0/16", 0);
+	allow(f, "198.18.0.10");
+	allow(f, "198.18.5.0/24");
+	allow(f, "2001:db8:1::/64");
+	ban(f, "2001:db8:1::10", 0);
+	for (int i = 0; i < 5; i++) {
+		p = syn4("198.18.0.10");
+		assert_int_equal(run(f, &p, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+		p = syn4("198.18.5.9");
+		assert_int_equal(run(f, &p, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+		p = syn6("2001:db8:1::10");
+		assert_int_equal(run(f, &p, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+	}
+	p = syn4("198.18.0.11");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+}
+
+static void test_ban_expiry(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn4("198.18.0.10"), q = syn4("198.18.0.20");
+
+	ban(f, "198.18.0.10", 60 * SEC_NS);
+	ban(f, "198.18.0.20", 0);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	advance(f, 59 * SEC_NS);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	advance(f, 2 * SEC_NS);
+	/* Expired: passes although the entry is still in the map. */
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	{
+		struct mx_prefix pfx = prefix("198.18.0.10");
+		struct mx_ban b;
+
+		assert_int_equal(mx_table_get(&f->bans, &pfx, &b), 0);
+	}
+	advance(f, 3650ULL * 86400 * SEC_NS);
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);	/* permanent */
+}
+
+static void test_source_burst_exact(void **state)
+{
+	struct fx *f = *state;
+
+	slow_limits(f, 5, 1000);
+	for (int i = 0; i < 5; i++) {
+		struct pkt p = syn4("198.18.0.10");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	{
+		struct pkt p = syn4("198.18.0.10"), q = syn4("198.18.0.11");
+
+		assert_int_equal(run(f, &p, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);
+		assert_int_equal(run(f, &q, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	for (int i = 0; i < 5; i++) {
+		struct pkt p = syn6("2001:db8:1::10");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	{
+		/* Same /64: the same source. */
+		struct pkt p = syn6("2001:db8:1::ffff"), q = syn6("2001:db8:1:1::10");
+
+		assert_int_equal(run(f, &p, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);
+		assert_int_equal(run(f, &q, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+}
+
+static void test_prefix_burst_exact(void **state)
+{
+	struct fx *f = *state;
+	char src[32];
+
+	slow_limits(f, 100, 4);
+	for (int i = 1; i <= 4; i++) {
+		struct pkt p;
+
+		snprintf(src, sizeof(src), "198.18.0.%d", i);
+		p = syn4(src);
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	{
+		struct pkt p = syn4("198.18.0.99"), q = syn4("198.18.1.99");
+
+		assert_int_equal(run(f, &p, MX_STAT_DROP_PREFIX_RATE), XDP_DROP);
+		assert_int_equal(run(f, &q, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	for (int i = 1; i <= 4; i++) {
+		struct pkt p;
+
+		snprintf(src, sizeof(src), "2001:db8:1:%x::1", i);	/* four /64s, one /48 */
+		p = syn6(src);
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	{
+		struct pkt p = syn6("2001:db8:1:99::1"), q = syn6("2001:db8:2::1");
+
+		assert_int_equal(run(f, &p, MX_STAT_DROP_PREFIX_RATE), XDP_DROP);
+		assert_int_equal(run(f, &q, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	mark(f);
+	assert_int_equal(delta(f, MX_STAT_BUCKET_NEW_SOURCE), 0);
+	stats(f, f->base);
+	assert_int_equal(f->base[MX_STAT_BUCKET_NEW_SOURCE], 4 + 1 + 1 + 4 + 1 + 1);
+	/* Prefixes: 198.18.0/24, 198.18.1/24, 2001:db8:1::/48, 2001:db8:2::/48. */
+	assert_int_equal(f->base[MX_STAT_BUCKET_NEW_PREFIX], 4);
+}
+
+static void test_refill(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn4("198.18.0.10");
+
+	f->s.classes[0].src_interval_ns = 10 * SEC_NS;	/* 6/min */
+	f->s.classes[0].src_burst = 3;
+	write_settings(f);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);
+	advance(f, 25 * SEC_NS);	/* two tokens and a half */
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);
+	advance(f, 3600 * SEC_NS);	/* a long pause refills to the burst, no more */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);
+}
+
+static void test_class_assignment(void **state)
+{
+	struct fx *f = *state;
+	struct mx_class_ref strict = { .class_id = 1 }, bogus = { .class_id = 999 };
+	struct mx_prefix a = prefix("198.18.0.10"), b = prefix("198.18.9.0/24");
+	struct mx_prefix c = prefix("198.18.0.30");
+
+	slow_limits(f, 10, 1000);
+	f->s.classes[1].src_interval_ns = 3600 * SEC_NS;
+	f->s.classes[1].src_burst = 2;
+	write_settings(f);
+	assert_int_equal(mx_table_put(&f->classes, &a, &strict, BPF_ANY), 0);
+	assert_int_equal(mx_table_put(&f->classes, &b, &strict, BPF_ANY), 0);
+	assert_int_equal(mx_table_put(&f->classes, &c, &bogus, BPF_ANY), 0);
+	for (int round = 0; round < 2; round++) {
+		const char *src = round ? "198.18.9.77" : "198.18.0.10";
+		struct pkt p = syn4(src);
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+		assert_int_equal(run(f, &p, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);
+	}
+	/* An out-of-range class falls back to class 0 (burst 10). */
+	for (int i = 0; i < 10; i++) {
+		struct pkt p = syn4("198.18.0.30");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+}
+
+static void test_counters_add_up(void **state)
+{
+	struct fx *f = *state;
+	uint64_t now[MX_STAT__MAX], verdicts = 0;
+	int frames = 0;
+
+	slow_limits(f, 2, 3);
+	ban(f, "198.18.0.66", 0);
+	mark(f);
+	for (int i = 0; i < 40; i++) {
+		char src[32];
+		struct pkt p;
+
+		snprintf(src, sizeof(src), "198.18.%d.%d", i % 3, 60 + i % 7);
+		p = syn4(src);
+		p.flags = i % 5 == 0 ? PKT_ACK : PKT_SYN;
+		p.dport = i % 11 == 0 ? 80 : 25;
+		p.frag = i % 13 == 0 ? 100 : 0;
+		run_raw(f, (uint8_t[PKT_MAX]){ 0 }, 20);	/* malformed */
+		{
+			uint8_t buf[PKT_MAX];
+			size_t len = pkt_build(buf, &p);
+
+			run_raw(f, buf, len);
+		}
+		frames += 2;
+	}
+	stats(f, now);
+	for (int i = 0; i < MX_STAT__MAX; i++) {
+		if (i == MX_STAT_BUCKET_NEW_SOURCE || i == MX_STAT_BUCKET_NEW_PREFIX ||
+		    i == MX_STAT_BUCKET_UNAVAILABLE || i >= MX_STAT_CONN_ADMITTED)
+			continue;
+		verdicts += now[i] - f->base[i];
+	}
+	assert_int_equal(verdicts, frames);
+	assert_true(now[MX_STAT_DROP_BANNED] > f->base[MX_STAT_DROP_BANNED]);
+	assert_true(now[MX_STAT_DROP_SOURCE_RATE] + now[MX_STAT_DROP_PREFIX_RATE] >
+		    f->base[MX_STAT_DROP_SOURCE_RATE] + f->base[MX_STAT_DROP_PREFIX_RATE]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_inactive_passes_everything, setup_inactive, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_passes_all_encapsulations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_chain_too_long_is_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fragments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_headers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_every_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_segments_and_other_traffic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bans_exact_and_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allow_beats_ban_and_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ban_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_source_burst_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prefix_burst_exact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refill, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_class_assignment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters_add_up, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
