@@ -166,13 +166,19 @@ static int kernel_flows(const struct agent *a, struct flow_set *set)
 	return 0;
 }
 
-/* run_op - run one of the agent's syscall programs on an mx_conn_op */
+/*
+ * run_op - run one of the agent's syscall programs on an mx_conn_op.
+ * The kernel copies the context back into ctx_in (a syscall program
+ * takes no ctx_out): that is how the result comes back.
+ */
 static int run_op(struct bpf_program *prog, struct mx_conn_op *op)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = op, .ctx_size_in = sizeof(*op),
-		    .ctx_out = op, .ctx_size_out = sizeof(*op));
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = op, .ctx_size_in = sizeof(*op));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 
-	return bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	if (err)
+		agent_log("running %s failed: %s", bpf_program__name(prog), strerror(errno));
+	return err;
 }
 
 /* release - release one flow from pending (live=0) or live (live=1) */

@@ -15,31 +15,44 @@ pf_start() {
 	pf_ns_start "$TB_GW" "$PF_DIR" || fail "Postfix did not start: $(tail -n 3 "$PF_DIR/maillog" 2>/dev/null)"
 }
 
-# ch_start SRC DST - connhold from SRC to DST:25
+# ch_start ID SRC DST [TIMEOUT_MS] - client ID: connhold from SRC to DST:25, driven through fifos
 ch_start() {
-	coproc CH { exec nsenter --net=/run/netns/"$TB_CL" "$BUILD/tests/connhold" -s "$1" -d "$2"; }
-	CH_PID=$!
+	local id=$1 w r
+	rm -f "$E2E_DIR/ch$id.in" "$E2E_DIR/ch$id.out"
+	mkfifo "$E2E_DIR/ch$id.in" "$E2E_DIR/ch$id.out"
+	nsenter --net=/run/netns/"$TB_CL" "$BUILD/tests/connhold" -s "$2" -d "$3" -t "${4:-5000}" \
+		<"$E2E_DIR/ch$id.in" >"$E2E_DIR/ch$id.out" &
+	CH_PID[$id]=$!
+	exec {w}>"$E2E_DIR/ch$id.in"
+	exec {r}<"$E2E_DIR/ch$id.out"
+	CH_W[$id]=$w
+	CH_R[$id]=$r
 }
 
-# ch_cmd LINE - one command, its answer on stdout (empty after 20 s)
+# ch_cmd ID LINE - one command to client ID; its answer on stdout (empty after 20 s)
 ch_cmd() {
 	local line=
-	echo "$1" >&"${CH[1]}"
-	read -r -t 20 line <&"${CH[0]}"
+	echo "$2" >&"${CH_W[$1]}"
+	read -r -t 20 line <&"${CH_R[$1]}"
 	echo "$line"
 }
 
-# ch_kill - SIGKILL the client: the kernel closes its sockets
+# ch_kill ID - SIGKILL client ID: the kernel closes its sockets
 ch_kill() {
-	[[ -n ${CH_PID:-} ]] || return 0
-	kill -9 "$CH_PID" 2>/dev/null
-	wait "$CH_PID" 2>/dev/null
-	CH_PID=
+	local id=$1
+	[[ -n ${CH_PID[$id]:-} ]] || return 0
+	kill -9 "${CH_PID[$id]}" 2>/dev/null
+	wait "${CH_PID[$id]}" 2>/dev/null
+	exec {CH_W[$id]}>&- {CH_R[$id]}<&-
+	unset "CH_PID[$id]"
 }
+
+declare -A CH_PID CH_W CH_R
 
 eval "base_$(declare -f cleanup)"
 cleanup() {
-	ch_kill
+	local id
+	for id in "${!CH_PID[@]}"; do ch_kill "$id"; done
 	pf_ns_stop "$TB_GW" "$PF_DIR"
 	rm -rf "$PF_DIR"
 	base_cleanup

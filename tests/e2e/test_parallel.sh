@@ -43,18 +43,18 @@ no_corrections() {
 # the source as counted (IPv6 sources count per /64).
 burst() {
 	local src=$1 dst=$2 key=$3 out
-	ch_start "$src" "$dst" || return 1
-	out=$(ch_cmd "open 20")
+	ch_start 1 "$src" "$dst" || return 1
+	out=$(ch_cmd 1 "open 20")
 	[[ $out == *"220=15 421=5 "* ]] || fail "burst of 20 from $src: $out" || return 1
 	wait_live "$key" 15 || return 1
-	out=$(ch_cmd "close 5")
+	out=$(ch_cmd 1 "close 5")
 	wait_live "$key" 10 || return 1
-	out=$(ch_cmd "open 5")
+	out=$(ch_cmd 1 "open 5")
 	[[ $out == *"220=5 421=0 "* ]] || fail "after closing 5, 5 more: $out" || return 1
 	wait_live "$key" 15 || return 1
-	out=$(ch_cmd "open 1")
+	out=$(ch_cmd 1 "open 1")
 	[[ $out == *"421=1 "* ]] || fail "the 16th connection: $out" || return 1
-	ch_kill
+	ch_kill 1
 	wait_live "$key" 0 || return 1
 	no_corrections
 }
@@ -67,6 +67,89 @@ test_burst_ipv4() {
 test_burst_ipv6() {
 	pf_start && agent_start || return 1
 	burst $C6 $TB_GW6 2001:db8:1::/64
+}
+
+# counter_of NAME - a counter from mxguard stats
+counter_of() {
+	mx -j stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
+test_halfopen_storm_gives_slots_back() {
+	# Request sockets die after two SYN-ACK retransmissions (about 7 s).
+	tb_gw sysctl -qw net.ipv4.tcp_synack_retries=2
+	pf_start && agent_start || return 1
+	# 55 SYNs from one source: out of the way of the new-connection limit.
+	mx limit set default burst 1000 || return 1
+	# The client's ACKs never leave: no handshake completes.
+	tb_cl nft -f - <<'NFT' || fail "nft rule failed" || return 1
+table inet storm {
+	chain out {
+		type filter hook output priority 0;
+		tcp dport 25 tcp flags & (syn | ack) == ack drop
+	}
+}
+NFT
+	ch_start 1 $C1 $TB_GW4 1000 || return 1
+	local out
+	out=$(ch_cmd 1 "open 40")
+	[[ $out == *"220=0 "* ]] || fail "a handshake completed: $out" || return 1
+	# While their request sockets live, half-open connections hold slots...
+	sleep 2
+	local n=$(live $C1)
+	[[ $n == 15 ]] || fail "half-open connections hold $n slots, expected 15 (the limit)" || return 1
+	# ...and give them back when the kernel drops them.
+	wait_live $C1 0 20 || return 1
+	(( $(counter_of conn_halfopen_released) >= 15 )) ||
+		fail "half-open releases not counted: $(counter_of conn_halfopen_released)" || return 1
+	tb_cl nft delete table inet storm
+	ch_start 2 $C1 $TB_GW4 || return 1
+	out=$(ch_cmd 2 "open 15")
+	[[ $out == *"220=15 "* ]] || fail "after the storm, 15 connects: $out" || return 1
+	ch_kill 1
+	ch_kill 2
+	wait_live $C1 0 || return 1
+	no_corrections
+}
+
+test_resets_and_idle_timeouts_give_slots_back() {
+	PF_SMTPD_TIMEOUT=3s pf_start && agent_start || return 1
+	ch_start 1 $C1 $TB_GW4 || return 1
+	local out
+	out=$(ch_cmd 1 "open 15")
+	[[ $out == *"220=15 "* ]] || fail "15 connects: $out" || return 1
+	out=$(ch_cmd 1 "reset 10")
+	wait_live $C1 5 || return 1
+	# Postfix drops idle sessions after smtpd_timeout: the MTA closes first.
+	wait_live $C1 0 15 || return 1
+	out=$(ch_cmd 1 "open 15")
+	[[ $out == *"220=15 "* ]] || fail "after resets and timeouts, 15 connects: $out" || return 1
+	ch_kill 1
+	wait_live $C1 0 || return 1
+	no_corrections
+}
+
+test_prefix_limit_across_sources() {
+	tb_client_addr 198.18.0.11/24
+	tb_client_addr 198.18.0.12/24
+	tb_client_addr 198.18.1.13/24
+	pf_start && agent_start || return 1
+	mx limit set default prefix-parallel 10 || return 1
+	local out
+	ch_start 1 198.18.0.10 $TB_GW4 && ch_start 2 198.18.0.11 $TB_GW4 &&
+		ch_start 3 198.18.0.12 $TB_GW4 && ch_start 4 198.18.1.13 $TB_GW4 || return 1
+	out=$(ch_cmd 1 "open 5"); [[ $out == *"220=5 "* ]] || fail "source 1: $out" || return 1
+	out=$(ch_cmd 2 "open 5"); [[ $out == *"220=5 "* ]] || fail "source 2: $out" || return 1
+	out=$(ch_cmd 3 "open 5")
+	[[ $out == *"220=0 421=5 "* ]] || fail "third source in a full /24: $out" || return 1
+	out=$(ch_cmd 4 "open 5")
+	[[ $out == *"220=5 "* ]] || fail "a source in another /24: $out" || return 1
+	mx conn show 198.18.0.0/24 | grep -q "198.18.0.0/24 *prefix *10" ||
+		fail "conn show: $(mx conn show)" || return 1
+	out=$(ch_cmd 1 "close 5")
+	out=$(ch_cmd 3 "open 5"); [[ $out == *"220=5 "* ]] || fail "after room was made: $out" || return 1
+	for i in 1 2 3 4; do ch_kill $i; done
+	wait_live 198.18.0.11 0 && wait_live 198.18.0.12 0 || return 1
+	no_corrections
 }
 
 run_tests

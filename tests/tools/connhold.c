@@ -12,6 +12,7 @@
  *			"opened N 220=a 421=b 554=c timeout=d reset=e other=f";
  *			the ones that read 220 are held, the others closed
  *	  close K	QUIT and close K held connections: "closed K held=H"
+ *	  reset K	reset K held connections (SO_LINGER 0): "reset K held=H"
  *	  held		"held=H"
  *	  quit, EOF	close everything and exit
  *
@@ -172,6 +173,22 @@ static void do_close(int k)
 	printf("closed %d held=%d\n", closed, nheld);
 }
 
+/* do_reset - abort k held connections with a RST */
+static void do_reset(int k)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int done = 0;
+
+	while (k-- > 0 && nheld > 0) {
+		int fd = held[--nheld];
+
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(fd);
+		done++;
+	}
+	printf("reset %d held=%d\n", done, nheld);
+}
+
 int main(int argc, char **argv)
 {
 	const char *s = NULL, *d = NULL;
@@ -200,12 +217,14 @@ int main(int argc, char **argv)
 			do_open(n);
 		else if (sscanf(line, "close %d", &n) == 1)
 			do_close(n);
+		else if (sscanf(line, "reset %d", &n) == 1)
+			do_reset(n);
 		else if (!strncmp(line, "held", 4))
 			printf("held=%d\n", nheld);
 		else if (!strncmp(line, "quit", 4))
 			break;
 		else
-			printf("error: open N | close K | held | quit\n");
+			printf("error: open N | close K | reset K | held | quit\n");
 	}
 	do_close(nheld);
 	return 0;
