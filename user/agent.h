@@ -53,6 +53,7 @@ struct agent {
 	const char *cgroup_path;
 	char hostname[256];
 	const char *policy_url;
+	unsigned int responder_timeout_ms;
 };
 
 enum mx_attach_mode {

@@ -440,7 +440,7 @@ int conn_start(struct agent *a)
 	struct bpf_object *xdp_obj = a->skel->obj;
 	struct responder_settings rs = {
 		.hostname = a->hostname, .policy_url = a->policy_url,
-		.max_clients = 256, .timeout_ms = 10000, .max_line = 512,
+		.max_clients = 256, .timeout_ms = a->responder_timeout_ms, .max_line = 512,
 	};
 	uint64_t cookie = 0;
 	socklen_t clen = sizeof(cookie);

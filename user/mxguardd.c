@@ -44,6 +44,7 @@ static void usage(FILE *f)
 		"  -u, --policy-url URL   in the 554 reply to banned senders\n"
 		"  -o, --over-limit ACT   over the parallel limit: reply (421, default) or drop\n"
 		"  -b, --ban-action ACT   banned senders: drop (default) or reply (554)\n"
+		"  -T, --responder-timeout DURATION  longest responder session (default 10s)\n"
 		"  -v, --verbose          libbpf and libxdp diagnostics\n");
 }
 
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
 		{ "policy-url",	required_argument, NULL, 'u' },
 		{ "over-limit",	required_argument, NULL, 'o' },
 		{ "ban-action",	required_argument, NULL, 'b' },
+		{ "responder-timeout", required_argument, NULL, 'T' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ 0 }
@@ -77,10 +79,11 @@ int main(int argc, char **argv)
 	a.cgroup_path = MX_CGROUP_PATH;
 	a.policy_url = MX_POLICY_URL;
 	a.resp_fd[0] = a.resp_fd[1] = -1;
+	a.responder_timeout_ms = 10000;
 	if (gethostname(a.hostname, sizeof(a.hostname) - 1))
 		strcpy(a.hostname, "localhost");
 
-	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:T:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (strlen(optarg) >= sizeof(a.ifname)) {
@@ -126,6 +129,18 @@ int main(int argc, char **argv)
 		case 'u':
 			a.policy_url = optarg;
 			break;
+		case 'T': {
+			uint64_t ns;
+			char err[128];
+
+			if (mx_parse_duration(optarg, &ns, err, sizeof(err)) || ns > 3600ULL * 1000000000ULL) {
+				fprintf(stderr, "mxguardd: --responder-timeout: %s\n",
+					ns > 3600ULL * 1000000000ULL ? "at most 1h" : err);
+				return 2;
+			}
+			a.responder_timeout_ms = (unsigned int)(ns / 1000000ULL);
+			break;
+		}
 		case 'o':
 			if (strcmp(optarg, "reply") && strcmp(optarg, "drop")) {
 				fprintf(stderr, "mxguardd: --over-limit '%s': use reply or drop\n", optarg);

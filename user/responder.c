@@ -48,11 +48,13 @@
 #define MAX_ACCEPTS	64	/* per listener per run: others wait their turn */
 #define OUT_SIZE	1024
 #define IN_MAX		1024	/* max_line is capped to this */
+#define LINGER_MS	2000	/* after our last reply, at most this for the peer to close */
 
 struct session {
 	int fd;
 	bool used;
 	bool closing;		/* output flushed, then close */
+	bool draining;		/* our side shut: discard input until EOF */
 	uint64_t deadline_ms;
 	unsigned int commands;
 	size_t in_len, out_len;
@@ -169,9 +171,25 @@ static bool flush(struct responder *r, struct session *c)
 		memmove(c->out, c->out + n, c->out_len - (size_t)n);
 		c->out_len -= (size_t)n;
 	}
-	if (c->closing) {
-		end(r, c);
-		return false;
+	if (c->closing && !c->draining) {
+		/*
+		 * Close gently: shut our side and discard what the peer still
+		 * sends until it closes, for a moment at most. Closing with
+		 * unread input would send a reset, which can destroy our last
+		 * reply in the peer's receive queue before it reads it.
+		 */
+		uint64_t linger = now_ms() + LINGER_MS;
+
+		shutdown(c->fd, SHUT_WR);
+		c->draining = true;
+		if (linger < c->deadline_ms)
+			c->deadline_ms = linger;
+		{
+			struct epoll_event ev = { .events = EPOLLIN,
+						  .data.u64 = (uint64_t)(c - r->sessions) };
+
+			epoll_ctl(r->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+		}
 	}
 	return true;
 }
@@ -300,9 +318,32 @@ static bool command(struct responder *r, struct session *c, char *line)
 	return true;
 }
 
+/* drain - discard input after our last word; end at EOF */
+static void drain(struct responder *r, struct session *c)
+{
+	char sink[4096];
+
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			end(r, c);
+			return;
+		}
+	}
+}
+
 /* readable - read and answer the complete lines a 554 session sent */
 static void readable(struct responder *r, struct session *c)
 {
+	if (c->draining) {
+		drain(r, c);
+		return;
+	}
 	for (;;) {
 		ssize_t n = recv(c->fd, c->in + c->in_len, IN_MAX + 1 - c->in_len, MSG_DONTWAIT);
 		char *nl;
@@ -311,7 +352,7 @@ static void readable(struct responder *r, struct session *c)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0 || c->closing) {	/* EOF, reset, or input after our last word */
+		if (n <= 0) {	/* EOF or reset */
 			end(r, c);
 			return;
 		}
@@ -354,7 +395,8 @@ static void expire(struct responder *r)
 		struct session *c = &r->sessions[i];
 
 		if (c->used && now >= c->deadline_ms) {
-			r->st.timeouts++;
+			if (!c->draining)
+				r->st.timeouts++;
 			end(r, c);
 		}
 	}
