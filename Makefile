@@ -80,6 +80,10 @@ $(OUT)/tests/connhold: tests/tools/connhold.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+$(OUT)/tests/connrate: tests/bench/connrate.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 $(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a $(LDLIBS) -o $@
@@ -88,7 +92,7 @@ $(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(OUT)/libmx.a $(SKELS) | $(OUT)
 test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold
 	$(Q)tests/run.sh
 
-bench: deps all $(OUT)/tests/bench_xdp
+bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate
 	$(Q)scripts/bench.sh
 
 demo: deps all

@@ -36,10 +36,10 @@ tb_down() {
 	tb_names
 	# Whatever still runs in the namespaces (listeners, clients) goes first.
 	for ns in "$TB_GW" "$TB_CL"; do
-		[[ -e /run/netns/$ns ]] && ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+		if [[ -e /run/netns/$ns ]]; then ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null || true; fi
 	done
-	ip netns del "$TB_GW" 2>/dev/null
-	ip netns del "$TB_CL" 2>/dev/null
+	ip netns del "$TB_GW" 2>/dev/null || true
+	ip netns del "$TB_CL" 2>/dev/null || true
 	return 0
 }
 

@@ -152,4 +152,24 @@ test_prefix_limit_across_sources() {
 	no_corrections
 }
 
+test_over_limit_drop_mode() {
+	pf_start && agent_start --over-limit drop || return 1
+	ch_start 1 $C1 $TB_GW4 1500 || return 1
+	local out
+	out=$(ch_cmd 1 "open 15")
+	[[ $out == *"220=15 "* ]] || fail "15 connects: $out" || return 1
+	wait_live $C1 15 || return 1
+	# At the limit the SYN is dropped at XDP: the client times out, no 421.
+	out=$(ch_cmd 1 "open 3")
+	[[ $out == *"220=0 421=0 554=0 timeout=3 "* ]] || fail "over the limit in drop mode: $out" || return 1
+	(( $(counter_of drop_parallel) >= 3 )) || fail "drop_parallel: $(counter_of drop_parallel)" || return 1
+	out=$(ch_cmd 1 "close 2")
+	wait_live $C1 13 || return 1
+	out=$(ch_cmd 1 "open 2")
+	[[ $out == *"220=2 "* ]] || fail "after closing 2: $out" || return 1
+	ch_kill 1
+	wait_live $C1 0 || return 1
+	no_corrections
+}
+
 run_tests
