@@ -300,6 +300,20 @@ static __always_inline void flow_of_sock(struct bpf_sock_ops *skops, struct mx_f
 	}
 }
 
+/* flow_allowed - is the flow's source allowlisted? */
+static __always_inline int flow_allowed(const struct mx_flow *flow)
+{
+	struct mx_addr6 a6;
+	__u32 a4;
+
+	if (flow->family == AF_INET) {
+		__builtin_memcpy(&a4, flow->remote, 4);
+		return src_allowed4(a4);
+	}
+	__builtin_memcpy(a6.addr, flow->remote, 16);
+	return src_allowed6(&a6);
+}
+
 /* established - a handshake completed: pending -> live */
 static __always_inline void established(struct bpf_sock_ops *skops, const struct mx_config *cfg)
 {
@@ -308,6 +322,8 @@ static __always_inline void established(struct bpf_sock_ops *skops, const struct
 
 	flow_of_sock(skops, &flow);
 	p = bpf_map_lookup_elem(&pending_flows, &flow);
+	if (!p && flow_allowed(&flow))
+		return;	/* sk_lookup let it pass uncounted: so does sock_ops */
 	if (p) {
 		slot = *p;
 		/* Whoever deletes the pending entry owns its slot. */

@@ -54,6 +54,8 @@ struct agent {
 	char hostname[256];
 	const char *policy_url;
 	unsigned int responder_timeout_ms;
+	uint32_t responder_sessions;
+	uint32_t responder_max_line;
 };
 
 enum mx_attach_mode {

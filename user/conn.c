@@ -440,7 +440,8 @@ int conn_start(struct agent *a)
 	struct bpf_object *xdp_obj = a->skel->obj;
 	struct responder_settings rs = {
 		.hostname = a->hostname, .policy_url = a->policy_url,
-		.max_clients = 256, .timeout_ms = a->responder_timeout_ms, .max_line = 512,
+		.max_clients = a->responder_sessions, .timeout_ms = a->responder_timeout_ms,
+		.max_line = a->responder_max_line,
 	};
 	uint64_t cookie = 0;
 	socklen_t clen = sizeof(cookie);

@@ -45,6 +45,8 @@ static void usage(FILE *f)
 		"  -o, --over-limit ACT   over the parallel limit: reply (421, default) or drop\n"
 		"  -b, --ban-action ACT   banned senders: drop (default) or reply (554)\n"
 		"  -T, --responder-timeout DURATION  longest responder session (default 10s)\n"
+		"  -S, --responder-sessions N        responder sessions at once (default 256)\n"
+		"  -L, --responder-max-line N        longest command line, 512..1024 (default 512)\n"
 		"  -v, --verbose          libbpf and libxdp diagnostics\n");
 }
 
@@ -63,6 +65,8 @@ int main(int argc, char **argv)
 		{ "over-limit",	required_argument, NULL, 'o' },
 		{ "ban-action",	required_argument, NULL, 'b' },
 		{ "responder-timeout", required_argument, NULL, 'T' },
+		{ "responder-sessions", required_argument, NULL, 'S' },
+		{ "responder-max-line", required_argument, NULL, 'L' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ 0 }
@@ -80,10 +84,12 @@ int main(int argc, char **argv)
 	a.policy_url = MX_POLICY_URL;
 	a.resp_fd[0] = a.resp_fd[1] = -1;
 	a.responder_timeout_ms = 10000;
+	a.responder_sessions = 256;
+	a.responder_max_line = 512;
 	if (gethostname(a.hostname, sizeof(a.hostname) - 1))
 		strcpy(a.hostname, "localhost");
 
-	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:T:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:T:S:L:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (strlen(optarg) >= sizeof(a.ifname)) {
@@ -139,6 +145,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			a.responder_timeout_ms = (unsigned int)(ns / 1000000ULL);
+			break;
+		}
+		case 'S':
+		case 'L': {
+			char err[128];
+			uint32_t v;
+
+			/* RFC 5321 4.5.3.1.4: a command line is at most 512 octets. */
+			if (mx_parse_u32(optarg, opt == 'S' ? 1 : 512, opt == 'S' ? 65536 : 1024, &v,
+					 err, sizeof(err))) {
+				fprintf(stderr, "mxguardd: --responder-%s: %s\n",
+					opt == 'S' ? "sessions" : "max-line", err);
+				return 2;
+			}
+			*(opt == 'S' ? &a.responder_sessions : &a.responder_max_line) = v;
 			break;
 		}
 		case 'o':

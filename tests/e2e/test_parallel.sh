@@ -152,6 +152,40 @@ test_prefix_limit_across_sources() {
 	no_corrections
 }
 
+test_retransmitted_syn_counted_once() {
+	pf_start && agent_start || return 1
+	# The first SYN-ACKs are lost: the client retransmits its SYN.
+	tb_cl nft -f - <<'NFT' || fail "nft rule failed" || return 1
+table inet lossy {
+	chain in {
+		type filter hook input priority 0;
+		tcp sport 25 tcp flags & (syn | ack) == syn | ack drop
+	}
+}
+NFT
+	( sleep 1.5; tb_cl nft delete table inet lossy ) &
+	ch_start 1 $C1 $TB_GW4 8000 || return 1
+	local out
+	out=$(ch_cmd 1 "open 1")
+	[[ $out == *"220=1 "* ]] || fail "connect through lost SYN-ACKs: $out" || return 1
+	(( $(counter_of pass_within_limits) >= 2 )) || fail "the SYN was not retransmitted" || return 1
+	[[ $(live $C1) == 1 ]] || fail "one connection counted as $(live $C1)" || return 1
+	[[ $(counter_of conn_admitted) == 1 ]] || fail "conn_admitted $(counter_of conn_admitted)" || return 1
+	ch_kill 1
+	wait_live $C1 0 || return 1
+	no_corrections
+}
+
+test_allowlisted_not_limited() {
+	pf_start && agent_start || return 1
+	mx allow add 198.18.0.0/24 || return 1
+	ch_start 1 $C1 $TB_GW4 || return 1
+	local out
+	out=$(ch_cmd 1 "open 25")
+	[[ $out == *"220=25 "* ]] || fail "allowlisted source limited: $out" || return 1
+	[[ -z $(live $C1) ]] || fail "allowlisted connections counted: $(live $C1)"
+}
+
 test_over_limit_drop_mode() {
 	pf_start && agent_start --over-limit drop || return 1
 	ch_start 1 $C1 $TB_GW4 1500 || return 1
