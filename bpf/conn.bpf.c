@@ -482,6 +482,35 @@ int mx_flow_release(struct mx_conn_op *op)
 	return 0;
 }
 
+/*
+ * mx_flow_adopt - count a connection that was open before the agent
+ * started (sock_ops never saw its handshake, so it will not see its
+ * close either: the agent's sweep releases it when its socket is gone).
+ */
+SEC("syscall")
+int mx_flow_adopt(struct mx_conn_op *op)
+{
+	struct mx_conn_op arg;
+	struct mx_flow_slot slot = {};
+	struct mx_config *cfg = get_config();
+
+	op->result = 0;
+	if (!cfg)
+		return 0;
+	op_read(&arg, op);
+	slot_keys(cfg, &slot, arg.flow.remote, arg.flow.family);
+	slot.kind = MX_FLOW_ADOPTED;
+	slot.since_ns = now_ns();
+	if (bpf_map_update_elem(&live_flows, &arg.flow, &slot, BPF_NOEXIST))
+		return 0;	/* already tracked, or no room */
+	if (slot_take(&slot, NULL) < 0) {
+		bpf_map_delete_elem(&live_flows, &arg.flow);
+		return 0;
+	}
+	op->result = 1;
+	return 0;
+}
+
 /* mx_count_adjust - add delta to one count (reconciliation), never below 0 */
 SEC("syscall")
 int mx_count_adjust(struct mx_conn_op *op)

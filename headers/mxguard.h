@@ -128,6 +128,8 @@ struct mx_flow {
 enum mx_flow_kind {
 	MX_FLOW_ADMITTED = 1,	/* holds a slot in the live counts */
 	MX_FLOW_STEERED = 2,	/* sent to the responder; holds no slot */
+	MX_FLOW_ADOPTED = 3,	/* open before the agent started: holds a slot,
+				 * its close is seen by the agent's sweep */
 };
 
 /*

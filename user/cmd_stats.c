@@ -29,6 +29,8 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "conn_halfopen_released", a->conn_stats.halfopen_released);
 	counter(c, "conn_steered_released", a->conn_stats.steered_released);
 	counter(c, "conn_corrections", a->conn_stats.corrections);
+	counter(c, "conn_adopted", a->conn_stats.adopted);
+	counter(c, "conn_adopted_closed", a->conn_stats.adopted_closed);
 }
 
 /* do_show - stats [show] */

@@ -149,13 +149,17 @@ static int collect(const struct mx_sock *k, void *arg)
 	return set_add(arg, &f) ? -ENOMEM : 0;
 }
 
-/* kernel_flows - every TCP socket on a guarded port except listeners */
+/*
+ * kernel_flows - the TCP sockets on a guarded port that hold a slot:
+ * request sockets (SYN_RECV), ESTABLISHED, and CLOSE_WAIT (the peer is
+ * done, the MTA not yet). A socket past those has given its slot back
+ * in sock_ops, before it changed state.
+ */
 static int kernel_flows(const struct agent *a, struct flow_set *set)
 {
-	uint32_t states = 0xfff & ~(1U << 10);	/* all TCP states but LISTEN */
+	uint32_t states = (1U << 1) | (1U << 3) | (1U << 8) | (1U << 12);
 	int err;
 
-	states |= 1U << 12;	/* TCP_NEW_SYN_RECV: request sockets */
 	for (unsigned int i = 0; i < a->settings.nports; i++) {
 		err = mx_sockdiag_walk(AF_INET, states, a->settings.ports[i], collect, set);
 		if (!err)
@@ -189,6 +193,37 @@ static int release(struct agent *a, const struct mx_flow *f, int live)
 	if (run_op(a->conn->progs.mx_flow_release, &op))
 		return -1;
 	return (int)op.result;
+}
+
+/* adopt_one - sock_diag callback: count an open connection we never saw open */
+static int adopt_one(const struct mx_sock *k, void *arg)
+{
+	struct agent *a = arg;
+	struct mx_conn_op op = { 0 };
+
+	flow_of(k, &op.flow);
+	if (run_op(a->conn->progs.mx_flow_adopt, &op) == 0 && op.result)
+		a->conn_stats.adopted++;
+	return 0;
+}
+
+/*
+ * adopt_open - connections already open when the agent starts count
+ * too: otherwise a sender could hold its limit again on top of them.
+ * Called after sock_ops is attached, so nothing falls between.
+ */
+static void adopt_open(struct agent *a)
+{
+	uint32_t states = (1U << 1) | (1U << 8);	/* ESTABLISHED, CLOSE_WAIT */
+
+	for (unsigned int i = 0; i < a->settings.nports; i++) {
+		mx_sockdiag_walk(AF_INET, states, a->settings.ports[i], adopt_one, a);
+		mx_sockdiag_walk(AF_INET6, states, a->settings.ports[i], adopt_one, a);
+	}
+	if (a->conn_stats.adopted)
+		agent_log("counted %llu connection%s open before start",
+			  (unsigned long long)a->conn_stats.adopted,
+			  a->conn_stats.adopted == 1 ? "" : "s");
 }
 
 /* conn_sweep - release flows whose sockets are gone; collect zero counts */
@@ -233,7 +268,11 @@ void conn_sweep(struct agent *a)
 			continue;
 		if (slot.since_ns + MX_PENDING_GRACE_NS > t0 || set_has(&set, &key))
 			continue;
-		if (release(a, &key, 1) == MX_RELEASE_SLOT) {
+		if (release(a, &key, 1) != MX_RELEASE_SLOT)
+			continue;
+		if (slot.kind == MX_FLOW_ADOPTED) {
+			a->conn_stats.adopted_closed++;
+		} else {
 			a->conn_stats.corrections++;
 			agent_log("correction: a live connection had no socket (missed close); released");
 		}
@@ -277,7 +316,7 @@ static int expect_flows(struct count_table *t, int fd)
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &slot) || slot.kind != MX_FLOW_ADMITTED)
+		if (bpf_map_lookup_elem(fd, &key, &slot) || slot.kind == MX_FLOW_STEERED)
 			continue;
 		memcpy(src.addr, slot.src, 16);
 		memcpy(pfx.addr, slot.pfx, 16);
@@ -519,6 +558,7 @@ int conn_start(struct agent *a)
 		agent_log("cannot attach sock_ops to %s: %s", a->cgroup_path, strerror(errno));
 		return -1;
 	}
+	adopt_open(a);
 	conn_reconcile(a, true);
 	agent_log("parallel-connection limit on: sk_lookup in this namespace, sock_ops on %s",
 		  a->cgroup_path);

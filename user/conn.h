@@ -30,6 +30,8 @@ struct conn_stats {
 	uint64_t halfopen_released;	/* handshakes that never completed */
 	uint64_t steered_released;	/* steered SYNs whose handshake never completed */
 	uint64_t corrections;		/* count drift fixed: a bug if ever non-zero */
+	uint64_t adopted;		/* connections open before the agent started */
+	uint64_t adopted_closed;	/* of those, closed since */
 };
 
 int conn_start(struct agent *a);

@@ -186,6 +186,23 @@ test_allowlisted_not_limited() {
 	[[ -z $(live $C1) ]] || fail "allowlisted connections counted: $(live $C1)"
 }
 
+test_connections_open_before_start_count() {
+	pf_start || return 1
+	ch_start 1 $C1 $TB_GW4 || return 1
+	local out
+	out=$(ch_cmd 1 "open 10")
+	[[ $out == *"220=10 "* ]] || fail "10 connects without mxguard: $out" || return 1
+	agent_start || return 1
+	wait_live $C1 10 || return 1
+	out=$(ch_cmd 1 "open 10")
+	[[ $out == *"220=5 421=5 "* ]] || fail "10 more on top of 10 open: $out" || return 1
+	out=$(ch_cmd 1 "close 15")
+	wait_live $C1 0 || return 1
+	[[ $(counter_of conn_adopted) == 10 && $(counter_of conn_adopted_closed) == 10 ]] ||
+		fail "adopted $(counter_of conn_adopted), closed $(counter_of conn_adopted_closed)" || return 1
+	no_corrections
+}
+
 test_over_limit_drop_mode() {
 	pf_start && agent_start --over-limit drop || return 1
 	ch_start 1 $C1 $TB_GW4 1500 || return 1
