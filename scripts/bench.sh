@@ -37,7 +37,7 @@ median3() { local a b c; a=$(rate); b=$(rate); c=$(rate); printf '%s\n' "$a" "$b
 rate >/dev/null	# warm up
 without=$(median3)
 nsenter --net=/run/netns/$TB_GW build/mxguardd --interface "$TB_GW_IF" --socket "$BDIR/sock" \
-	--pin-dir /sys/fs/bpf/mxgbench >"$BDIR/agent.log" 2>&1 &
+	--pin-dir /sys/fs/bpf/mxgbench --state-dir "$BDIR/state" >"$BDIR/agent.log" 2>&1 &
 for _ in $(seq 1 100); do grep -q ready "$BDIR/agent.log" && break; sleep 0.1; done
 grep -q ready "$BDIR/agent.log" || { cat "$BDIR/agent.log"; exit 1; }
 for k in "burst 1000000" "rate 1000000/s" "prefix-burst 1000000" "prefix-rate 1000000/s" \

@@ -51,7 +51,7 @@ nsenter --net=/run/netns/$TB_GW socat TCP4-LISTEN:25,fork,reuseaddr \
 	SYSTEM:'echo 220 gw.demo ESMTP' >/dev/null 2>&1 &
 PIDS+=($!)
 nsenter --net=/run/netns/$TB_GW "$BUILD/mxguardd" --interface "$TB_GW_IF" \
-	--socket "$SOCK" --pin-dir "$PIN" >"$DIR/agent.log" 2>&1 &
+	--socket "$SOCK" --pin-dir "$PIN" --state-dir "$DIR/state" >"$DIR/agent.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 100); do grep -q ready "$DIR/agent.log" && break; sleep 0.1; done
 sed 's/^/  | /' "$DIR/agent.log"

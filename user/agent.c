@@ -48,25 +48,17 @@
 #include "control.h"
 #include "mxguard.skel.h"
 #include "responder.h"
+#include "state.h"
 
 /* How often expired bans are removed from the maps. */
 #define MX_SWEEP_INTERVAL_S	30
 #define MX_SWEEP_BATCH		4096
+/* A snapshot replaces the journal after this many records, or this often. */
+#define MX_SNAPSHOT_RECORDS	10000
+#define MX_SNAPSHOT_INTERVAL_S	300
 
 static int verbose;
 static bool quiet_libbpf;	/* while libxdp tries its dispatcher */
-
-/* agent_log - a line on stderr; journald adds the time */
-void agent_log(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("mxguardd: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /* libbpf_print - libbpf's messages only with --verbose, warnings always */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -316,6 +308,9 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		agent_log("cannot write the settings into the maps: %s", strerror(errno));
 		goto fail;
 	}
+	/* What was acknowledged before is in the maps before anything is attached. */
+	if (state_open(a))
+		goto fail;
 	if (pin_all(a))
 		goto fail;
 	if (attach(a, mode)) {
@@ -348,6 +343,7 @@ void agent_stop(struct agent *a, bool keep)
 	if (!a->skel)
 		return;
 	conn_stop(a);
+	state_close(a);
 	if (keep) {
 		/*
 		 * Without the agent there is no responder and no one to release
@@ -576,6 +572,7 @@ int agent_serve(struct agent *a)
 {
 	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
 	time_t next_conn_sweep = time(NULL) + 1, next_reconcile = time(NULL) + 10;
+	time_t next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
 	struct pollfd pfd[3];
 	sigset_t mask;
 	int lfd, sfd;
@@ -634,6 +631,11 @@ int agent_serve(struct agent *a)
 		if (time(NULL) >= next_reconcile) {
 			conn_reconcile(a, false);
 			next_reconcile = time(NULL) + 10;
+		}
+		if (a->persist.journal_records >= MX_SNAPSHOT_RECORDS ||
+		    (a->persist.journal_records && time(NULL) >= next_snapshot)) {
+			state_snapshot(a);
+			next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
 		}
 		if (time(NULL) >= next_sweep) {
 			sweep_bans(a);

@@ -11,10 +11,12 @@
 #include <stdint.h>
 
 #include "conn.h"
+#include "persist.h"
 #include "tables.h"
 
 #define MX_PIN_DIR		"/sys/fs/bpf/mxguard"
 #define MX_SOCKET_PATH		"/run/mxguard/mxguardd.sock"
+#define MX_STATE_DIR		"/var/lib/mxguard"
 #define MX_CGROUP_PATH		"/sys/fs/cgroup/unified"
 #define MX_POLICY_URL		"https://example.org/mail-policy"
 #define MX_DEFAULT_BAN_TTL_NS	(24ULL * 3600 * 1000000000ULL)
@@ -54,6 +56,13 @@ struct agent {
 	char hostname[256];
 	const char *policy_url;
 	unsigned int responder_timeout_ms;
+
+	/* Persistence (state.c). */
+	const char *state_dir;
+	struct mx_persist persist;
+	bool persist_on;
+	uint64_t restore_failed;
+	uint64_t restore_torn_bytes;
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
 };

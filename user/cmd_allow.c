@@ -13,6 +13,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "state.h"
 
 /* parse_one - the single PREFIX argument of add and del */
 static int parse_one(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p)
@@ -36,11 +37,15 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct mx_allow allow = { .added_ns = mx_now_ns() };
 	struct mx_prefix p;
-	char err[160];
+	char err[320];
 	int r;
 
 	if (parse_one(c, argc, argv, &p))
 		return -1;
+	if (state_allow_add(c->agent, &p, err, sizeof(err))) {
+		p_err(c, "cannot add allowlist entry: %s", err);
+		return -1;
+	}
 	r = mx_table_put(&c->agent->allows, &p, &allow, BPF_ANY);
 	if (r) {
 		p_err(c, "cannot add allowlist entry: %s",
@@ -55,12 +60,21 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 /* do_del - allow del PREFIX */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
+	struct mx_allow allow;
 	struct mx_prefix p;
-	char err[160];
+	char err[320];
 	int r;
 
 	if (parse_one(c, argc, argv, &p))
 		return -1;
+	if (mx_table_get(&c->agent->allows, &p, &allow)) {
+		p_err(c, "cannot delete allowlist entry %s: no such entry", *argv);
+		return -1;
+	}
+	if (state_del(c->agent, MX_REC_ALLOW_DEL, &p, err, sizeof(err))) {
+		p_err(c, "cannot delete allowlist entry %s: %s", *argv, err);
+		return -1;
+	}
 	r = mx_table_del(&c->agent->allows, &p);
 	if (r) {
 		p_err(c, "cannot delete allowlist entry %s: %s", *argv,

@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "state.h"
 
 /* ttl_text - "23h59m", "permanent" or "expired" */
 static void ttl_text(const struct mx_ban *b, uint64_t now, char *buf, size_t len)
@@ -61,7 +62,7 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct mx_allow allow;
 	struct mx_prefix p, hit;
 	bool permanent = false;
-	char err[160];
+	char err[320];
 	int r;
 
 	REQ_ARGS(1);
@@ -108,6 +109,11 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 		      "all reason texts are in use; reuse an existing one" : strerror(-r));
 		return -1;
 	}
+	/* On disk first: an acknowledged ban survives a crash right after. */
+	if (state_ban_add(a, &p, &ban, reason, err, sizeof(err))) {
+		p_err(c, "cannot add ban: %s", err);
+		return -1;
+	}
 	r = mx_table_put(&a->bans, &p, &ban, BPF_ANY);
 	if (r) {
 		p_err(c, "cannot add ban: %s", mx_table_strerror(&a->bans, &p, r, err, sizeof(err)));
@@ -129,7 +135,8 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct mx_prefix p;
-	char err[160];
+	struct mx_ban ban;
+	char err[320];
 	int r;
 
 	REQ_ARGS(1);
@@ -140,6 +147,14 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 	if (argc > 1) {
 		NEXT_ARG();
 		return BAD_ARG();
+	}
+	if (mx_table_get(&c->agent->bans, &p, &ban)) {
+		p_err(c, "cannot delete ban %s: no such ban", *argv);
+		return -1;
+	}
+	if (state_del(c->agent, MX_REC_BAN_DEL, &p, err, sizeof(err))) {
+		p_err(c, "cannot delete ban %s: %s", *argv, err);
+		return -1;
 	}
 	r = mx_table_del(&c->agent->bans, &p);
 	if (r) {

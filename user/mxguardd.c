@@ -39,6 +39,7 @@ static void usage(FILE *f)
 		"  -s, --socket PATH      control socket (default " MX_SOCKET_PATH ")\n"
 		"  -d, --detach           remove a program and pins left in place, then exit\n"
 		"  -P, --pin-dir DIR      where to pin the maps (default " MX_PIN_DIR ")\n"
+		"  -D, --state-dir DIR    journal and snapshots (default " MX_STATE_DIR "; '' for none)\n"
 		"  -c, --cgroup PATH      cgroup v2 root for sock_ops (default " MX_CGROUP_PATH ")\n"
 		"  -H, --hostname NAME    in the responder's replies (default: this host's name)\n"
 		"  -u, --policy-url URL   in the 554 reply to banned senders\n"
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
 		{ "ban-action",	required_argument, NULL, 'b' },
 		{ "responder-timeout", required_argument, NULL, 'T' },
 		{ "responder-sessions", required_argument, NULL, 'S' },
+		{ "state-dir",	required_argument, NULL, 'D' },
 		{ "responder-max-line", required_argument, NULL, 'L' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
 		{ "help",	no_argument,	   NULL, 'h' },
@@ -84,12 +86,13 @@ int main(int argc, char **argv)
 	a.policy_url = MX_POLICY_URL;
 	a.resp_fd[0] = a.resp_fd[1] = -1;
 	a.responder_timeout_ms = 10000;
+	a.state_dir = MX_STATE_DIR;
 	a.responder_sessions = 256;
 	a.responder_max_line = 512;
 	if (gethostname(a.hostname, sizeof(a.hostname) - 1))
 		strcpy(a.hostname, "localhost");
 
-	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:T:S:L:vh", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:T:S:L:D:vh", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			if (strlen(optarg) >= sizeof(a.ifname)) {
@@ -121,6 +124,9 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			a.pin_dir = optarg;
+			break;
+		case 'D':
+			a.state_dir = optarg;
 			break;
 		case 'c':
 			a.cgroup_path = optarg;

@@ -18,6 +18,7 @@ E2E_DIR=$(mktemp -d /tmp/mxguard-e2e.XXXXXX)
 SOCK=$E2E_DIR/mxguardd.sock
 PIN_DIR=/sys/fs/bpf/$TB_P
 AGENT_LOG=$E2E_DIR/agent.log
+STATE_DIR=$E2E_DIR/state
 AGENT_PID=
 FAIL_MSG=
 
@@ -32,12 +33,15 @@ fail() {
 
 # agent_start [ARGS] - start mxguardd on the gateway's interface, wait until ready
 agent_start() {
+	local ready_before
+	ready_before=$(grep -c "ready" "$AGENT_LOG" 2>/dev/null)
+	ready_before=${ready_before:-0}
 	# nsenter execs the agent, so $! is the agent's pid.
 	nsenter --net=/run/netns/"$TB_GW" "$BUILD/mxguardd" --interface "$TB_GW_IF" \
-		--socket "$SOCK" --pin-dir "$PIN_DIR" "$@" >"$AGENT_LOG" 2>&1 &
+		--socket "$SOCK" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" "$@" >>"$AGENT_LOG" 2>&1 &
 	AGENT_PID=$!
 	for _ in $(seq 1 200); do
-		grep -q "ready" "$AGENT_LOG" 2>/dev/null && return 0
+		[[ $(grep -c "ready" "$AGENT_LOG" 2>/dev/null) -gt $ready_before ]] && return 0
 		kill -0 "$AGENT_PID" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -85,6 +89,8 @@ cleanup() {
 	for p in $LISTENERS; do kill "$p" 2>/dev/null; done
 	LISTENERS=
 	pkill -f -- "--socket $SOCK" 2>/dev/null && sleep 0.2
+	mountpoint -q "$STATE_DIR" && umount "$STATE_DIR"
+	rm -rf "$STATE_DIR" "$AGENT_LOG"
 	[[ -e /run/netns/$TB_GW ]] &&
 		tb_gw "$BUILD/mxguardd" --detach --interface "$TB_GW_IF" --pin-dir "$PIN_DIR" >/dev/null 2>&1
 	rm -rf "$PIN_DIR" 2>/dev/null
@@ -117,7 +123,8 @@ run_tests() {
 			failed=$((failed + 1))
 			continue
 		fi
-		if $t; then
+		# A test fails if it says so, whatever its last command returned.
+		if $t && [[ -z $FAIL_MSG ]]; then
 			echo "PASS $t"
 			passed=$((passed + 1))
 		else

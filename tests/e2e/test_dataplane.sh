@@ -18,7 +18,7 @@ test_attach_native() {
 	tb_gw ip -d link show "$TB_GW_IF" | grep -q "prog/xdp" || fail "no XDP program on $TB_GW_IF" || return 1
 	[[ -e $PIN_DIR/ban4 && -e $PIN_DIR/stats ]] || fail "maps not pinned under $PIN_DIR" || return 1
 	agent_stop TERM
-	tb_gw ip -d link show "$TB_GW_IF" | grep -q "prog/xdp" && fail "XDP program left on $TB_GW_IF after SIGTERM" && return 1
+	tb_gw ip -d link show "$TB_GW_IF" | grep -q "prog/xdp" && { fail "XDP program left on $TB_GW_IF after SIGTERM"; return 1; }
 	[[ ! -e $PIN_DIR ]] || fail "$PIN_DIR left after SIGTERM"
 }
 
@@ -28,7 +28,7 @@ test_ban_blocks_and_del_lets_in() {
 	connects $C1 $TB_GW4 || fail "unbanned client cannot connect before the ban" || return 1
 	mx ban add $C1 ttl 10m reason "test ban" || fail "ban add failed" || return 1
 	local before=$(counter drop_banned)
-	connects $C1 $TB_GW4 && fail "banned client still connects" && return 1
+	connects $C1 $TB_GW4 && { fail "banned client still connects"; return 1; }
 	local after=$(counter drop_banned)
 	(( after > before )) || fail "drop_banned did not rise ($before -> $after)" || return 1
 	connects $C2 $TB_GW4 || fail "an unbanned client cannot connect while $C1 is banned" || return 1
@@ -41,8 +41,8 @@ test_ban_ipv6_prefix() {
 	listen_smtp && agent_start --mode native || return 1
 	connects $C6 $TB_GW6 || fail "IPv6 client cannot connect before the ban" || return 1
 	mx ban add 2001:db8:1::/64 permanent || fail "ban add failed" || return 1
-	connects $C6 $TB_GW6 && fail "client in a banned /64 still connects" && return 1
-	connects 2001:db8:1::99 $TB_GW6 && fail "second client in the banned /64 connects" && return 1
+	connects $C6 $TB_GW6 && { fail "client in a banned /64 still connects"; return 1; }
+	connects 2001:db8:1::99 $TB_GW6 && { fail "second client in the banned /64 connects"; return 1; }
 	connects $C1 $TB_GW4 || fail "IPv4 client hit by an IPv6 ban" || return 1
 	mx ban del 2001:db8:1::/64 && connects $C6 $TB_GW6 || fail "no connect after ban del"
 }
@@ -50,7 +50,7 @@ test_ban_ipv6_prefix() {
 test_allow_beats_ban() {
 	listen_smtp && agent_start --mode native || return 1
 	mx ban add 198.18.0.0/24 || return 1
-	connects $C1 $TB_GW4 && fail "client in banned /24 connects" && return 1
+	connects $C1 $TB_GW4 && { fail "client in banned /24 connects"; return 1; }
 	mx allow add $C1 || fail "allow add failed" || return 1
 	connects $C1 $TB_GW4 || fail "allowlisted client blocked by a prefix ban" || return 1
 	(( $(counter pass_allowlisted) > 0 )) || fail "pass_allowlisted did not count"
@@ -62,7 +62,7 @@ test_syn_rate_limit() {
 	for i in 1 2 3; do
 		connects $C1 $TB_GW4 || fail "connect $i of a burst of 3 refused" || return 1
 	done
-	connects $C1 $TB_GW4 && fail "4th connect in a burst of 3 got through" && return 1
+	connects $C1 $TB_GW4 && { fail "4th connect in a burst of 3 got through"; return 1; }
 	(( $(counter drop_source_rate) > 0 )) || fail "drop_source_rate did not count" || return 1
 	tb_client_addr $C2/24
 	connects $C2 $TB_GW4 || fail "another source was limited by $C1's bucket"
@@ -120,10 +120,10 @@ test_keep_then_detach() {
 	mx ban add $C1 || return 1
 	agent_stop TERM
 	tb_gw ip -d link show "$TB_GW_IF" | grep -q "prog/xdp" || fail "--keep did not keep the program" || return 1
-	connects $C1 $TB_GW4 && fail "ban not enforced after the agent left with --keep" && return 1
+	connects $C1 $TB_GW4 && { fail "ban not enforced after the agent left with --keep"; return 1; }
 	tb_gw "$BUILD/mxguardd" --detach --interface "$TB_GW_IF" --pin-dir "$PIN_DIR" >/dev/null 2>&1 ||
 		fail "--detach failed" || return 1
-	tb_gw ip -d link show "$TB_GW_IF" | grep -q "prog/xdp" && fail "--detach left the program" && return 1
+	tb_gw ip -d link show "$TB_GW_IF" | grep -q "prog/xdp" && { fail "--detach left the program"; return 1; }
 	[[ ! -e $PIN_DIR ]] || fail "--detach left $PIN_DIR" || return 1
 	connects $C1 $TB_GW4 || fail "no connect after --detach"
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# NAME
+#	test_persist.sh - an acknowledged ban is never lost
+# DESCRIPTION
+#	The agent is stopped, killed with SIGKILL in a loop while a client
+#	adds bans as fast as it can, its journal is torn, its disk is full;
+#	after each restart every ban the CLI acknowledged (exit 0) is in the
+#	map, and enforced.
+
+source "$(dirname "$0")/lib.sh"
+
+C1=198.18.0.10
+
+# listed PREFIX - is PREFIX in ban list?
+listed() {
+	mx -j ban list | tr '{' '\n' | grep -q "\"prefix\":\"$1\""
+}
+
+# restart - start again where the last agent left (pins and program stay after SIGKILL)
+restart() {
+	tb_gw "$BUILD/mxguardd" --detach --interface "$TB_GW_IF" --pin-dir "$PIN_DIR" >/dev/null 2>&1
+	agent_start
+}
+
+test_bans_survive_restart() {
+	listen_smtp && agent_start || return 1
+	mx ban add $C1 ttl 1h reason "trap hits" && mx ban add 198.18.9.0/24 permanent &&
+		mx ban add 2001:db8:5::/48 && mx allow add 198.18.7.7 || return 1
+	mx ban add 198.18.0.99 && mx ban del 198.18.0.99 || return 1
+	agent_stop TERM
+	agent_start || return 1
+	for p in $C1 198.18.9.0/24 2001:db8:5::/48; do
+		listed $p || fail "$p lost across a restart" || return 1
+	done
+	listed 198.18.0.99 && { fail "a deleted ban came back"; return 1; }
+	mx ban show $C1 | grep -q "trap hits" || fail "reason lost: $(mx ban show $C1)" || return 1
+	mx -j ban show 198.18.9.1 | grep -q '"expires_in_s":null' || fail "permanent ban lost its permanence" || return 1
+	mx -j ban show $C1 | grep -Eq '"expires_in_s":35[0-9][0-9]' || fail "expiry not kept: $(mx -j ban show $C1)" || return 1
+	mx allow list | grep -q 198.18.7.7 || fail "allowlist entry lost" || return 1
+	connects $C1 $TB_GW4 && fail "restored ban not enforced"
+	return 0
+}
+
+test_kill9_loop_loses_nothing() {
+	agent_start || return 1
+	local acked=$E2E_DIR/acked i=0 round
+	: >"$acked"
+	touch "$E2E_DIR/adding"
+	# A client adding bans as fast as it can; it notes each acknowledged one.
+	(
+		n=0
+		while [[ -e $E2E_DIR/adding ]]; do
+			n=$((n + 1))
+			p=198.18.$((100 + n / 250)).$((n % 250 + 1))
+			"$BUILD/mxguard" -s "$SOCK" ban add $p >/dev/null 2>&1 && echo $p >>"$acked"
+		done
+	) &
+	local adder=$!
+	for round in 1 2 3 4 5; do
+		sleep 0.$((RANDOM % 7 + 3))
+		agent_stop KILL
+		restart || { rm -f "$E2E_DIR/adding"; return 1; }
+		local missing=0
+		# Acknowledged before the listing starts: each must be listed.
+		sort "$acked" >"$E2E_DIR/want"
+		mx -j ban list | tr '{' '\n' | sed -n 's/.*"prefix":"\([^"]*\)".*/\1/p' | sort >"$E2E_DIR/have"
+		missing=$(comm -23 "$E2E_DIR/want" "$E2E_DIR/have" | wc -l)
+		(( missing == 0 )) || { rm -f "$E2E_DIR/adding"; fail "round $round: $missing acknowledged bans lost: $(comm -23 "$E2E_DIR/want" "$E2E_DIR/have" | head -3 | tr '\n' ' ')"; return 1; }
+	done
+	rm -f "$E2E_DIR/adding"
+	wait $adder
+	(( $(wc -l <"$acked") > 20 )) || fail "only $(wc -l <"$acked") bans acknowledged: the test proved little"
+}
+
+test_torn_journal_tail_is_cut() {
+	agent_start || return 1
+	mx ban add $C1 && mx ban add 198.18.0.11 || return 1
+	agent_stop KILL
+	# Half a record, then garbage: a write torn by a crash, a disk error.
+	head -c 100 "$STATE_DIR/journal" >>"$STATE_DIR/journal.torn"
+	cat "$STATE_DIR/journal.torn" >>"$STATE_DIR/journal"
+	rm "$STATE_DIR/journal.torn"
+	head -c 77 /dev/urandom >>"$STATE_DIR/journal"
+	restart || return 1
+	grep -q "cut 177 bytes" "$AGENT_LOG" || fail "torn tail not reported: $(tail -3 "$AGENT_LOG")" || return 1
+	listed $C1 && listed 198.18.0.11 || fail "bans before the torn tail lost" || return 1
+	mx ban add 198.18.0.12 || fail "cannot add after recovery" || return 1
+	agent_stop TERM
+	agent_start || return 1
+	listed 198.18.0.12 || fail "ban added after recovery lost"
+}
+
+test_full_disk_refuses_and_keeps_enforcing() {
+	mkdir -p "$STATE_DIR"
+	mount -t tmpfs -o size=256k tmpfs "$STATE_DIR" || { fail "cannot mount a tmpfs"; return 1; }
+	listen_smtp && agent_start || return 1
+	mx ban add $C1 || return 1
+	# Fill the disk; the journal's last page still has room for a few records.
+	dd if=/dev/zero of="$STATE_DIR/filler" bs=4k 2>/dev/null
+	local out i refused=0 acked=()
+	for i in $(seq 1 40); do
+		if out=$(mx ban add 198.18.3.$i 2>&1); then
+			acked+=(198.18.3.$i)
+		else
+			refused=$((refused + 1))
+			[[ $out == *"No space left on device"* ]] || { fail "unclear error: $out"; return 1; }
+			listed 198.18.3.$i && { fail "a refused ban was applied"; return 1; }
+		fi
+	done
+	(( refused > 0 )) || { fail "40 bans accepted on a full disk"; return 1; }
+	connects $C1 $TB_GW4 && { fail "old ban not enforced with a full disk"; return 1; }
+	rm "$STATE_DIR/filler"
+	mx ban add 198.18.0.77 || { fail "disk has room again, ban refused"; return 1; }
+	agent_stop TERM
+	agent_start || return 1
+	for p in $C1 198.18.0.77 "${acked[@]}"; do
+		listed $p || { fail "acknowledged ban $p lost"; return 1; }
+	done
+}
+
+run_tests

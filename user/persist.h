@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	persist.h - the journal and snapshots that keep acknowledged state
+ * DESCRIPTION
+ *	Every ban, allowlist entry and class assignment the agent
+ *	acknowledges is a record appended to the journal and synced to disk
+ *	before the acknowledgement. Now and then the whole state is written
+ *	to a compressed snapshot, which replaces the last one atomically,
+ *	and the journal starts again. Start-up reads the snapshot, then the
+ *	journal, each record checked by its CRC; a torn or corrupt journal
+ *	tail is cut at the last good record and reported.
+ */
+#ifndef MX_PERSIST_H
+#define MX_PERSIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mxguard.h"
+
+enum mx_record_type {
+	MX_REC_BAN_ADD = 1,
+	MX_REC_BAN_DEL,
+	MX_REC_ALLOW_ADD,
+	MX_REC_ALLOW_DEL,
+	MX_REC_CLASS_SET,
+	MX_REC_CLASS_DEL,
+	MX_REC_END,		/* last record of a snapshot: class_id holds the count */
+};
+
+#define MX_RECORD_MAGIC	0x314a584dU	/* "MXJ1" */
+
+/* One record, fixed size, host byte order (the files stay on this host). */
+struct mx_record {
+	uint32_t magic;
+	uint32_t crc;			/* crc32 of everything after this field */
+	uint8_t type;			/* enum mx_record_type */
+	uint8_t family;			/* AF_INET or AF_INET6 */
+	uint8_t len;			/* prefix length */
+	uint8_t pad0;
+	uint32_t flags;			/* MX_BAN_F_* */
+	uint32_t class_id;
+	uint32_t pad1;
+	int64_t expires_wall_ns;	/* CLOCK_REALTIME; 0 = permanent */
+	int64_t added_wall_ns;
+	uint8_t addr[16];
+	char reason[MX_REASON_LEN];
+	uint8_t pad2[8];
+};
+
+struct mx_persist {
+	int dir_fd;
+	int journal_fd;
+	char dir[256];
+	uint64_t journal_records;	/* since the last snapshot */
+};
+
+/* Called for each record restored, in order. */
+typedef int (*mx_record_cb)(const struct mx_record *r, void *arg);
+
+/* What start-up found: for the log and for tests. */
+struct mx_restore_report {
+	uint64_t snapshot_records, journal_records;
+	uint64_t torn_bytes;		/* cut from the journal's tail */
+	int snapshot_damaged;
+};
+
+int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, void *arg,
+		    struct mx_restore_report *rep, char *err, size_t errlen);
+int mx_persist_append(struct mx_persist *p, struct mx_record *r);
+
+/*
+ * Write a snapshot: walk() calls emit(r, ctx) for every record of the
+ * current state; then the snapshot replaces the old one and the journal
+ * is emptied.
+ */
+typedef int (*mx_emit_fn)(void *ctx, struct mx_record *r);
+int mx_persist_snapshot(struct mx_persist *p, int (*walk)(void *arg, mx_emit_fn emit, void *ctx),
+			void *arg, char *err, size_t errlen);
+void mx_persist_close(struct mx_persist *p);
+
+uint32_t mx_record_crc(const struct mx_record *r);
+
+#endif /* MX_PERSIST_H */

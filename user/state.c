@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	state.c - the agent's acknowledged state: journal it, restore it
+ * DESCRIPTION
+ *	The glue between the maps and persist.c. Every change the CLI
+ *	asks for is journalled (and synced) first and applied to the maps
+ *	second, so what the agent acknowledged is on disk even if the agent
+ *	dies between the two. Start-up restores the snapshot and journal
+ *	into the maps before the program is attached.
+ *
+ *	Times: the maps hold CLOCK_BOOTTIME, which restarts at boot; the
+ *	files hold CLOCK_REALTIME, so an expiry means the same moment after
+ *	a reboot. A ban that expired while the agent was down is not
+ *	restored.
+ * DIAGNOSTICS
+ *	A change that cannot be journalled is refused with the reason (a
+ *	full disk: "No space left on device") and nothing changes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "state.h"
+
+/* wall_ns - CLOCK_REALTIME */
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* boot_to_wall - a CLOCK_BOOTTIME instant as CLOCK_REALTIME (0 stays 0) */
+static int64_t boot_to_wall(uint64_t boot)
+{
+	return boot ? wall_ns() + ((int64_t)boot - (int64_t)mx_now_ns()) : 0;
+}
+
+/* record_of - a record for a prefix */
+static void record_of(struct mx_record *r, enum mx_record_type type, const struct mx_prefix *p)
+{
+	memset(r, 0, sizeof(*r));
+	r->type = (uint8_t)type;
+	r->family = (uint8_t)p->family;
+	r->len = p->len;
+	memcpy(r->addr, p->addr, 16);
+	r->added_wall_ns = wall_ns();
+}
+
+/* prefix_of - the prefix of a record */
+static int prefix_of(const struct mx_record *r, struct mx_prefix *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = r->family;
+	p->len = r->len;
+	memcpy(p->addr, r->addr, 16);
+	return (r->family == AF_INET && r->len <= 32) || (r->family == AF_INET6 && r->len <= 128)
+		? 0 : -EINVAL;
+}
+
+/* journal - append a record when persistence is on */
+static int journal(struct agent *a, struct mx_record *r, char *err, size_t errlen)
+{
+	int e;
+
+	if (!a->persist_on)
+		return 0;
+	e = mx_persist_append(&a->persist, r);
+	if (e)
+		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
+			 a->persist.dir, strerror(-e));
+	return e;
+}
+
+int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ban *b,
+		  const char *reason, char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, MX_REC_BAN_ADD, p);
+	r.flags = b->flags;
+	r.expires_wall_ns = boot_to_wall(b->expires_ns);
+	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
+	return journal(a, &r, err, errlen);
+}
+
+int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, MX_REC_ALLOW_ADD, p);
+	return journal(a, &r, err, errlen);
+}
+
+int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix *p,
+	      char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, type, p);
+	return journal(a, &r, err, errlen);
+}
+
+/* apply - put one restored record into the maps */
+static int apply(const struct mx_record *r, void *arg)
+{
+	struct agent *a = arg;
+	struct mx_prefix p;
+	int64_t now_wall = wall_ns();
+
+	if (prefix_of(r, &p))
+		return 0;
+	switch (r->type) {
+	case MX_REC_BAN_ADD: {
+		struct mx_ban b = { .flags = r->flags, .added_ns = mx_now_ns() };
+		char reason[MX_REASON_LEN];
+
+		if (r->expires_wall_ns && r->expires_wall_ns <= now_wall) {
+			mx_table_del(&a->bans, &p);	/* expired while we were away */
+			return 0;
+		}
+		if (r->expires_wall_ns)
+			b.expires_ns = mx_now_ns() + (uint64_t)(r->expires_wall_ns - now_wall);
+		memcpy(reason, r->reason, sizeof(reason));
+		reason[sizeof(reason) - 1] = '\0';
+		mx_reason_intern(a->reasons_fd, reason, &b.reason);
+		if (mx_table_put(&a->bans, &p, &b, BPF_ANY))
+			a->restore_failed++;
+		return 0;
+	}
+	case MX_REC_BAN_DEL:
+		mx_table_del(&a->bans, &p);
+		return 0;
+	case MX_REC_ALLOW_ADD: {
+		struct mx_allow al = { .added_ns = mx_now_ns() };
+
+		if (mx_table_put(&a->allows, &p, &al, BPF_ANY))
+			a->restore_failed++;
+		return 0;
+	}
+	case MX_REC_ALLOW_DEL:
+		mx_table_del(&a->allows, &p);
+		return 0;
+	case MX_REC_CLASS_SET: {
+		struct mx_class_ref ref = { .class_id = r->class_id };
+
+		if (r->class_id < MX_MAX_CLASSES && mx_table_put(&a->classes, &p, &ref, BPF_ANY))
+			a->restore_failed++;
+		return 0;
+	}
+	case MX_REC_CLASS_DEL:
+		mx_table_del(&a->classes, &p);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+struct walk_ctx {
+	struct agent *a;
+	mx_emit_fn emit;
+	void *ctx;
+	enum mx_record_type type;
+	uint64_t now;
+};
+
+/* walk_one - one table entry as a snapshot record */
+static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
+{
+	struct walk_ctx *w = arg;
+	struct mx_record r;
+
+	record_of(&r, w->type, p);
+	if (w->type == MX_REC_BAN_ADD) {
+		const struct mx_ban *b = val;
+
+		if (b->expires_ns && b->expires_ns <= w->now)
+			return 0;	/* expired: nothing to keep */
+		r.flags = b->flags;
+		r.expires_wall_ns = boot_to_wall(b->expires_ns);
+		mx_reason_text(w->a->reasons_fd, b->reason, r.reason, sizeof(r.reason));
+	} else if (w->type == MX_REC_CLASS_SET) {
+		r.class_id = ((const struct mx_class_ref *)val)->class_id;
+	}
+	return w->emit(w->ctx, &r);
+}
+
+/* walk_state - every ban, allowlist entry and class as records */
+static int walk_state(void *arg, mx_emit_fn emit, void *ctx)
+{
+	struct walk_ctx w = { .a = arg, .emit = emit, .ctx = ctx, .now = mx_now_ns() };
+
+	w.type = MX_REC_BAN_ADD;
+	if (mx_table_foreach(&w.a->bans, walk_one, &w))
+		return -1;
+	w.type = MX_REC_ALLOW_ADD;
+	if (mx_table_foreach(&w.a->allows, walk_one, &w))
+		return -1;
+	w.type = MX_REC_CLASS_SET;
+	return mx_table_foreach(&w.a->classes, walk_one, &w) ? -1 : 0;
+}
+
+/* state_open - restore the state directory into the maps */
+int state_open(struct agent *a)
+{
+	struct mx_restore_report rep;
+	char err[256];
+
+	if (!a->state_dir || !*a->state_dir)
+		return 0;
+	if (mx_persist_open(&a->persist, a->state_dir, apply, a, &rep, err, sizeof(err))) {
+		agent_log("%s", err);
+		return -1;
+	}
+	a->persist_on = true;
+	agent_log("restored %llu records from the snapshot and %llu from the journal in %s",
+		  (unsigned long long)rep.snapshot_records,
+		  (unsigned long long)rep.journal_records, a->state_dir);
+	if (rep.snapshot_damaged)
+		agent_log("warning: %s/snapshot.gz is damaged; restored what was readable",
+			  a->state_dir);
+	if (rep.torn_bytes)
+		agent_log("warning: cut %llu bytes of torn or corrupt records from the journal's tail",
+			  (unsigned long long)rep.torn_bytes);
+	if (a->restore_failed)
+		agent_log("warning: %llu restored entries did not fit in the maps",
+			  (unsigned long long)a->restore_failed);
+	a->restore_torn_bytes = rep.torn_bytes;
+	return 0;
+}
+
+/* state_snapshot - write a snapshot now; the journal restarts */
+int state_snapshot(struct agent *a)
+{
+	char err[256];
+
+	if (!a->persist_on)
+		return 0;
+	if (mx_persist_snapshot(&a->persist, walk_state, a, err, sizeof(err))) {
+		agent_log("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* state_close - a last snapshot, then close */
+void state_close(struct agent *a)
+{
+	if (!a->persist_on)
+		return;
+	state_snapshot(a);
+	mx_persist_close(&a->persist);
+	a->persist_on = false;
+}

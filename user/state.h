@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	state.h - the agent's acknowledged state: journal it, restore it
+ */
+#ifndef MX_STATE_H
+#define MX_STATE_H
+
+#include <stddef.h>
+
+#include "persist.h"
+#include "tables.h"
+
+struct agent;
+
+int state_open(struct agent *a);
+void state_close(struct agent *a);
+int state_snapshot(struct agent *a);
+
+/* Journal one change before it is applied; 0, or -errno with a message in err. */
+int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ban *b,
+		  const char *reason, char *err, size_t errlen);
+int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix *p,
+	      char *err, size_t errlen);
+int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen);
+
+#endif /* MX_STATE_H */
