@@ -25,6 +25,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_link.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
@@ -117,6 +118,9 @@ static struct bpf_map **pinned_maps(struct mxguard_bpf *skel, size_t *n)
 	return maps;
 }
 
+/* Links pinned beside the maps, so that counting goes on without the agent. */
+static const char *const link_pins[] = { "link_lookup", "link_sockops" };
+
 /* unpin_all - remove our pins and the directory; leaves others alone */
 static void unpin_all(struct agent *a)
 {
@@ -128,11 +132,20 @@ static void unpin_all(struct agent *a)
 		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, bpf_map__name(maps[i]));
 		unlink(path);
 	}
+	for (size_t i = 0; i < sizeof(link_pins) / sizeof(link_pins[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, link_pins[i]);
+		unlink(path);
+	}
 	rmdir(a->pin_dir);
 }
 
-/* pin_all - pin every map under pin_dir */
-static int pin_all(struct agent *a)
+/*
+ * set_pin_paths - pin every map under pin_dir at load. Where a pin
+ * already exists (an agent crashed, or left with --keep), libbpf reuses
+ * that map instead of creating one: its bans, buckets and counts go on
+ * as they were.
+ */
+static int set_pin_paths(struct agent *a)
 {
 	char path[256];
 	size_t n;
@@ -142,11 +155,12 @@ static int pin_all(struct agent *a)
 		agent_log("cannot create %s: %s", a->pin_dir, strerror(errno));
 		return -1;
 	}
+	snprintf(path, sizeof(path), "%s/config", a->pin_dir);
+	a->adopted = access(path, F_OK) == 0;
 	for (size_t i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, bpf_map__name(maps[i]));
-		if (bpf_map__pin(maps[i], path)) {
-			agent_log("cannot pin %s: %s", path, strerror(errno));
-			unpin_all(a);
+		if (bpf_map__set_pin_path(maps[i], path)) {
+			agent_log("cannot set the pin path %s", path);
 			return -1;
 		}
 	}
@@ -189,6 +203,55 @@ static void table_fds(struct mx_table *t, const char *name, uint32_t value_size,
 	t->fd[MX_EXACT6] = bpf_map__fd(e6);
 	t->fd[MX_PREFIX4] = bpf_map__fd(p4);
 	t->fd[MX_PREFIX6] = bpf_map__fd(p6);
+}
+
+/*
+ * replace_attached - swap the mxguard program an earlier agent left on
+ * the interface for ours in one step (XDP_FLAGS_REPLACE): there is no
+ * moment without a program. 1 if replaced, 0 if there was none, -1.
+ */
+static int replace_attached(struct agent *a)
+{
+	static const struct { __u32 flag; const char *name; } modes[] = {
+		{ XDP_FLAGS_DRV_MODE, "native" }, { XDP_FLAGS_SKB_MODE, "skb" },
+	};
+	int fd = bpf_program__fd(a->skel->progs.mxguard_xdp);
+
+	for (size_t i = 0; i < 2; i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info), id = 0;
+		int old, err;
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+
+		if (bpf_xdp_query_id(a->ifindex, (int)modes[i].flag, &id) || !id)
+			continue;
+		old = bpf_prog_get_fd_by_id(id);
+		if (old < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(old, &info, &len) || strcmp(info.name, "mxguard_xdp")) {
+			close(old);
+			continue;
+		}
+		opts.old_prog_fd = old;
+		err = bpf_xdp_attach(a->ifindex, fd, modes[i].flag | XDP_FLAGS_REPLACE, &opts);
+		close(old);
+		if (err) {
+			agent_log("cannot replace the program on %s: %s", a->ifname, strerror(-err));
+			return -1;
+		}
+		a->mode_name = modes[i].name;
+		a->xdp_prog = xdp_program__from_fd(fd);
+		if (libxdp_get_error(a->xdp_prog))
+			a->xdp_prog = NULL;
+		a->attached_at = time(NULL);
+		info = (struct bpf_prog_info){ 0 };
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			a->prog_id = info.id;
+		agent_log("replaced the program left on %s (prog id %u) in one step", a->ifname, id);
+		return 1;
+	}
+	return 0;
 }
 
 /* attach - attach with libxdp in the requested mode */
@@ -249,10 +312,27 @@ static int attach(struct agent *a, enum mx_attach_mode mode)
 	return 0;
 }
 
+/* agent_answers - does an agent answer on this control socket? */
+static bool agent_answers(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	bool yes;
+	int fd;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return false;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	yes = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return yes;
+}
+
 /* agent_start - everything up to a serving agent; 0 or -1 */
 int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 {
-	struct stat st;
 	int err;
 
 	verbose = verbosity;
@@ -266,9 +346,8 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 	}
 	if (ensure_bpffs())
 		return -1;
-	if (stat(a->pin_dir, &st) == 0) {
-		agent_log("%s exists: another mxguardd runs or one was left in place "
-			  "(stop it, or run 'mxguardd --detach --interface IFACE')", a->pin_dir);
+	if (agent_answers(a->socket_path)) {
+		agent_log("another mxguardd answers on %s", a->socket_path);
 		return -1;
 	}
 
@@ -277,16 +356,21 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		agent_log("cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
-	if (size_maps(a)) {
-		agent_log("cannot size the maps");
+	if (size_maps(a) || set_pin_paths(a)) {
+		agent_log("cannot prepare the maps");
 		goto fail;
 	}
 	err = mxguard_bpf__load(a->skel);
 	if (err) {
 		agent_log("cannot load the XDP program: %s%s", strerror(-err),
-			  err == -EPERM ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" : "");
+			  err == -EPERM ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" :
+			  a->adopted ? " (the maps pinned under the pin directory do not match: "
+			  "sizes changed? 'mxguardd --detach' removes them; bans come back "
+			  "from the journal)" : "");
 		goto fail;
 	}
+	if (a->adopted)
+		agent_log("adopted the maps pinned under %s", a->pin_dir);
 	table_fds(&a->bans, "ban", sizeof(struct mx_ban), a->skel->maps.ban4,
 		  a->skel->maps.ban6, a->skel->maps.ban4_prefix, a->skel->maps.ban6_prefix);
 	table_fds(&a->allows, "allowlist", sizeof(struct mx_allow), a->skel->maps.allow4,
@@ -311,14 +395,14 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 	/* What was acknowledged before is in the maps before anything is attached. */
 	if (state_open(a))
 		goto fail;
-	if (pin_all(a))
-		goto fail;
-	if (attach(a, mode)) {
-		unpin_all(a);
+	err = a->adopted ? replace_attached(a) : 0;
+	if (err < 0 || (err == 0 && attach(a, mode))) {
+		if (!a->adopted)
+			unpin_all(a);
 		goto fail;
 	}
 	if (conn_start(a)) {
-		conn_stop(a);
+		conn_stop(a, false);
 		xdp_program__detach(a->xdp_prog, a->ifindex,
 				    strcmp(a->mode_name, "skb") ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
 		xdp_program__close(a->xdp_prog);
@@ -342,7 +426,7 @@ void agent_stop(struct agent *a, bool keep)
 {
 	if (!a->skel)
 		return;
-	conn_stop(a);
+	conn_stop(a, keep);
 	state_close(a);
 	if (keep) {
 		/*

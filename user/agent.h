@@ -39,6 +39,7 @@ struct agent {
 	int ifindex;
 	const char *mode_name;		/* "native" or "skb" */
 	bool dispatcher;		/* attached through libxdp's dispatcher */
+	bool adopted;			/* took over what an earlier agent left */
 	uint32_t prog_id;
 	int64_t attached_at;		/* wall clock, seconds */
 	uint64_t default_ban_ttl_ns;

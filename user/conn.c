@@ -473,6 +473,36 @@ static int open_cgroup(const char *path)
 	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* pin_link - pin a link beside the maps: it outlives a crashed agent */
+static int pin_link(struct agent *a, struct bpf_link *link, const char *name)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s", a->pin_dir, name);
+	return bpf_link__pin(link, path);
+}
+
+/* adopt_link - a pinned link of an earlier agent, now running prog; NULL if none */
+static struct bpf_link *adopt_link(struct agent *a, const char *name, struct bpf_program *prog)
+{
+	struct bpf_link *link;
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/%s", a->pin_dir, name);
+	if (access(path, F_OK))
+		return NULL;
+	link = bpf_link__open(path);
+	if (!link)
+		return NULL;
+	if (bpf_link__update_program(link, prog)) {
+		agent_log("cannot update the pinned link %s: %s; attaching anew", path, strerror(errno));
+		bpf_link__unpin(link);
+		bpf_link__destroy(link);
+		return NULL;
+	}
+	return link;
+}
+
 /* conn_start - load, attach and serve the parallel-connection limit */
 int conn_start(struct agent *a)
 {
@@ -537,26 +567,34 @@ int conn_start(struct agent *a)
 		return -1;
 	}
 
-	netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	a->lookup_link = netns_fd < 0 ? NULL :
-		bpf_program__attach_netns(a->conn->progs.mx_lookup, netns_fd);
-	if (netns_fd >= 0)
-		close(netns_fd);
+	/* Links an earlier agent pinned take our programs in one step. */
+	a->lookup_link = adopt_link(a, "link_lookup", a->conn->progs.mx_lookup);
 	if (!a->lookup_link) {
-		agent_log("cannot attach sk_lookup to this network namespace: %s", strerror(errno));
-		return -1;
+		netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		a->lookup_link = netns_fd < 0 ? NULL :
+			bpf_program__attach_netns(a->conn->progs.mx_lookup, netns_fd);
+		if (netns_fd >= 0)
+			close(netns_fd);
+		if (!a->lookup_link || pin_link(a, a->lookup_link, "link_lookup")) {
+			agent_log("cannot attach sk_lookup to this network namespace: %s",
+				  strerror(errno));
+			return -1;
+		}
 	}
-	cg_fd = open_cgroup(a->cgroup_path);
-	if (cg_fd < 0) {
-		agent_log("%s is not a cgroup v2 mount (needed for sock_ops); use --cgroup PATH",
-			  a->cgroup_path);
-		return -1;
-	}
-	a->sockops_link = bpf_program__attach_cgroup(a->conn->progs.mx_sockops, cg_fd);
-	close(cg_fd);
+	a->sockops_link = adopt_link(a, "link_sockops", a->conn->progs.mx_sockops);
 	if (!a->sockops_link) {
-		agent_log("cannot attach sock_ops to %s: %s", a->cgroup_path, strerror(errno));
-		return -1;
+		cg_fd = open_cgroup(a->cgroup_path);
+		if (cg_fd < 0) {
+			agent_log("%s is not a cgroup v2 mount (needed for sock_ops); use --cgroup PATH",
+				  a->cgroup_path);
+			return -1;
+		}
+		a->sockops_link = bpf_program__attach_cgroup(a->conn->progs.mx_sockops, cg_fd);
+		close(cg_fd);
+		if (!a->sockops_link || pin_link(a, a->sockops_link, "link_sockops")) {
+			agent_log("cannot attach sock_ops to %s: %s", a->cgroup_path, strerror(errno));
+			return -1;
+		}
 	}
 	adopt_open(a);
 	conn_reconcile(a, true);
@@ -565,9 +603,19 @@ int conn_start(struct agent *a)
 	return 0;
 }
 
-/* conn_stop - detach and close */
-void conn_stop(struct agent *a)
+/*
+ * conn_stop - close; unless keep, unpin the links so that they go too.
+ * Kept links go on counting (sock_ops) and steering (sk_lookup, which
+ * drops what it would steer while no responder listens).
+ */
+void conn_stop(struct agent *a, bool keep)
 {
+	if (!keep) {
+		if (a->lookup_link)
+			bpf_link__unpin(a->lookup_link);
+		if (a->sockops_link)
+			bpf_link__unpin(a->sockops_link);
+	}
 	bpf_link__destroy(a->lookup_link);
 	bpf_link__destroy(a->sockops_link);
 	a->lookup_link = a->sockops_link = NULL;

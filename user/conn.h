@@ -35,7 +35,7 @@ struct conn_stats {
 };
 
 int conn_start(struct agent *a);
-void conn_stop(struct agent *a);
+void conn_stop(struct agent *a, bool keep);
 void conn_sweep(struct agent *a);
 int conn_reconcile(struct agent *a, bool settle);
 

@@ -8,6 +8,7 @@
 #	map, and enforced.
 
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pf_lib.sh"
 
 C1=198.18.0.10
 
@@ -16,8 +17,13 @@ listed() {
 	mx -j ban list | tr '{' '\n' | grep -q "\"prefix\":\"$1\""
 }
 
-# restart - start again where the last agent left (pins and program stay after SIGKILL)
+# restart - start again, adopting what the last agent left (pins, program, links)
 restart() {
+	agent_start
+}
+
+# fresh_start - remove what is pinned and start: only the disk remembers
+fresh_start() {
 	tb_gw "$BUILD/mxguardd" --detach --interface "$TB_GW_IF" --pin-dir "$PIN_DIR" >/dev/null 2>&1
 	agent_start
 }
@@ -69,7 +75,65 @@ test_kill9_loop_loses_nothing() {
 	done
 	rm -f "$E2E_DIR/adding"
 	wait $adder
-	(( $(wc -l <"$acked") > 20 )) || fail "only $(wc -l <"$acked") bans acknowledged: the test proved little"
+	(( $(wc -l <"$acked") > 20 )) || { fail "only $(wc -l <"$acked") bans acknowledged: the test proved little"; return 1; }
+	# On disk too: with the maps gone, the journal and snapshot bring back every one.
+	agent_stop KILL
+	fresh_start || return 1
+	sort "$acked" >"$E2E_DIR/want"
+	mx -j ban list | tr '{' '\n' | sed -n 's/.*"prefix":"\([^"]*\)".*/\1/p' | sort >"$E2E_DIR/have"
+	missing=$(comm -23 "$E2E_DIR/want" "$E2E_DIR/have" | wc -l)
+	(( missing == 0 )) || fail "$missing acknowledged bans not on disk"
+}
+
+test_restart_without_gap() {
+	listen_smtp && agent_start || return 1
+	mx ban add 198.18.0.20 || return 1
+	tb_client_addr 198.18.0.20/24
+	local first=$(mx -j prog show | sed -n 's/.*"prog_id":\([0-9]*\).*/\1/p')
+	# Watch the interface and the banned client through the whole restart.
+	(
+		while [[ -e $E2E_DIR/watch ]]; do
+			tb_gw ip -d link show "$TB_GW_IF" | grep -q "prog/xdp" || echo "no program" >>"$E2E_DIR/gap"
+			connects 198.18.0.20 $TB_GW4 && echo "banned client got in" >>"$E2E_DIR/gap"
+		done
+	) &
+	touch "$E2E_DIR/watch"
+	local watcher=$!
+	sleep 1
+	agent_stop KILL
+	sleep 1
+	restart || { rm -f "$E2E_DIR/watch"; return 1; }
+	sleep 2
+	rm -f "$E2E_DIR/watch"
+	wait $watcher
+	[[ ! -s $E2E_DIR/gap ]] || { fail "during the restart: $(sort "$E2E_DIR/gap" | uniq -c | tr '\n' ' ')"; return 1; }
+	grep -q "replaced the program left on" "$AGENT_LOG" || { fail "the new agent did not replace the program"; return 1; }
+	local second=$(mx -j prog show | sed -n 's/.*"prog_id":\([0-9]*\).*/\1/p')
+	[[ $first != "$second" ]] || { fail "same program id after restart"; return 1; }
+	(( $(tb_gw ip -d link show "$TB_GW_IF" | grep -c "prog/xdp") == 1 )) || { fail "a second attachment"; return 1; }
+	connects $C1 $TB_GW4 || fail "unbanned client blocked after the restart"
+}
+
+test_live_counts_survive_restart() {
+	pf_start && agent_start || return 1
+	ch_start 1 $C1 $TB_GW4 || return 1
+	local out
+	out=$(ch_cmd 1 "open 15")
+	[[ $out == *"220=15 "* ]] || { fail "15 connects: $out"; return 1; }
+	agent_stop KILL
+	out=$(ch_cmd 1 "close 3")	# closed while no agent runs: sock_ops still counts
+	restart || return 1
+	[[ $(mx -j conn show $C1 | grep -o '"live":[0-9]*' | head -1) == '"live":12' ]] ||
+		{ fail "after restart: $(mx conn show)"; return 1; }
+	out=$(ch_cmd 1 "open 4")
+	[[ $out == *"220=3 421=1 "* ]] || { fail "4 more after restart: $out"; return 1; }
+	ch_kill 1
+	for _ in $(seq 1 50); do
+		[[ -z $(mx -j conn show $C1 | grep -o '"live":[1-9][0-9]*') ]] && break
+		sleep 0.1
+	done
+	[[ -z $(mx -j conn show $C1 | grep -o '"live":[1-9][0-9]*') ]] || { fail "counts after kill: $(mx conn show)"; return 1; }
+	[[ $(mx -j stats | sed -n 's/.*"conn_corrections":\([0-9]*\).*/\1/p') == 0 ]] || fail "corrections after restart"
 }
 
 test_torn_journal_tail_is_cut() {
