@@ -28,7 +28,8 @@ SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
              user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c \
              user/cmd_stats.c user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c \
-             user/conn.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c
+             user/conn.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
+             user/config.c user/cmd_reload.c
 LIB_OBJS  := $(LIB_SRCS:user/%.c=$(OUT)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)

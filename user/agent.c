@@ -421,6 +421,19 @@ fail:
 	return -1;
 }
 
+/*
+ * agent_apply_settings - the settings in a->settings and the responder's
+ * texts into the running data plane. Buckets, bans and counts stay.
+ */
+int agent_apply_settings(struct agent *a)
+{
+	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
+	    mx_dp_write_config(a->config_fd, &a->settings))
+		return -1;
+	responder_configure(a->responder, a->hostname, a->policy_url, a->responder_timeout_ms);
+	return 0;
+}
+
 /* agent_stop - detach and unpin, or leave both in place when keep */
 void agent_stop(struct agent *a, bool keep)
 {
@@ -691,7 +704,13 @@ int agent_serve(struct agent *a)
 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
-					agent_log("SIGHUP: nothing to reload yet");
+					char msg[2400];
+
+					if (a->reload)
+						a->reload(a, msg, sizeof(msg));
+					else
+						snprintf(msg, sizeof(msg), "nothing to reload");
+					agent_log("SIGHUP: %s", msg);
 					continue;
 				}
 				agent_log("signal %d: stopping", si.ssi_signo);

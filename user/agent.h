@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "conn.h"
 #include "persist.h"
 #include "tables.h"
@@ -28,6 +29,8 @@ struct bpf_link;
 struct responder;
 
 struct agent {
+	struct mx_config_file cfg;	/* the settings in force */
+	int (*reload)(struct agent *a, char *msg, size_t len);
 	struct mxguard_bpf *skel;
 	struct xdp_program *xdp_prog;
 	struct mx_table bans, allows, classes;
@@ -78,6 +81,7 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity);
 int agent_serve(struct agent *a);
 void agent_stop(struct agent *a, bool keep);
 int agent_detach_stale(const char *ifname, const char *pin_dir);
+int agent_apply_settings(struct agent *a);
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* MX_AGENT_H */

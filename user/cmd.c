@@ -109,6 +109,7 @@ static const struct cmd objects[] = {
 	{ "prog",	do_prog },
 	{ "conn",	do_conn },
 	{ "ip",		do_ip },
+	{ "reload",	do_reload },
 	{ "help",	do_help },
 	{ 0 }
 };
@@ -139,7 +140,7 @@ bool mx_is_help_request(int argc, char **argv)
 {
 	if (argc == 0 || is_prefix(argv[0], "help"))
 		return true;
-	if (argc == 1 && !is_prefix(argv[0], "stats"))
+	if (argc == 1 && !is_prefix(argv[0], "stats") && !is_prefix(argv[0], "reload"))
 		return true;
 	return argc >= 2 && is_prefix(argv[1], "help");
 }

@@ -68,6 +68,7 @@ int do_stats(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_prog(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_conn(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_ip(struct mx_cmd_ctx *c, int argc, char **argv);
+int do_reload(struct mx_cmd_ctx *c, int argc, char **argv);
 
 /* Help texts (help.c): usable without an agent. */
 int do_help(struct mx_cmd_ctx *c, int argc, char **argv);

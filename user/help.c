@@ -26,6 +26,7 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	return usage(c,
 		"Usage: mxguard [OPTIONS] OBJECT { COMMAND | help }\n"
+		"       mxguard reload     (read the settings file again, as SIGHUP)\n"
 		"       mxguard version\n"
 		"OBJECT := { ban | allow | limit | conn | ip | stats | prog }\n"
 		HELP_SPEC_OPTIONS

@@ -3,8 +3,8 @@
  * NAME
  *	mxguardd - the mxguard agent
  * SYNOPSIS
- *	mxguardd --interface IFACE [--mode native|skb|auto] [--keep]
- *		 [--socket PATH] [--pin-dir DIR] [--verbose]
+ *	mxguardd [--config FILE] [--interface IFACE] [OPTIONS] [--keep]
+ *	mxguardd [--config FILE] --check-config
  *	mxguardd --detach --interface IFACE
  * DESCRIPTION
  *	Loads the XDP program onto IFACE, pins its maps under
@@ -13,9 +13,17 @@
  *	detaches the program and removes the pins, unless --keep asks to
  *	leave both in place (protection goes on without the agent).
  *	--detach removes what a --keep run left behind.
+ *
+ *	Settings come from the settings file (default
+ *	/etc/mxguard/mxguard.conf, which may be missing), then from the
+ *	command line, whose options are settings by another name: each is
+ *	checked exactly as the same key in the file. SIGHUP re-reads both
+ *	and applies them to the running data plane; an invalid file keeps
+ *	the running settings.
  * SEE ALSO
  *	mxguard(8), README.md
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,23 +31,27 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "config.h"
 
 /* usage - print the synopsis */
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: mxguardd --interface IFACE [--mode native|skb|auto] [--keep]\n"
-		"                [--socket PATH] [--pin-dir DIR] [--verbose]\n"
-		"       mxguardd --detach --interface IFACE\n"
+		"Usage: mxguardd [--config FILE] [--interface IFACE] [OPTIONS] [--keep]\n"
+		"       mxguardd [--config FILE] --check-config\n"
+		"       mxguardd --detach --interface IFACE [--pin-dir DIR]\n"
 		"\n"
+		"  -C, --config FILE      settings file (default " MX_CONFIG_PATH ")\n"
+		"      --check-config     check the settings, print them wrong or say OK, exit\n"
+		"  -k, --keep             on exit, leave the programs attached and maps pinned\n"
+		"  -d, --detach           remove programs and pins left in place, then exit\n"
+		"  -v, --verbose          libbpf and libxdp diagnostics\n"
+		"Settings (the same as in the file; see docs/mxguard.conf):\n"
 		"  -i, --interface IFACE  the internet-facing interface to guard\n"
-		"  -m, --mode MODE        XDP attach mode: native, skb (generic) or auto\n"
-		"                         (native, falling back to skb; the default)\n"
-		"  -k, --keep             on exit, leave the program attached and maps pinned\n"
+		"  -m, --mode MODE        XDP attach mode: native, skb or auto (default)\n"
 		"  -s, --socket PATH      control socket (default " MX_SOCKET_PATH ")\n"
-		"  -d, --detach           remove a program and pins left in place, then exit\n"
 		"  -P, --pin-dir DIR      where to pin the maps (default " MX_PIN_DIR ")\n"
-		"  -D, --state-dir DIR    journal and snapshots (default " MX_STATE_DIR "; '' for none)\n"
+		"  -D, --state-dir DIR    journal and snapshots (default " MX_STATE_DIR ")\n"
 		"  -c, --cgroup PATH      cgroup v2 root for sock_ops (default " MX_CGROUP_PATH ")\n"
 		"  -H, --hostname NAME    in the responder's replies (default: this host's name)\n"
 		"  -u, --policy-url URL   in the 554 reply to banned senders\n"
@@ -47,170 +59,248 @@ static void usage(FILE *f)
 		"  -b, --ban-action ACT   banned senders: drop (default) or reply (554)\n"
 		"  -T, --responder-timeout DURATION  longest responder session (default 10s)\n"
 		"  -S, --responder-sessions N        responder sessions at once (default 256)\n"
-		"  -L, --responder-max-line N        longest command line, 512..1024 (default 512)\n"
-		"  -v, --verbose          libbpf and libxdp diagnostics\n");
+		"  -L, --responder-max-line N        longest command line, 512..1024 (default 512)\n");
+}
+
+static const struct option long_opts[] = {
+	{ "config",		required_argument, NULL, 'C' },
+	{ "check-config",	no_argument,	   NULL, 'K' },
+	{ "keep",		no_argument,	   NULL, 'k' },
+	{ "detach",		no_argument,	   NULL, 'd' },
+	{ "verbose",		no_argument,	   NULL, 'v' },
+	{ "help",		no_argument,	   NULL, 'h' },
+	{ "interface",		required_argument, NULL, 'i' },
+	{ "mode",		required_argument, NULL, 'm' },
+	{ "socket",		required_argument, NULL, 's' },
+	{ "pin-dir",		required_argument, NULL, 'P' },
+	{ "state-dir",		required_argument, NULL, 'D' },
+	{ "cgroup",		required_argument, NULL, 'c' },
+	{ "hostname",		required_argument, NULL, 'H' },
+	{ "policy-url",		required_argument, NULL, 'u' },
+	{ "over-limit",		required_argument, NULL, 'o' },
+	{ "ban-action",		required_argument, NULL, 'b' },
+	{ "responder-timeout",	required_argument, NULL, 'T' },
+	{ "responder-sessions",	required_argument, NULL, 'S' },
+	{ "responder-max-line",	required_argument, NULL, 'L' },
+	{ 0 }
+};
+#define SHORT_OPTS "C:kdvhi:m:s:P:D:c:H:u:o:b:T:S:L:"
+
+/* The settings key behind each option that is one. */
+static const char *setting_of(int opt)
+{
+	switch (opt) {
+	case 'i': return "interface";
+	case 'm': return "mode";
+	case 's': return "socket";
+	case 'P': return "pin_dir";
+	case 'D': return "state_dir";
+	case 'c': return "cgroup";
+	case 'H': return "hostname";
+	case 'u': return "policy_url";
+	case 'o': return "over_limit";
+	case 'b': return "ban_action";
+	case 'T': return "responder_timeout";
+	case 'S': return "responder_sessions";
+	case 'L': return "responder_max_line";
+	default: return NULL;
+	}
+}
+
+struct run_opts {
+	const char *config;
+	bool config_given, check, keep, detach;
+	int verbose;
+};
+
+/*
+ * read_settings - defaults, then the file, then the command line's
+ * settings, each checked as a line of the file. 0, or the number of
+ * errors (printed to err).
+ */
+static int read_settings(struct mx_config_file *c, struct run_opts *ro, int argc, char **argv,
+			 char *err, size_t errlen)
+{
+	char line[1200];
+	int opt, n;
+
+	mx_config_default(c);
+	n = mx_config_load(c, ro->config, ro->config_given, err, errlen);
+	if (n)
+		return n;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
+		const char *key = setting_of(opt);
+		int len;
+
+		if (!key)
+			continue;
+		/* An empty --state-dir turns persistence off. */
+		len = snprintf(line, sizeof(line), "%s = %s\n", key,
+			       !strcmp(key, "state_dir") && !*optarg ? "none" : optarg);
+		if (len < 0 || (size_t)len >= sizeof(line)) {
+			snprintf(err, errlen, "command line: --%s: value too long", key);
+			return 1;
+		}
+		if (!strcmp(key, "state_dir") && !*optarg) {
+			c->state_dir[0] = '\0';
+			continue;
+		}
+		n = mx_config_parse(c, "command line", line, (size_t)len, err, errlen);
+		if (n)
+			return n;
+	}
+	return 0;
+}
+
+/* to_agent - the agent's view of the settings */
+static void to_agent(struct agent *a, const struct mx_config_file *c)
+{
+	uint64_t cookie = a->settings.netns_cookie;
+
+	a->cfg = *c;
+	a->settings = c->dp;
+	a->settings.netns_cookie = cookie;
+	snprintf(a->ifname, sizeof(a->ifname), "%s", c->interface);
+	snprintf(a->hostname, sizeof(a->hostname), "%s", c->hostname);
+	a->policy_url = a->cfg.policy_url;
+	a->pin_dir = a->cfg.pin_dir;
+	a->socket_path = a->cfg.socket;
+	a->state_dir = a->cfg.state_dir;
+	a->cgroup_path = a->cfg.cgroup;
+	a->default_ban_ttl_ns = c->ban_ttl_ns;
+	a->responder_timeout_ms = c->responder_timeout_ms;
+	a->responder_sessions = c->responder_sessions;
+	a->responder_max_line = c->responder_max_line;
+}
+
+static struct run_opts run;
+static int saved_argc;
+static char **saved_argv;
+
+/*
+ * reload - SIGHUP and 'mxguard reload': read the settings again and
+ * apply them to the running data plane. An invalid file changes
+ * nothing; settings that need a restart are named and left as they are.
+ */
+static int reload(struct agent *a, char *msg, size_t len)
+{
+	static struct mx_config_file next;
+	char err[2048];
+	const char *restart;
+
+	if (read_settings(&next, &run, saved_argc, saved_argv, err, sizeof(err))) {
+		snprintf(msg, len, "settings not reloaded, the running ones stay:\n%s", err);
+		return -1;
+	}
+	restart = mx_config_restart_needed(&a->cfg, &next);
+	if (restart) {
+		/* Keep what cannot change while running. */
+		struct mx_config_file keep = a->cfg;
+
+		keep.dp.classes[0] = next.dp.classes[0];
+		memcpy(keep.dp.classes, next.dp.classes, sizeof(keep.dp.classes));
+		memcpy(keep.dp.ports, next.dp.ports, sizeof(keep.dp.ports));
+		keep.dp.nports = next.dp.nports;
+		keep.dp.src_len4 = next.dp.src_len4;
+		keep.dp.pfx_len4 = next.dp.pfx_len4;
+		keep.dp.src_len6 = next.dp.src_len6;
+		keep.dp.pfx_len6 = next.dp.pfx_len6;
+		keep.dp.over_limit_drop = next.dp.over_limit_drop;
+		keep.dp.ban_reply = next.dp.ban_reply;
+		memcpy(keep.hostname, next.hostname, sizeof(keep.hostname));
+		memcpy(keep.policy_url, next.policy_url, sizeof(keep.policy_url));
+		keep.ban_ttl_ns = next.ban_ttl_ns;
+		keep.responder_timeout_ms = next.responder_timeout_ms;
+		next = keep;
+	}
+	to_agent(a, &next);
+	if (agent_apply_settings(a)) {
+		snprintf(msg, len, "settings read, but writing them to the maps failed: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (restart)
+		snprintf(msg, len, "settings reloaded; %s changed and needs a restart", restart);
+	else
+		snprintf(msg, len, "settings reloaded");
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface",	required_argument, NULL, 'i' },
-		{ "mode",	required_argument, NULL, 'm' },
-		{ "keep",	no_argument,	   NULL, 'k' },
-		{ "socket",	required_argument, NULL, 's' },
-		{ "detach",	no_argument,	   NULL, 'd' },
-		{ "pin-dir",	required_argument, NULL, 'P' },
-		{ "cgroup",	required_argument, NULL, 'c' },
-		{ "hostname",	required_argument, NULL, 'H' },
-		{ "policy-url",	required_argument, NULL, 'u' },
-		{ "over-limit",	required_argument, NULL, 'o' },
-		{ "ban-action",	required_argument, NULL, 'b' },
-		{ "responder-timeout", required_argument, NULL, 'T' },
-		{ "responder-sessions", required_argument, NULL, 'S' },
-		{ "state-dir",	required_argument, NULL, 'D' },
-		{ "responder-max-line", required_argument, NULL, 'L' },
-		{ "verbose",	no_argument,	   NULL, 'v' },
-		{ "help",	no_argument,	   NULL, 'h' },
-		{ 0 }
-	};
+	static struct mx_config_file cfg;
 	static struct agent a;
-	enum mx_attach_mode mode = MX_ATTACH_AUTO;
-	bool keep = false, detach = false;
-	int verbose = 0, opt;
+	enum mx_attach_mode mode;
+	char err[4096];
+	int opt, n;
 
-	mx_settings_default(&a.settings);
-	a.pin_dir = MX_PIN_DIR;
-	a.socket_path = MX_SOCKET_PATH;
-	a.default_ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
-	a.cgroup_path = MX_CGROUP_PATH;
-	a.policy_url = MX_POLICY_URL;
-	a.resp_fd[0] = a.resp_fd[1] = -1;
-	a.responder_timeout_ms = 10000;
-	a.state_dir = MX_STATE_DIR;
-	a.responder_sessions = 256;
-	a.responder_max_line = 512;
-	if (gethostname(a.hostname, sizeof(a.hostname) - 1))
-		strcpy(a.hostname, "localhost");
-
-	while ((opt = getopt_long(argc, argv, "i:m:ks:dP:c:H:u:o:b:T:S:L:D:vh", opts, NULL)) != -1) {
+	run.config = MX_CONFIG_PATH;
+	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		switch (opt) {
-		case 'i':
-			if (strlen(optarg) >= sizeof(a.ifname)) {
-				fprintf(stderr, "mxguardd: interface name '%s' is too long\n", optarg);
-				return 2;
-			}
-			strcpy(a.ifname, optarg);
+		case 'C':
+			run.config = optarg;
+			run.config_given = true;
 			break;
-		case 'm':
-			if (strcmp(optarg, "native") == 0)
-				mode = MX_ATTACH_NATIVE;
-			else if (strcmp(optarg, "skb") == 0 || strcmp(optarg, "generic") == 0)
-				mode = MX_ATTACH_SKB;
-			else if (strcmp(optarg, "auto") == 0)
-				mode = MX_ATTACH_AUTO;
-			else {
-				fprintf(stderr, "mxguardd: mode '%s': use native, skb or auto\n", optarg);
-				return 2;
-			}
+		case 'K':
+			run.check = true;
 			break;
 		case 'k':
-			keep = true;
-			break;
-		case 's':
-			a.socket_path = optarg;
+			run.keep = true;
 			break;
 		case 'd':
-			detach = true;
-			break;
-		case 'P':
-			a.pin_dir = optarg;
-			break;
-		case 'D':
-			a.state_dir = optarg;
-			break;
-		case 'c':
-			a.cgroup_path = optarg;
-			break;
-		case 'H':
-			if (strlen(optarg) >= sizeof(a.hostname) || strpbrk(optarg, " \t\r\n")) {
-				fprintf(stderr, "mxguardd: bad hostname '%s'\n", optarg);
-				return 2;
-			}
-			strcpy(a.hostname, optarg);
-			break;
-		case 'u':
-			a.policy_url = optarg;
-			break;
-		case 'T': {
-			uint64_t ns;
-			char err[128];
-
-			if (mx_parse_duration(optarg, &ns, err, sizeof(err)) || ns > 3600ULL * 1000000000ULL) {
-				fprintf(stderr, "mxguardd: --responder-timeout: %s\n",
-					ns > 3600ULL * 1000000000ULL ? "at most 1h" : err);
-				return 2;
-			}
-			a.responder_timeout_ms = (unsigned int)(ns / 1000000ULL);
-			break;
-		}
-		case 'S':
-		case 'L': {
-			char err[128];
-			uint32_t v;
-
-			/* RFC 5321 4.5.3.1.4: a command line is at most 512 octets. */
-			if (mx_parse_u32(optarg, opt == 'S' ? 1 : 512, opt == 'S' ? 65536 : 1024, &v,
-					 err, sizeof(err))) {
-				fprintf(stderr, "mxguardd: --responder-%s: %s\n",
-					opt == 'S' ? "sessions" : "max-line", err);
-				return 2;
-			}
-			*(opt == 'S' ? &a.responder_sessions : &a.responder_max_line) = v;
-			break;
-		}
-		case 'o':
-			if (strcmp(optarg, "reply") && strcmp(optarg, "drop")) {
-				fprintf(stderr, "mxguardd: --over-limit '%s': use reply or drop\n", optarg);
-				return 2;
-			}
-			a.settings.over_limit_drop = strcmp(optarg, "drop") == 0;
-			break;
-		case 'b':
-			if (strcmp(optarg, "reply") && strcmp(optarg, "drop")) {
-				fprintf(stderr, "mxguardd: --ban-action '%s': use drop or reply\n", optarg);
-				return 2;
-			}
-			a.settings.ban_reply = strcmp(optarg, "reply") == 0;
+			run.detach = true;
 			break;
 		case 'v':
-			verbose++;
+			run.verbose++;
 			break;
 		case 'h':
 			usage(stdout);
 			return 0;
-		default:
+		case '?':
 			usage(stderr);
 			return 2;
+		default:
+			break;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "mxguardd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	if (!a.ifname[0]) {
-		fprintf(stderr, "mxguardd: --interface is required\n");
-		usage(stderr);
+	saved_argc = argc;
+	saved_argv = argv;
+	n = read_settings(&cfg, &run, argc, argv, err, sizeof(err));
+	if (n) {
+		fprintf(stderr, "%s\n", err);
+		if (run.check)
+			fprintf(stderr, "mxguardd: %d error%s\n", n, n == 1 ? "" : "s");
+		return run.check ? 1 : 2;
+	}
+	if (run.check) {
+		printf("%s: OK\n", run.config_given || access(run.config, F_OK) == 0 ?
+		       run.config : "defaults (no settings file)");
+		return 0;
+	}
+	if (!cfg.interface[0]) {
+		fprintf(stderr, "mxguardd: no interface: set 'interface' in %s or give --interface\n",
+			run.config);
 		return 2;
 	}
-	if (detach)
+	a.resp_fd[0] = a.resp_fd[1] = -1;
+	to_agent(&a, &cfg);
+	a.reload = reload;
+	if (run.detach)
 		return agent_detach_stale(a.ifname, a.pin_dir) ? 1 : 0;
 
-	if (agent_start(&a, mode, verbose))
+	mode = !strcmp(cfg.mode, "native") ? MX_ATTACH_NATIVE :
+	       !strcmp(cfg.mode, "skb") ? MX_ATTACH_SKB : MX_ATTACH_AUTO;
+	if (agent_start(&a, mode, run.verbose))
 		return 1;
 	if (agent_serve(&a)) {
 		agent_stop(&a, false);
 		return 1;
 	}
-	agent_stop(&a, keep);
+	agent_stop(&a, run.keep);
 	return 0;
 }

@@ -448,6 +448,18 @@ void responder_stats(const struct responder *r, struct responder_stats *out)
 	*out = r ? r->st : (struct responder_stats){ 0 };
 }
 
+/* responder_configure - new texts and session limit from now on */
+void responder_configure(struct responder *r, const char *hostname, const char *policy_url,
+			 unsigned int timeout_ms)
+{
+	if (!r)
+		return;
+	printable(r->hostname, sizeof(r->hostname), hostname ? hostname : "localhost");
+	printable(r->policy_url, sizeof(r->policy_url), policy_url ? policy_url : "");
+	if (timeout_ms)
+		r->s.timeout_ms = timeout_ms;
+}
+
 /* responder_free - end every session; the listeners stay the caller's */
 void responder_free(struct responder *r)
 {

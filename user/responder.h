@@ -42,5 +42,8 @@ void responder_run(struct responder *r);
 int responder_next_timeout_ms(const struct responder *r);
 void responder_stats(const struct responder *r, struct responder_stats *out);
 void responder_free(struct responder *r);
+/* New texts and session limit for sessions from now on (a reload). */
+void responder_configure(struct responder *r, const char *hostname, const char *policy_url,
+			 unsigned int timeout_ms);
 
 #endif /* MX_RESPONDER_H */

@@ -49,6 +49,35 @@ ch_kill() {
 
 declare -A CH_PID CH_W CH_R
 
+# live SRC - the live count of a source as conn show reports it
+live() {
+	mx -j conn show "$1" | tr '{' '\n' | grep "\"prefix\":\"$1\"" |
+		sed -n 's/.*"live":\([0-9]*\).*/\1/p'
+}
+
+# wait_live SRC N [SECONDS] - until the source's live count is N
+wait_live() {
+	local got
+	for _ in $(seq 1 $((${3:-10} * 10))); do
+		got=$(live "$1"); got=${got:-0}
+		[[ $got == "$2" ]] && return 0
+		sleep 0.1
+	done
+	fail "live count of $1 is $got, expected $2"
+}
+
+# no_corrections - reconciliation never had to fix a count
+no_corrections() {
+	local n
+	n=$(mx -j stats | sed -n 's/.*"conn_corrections":\([0-9]*\).*/\1/p')
+	[[ $n == 0 ]] || fail "reconciliation corrected $n counts"
+}
+
+# counter_of NAME - a counter from mxguard stats
+counter_of() {
+	mx -j stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
+}
+
 eval "base_$(declare -f cleanup)"
 cleanup() {
 	local id

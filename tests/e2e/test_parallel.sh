@@ -14,30 +14,6 @@ source "$(dirname "$0")/pf_lib.sh"
 C1=198.18.0.10
 C6=2001:db8:1::10
 
-# live SRC - the live count of a source as conn show reports it
-live() {
-	mx -j conn show "$1" | tr '{' '\n' | grep "\"prefix\":\"$1\"" |
-		sed -n 's/.*"live":\([0-9]*\).*/\1/p'
-}
-
-# wait_live SRC N [SECONDS] - until the source's live count is N
-wait_live() {
-	local got
-	for _ in $(seq 1 $((${3:-10} * 10))); do
-		got=$(live "$1"); got=${got:-0}
-		[[ $got == "$2" ]] && return 0
-		sleep 0.1
-	done
-	fail "live count of $1 is $got, expected $2"
-}
-
-# no_corrections - reconciliation never had to fix a count
-no_corrections() {
-	local n
-	n=$(mx -j stats | sed -n 's/.*"conn_corrections":\([0-9]*\).*/\1/p')
-	[[ $n == 0 ]] || fail "reconciliation corrected $n counts"
-}
-
 # burst SRC DST KEY - 20 at once from SRC: exactly 15 banners, 5 x 421;
 # close 5, 5 more get in; the 16th gets 421; SIGKILL frees all. KEY is
 # the source as counted (IPv6 sources count per /64).
@@ -67,11 +43,6 @@ test_burst_ipv4() {
 test_burst_ipv6() {
 	pf_start && agent_start || return 1
 	burst $C6 $TB_GW6 2001:db8:1::/64
-}
-
-# counter_of NAME - a counter from mxguard stats
-counter_of() {
-	mx -j stats | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"
 }
 
 test_halfopen_storm_gives_slots_back() {

@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	config.c - the settings file of mxguardd
+ * DESCRIPTION
+ *	"key = value" lines; "#" starts a comment; blank lines are ignored.
+ *	Every key is in the table below, with its type and range; an
+ *	unknown key, a value out of range or a key given twice is an error
+ *	reported as FILE:LINE: message, and then nothing of the file is
+ *	taken. Per-class limits are class.ID.KEY, with ID 0..15 or the
+ *	names default (0) and strict (1).
+ * SECURITY
+ *	The file is read whole, at most MX_CONFIG_MAX bytes; lines longer
+ *	than MX_LINE_MAX are errors, not truncated.
+ * CONFIGURATION PARAMETERS
+ *	See docs/mxguard.conf, which lists every key with its default.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "config.h"
+
+#define MX_CONFIG_MAX	(1 << 20)
+#define MX_LINE_MAX	1024
+
+enum opt_type {
+	OPT_U32,	/* uint32_t in [min, max] */
+	OPT_PLEN,	/* uint8_t prefix length in [min, max] */
+	OPT_NS,		/* duration in ns, uint64_t, at most max seconds */
+	OPT_MS,		/* duration in ms, uint32_t, at most max seconds */
+	OPT_STR,	/* char[size], printable, no spaces unless min */
+	OPT_PATH,	/* char[size], absolute path (or empty when min) */
+	OPT_PORTS,	/* comma-separated ports */
+	OPT_ACTION,	/* reply|drop into a bool: true = the non-default word */
+	OPT_MODE,	/* auto|native|skb */
+};
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t off;
+	uint64_t min, max;
+	size_t size;
+	const char *word;	/* OPT_ACTION: the word that sets true */
+};
+
+#define F(field) offsetof(struct mx_config_file, field)
+#define SZ(field) sizeof(((struct mx_config_file *)0)->field)
+
+static const struct opt opts[] = {
+	{ "interface",		OPT_STR,   F(interface), 0, 0, SZ(interface), NULL },
+	{ "mode",		OPT_MODE,  F(mode), 0, 0, SZ(mode), NULL },
+	{ "ports",		OPT_PORTS, 0, 0, 0, 0, NULL },
+	{ "source_prefix_v4",	OPT_PLEN,  F(dp.src_len4), 8, 32, 0, NULL },
+	{ "prefix_v4",		OPT_PLEN,  F(dp.pfx_len4), 8, 32, 0, NULL },
+	{ "source_prefix_v6",	OPT_PLEN,  F(dp.src_len6), 16, 128, 0, NULL },
+	{ "prefix_v6",		OPT_PLEN,  F(dp.pfx_len6), 16, 128, 0, NULL },
+	{ "bucket_entries_v4",	OPT_U32,   F(dp.bucket_entries4), 1024, 100000000, 0, NULL },
+	{ "bucket_entries_v6",	OPT_U32,   F(dp.bucket_entries6), 1024, 100000000, 0, NULL },
+	{ "address_entries",	OPT_U32,   F(dp.exact_entries), 1024, 100000000, 0, NULL },
+	{ "prefix_entries",	OPT_U32,   F(dp.prefix_entries), 16, 10000000, 0, NULL },
+	{ "count_entries",	OPT_U32,   F(dp.count_entries), 1024, 100000000, 0, NULL },
+	{ "flow_entries",	OPT_U32,   F(dp.flow_entries), 1024, 100000000, 0, NULL },
+	{ "over_limit",		OPT_ACTION, F(dp.over_limit_drop), 0, 0, 0, "drop" },
+	{ "ban_action",		OPT_ACTION, F(dp.ban_reply), 0, 0, 0, "reply" },
+	{ "ban_default_ttl",	OPT_NS,    F(ban_ttl_ns), 0, 10ULL * 366 * 86400, 0, NULL },
+	{ "hostname",		OPT_STR,   F(hostname), 0, 0, SZ(hostname), NULL },
+	{ "policy_url",		OPT_STR,   F(policy_url), 0, 0, SZ(policy_url), NULL },
+	{ "responder_timeout",	OPT_MS,    F(responder_timeout_ms), 0, 3600, 0, NULL },
+	{ "responder_sessions",	OPT_U32,   F(responder_sessions), 1, 65536, 0, NULL },
+	{ "responder_max_line",	OPT_U32,   F(responder_max_line), 512, 1024, 0, NULL },
+	{ "state_dir",		OPT_PATH,  F(state_dir), 1, 0, SZ(state_dir), NULL },
+	{ "pin_dir",		OPT_PATH,  F(pin_dir), 0, 0, SZ(pin_dir), NULL },
+	{ "socket",		OPT_PATH,  F(socket), 0, 0, SZ(socket), NULL },
+	{ "cgroup",		OPT_PATH,  F(cgroup), 0, 0, SZ(cgroup), NULL },
+};
+
+/* mx_config_default - the documented defaults */
+void mx_config_default(struct mx_config_file *c)
+{
+	memset(c, 0, sizeof(*c));
+	mx_settings_default(&c->dp);
+	strcpy(c->mode, "auto");
+	if (gethostname(c->hostname, sizeof(c->hostname) - 1) || !c->hostname[0])
+		strcpy(c->hostname, "localhost");
+	snprintf(c->policy_url, sizeof(c->policy_url), "%s", MX_POLICY_URL);
+	c->ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
+	c->responder_timeout_ms = 10000;
+	c->responder_sessions = 256;
+	c->responder_max_line = 512;
+	snprintf(c->state_dir, sizeof(c->state_dir), "%s", MX_STATE_DIR);
+	snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", MX_PIN_DIR);
+	snprintf(c->socket, sizeof(c->socket), "%s", MX_SOCKET_PATH);
+	snprintf(c->cgroup, sizeof(c->cgroup), "%s", MX_CGROUP_PATH);
+}
+
+struct errs {
+	char *buf;
+	size_t len, used;
+	int n;
+	const char *file;
+};
+
+/* report - add "FILE:LINE: message" to the errors */
+static void report(struct errs *e, unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	e->n++;
+	if (!e->buf || e->used + 1 >= e->len)
+		return;
+	w = snprintf(e->buf + e->used, e->len - e->used, "%s%s:%u: ", e->used ? "\n" : "",
+		     e->file, line);
+	if (w < 0 || (size_t)w >= e->len - e->used) {
+		e->used = e->len - 1;
+		return;
+	}
+	e->used += (size_t)w;
+	va_start(ap, fmt);
+	w = vsnprintf(e->buf + e->used, e->len - e->used, fmt, ap);
+	va_end(ap);
+	e->used = w < 0 || (size_t)w >= e->len - e->used ? e->len - 1 : e->used + (size_t)w;
+}
+
+/* set_class - class.ID.KEY = VALUE */
+static int set_class(struct mx_config_file *c, const char *key, const char *val,
+		     char *why, size_t wlen)
+{
+	char id_text[16], err[160];
+	const char *dot = strchr(key, '.');
+	struct mx_class_limits *l;
+	uint32_t id, v;
+	size_t n;
+
+	if (!dot || (n = (size_t)(dot - key)) == 0 || n >= sizeof(id_text)) {
+		snprintf(why, wlen, "'class.%s': use class.ID.KEY", key);
+		return -1;
+	}
+	memcpy(id_text, key, n);
+	id_text[n] = '\0';
+	if (!strcmp(id_text, "default"))
+		id = 0;
+	else if (!strcmp(id_text, "strict"))
+		id = 1;
+	else if (mx_parse_u32(id_text, 0, MX_MAX_CLASSES - 1, &id, err, sizeof(err))) {
+		snprintf(why, wlen, "class '%s': use 0..%d, default or strict", id_text,
+			 MX_MAX_CLASSES - 1);
+		return -1;
+	}
+	l = &c->dp.classes[id];
+	key = dot + 1;
+	if (!strcmp(key, "rate") || !strcmp(key, "prefix_rate")) {
+		uint64_t iv;
+
+		if (mx_parse_rate(val, &iv, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		*(key[0] == 'r' ? &l->src_interval_ns : &l->pfx_interval_ns) = iv;
+		return 0;
+	}
+	if (!strcmp(key, "burst") || !strcmp(key, "prefix_burst") ||
+	    !strcmp(key, "parallel") || !strcmp(key, "prefix_parallel")) {
+		if (mx_parse_u32(val, 1, 1000000, &v, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		if (!strcmp(key, "burst"))
+			l->src_burst = v;
+		else if (!strcmp(key, "prefix_burst"))
+			l->pfx_burst = v;
+		else if (!strcmp(key, "parallel"))
+			l->src_parallel = v;
+		else
+			l->pfx_parallel = v;
+		return 0;
+	}
+	snprintf(why, wlen, "unknown class setting '%s' (rate, burst, prefix_rate, prefix_burst, "
+		 "parallel, prefix_parallel)", key);
+	return -1;
+}
+
+/* set_ports - "25, 587" */
+static int set_ports(struct mx_config_file *c, const char *val, char *why, size_t wlen)
+{
+	char buf[256], *tok, *save = NULL, err[96];
+	unsigned int n = 0;
+
+	if (strlen(val) >= sizeof(buf)) {
+		snprintf(why, wlen, "too many ports");
+		return -1;
+	}
+	strcpy(buf, val);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		uint32_t p;
+
+		if (n == MX_MAX_PORTS) {
+			snprintf(why, wlen, "at most %d ports", MX_MAX_PORTS);
+			return -1;
+		}
+		if (mx_parse_u32(tok, 1, 65535, &p, err, sizeof(err))) {
+			snprintf(why, wlen, "port %s", err);
+			return -1;
+		}
+		c->dp.ports[n++] = (uint16_t)p;
+	}
+	if (!n) {
+		snprintf(why, wlen, "no port");
+		return -1;
+	}
+	c->dp.nports = n;
+	return 0;
+}
+
+/* set_opt - one table option */
+static int set_opt(struct mx_config_file *c, const struct opt *o, const char *val,
+		   char *why, size_t wlen)
+{
+	char *field = (char *)c + o->off;
+	char err[160];
+	uint32_t v;
+	uint64_t ns;
+
+	switch (o->type) {
+	case OPT_U32:
+	case OPT_PLEN:
+		if (mx_parse_u32(val, (uint32_t)o->min, (uint32_t)o->max, &v, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		if (o->type == OPT_PLEN)
+			*(uint8_t *)field = (uint8_t)v;
+		else
+			*(uint32_t *)field = v;
+		return 0;
+	case OPT_NS:
+	case OPT_MS:
+		if (mx_parse_duration(val, &ns, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		if (ns > o->max * 1000000000ULL) {
+			snprintf(why, wlen, "'%s' is longer than %llu seconds", val,
+				 (unsigned long long)o->max);
+			return -1;
+		}
+		if (o->type == OPT_NS)
+			*(uint64_t *)field = ns;
+		else
+			*(uint32_t *)field = (uint32_t)(ns / 1000000ULL);
+		return 0;
+	case OPT_STR:
+	case OPT_PATH:
+		if (strlen(val) >= o->size) {
+			snprintf(why, wlen, "longer than %zu characters", o->size - 1);
+			return -1;
+		}
+		for (const char *p = val; *p; p++) {
+			if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+				snprintf(why, wlen, "spaces and control characters are not allowed");
+				return -1;
+			}
+		}
+		if (o->type == OPT_PATH && val[0] != '/' && !(o->min && !val[0])) {
+			snprintf(why, wlen, "'%s' is not an absolute path", val);
+			return -1;
+		}
+		strcpy(field, val);
+		return 0;
+	case OPT_PORTS:
+		return set_ports(c, val, why, wlen);
+	case OPT_ACTION:
+		if (strcmp(val, "reply") && strcmp(val, "drop")) {
+			snprintf(why, wlen, "'%s': use reply or drop", val);
+			return -1;
+		}
+		*(bool *)field = strcmp(val, o->word) == 0;
+		return 0;
+	case OPT_MODE:
+		if (strcmp(val, "auto") && strcmp(val, "native") && strcmp(val, "skb")) {
+			snprintf(why, wlen, "'%s': use auto, native or skb", val);
+			return -1;
+		}
+		strcpy(field, val);
+		return 0;
+	}
+	snprintf(why, wlen, "internal: unknown option type");
+	return -1;
+}
+
+/* trim - strip blanks at both ends, in place */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/* mx_config_parse - see config.h */
+int mx_config_parse(struct mx_config_file *c, const char *name, const char *text, size_t len,
+		    char *err, size_t errlen)
+{
+	struct mx_config_file next = *c;
+	struct errs e = { .buf = err, .len = errlen, .file = name };
+	unsigned int lineno = 0, seen[sizeof(opts) / sizeof(opts[0])] = { 0 };
+	const char *p = text, *end = text + len;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (len > MX_CONFIG_MAX) {
+		report(&e, 0, "file larger than %d bytes", MX_CONFIG_MAX);
+		return e.n;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char line[MX_LINE_MAX + 1], *key, *val, *eq, *hash, why[256];
+		size_t i;
+
+		lineno++;
+		if (l > MX_LINE_MAX) {
+			report(&e, lineno, "line longer than %d characters", MX_LINE_MAX);
+			p += l + 1;
+			continue;
+		}
+		memcpy(line, p, l);
+		line[l] = '\0';
+		p += l + 1;
+		if (memchr(line, '\0', l)) {
+			report(&e, lineno, "NUL byte in line");
+			continue;
+		}
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		key = trim(line);
+		if (!*key)
+			continue;
+		eq = strchr(key, '=');
+		if (!eq) {
+			report(&e, lineno, "expected 'key = value'");
+			continue;
+		}
+		*eq = '\0';
+		key = trim(key);
+		val = trim(eq + 1);
+		if (!*key || !*val) {
+			report(&e, lineno, "%s", !*key ? "missing key before '='" : "missing value");
+			continue;
+		}
+		if (!strncmp(key, "class.", 6)) {
+			if (set_class(&next, key + 6, val, why, sizeof(why)))
+				report(&e, lineno, "%s: %s", key, why);
+			continue;
+		}
+		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+			if (!strcmp(key, opts[i].name))
+				break;
+		if (i == sizeof(opts) / sizeof(opts[0])) {
+			report(&e, lineno, "unknown setting '%s'", key);
+			continue;
+		}
+		if (seen[i]) {
+			report(&e, lineno, "'%s' set again (first at line %u)", key, seen[i]);
+			continue;
+		}
+		seen[i] = lineno;
+		if (set_opt(&next, &opts[i], val, why, sizeof(why)))
+			report(&e, lineno, "%s: %s", key, why);
+	}
+	if (!e.n)
+		*c = next;
+	return e.n;
+}
+
+/* mx_config_load - read a file and parse it */
+int mx_config_load(struct mx_config_file *c, const char *path, bool must_exist,
+		   char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+	int r;
+
+	if (!f) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return 1;
+	}
+	buf = malloc(MX_CONFIG_MAX + 1);
+	if (!buf) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return 1;
+	}
+	n = fread(buf, 1, MX_CONFIG_MAX + 1, f);
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		r = 1;
+	} else {
+		r = mx_config_parse(c, path, buf, n, err, errlen);
+	}
+	fclose(f);
+	free(buf);
+	return r;
+}
+
+/* mx_config_restart_needed - the first setting that only a restart applies */
+const char *mx_config_restart_needed(const struct mx_config_file *a,
+				     const struct mx_config_file *b)
+{
+	if (strcmp(a->interface, b->interface))
+		return "interface";
+	if (strcmp(a->mode, b->mode))
+		return "mode";
+	if (a->dp.bucket_entries4 != b->dp.bucket_entries4 ||
+	    a->dp.bucket_entries6 != b->dp.bucket_entries6 ||
+	    a->dp.exact_entries != b->dp.exact_entries ||
+	    a->dp.prefix_entries != b->dp.prefix_entries ||
+	    a->dp.count_entries != b->dp.count_entries ||
+	    a->dp.flow_entries != b->dp.flow_entries)
+		return "map sizes (*_entries)";
+	if (strcmp(a->state_dir, b->state_dir))
+		return "state_dir";
+	if (strcmp(a->pin_dir, b->pin_dir))
+		return "pin_dir";
+	if (strcmp(a->socket, b->socket))
+		return "socket";
+	if (strcmp(a->cgroup, b->cgroup))
+		return "cgroup";
+	if (a->responder_sessions != b->responder_sessions ||
+	    a->responder_max_line != b->responder_max_line)
+		return "responder_sessions, responder_max_line";
+	return NULL;
+}

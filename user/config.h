@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	config.h - the settings file of mxguardd
+ */
+#ifndef MX_CONFIG_H
+#define MX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tables.h"
+
+#define MX_CONFIG_PATH	"/etc/mxguard/mxguard.conf"
+#define MX_PATH_MAX	256
+
+struct mx_config_file {
+	struct mx_settings dp;		/* what the data plane reads */
+	char interface[16];		/* IF_NAMESIZE */
+	char mode[8];			/* auto, native, skb */
+	char hostname[256];
+	char policy_url[256];
+	uint64_t ban_ttl_ns;
+	uint32_t responder_timeout_ms;
+	uint32_t responder_sessions;
+	uint32_t responder_max_line;
+	char state_dir[MX_PATH_MAX];
+	char pin_dir[MX_PATH_MAX];
+	char socket[MX_PATH_MAX];
+	char cgroup[MX_PATH_MAX];
+};
+
+/* The defaults, as documented in mxguard.conf(5) and the README. */
+void mx_config_default(struct mx_config_file *c);
+
+/*
+ * Parse text (a whole file) over the defaults in c. On error, c is left
+ * as it was and err holds "FILE:LINE: message" lines (as many as fit).
+ * Returns the number of errors.
+ */
+int mx_config_parse(struct mx_config_file *c, const char *name, const char *text, size_t len,
+		    char *err, size_t errlen);
+
+/* Read and parse a file; a missing default file is no error. */
+int mx_config_load(struct mx_config_file *c, const char *path, bool must_exist,
+		   char *err, size_t errlen);
+
+/* Settings that only a restart applies; names the first that differs. */
+const char *mx_config_restart_needed(const struct mx_config_file *old,
+				     const struct mx_config_file *new);
+
+#endif /* MX_CONFIG_H */
