@@ -36,7 +36,23 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
 BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(OUT)/tests/%)
 
-.PHONY: all deps test unit-test bpf-test e2e-test bench demo clean
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
+# What the harnesses reach, built with the sanitizers by clang.
+FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
+              user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c user/cmd_stats.c \
+              user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
+              user/persist.c user/log.c user/config.c
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
+FUZZ_SECONDS ?= 60
+
+# The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/san/%)
+SAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
+
+.PHONY: all deps test unit-test bpf-test e2e-test bench demo clean fuzz
 all: $(OUT)/mxguardd $(OUT)/mxguard
 
 deps:
@@ -89,8 +105,28 @@ $(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(OUT)/libmx.a $(SKELS) | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a $(LDLIBS) -o $@
 
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(SKELS)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_LIB) $(LDLIBS) -o $@
+
+$(OUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(SKELS)
+	$(call msg,SAN-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAN_FLAGS) $< $(filter-out user/conn.c user/responder.c user/sockdiag.c,$(LIB_SRCS)) \
+		-lcmocka $(LDLIBS) -o $@
+
+# Each harness for FUZZ_SECONDS, growing its corpus in build/fuzz/corpus.
+fuzz: deps $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_NAMES); do \
+		mkdir -p $(OUT)/fuzz/corpus/$$f; \
+		echo "== fuzz_$$f for $(FUZZ_SECONDS) s"; \
+		$(OUT)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			$(OUT)/fuzz/corpus/$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
+
 # The README's test command: installs what it needs, builds, runs all.
-test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold
+test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(FUZZ_BINS) $(SAN_BINS)
 	$(Q)tests/run.sh
 
 bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate

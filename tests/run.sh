@@ -55,6 +55,29 @@ for t in "$BUILD"/tests/test_*; do
 	tally_cmocka "${PIPESTATUS[0]}" "$(basename "$t")"
 done
 
+# The unit tests again, under ASan and UBSan.
+for t in "$BUILD"/san/test_*; do
+	[[ -x $t ]] || continue
+	echo "== $(basename "$t") (ASan, UBSan)"
+	ASAN_OPTIONS=detect_leaks=1 "$t" 2>&1 | tee "$log"
+	tally_cmocka "${PIPESTATUS[0]}" "$(basename "$t") (sanitizers)"
+done
+
+# Every fuzz harness over its corpus: each input once, under the sanitizers.
+for f in "$BUILD"/fuzz/fuzz_*; do
+	[[ -x $f ]] || continue
+	name=$(basename "$f")
+	echo "== $name corpus"
+	if "$f" -runs=0 tests/fuzz/corpus/"${name#fuzz_}" >"$log" 2>&1; then
+		echo "PASS $name: $(grep -o 'INITED.*' "$log" | head -1)"
+		passed=$((passed + 1))
+	else
+		tail -n 30 "$log"
+		echo "FAIL $name"
+		failed=$((failed + 1))
+	fi
+done
+
 for t in tests/e2e/test_*.sh; do
 	echo "== $(basename "$t")"
 	BUILD=$PWD/$BUILD bash "$t" 2>&1 | tee "$log"

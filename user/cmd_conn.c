@@ -103,7 +103,8 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		p_err(c, "out of memory");
 		return -1;
 	}
-	qsort(rows, n, sizeof(*rows), row_cmp);
+	if (n)
+		qsort(rows, n, sizeof(*rows), row_cmp);
 	if (c->json)
 		jsonw_start_array(c->jw);
 	else
