@@ -104,6 +104,7 @@ int cmd_select(struct mx_cmd_ctx *c, const struct cmd *cmds, int argc, char **ar
 static const struct cmd objects[] = {
 	{ "ban",	do_ban },
 	{ "allow",	do_allow },
+	{ "blocklist",	do_blocklist },
 	{ "limit",	do_limit },
 	{ "stats",	do_stats },
 	{ "prog",	do_prog },
@@ -123,6 +124,7 @@ int mx_run_command(struct mx_cmd_ctx *c, int argc, char **argv)
 static const struct cmd help_objects[] = {
 	{ "ban",	help_ban },
 	{ "allow",	help_allow },
+	{ "blocklist",	help_blocklist },
 	{ "limit",	help_limit },
 	{ "stats",	help_stats },
 	{ "prog",	help_prog },

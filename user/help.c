@@ -28,7 +28,7 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 		"Usage: mxguard [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       mxguard reload     (read the settings file again, as SIGHUP)\n"
 		"       mxguard version\n"
-		"OBJECT := { ban | allow | limit | conn | ip | stats | prog }\n"
+		"OBJECT := { ban | allow | blocklist | limit | conn | ip | stats | prog }\n"
 		HELP_SPEC_OPTIONS
 		"Commands and objects may be abbreviated: 'mxguard b l' is 'mxguard ban list'.\n");
 }
@@ -110,4 +110,20 @@ int help_ip(struct mx_cmd_ctx *c, int argc, char **argv)
 		"\n"
 		"Everything known about ADDR: allowlist entry, ban, class, new-connection\n"
 		"tokens left and live connections of its source and prefix.\n");
+}
+
+int help_blocklist(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard blocklist load NAME FILE [ttl DURATION | permanent] [reason TEXT]\n"
+		"                               [lenient]\n"
+		"       mxguard blocklist { list | show }\n"
+		"       mxguard blocklist del NAME\n"
+		"       mxguard blocklist help\n"
+		"FILE := plain addresses/prefixes, Spamhaus DROP drop.txt or drop_v4/v6.json,\n"
+		"        each optionally gzip-compressed\n"
+		"\n"
+		"load bans every entry of FILE as list NAME (permanent unless ttl), replacing\n"
+		"what NAME held before. A bad line fails the load and changes nothing, unless\n"
+		"lenient: then bad lines are skipped and counted.\n");
 }

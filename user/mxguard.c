@@ -11,7 +11,9 @@
  *	success, 1 when the command failed, 2 when the agent could not be
  *	reached or the reply was cut.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,19 @@ int main(int argc, char **argv)
 		return r ? 1 : 0;
 	}
 
+	/* The agent opens a blocklist file itself: name it from the root. */
+	if (argc >= 4 && is_prefix(argv[0], "blocklist") && is_prefix(argv[1], "load") &&
+	    argv[3][0] != '/') {
+		static char abs[4096];
+
+		if (!realpath(argv[3], abs)) {
+			p_err(&c, "%s: %s", argv[3], strerror(errno));
+			if (c.jw)
+				jsonw_destroy(&c.jw);
+			return 1;
+		}
+		argv[3] = abs;
+	}
 	fd = mx_ctl_connect(socket_path, err, sizeof(err));
 	if (fd < 0) {
 		p_err(&c, "%s", err);

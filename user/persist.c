@@ -161,13 +161,27 @@ int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, v
 /* mx_persist_append - one record, on disk before this returns 0 */
 int mx_persist_append(struct mx_persist *p, struct mx_record *r)
 {
-	off_t end = lseek(p->journal_fd, 0, SEEK_END);
-	ssize_t n;
+	return mx_persist_append_many(p, r, 1);
+}
 
-	r->magic = MX_RECORD_MAGIC;
-	r->crc = mx_record_crc(r);
-	n = write(p->journal_fd, r, sizeof(*r));
-	if (n != (ssize_t)sizeof(*r)) {
+/* mx_persist_append_many - records, all on disk before this returns 0 */
+int mx_persist_append_many(struct mx_persist *p, struct mx_record *r, size_t count)
+{
+	off_t end = lseek(p->journal_fd, 0, SEEK_END);
+	size_t bytes = count * sizeof(*r), done = 0;
+	ssize_t n = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		r[i].magic = MX_RECORD_MAGIC;
+		r[i].crc = mx_record_crc(&r[i]);
+	}
+	while (done < bytes) {
+		n = write(p->journal_fd, (char *)r + done, bytes - done);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	if (done != bytes) {
 		int e = n < 0 ? errno : ENOSPC;
 
 		/* Never leave half a record behind to be taken for a torn tail. */
@@ -182,7 +196,7 @@ int mx_persist_append(struct mx_persist *p, struct mx_record *r)
 			(void)0;
 		return -e;
 	}
-	p->journal_records++;
+	p->journal_records += count;
 	return 0;
 }
 

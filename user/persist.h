@@ -69,6 +69,8 @@ struct mx_restore_report {
 int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, void *arg,
 		    struct mx_restore_report *rep, char *err, size_t errlen);
 int mx_persist_append(struct mx_persist *p, struct mx_record *r);
+/* Many records in one write and one sync (a blocklist). */
+int mx_persist_append_many(struct mx_persist *p, struct mx_record *r, size_t n);
 
 /*
  * Write a snapshot: walk() calls emit(r, ctx) for every record of the

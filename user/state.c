@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -105,6 +106,51 @@ int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix 
 
 	record_of(&r, type, p);
 	return journal(a, &r, err, errlen);
+}
+
+/* state_batch_ban - add a ban record to a batch */
+int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struct mx_prefix *p,
+		    const struct mx_ban *ban, const char *reason)
+{
+	struct mx_record *r;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		struct mx_record *nr = realloc(b->r, cap * sizeof(*nr));
+
+		if (!nr)
+			return -ENOMEM;
+		b->r = nr;
+		b->cap = cap;
+	}
+	r = &b->r[b->n++];
+	record_of(r, type, p);
+	if (ban) {
+		r->flags = ban->flags;
+		r->expires_wall_ns = boot_to_wall(ban->expires_ns);
+	}
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	return 0;
+}
+
+/* state_batch_commit - the whole batch on disk, or nothing acknowledged */
+int state_batch_commit(struct agent *a, struct state_batch *b, char *err, size_t errlen)
+{
+	int e;
+
+	if (!a->persist_on || !b->n)
+		return 0;
+	e = mx_persist_append_many(&a->persist, b->r, b->n);
+	if (e)
+		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
+			 a->persist.dir, strerror(-e));
+	return e;
+}
+
+void state_batch_free(struct state_batch *b)
+{
+	free(b->r);
+	memset(b, 0, sizeof(*b));
 }
 
 /* apply - put one restored record into the maps */

@@ -24,4 +24,14 @@ int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix 
 	      char *err, size_t errlen);
 int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen);
 
+/* A batch of ban changes (a blocklist): one write, one sync. */
+struct state_batch {
+	struct mx_record *r;
+	size_t n, cap;
+};
+int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struct mx_prefix *p,
+		    const struct mx_ban *ban, const char *reason);
+int state_batch_commit(struct agent *a, struct state_batch *b, char *err, size_t errlen);
+void state_batch_free(struct state_batch *b);
+
 #endif /* MX_STATE_H */

@@ -117,6 +117,7 @@ test_prefix_limit_across_sources() {
 	mx conn show 198.18.0.0/24 | grep -q "198.18.0.0/24 *prefix *10" ||
 		fail "conn show: $(mx conn show)" || return 1
 	out=$(ch_cmd 1 "close 5")
+	wait_live 198.18.0.0/24 5 || return 1
 	out=$(ch_cmd 3 "open 5"); [[ $out == *"220=5 "* ]] || fail "after room was made: $out" || return 1
 	for i in 1 2 3 4; do ch_kill $i; done
 	wait_live 198.18.0.11 0 && wait_live 198.18.0.12 0 || return 1
