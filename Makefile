@@ -52,7 +52,7 @@ SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/san/%)
 SAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
 
-.PHONY: all deps test unit-test bpf-test e2e-test bench demo clean fuzz
+.PHONY: all deps test unit-test bpf-test e2e-test bench demo clean fuzz install
 all: $(OUT)/mxguardd $(OUT)/mxguard
 
 deps:
@@ -134,6 +134,23 @@ bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate
 
 demo: deps all
 	$(Q)scripts/demo.sh $(IFACE)
+
+PREFIX  ?= /usr
+DESTDIR ?=
+# Binaries, man pages, bash completion, the systemd unit, and the example
+# settings file (only where none exists: an operator's file is never replaced).
+install: all
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(OUT)/mxguardd $(DESTDIR)$(PREFIX)/sbin/mxguardd
+	$(Q)install -D -m 0755 $(OUT)/mxguard $(DESTDIR)$(PREFIX)/sbin/mxguard
+	$(Q)install -D -m 0644 docs/mxguard.8 $(DESTDIR)$(PREFIX)/share/man/man8/mxguard.8
+	$(Q)install -D -m 0644 docs/mxguardd.8 $(DESTDIR)$(PREFIX)/share/man/man8/mxguardd.8
+	$(Q)install -D -m 0644 docs/mxguard.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxguard
+	$(Q)ln -sf mxguard $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mxguardd
+	$(Q)install -D -m 0644 docs/mxguardd.service $(DESTDIR)/lib/systemd/system/mxguardd.service
+	$(Q)[ -e $(DESTDIR)/etc/mxguard/mxguard.conf ] || \
+		install -D -m 0644 docs/mxguard.conf $(DESTDIR)/etc/mxguard/mxguard.conf
 
 clean:
 	$(call msg,CLEAN,$(OUT))

@@ -101,8 +101,13 @@ int cmd_select(struct mx_cmd_ctx *c, const struct cmd *cmds, int argc, char **ar
 	return found->func(c, argc - 1, argv + 1);
 }
 
+/*
+ * "b" is ban's own short name: with blocklist beside it the prefix
+ * would be ambiguous, and "mxguard b l" is what operators type most.
+ */
 static const struct cmd objects[] = {
 	{ "ban",	do_ban },
+	{ "b",		do_ban },
 	{ "allow",	do_allow },
 	{ "blocklist",	do_blocklist },
 	{ "limit",	do_limit },
@@ -123,6 +128,7 @@ int mx_run_command(struct mx_cmd_ctx *c, int argc, char **argv)
 
 static const struct cmd help_objects[] = {
 	{ "ban",	help_ban },
+	{ "b",		help_ban },
 	{ "allow",	help_allow },
 	{ "blocklist",	help_blocklist },
 	{ "limit",	help_limit },

@@ -170,6 +170,7 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 struct list_arg {
 	struct mx_cmd_ctx *c;
 	const struct mx_prefix *within;
+	const char *reason;	/* only bans whose reason contains this */
 	uint64_t now;
 	unsigned long count;
 };
@@ -181,12 +182,20 @@ static int list_one(const struct mx_prefix *p, const void *val, void *arg)
 
 	if (la->within && !mx_prefix_contains(la->within, p))
 		return 0;
+	if (la->reason) {
+		char text[MX_REASON_LEN];
+
+		mx_reason_text(la->c->agent->reasons_fd, ((const struct mx_ban *)val)->reason,
+			       text, sizeof(text));
+		if (!strstr(text, la->reason))
+			return 0;
+	}
 	print_ban(la->c, p, val, la->now);
 	la->count++;
 	return ferror(la->c->out) ? -EPIPE : 0;
 }
 
-/* do_list - ban list [PREFIX]: every ban, or those inside PREFIX */
+/* do_list - ban list [PREFIX] [reason TEXT]: every ban, or those matching */
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct list_arg la = { .c = c, .now = mx_now_ns() };
@@ -194,15 +203,18 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 	char err[160];
 	int r;
 
-	if (argc) {
-		if (mx_parse_prefix(*argv, &within, err, sizeof(err))) {
-			p_err(c, "%s", err);
+	while (argc) {
+		if (is_prefix(*argv, "reason")) {
+			NEXT_ARG();
+			REQ_ARGS(1);
+			la.reason = *argv;
+		} else if (!la.within && mx_parse_prefix(*argv, &within, err, sizeof(err)) == 0) {
+			la.within = &within;
+		} else {
+			p_err(c, "%s", la.within ? "what is that?" : err);
 			return -1;
 		}
-		la.within = &within;
 		NEXT_ARG();
-		if (argc)
-			return BAD_ARG();
 	}
 	if (c->json)
 		jsonw_start_array(c->jw);

@@ -30,7 +30,8 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 		"       mxguard version\n"
 		"OBJECT := { ban | allow | blocklist | limit | conn | ip | stats | prog }\n"
 		HELP_SPEC_OPTIONS
-		"Commands and objects may be abbreviated: 'mxguard b l' is 'mxguard ban list'.\n");
+		"Commands and objects may be abbreviated where unambiguous ('mxguard bl l' is\n"
+		"'mxguard blocklist list'); 'b' is short for ban: 'mxguard b l' is 'mxguard ban list'.\n");
 }
 
 int help_ban(struct mx_cmd_ctx *c, int argc, char **argv)
@@ -38,14 +39,16 @@ int help_ban(struct mx_cmd_ctx *c, int argc, char **argv)
 	return usage(c,
 		"Usage: mxguard ban add PREFIX [ttl DURATION | permanent] [reason TEXT]\n"
 		"       mxguard ban del PREFIX\n"
-		"       mxguard ban { list | show } [PREFIX]\n"
+		"       mxguard ban list [PREFIX] [reason TEXT]\n"
+		"       mxguard ban show ADDR\n"
 		"       mxguard ban help\n"
 		HELP_SPEC_ADDR
 		"DURATION := e.g. 90s, 15m, 24h, 7d, 1h30m (a bare number is seconds)\n"
 		"\n"
 		"A ban drops every packet from the source to a guarded port. Without ttl\n"
-		"or permanent a ban lasts 24h. 'show ADDR' tells which ban (exact or\n"
-		"prefix) applies to ADDR.\n");
+		"or permanent a ban lasts 24h (ban_default_ttl). 'list' streams every ban,\n"
+		"or those inside PREFIX and whose reason contains TEXT. 'show ADDR' tells\n"
+		"which ban (exact or prefix) applies to ADDR.\n");
 }
 
 int help_allow(struct mx_cmd_ctx *c, int argc, char **argv)

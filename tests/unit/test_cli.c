@@ -220,6 +220,13 @@ static void test_ban_list_json_and_filter(void **state)
 	assert_int_equal(run(f, true, "ban list 198.19.0.0/16"), 0);
 	assert_null(strstr(f->out, "198.18.0.1"));
 	assert_non_null(strstr(f->out, "198.19.0.1"));
+	assert_int_equal(run(f, false, "ban add 198.18.0.3 reason spam-trap"), 0);
+	assert_int_equal(run(f, true, "ban list reason trap"), 0);
+	assert_non_null(strstr(f->out, "198.18.0.3"));
+	assert_null(strstr(f->out, "198.19.0.1"));
+	assert_int_equal(run(f, true, "ban list 198.18.0.0/16 reason manual"), 0);
+	assert_non_null(strstr(f->out, "198.18.0.1"));
+	assert_null(strstr(f->out, "198.18.0.3"));
 	/* "b l" is "ban list" */
 	assert_int_equal(run(f, false, "b l"), 0);
 	assert_non_null(strstr(f->out, "198.19.0.1"));
