@@ -569,50 +569,65 @@ static int open_socket(const char *path)
 	return fd;
 }
 
-/* serve_client - run one request and send the reply */
-static void serve_client(struct agent *a, int fd)
+/*
+ * Control clients. A request is read without blocking, as it comes, by
+ * the event loop, at most MX_CTL_MAX_CLIENTS at a time and each within
+ * MX_CTL_TIMEOUT_MS: a client that connects and says nothing, or says it
+ * slowly, holds nothing but its slot. Once complete, the request runs
+ * and its reply is written with a send timeout.
+ */
+#define MX_CTL_MAX_CLIENTS	8
+
+struct ctl_client {
+	int fd;
+	uint64_t deadline_ms;
+	size_t got;
+	char buf[4 + MX_CTL_MAX_REQUEST];
+};
+
+static struct ctl_client clients[MX_CTL_MAX_CLIENTS];
+
+/* mono_ms - a monotonic clock */
+static uint64_t mono_ms(void)
 {
-	struct timeval tv = { .tv_sec = MX_CTL_TIMEOUT_MS / 1000 };
-	static struct mx_request req;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* refuse - a one-line error and a failing exit status, then close */
+static void refuse(int fd, const char *msg)
+{
+	char m[256];
+	unsigned char status = 1;
+	int n = snprintf(m, sizeof(m), "Error: %s\n", msg);
+
+	mx_ctl_write_frame(fd, MX_FRAME_ERR, m, (uint32_t)n);
+	mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
+	close(fd);
+}
+
+/* run_request - run a complete request and send the reply */
+static void run_request(struct agent *a, int fd, struct mx_request *req)
+{
 	struct mx_cmd_ctx c = { .agent = a };
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
 	unsigned char status;
-	char err[160];
 	int r;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
-		const char *m = "Error: mxguardd accepts only root\n";
-
-		mx_ctl_write_frame(fd, MX_FRAME_ERR, m, (uint32_t)strlen(m));
-		status = 1;
-		mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
-		return;
-	}
-	if (mx_ctl_read_request(fd, &req, err, sizeof(err))) {
-		char m[200];
-		int n = snprintf(m, sizeof(m), "Error: %s\n", err);
-
-		mx_ctl_write_frame(fd, MX_FRAME_ERR, m, (uint32_t)n);
-		status = 1;
-		mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
-		return;
-	}
 	c.out = mx_ctl_stream(fd, MX_FRAME_OUT);
 	c.err = mx_ctl_stream(fd, MX_FRAME_ERR);
 	if (!c.out || !c.err)
 		goto out;
-	c.json = strcmp(req.mode, "plain") != 0;
-	c.pretty = strcmp(req.mode, "pretty") == 0;
+	c.json = strcmp(req->mode, "plain") != 0;
+	c.pretty = strcmp(req->mode, "pretty") == 0;
 	if (c.json) {
 		c.jw = jsonw_new(c.out);
 		if (!c.jw)
 			goto out;
 		jsonw_pretty(c.jw, c.pretty);
 	}
-	r = mx_run_command(&c, req.argc, req.argv);
+	r = mx_run_command(&c, req->argc, req->argv);
 	if (c.jw)
 		jsonw_destroy(&c.jw);
 	fflush(c.out);
@@ -624,6 +639,92 @@ out:
 		fclose(c.out);
 	if (c.err)
 		fclose(c.err);
+}
+
+/* ctl_accept - take a new control client, or refuse it */
+static void ctl_accept(int lfd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
+		refuse(fd, "mxguardd accepts only root");
+		return;
+	}
+	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++) {
+		if (clients[i].fd > 0)
+			continue;
+		clients[i].fd = fd;
+		clients[i].got = 0;
+		clients[i].deadline_ms = mono_ms() + MX_CTL_TIMEOUT_MS;
+		return;
+	}
+	refuse(fd, "too many control clients at once; try again");
+}
+
+/* ctl_read - read what a client sent; run its request once complete */
+static void ctl_read(struct agent *a, struct ctl_client *cl)
+{
+	static struct mx_request req;
+	struct timeval tv = { .tv_sec = MX_CTL_TIMEOUT_MS / 1000 };
+	uint32_t want = 4;
+	char err[160];
+	ssize_t n;
+	int fd = cl->fd;
+
+	if (cl->got >= 4) {
+		memcpy(&want, cl->buf, 4);
+		if (want == 0 || want > MX_CTL_MAX_REQUEST) {
+			snprintf(err, sizeof(err), "request length %u out of range 1..%d",
+				 want, MX_CTL_MAX_REQUEST);
+			goto refused;
+		}
+		want += 4;
+	}
+	n = recv(fd, cl->buf + cl->got, want - cl->got, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		snprintf(err, sizeof(err), "request truncated");
+		goto refused;
+	}
+	cl->got += (size_t)n;
+	if (cl->got < 4 || cl->got < want || want == 4)
+		return;	/* more to come (or the length just arrived) */
+	memcpy(req.buf, cl->buf + 4, cl->got - 4);
+	req.buf[cl->got - 4] = '\0';
+	cl->fd = -1;
+	/* Blocking from here, each write bounded by the send timeout. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (mx_ctl_parse_request(&req, cl->got - 4, err, sizeof(err))) {
+		refuse(fd, err);
+		return;
+	}
+	run_request(a, fd, &req);
+	close(fd);
+	return;
+refused:
+	cl->fd = -1;
+	refuse(fd, err);
+}
+
+/* ctl_expire - refuse clients whose request did not arrive in time */
+static void ctl_expire(void)
+{
+	uint64_t now = mono_ms();
+
+	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++) {
+		if (clients[i].fd > 0 && now >= clients[i].deadline_ms) {
+			int fd = clients[i].fd;
+
+			clients[i].fd = -1;
+			refuse(fd, "request timed out");
+		}
+	}
 }
 
 struct sweep {
@@ -670,7 +771,7 @@ int agent_serve(struct agent *a)
 	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
 	time_t next_conn_sweep = time(NULL) + 1, next_reconcile = time(NULL) + 10;
 	time_t next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
-	struct pollfd pfd[3];
+	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS];
 	sigset_t mask;
 	int lfd, sfd;
 
@@ -681,6 +782,8 @@ int agent_serve(struct agent *a)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
+		clients[i].fd = -1;
 	lfd = open_socket(a->socket_path);
 	if (sfd < 0 || lfd < 0)
 		return -1;
@@ -696,7 +799,10 @@ int agent_serve(struct agent *a)
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = responder_fd(a->responder), .events = POLLIN };
-		n = poll(pfd, 3, timeout);
+		for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
+			pfd[3 + i] = (struct pollfd){ .fd = clients[i].fd > 0 ? clients[i].fd : -1,
+						      .events = POLLIN };
+		n = poll(pfd, 3 + MX_CTL_MAX_CLIENTS, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN) {
@@ -717,14 +823,12 @@ int agent_serve(struct agent *a)
 				break;
 			}
 		}
-		if (pfd[0].revents & POLLIN) {
-			int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-			if (cfd >= 0) {
-				serve_client(a, cfd);
-				close(cfd);
-			}
-		}
+		if (pfd[0].revents & POLLIN)
+			ctl_accept(lfd);
+		for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
+			if (clients[i].fd > 0 && pfd[3 + i].revents)
+				ctl_read(a, &clients[i]);
+		ctl_expire();
 		/* The responder first: it never blocks, and senders wait on it. */
 		responder_run(a->responder);
 		if (time(NULL) >= next_conn_sweep) {

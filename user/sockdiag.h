@@ -39,9 +39,8 @@ typedef int (*mx_sock_cb)(const struct mx_sock *s, void *arg);
  * port is lport (0: any) and whose state is in states, a mask of
  * 1 << TCP_*. (1 << TCP_SYN_RECV) and (1 << MX_TCP_NEW_SYN_RECV) each
  * select both request sockets and full sockets in SYN_RECV (TCP Fast
- * Open); all are reported as TCP_SYN_RECV. A request socket's cookie
- * is its own: the socket made from it at the end of the handshake has
- * another one.
+ * Open); all are reported as TCP_SYN_RECV. The socket made from a
+ * request socket when the handshake completes keeps its cookie.
  *
  * The walk is not a snapshot: a socket that comes or goes meanwhile may
  * be missed, and one may be reported twice; callers keep what they
@@ -49,7 +48,8 @@ typedef int (*mx_sock_cb)(const struct mx_sock *s, void *arg);
  *
  * Returns 0, the callback's non-zero value, or a negative errno:
  * -EBADMSG (a malformed or unexpected message), -EMSGSIZE, -ETIMEDOUT
- * (no answer for 5 s), -ENOMEM, or what the kernel or a socket call said.
+ * (no answer for 5 s), -ENOMEM, -EAFNOSUPPORT or -EINVAL (arguments),
+ * or what the kernel or a socket call said.
  */
 int mx_sockdiag_walk(int family, uint32_t states, uint16_t lport, mx_sock_cb cb, void *arg);
 
@@ -57,11 +57,12 @@ int mx_sockdiag_walk(int family, uint32_t states, uint16_t lport, mx_sock_cb cb,
  * Abort one socket (SOCK_DESTROY): an established peer gets a reset, a
  * process holding the socket gets ECONNABORTED, a request socket is
  * dropped. The socket must still be the one walked: its cookie is
- * checked (cookie 0: not checked). Needs CAP_NET_ADMIN.
+ * checked, so a new connection on the same addresses and ports is left
+ * alone (cookie 0: not checked). Needs CAP_NET_ADMIN.
  *
- * Returns 0 or a negative errno: -ENOENT (gone), -ESTALE (the address
- * and ports now belong to another socket), -EPERM, -EOPNOTSUPP (the
- * kernel was built without CONFIG_INET_DIAG_DESTROY).
+ * Returns 0 or a negative errno: -ENOENT (no such socket, or another
+ * cookie), -EPERM, -EOPNOTSUPP (the kernel was built without
+ * CONFIG_INET_DIAG_DESTROY).
  */
 int mx_sockdiag_destroy(const struct mx_sock *s);
 

@@ -115,6 +115,34 @@ test_control_socket_survives_garbage() {
 	[[ $? == 2 && $out == *"ermission denied"* ]] || fail "non-root client was not refused: $out"
 }
 
+test_control_socket_never_blocks() {
+	agent_start --mode native || return 1
+	local i pids=() start out
+	# Silent clients: they connect and say nothing.
+	for i in 1 2 3; do
+		sleep 8 | timeout 8 socat - UNIX-CONNECT:"$SOCK" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	sleep 0.3
+	start=$(date +%s%N)
+	mx ban list >/dev/null || { fail "ban list failed beside silent clients"; return 1; }
+	(( ($(date +%s%N) - start) / 1000000 < 1000 )) ||
+		{ fail "a silent client held the agent $(( ($(date +%s%N) - start) / 1000000 )) ms"; return 1; }
+	# More than eight at once: the extra ones are told so.
+	for i in 4 5 6 7 8 9; do
+		sleep 8 | timeout 8 socat - UNIX-CONNECT:"$SOCK" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	sleep 0.3
+	out=$(mx ban list 2>&1) && { fail "a ninth client was served"; return 1; }
+	[[ $out == *"too many control clients"* ]] || { fail "ninth client: $out"; return 1; }
+	# Their time runs out; the agent serves again.
+	sleep 5.5
+	mx ban list >/dev/null || fail "not served after the silent clients timed out"
+	kill "${pids[@]}" 2>/dev/null
+	return 0
+}
+
 test_keep_then_detach() {
 	listen_smtp && agent_start --mode native --keep || return 1
 	mx ban add $C1 || return 1
