@@ -28,7 +28,7 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 		"Usage: mxguard [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       mxguard reload     (read the settings file again, as SIGHUP)\n"
 		"       mxguard version\n"
-		"OBJECT := { ban | allow | blocklist | limit | conn | ip | stats | prog }\n"
+		"OBJECT := { ban | allow | blocklist | class | limit | conn | ip | stats | prog }\n"
 		HELP_SPEC_OPTIONS
 		"Commands and objects may be abbreviated where unambiguous ('mxguard bl l' is\n"
 		"'mxguard blocklist list'); 'b' is short for ban: 'mxguard b l' is 'mxguard ban list'.\n");
@@ -129,4 +129,17 @@ int help_blocklist(struct mx_cmd_ctx *c, int argc, char **argv)
 		"load bans every entry of FILE as list NAME (permanent unless ttl), replacing\n"
 		"what NAME held before. A bad line fails the load and changes nothing, unless\n"
 		"lenient: then bad lines are skipped and counted.\n");
+}
+
+int help_class(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard class add PREFIX CLASS\n"
+		"       mxguard class del PREFIX\n"
+		"       mxguard class { list | show }\n"
+		"       mxguard class help\n"
+		"CLASS := { 0..15 | default | strict }\n"
+		"\n"
+		"A source or prefix in a class gets that class's limits (mxguard limit show);\n"
+		"everyone else gets class 0 (default).\n");
 }

@@ -99,6 +99,16 @@ int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_
 	return journal(a, &r, err, errlen);
 }
 
+int state_class_set(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
+		    char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, MX_REC_CLASS_SET, p);
+	r.class_id = class_id;
+	return journal(a, &r, err, errlen);
+}
+
 int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix *p,
 	      char *err, size_t errlen)
 {

@@ -23,6 +23,8 @@ int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ba
 int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix *p,
 	      char *err, size_t errlen);
 int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen);
+int state_class_set(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
+		    char *err, size_t errlen);
 
 /* A batch of ban changes (a blocklist): one write, one sync. */
 struct state_batch {

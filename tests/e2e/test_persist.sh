@@ -33,6 +33,7 @@ test_bans_survive_restart() {
 	mx ban add $C1 ttl 1h reason "trap hits" && mx ban add 198.18.9.0/24 permanent &&
 		mx ban add 2001:db8:5::/48 && mx allow add 198.18.7.7 || return 1
 	mx ban add 198.18.0.99 && mx ban del 198.18.0.99 || return 1
+	mx class add 198.18.6.0/24 strict && mx class add 198.18.6.9 3 && mx class del 198.18.6.9 || return 1
 	agent_stop TERM
 	agent_start || return 1
 	for p in $C1 198.18.9.0/24 2001:db8:5::/48; do
@@ -43,6 +44,7 @@ test_bans_survive_restart() {
 	mx -j ban show 198.18.9.1 | grep -q '"expires_in_s":null' || fail "permanent ban lost its permanence" || return 1
 	mx -j ban show $C1 | grep -Eq '"expires_in_s":35[0-9][0-9]' || fail "expiry not kept: $(mx -j ban show $C1)" || return 1
 	mx allow list | grep -q 198.18.7.7 || fail "allowlist entry lost" || return 1
+	mx ip show 198.18.6.9 | grep -q "^class *1$" || { fail "class assignment lost: $(mx ip show 198.18.6.9)"; return 1; }
 	connects $C1 $TB_GW4 && fail "restored ban not enforced"
 	return 0
 }

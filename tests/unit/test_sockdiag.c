@@ -79,6 +79,7 @@ static struct {
 	unsigned int requests, bytecode_requests;
 	uint32_t states_sent;
 	unsigned int sock_msgs;	/* SOCK_DIAG_BY_FAMILY messages received */
+	unsigned int datagrams;	/* netlink datagrams received */
 	int fake_fd;		/* a refusal to answer on this fd */
 	uint32_t fake_seq;
 } fi = { .fake_fd = -1 };
@@ -222,6 +223,7 @@ ssize_t recvmsg(int fd, struct msghdr *mh, int flags)
 	n = real(fd, mh, flags);
 	if (n <= 0 || !from || from->nl_family != AF_NETLINK)
 		return n;
+	fi.datagrams++;
 	for (off = 0; off + (ssize_t)NLMSG_HDRLEN <= n; ) {
 		const struct nlmsghdr *h =
 			(const struct nlmsghdr *)((uint8_t *)mh->msg_iov[0].iov_base + off);
@@ -663,6 +665,60 @@ static void test_request_sockets_v6(void **state)
 	request_sockets(AF_INET6);
 }
 
+/* The client ports a walk must report, each once. */
+struct many {
+	int n, stray, twice;
+	uint16_t *cport;
+	bool *seen;
+};
+
+/* count_many - walk callback: tick off a client port, count strays and repeats */
+static int count_many(const struct mx_sock *s, void *arg)
+{
+	struct many *m = arg;
+	int i;
+
+	for (i = 0; i < m->n && m->cport[i] != s->rport; i++)
+		;
+	if (i == m->n)
+		m->stray++;
+	else if (m->seen[i])
+		m->twice++;
+	else
+		m->seen[i] = true;
+	return 0;
+}
+
+/* test_multipart - a dump over many datagrams: each socket once */
+static void test_multipart(void **state)
+{
+	enum { N = 300 };
+	static struct conn c[N];
+	static uint16_t cport[N];
+	static bool seen[N];
+	struct many m = { .n = N, .cport = cport, .seen = seen };
+	uint16_t port;
+	int lfd = listener(AF_INET, false, false, &port);
+
+	connect_n(AF_INET, lfd, port, c, N);
+	for (int i = 0; i < N; i++)
+		cport[i] = c[i].cport;
+	fi_reset();
+	fi.on = true;
+	assert_int_equal(mx_sockdiag_walk(AF_INET, TCPF(TCP_ESTABLISHED), port,
+					  count_many, &m), 0);
+	fi.on = false;
+	assert_true(fi.datagrams > 2);
+	assert_int_equal(fi.sock_msgs, N);
+	fi_reset();
+	assert_int_equal(m.stray, 0);
+	assert_int_equal(m.twice, 0);
+	for (int i = 0; i < N; i++)
+		assert_true(seen[i]);
+	close_n(c, N);
+	close(lfd);
+}
+
 /* test_stop_and_args - a callback stops the walk; bad arguments refused */
 static void test_stop_and_args(void **state)
 {
@@ -971,6 +1027,7 @@ int main(void)
 		cmocka_unit_test(test_v4mapped),
 		cmocka_unit_test(test_request_sockets_v4),
 		cmocka_unit_test(test_request_sockets_v6),
+		cmocka_unit_test(test_multipart),
 		cmocka_unit_test(test_stop_and_args),
 		cmocka_unit_test(test_kernel_filters),
 		cmocka_unit_test(test_fallback_range),
