@@ -30,6 +30,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
@@ -765,6 +767,33 @@ static void sweep_bans(struct agent *a)
 		agent_log("removed %lu expired ban%s", removed, removed == 1 ? "" : "s");
 }
 
+/*
+ * notify_ready - tell systemd (Type=notify) that the agent serves:
+ * programs attached, state restored, control socket listening. The
+ * protocol is one datagram to $NOTIFY_SOCKET; no library needed.
+ */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char msg[] = "READY=1";
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
+		return;
+	strcpy(sun.sun_path, path);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';	/* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
+		agent_log("cannot notify systemd: %s", strerror(errno));
+	close(fd);
+}
+
 /* agent_serve - the event loop: control socket, signals, sweeps */
 int agent_serve(struct agent *a)
 {
@@ -788,6 +817,7 @@ int agent_serve(struct agent *a)
 	if (sfd < 0 || lfd < 0)
 		return -1;
 	agent_log("ready; control socket %s", a->socket_path);
+	notify_ready();
 
 	for (;;) {
 		int n;

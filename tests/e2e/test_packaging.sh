@@ -53,6 +53,17 @@ test_cli_without_agent() {
 	[[ $? == 2 && $out == *"is mxguardd running?"* ]] || fail "no agent: $out"
 }
 
+test_notifies_readiness() {
+	# Stand in for systemd: a datagram socket in NOTIFY_SOCKET gets READY=1.
+	local nsock=$E2E_DIR/notify
+	timeout 20 socat -u UNIX-RECVFROM:"$nsock" - >"$E2E_DIR/notified" 2>/dev/null &
+	local listener=$!
+	for _ in $(seq 1 50); do [[ -S $nsock ]] && break; sleep 0.1; done
+	NOTIFY_SOCKET=$nsock agent_start || return 1
+	wait $listener
+	[[ $(cat "$E2E_DIR/notified") == "READY=1" ]] || fail "systemd was told: '$(cat "$E2E_DIR/notified")'"
+}
+
 test_systemd_unit() {
 	command -v systemd-analyze >/dev/null || { fail "systemd-analyze missing (make deps installs systemd)"; return 1; }
 	local out
