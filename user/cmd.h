@@ -57,6 +57,10 @@ int cmd_select(struct mx_cmd_ctx *c, const struct cmd *cmds, int argc, char **ar
 	       mx_cmd_fn help);
 const char *cmd_name(struct mx_cmd_ctx *c);
 
+struct mx_table;
+int cmd_del_entry(struct mx_cmd_ctx *c, int argc, char **argv, const struct mx_table *t,
+		  int record_type, const char *what);
+
 /* Run a whole command line (OBJECT COMMAND ARGS) against the agent. */
 int mx_run_command(struct mx_cmd_ctx *c, int argc, char **argv);
 

@@ -60,30 +60,7 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 /* do_del - allow del PREFIX */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct mx_allow allow;
-	struct mx_prefix p;
-	char err[320];
-	int r;
-
-	if (parse_one(c, argc, argv, &p))
-		return -1;
-	if (mx_table_get(&c->agent->allows, &p, &allow)) {
-		p_err(c, "cannot delete allowlist entry %s: no such entry", *argv);
-		return -1;
-	}
-	if (state_del(c->agent, MX_REC_ALLOW_DEL, &p, err, sizeof(err))) {
-		p_err(c, "cannot delete allowlist entry %s: %s", *argv, err);
-		return -1;
-	}
-	r = mx_table_del(&c->agent->allows, &p);
-	if (r) {
-		p_err(c, "cannot delete allowlist entry %s: %s", *argv,
-		      mx_table_strerror(&c->agent->allows, &p, r, err, sizeof(err)));
-		return -1;
-	}
-	if (c->json)
-		jsonw_null(c->jw);
-	return 0;
+	return cmd_del_entry(c, argc, argv, &c->agent->allows, MX_REC_ALLOW_DEL, "allowlist entry");
 }
 
 /* list_one - one allowlist entry */

@@ -134,37 +134,7 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 /* do_del - ban del PREFIX */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct mx_prefix p;
-	struct mx_ban ban;
-	char err[320];
-	int r;
-
-	REQ_ARGS(1);
-	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
-		p_err(c, "%s", err);
-		return -1;
-	}
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
-	if (mx_table_get(&c->agent->bans, &p, &ban)) {
-		p_err(c, "cannot delete ban %s: no such ban", *argv);
-		return -1;
-	}
-	if (state_del(c->agent, MX_REC_BAN_DEL, &p, err, sizeof(err))) {
-		p_err(c, "cannot delete ban %s: %s", *argv, err);
-		return -1;
-	}
-	r = mx_table_del(&c->agent->bans, &p);
-	if (r) {
-		p_err(c, "cannot delete ban %s: %s", *argv,
-		      r == -ENOENT ? "no such ban" : strerror(-r));
-		return -1;
-	}
-	if (c->json)
-		jsonw_null(c->jw);
-	return 0;
+	return cmd_del_entry(c, argc, argv, &c->agent->bans, MX_REC_BAN_DEL, "ban");
 }
 
 struct list_arg {

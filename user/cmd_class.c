@@ -76,31 +76,8 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 /* do_del - class del PREFIX */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct mx_class_ref ref;
-	struct mx_prefix p;
-	char err[320];
-
-	REQ_ARGS(1);
-	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
-		p_err(c, "%s", err);
-		return -1;
-	}
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
-	if (mx_table_get(&c->agent->classes, &p, &ref)) {
-		p_err(c, "cannot delete class assignment %s: no such entry", *argv);
-		return -1;
-	}
-	if (state_del(c->agent, MX_REC_CLASS_DEL, &p, err, sizeof(err))) {
-		p_err(c, "cannot delete class assignment %s: %s", *argv, err);
-		return -1;
-	}
-	mx_table_del(&c->agent->classes, &p);
-	if (c->json)
-		jsonw_null(c->jw);
-	return 0;
+	return cmd_del_entry(c, argc, argv, &c->agent->classes, MX_REC_CLASS_DEL,
+			     "class assignment");
 }
 
 /* list_one - one assignment */

@@ -18,35 +18,10 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "../unit/agent_maps.h"
 #include "cmd.h"
 
 static struct agent a;
-
-/* mk - a small map like the program's */
-static int mk(enum bpf_map_type type, uint32_t key, uint32_t val, uint32_t n)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o);
-	int fd;
-
-	if (type == BPF_MAP_TYPE_LPM_TRIE || type == BPF_MAP_TYPE_HASH)
-		o.map_flags = BPF_F_NO_PREALLOC;
-	fd = bpf_map_create(type, NULL, key, val, n, &o);
-	if (fd < 0) {
-		fprintf(stderr, "fuzz_cli: bpf_map_create: %s (needs root)\n", strerror(errno));
-		exit(1);
-	}
-	return fd;
-}
-
-static void mk_table(struct mx_table *t, const char *name, uint32_t val)
-{
-	t->name = name;
-	t->value_size = val;
-	t->fd[MX_EXACT4] = mk(BPF_MAP_TYPE_HASH, 4, val, 64);
-	t->fd[MX_EXACT6] = mk(BPF_MAP_TYPE_HASH, 16, val, 64);
-	t->fd[MX_PREFIX4] = mk(BPF_MAP_TYPE_LPM_TRIE, 8, val, 64);
-	t->fd[MX_PREFIX6] = mk(BPF_MAP_TYPE_LPM_TRIE, 20, val, 64);
-}
 
 /* empty - delete every key of a map */
 static void empty(int fd)
@@ -60,22 +35,12 @@ static void empty(int fd)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	mx_config_default(&a.cfg);
-	mx_settings_default(&a.settings);
-	mk_table(&a.bans, "ban", sizeof(struct mx_ban));
-	mk_table(&a.allows, "allowlist", sizeof(struct mx_allow));
-	mk_table(&a.classes, "class", sizeof(struct mx_class_ref));
-	a.class_limits_fd = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_class_limits), MX_MAX_CLASSES);
-	a.config_fd = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_config), 1);
-	a.stats_fd = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, MX_STAT__MAX);
-	a.reasons_fd = mk(BPF_MAP_TYPE_ARRAY, 4, MX_REASON_LEN, MX_MAX_REASONS);
-	a.bucket4_fd = mk(BPF_MAP_TYPE_HASH, 8, 8, 64);
-	a.bucket6_fd = mk(BPF_MAP_TYPE_HASH, 20, 8, 64);
-	a.count4_fd = mk(BPF_MAP_TYPE_HASH, 8, 4, 64);
-	a.count6_fd = mk(BPF_MAP_TYPE_HASH, 20, 4, 64);
-	a.default_ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
-	a.pin_dir = "/sys/fs/bpf/fuzz";
-	a.mode_name = "native";
+	int err = agent_maps_create(&a, 64);
+
+	if (err) {
+		fprintf(stderr, "fuzz_cli: creating BPF maps: %s (needs root)\n", strerror(-err));
+		exit(1);
+	}
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "agent_maps.h"
 #include "cmd.h"
 #include "control.h"
 
@@ -36,70 +37,22 @@ struct fixture {
 	size_t out_len, err_len;
 };
 
-/* mk - a map like the program's, or fail the test */
-static int mk(enum bpf_map_type type, uint32_t key, uint32_t val, uint32_t n)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, o);
-	int fd;
-
-	if (type == BPF_MAP_TYPE_LPM_TRIE || type == BPF_MAP_TYPE_HASH)
-		o.map_flags = BPF_F_NO_PREALLOC;
-	fd = bpf_map_create(type, NULL, key, val, n, &o);
-	if (fd < 0)
-		fail_msg("bpf_map_create: %s (the unit tests need root and BPF)", strerror(errno));
-	return fd;
-}
-
-/* mk_table - the four maps of an address table */
-static void mk_table(struct mx_table *t, const char *name, uint32_t val)
-{
-	t->name = name;
-	t->value_size = val;
-	t->fd[MX_EXACT4] = mk(BPF_MAP_TYPE_HASH, 4, val, SMALL);
-	t->fd[MX_EXACT6] = mk(BPF_MAP_TYPE_HASH, 16, val, SMALL);
-	t->fd[MX_PREFIX4] = mk(BPF_MAP_TYPE_LPM_TRIE, 8, val, SMALL);
-	t->fd[MX_PREFIX6] = mk(BPF_MAP_TYPE_LPM_TRIE, 20, val, SMALL);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct agent *a = &f->a;
+	int err = agent_maps_create(&f->a, SMALL);
 
-	mx_settings_default(&a->settings);
-	mk_table(&a->bans, "ban", sizeof(struct mx_ban));
-	mk_table(&a->allows, "allowlist", sizeof(struct mx_allow));
-	mk_table(&a->classes, "class", sizeof(struct mx_class_ref));
-	a->class_limits_fd = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_class_limits), MX_MAX_CLASSES);
-	a->config_fd = mk(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_config), 1);
-	a->stats_fd = mk(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, MX_STAT__MAX);
-	a->reasons_fd = mk(BPF_MAP_TYPE_ARRAY, 4, MX_REASON_LEN, MX_MAX_REASONS);
-	a->default_ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
-	a->pin_dir = "/sys/fs/bpf/test";
-	a->mode_name = "native";
-	strcpy(a->ifname, "test0");
-	assert_int_equal(mx_dp_write_classes(a->class_limits_fd, &a->settings), 0);
+	if (err)
+		fail_msg("creating BPF maps: %s (the unit tests need root and BPF)", strerror(-err));
 	*state = f;
 	return 0;
-}
-
-static void close_table(struct mx_table *t)
-{
-	for (int i = 0; i < MX_TABLE_MAPS; i++)
-		close(t->fd[i]);
 }
 
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	close_table(&f->a.bans);
-	close_table(&f->a.allows);
-	close_table(&f->a.classes);
-	close(f->a.class_limits_fd);
-	close(f->a.config_fd);
-	close(f->a.stats_fd);
-	close(f->a.reasons_fd);
+	agent_maps_close(&f->a);
 	free(f->out);
 	free(f->err);
 	free(f);
