@@ -114,10 +114,15 @@ int main(int argc, char **argv)
 	free(c.jw);	/* unused: the agent writes the JSON */
 	c.jw = NULL;
 	r = mx_ctl_send_request(fd, c.pretty ? "pretty" : c.json ? "json" : "plain", argc, argv);
-	if (r) {
+	/* A refused request (busy, not root) may be answered before it is sent: read why. */
+	if (r && mx_ctl_read_reply(fd, stdout, stderr, &status)) {
 		fprintf(stderr, "Error: cannot send the request: %s\n", strerror(-r));
 		close(fd);
 		return 2;
+	}
+	if (r) {
+		close(fd);
+		return status;
 	}
 	if (mx_ctl_read_reply(fd, stdout, stderr, &status)) {
 		fprintf(stderr, "Error: the reply from mxguardd was cut short\n");
