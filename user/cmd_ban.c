@@ -14,6 +14,7 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "sockdiag.h"
 #include "state.h"
 
 /* ttl_text - "23h59m", "permanent" or "expired" */
@@ -50,6 +51,48 @@ static void print_ban(struct mx_cmd_ctx *c, const struct mx_prefix *p,
 	} else {
 		fprintf(c->out, "%-43s %-12s %s\n", pfx, ttl, reason[0] ? reason : "-");
 	}
+}
+
+struct cut_arg {
+	const struct mx_prefix *ban;
+	unsigned int cut;
+};
+
+/* cut_one - destroy a connection whose peer the new ban covers */
+static int cut_one(const struct mx_sock *k, void *arg)
+{
+	struct cut_arg *ca = arg;
+	struct mx_prefix peer = { .family = k->family, .len = k->family == AF_INET ? 32 : 128 };
+
+	memcpy(peer.addr, k->remote, 16);
+	if (mx_sock_is_v4mapped(k)) {
+		peer.family = AF_INET;
+		peer.len = 32;
+		memmove(peer.addr, peer.addr + 12, 4);
+		memset(peer.addr + 4, 0, 12);
+	}
+	if (mx_prefix_contains(ca->ban, &peer) && mx_sockdiag_destroy(k) == 0)
+		ca->cut++;
+	return 0;
+}
+
+/*
+ * cut_connections - in reply mode the XDP program lets a banned source's
+ * packets through (its new connections go to the responder), so its
+ * open connections to the MTA would live on: end them here, as a drop
+ * would. Returns how many were cut.
+ */
+static unsigned int cut_connections(struct agent *a, const struct mx_prefix *ban)
+{
+	struct cut_arg ca = { .ban = ban };
+	uint32_t states = (1U << 1) | (1U << 8);	/* ESTABLISHED, CLOSE_WAIT */
+
+	for (unsigned int i = 0; i < a->settings.nports; i++) {
+		mx_sockdiag_walk(ban->family, states, a->settings.ports[i], cut_one, &ca);
+		if (ban->family == AF_INET)	/* IPv4 peers of dual-stack listeners */
+			mx_sockdiag_walk(AF_INET6, states, a->settings.ports[i], cut_one, &ca);
+	}
+	return ca.cut;
 }
 
 /* do_add - ban add PREFIX [ttl DURATION | permanent] [reason TEXT] */
@@ -118,6 +161,13 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	if (r) {
 		p_err(c, "cannot add ban: %s", mx_table_strerror(&a->bans, &p, r, err, sizeof(err)));
 		return -1;
+	}
+	if (a->settings.ban_reply) {
+		unsigned int cut = cut_connections(a, &p);
+
+		if (cut)
+			p_info(c, "Note: ended %u open connection%s of the banned source%s.", cut,
+			       cut == 1 ? "" : "s", p.len == (p.family == AF_INET ? 32 : 128) ? "" : "s");
 	}
 	if (mx_table_match(&a->allows, &p, &hit, &allow) == 0) {
 		char h[64];

@@ -47,6 +47,20 @@ test_554_banned_then_quit() {
 		fail "conn_banned did not count"
 }
 
+test_ban_in_reply_mode_ends_open_connections() {
+	pf_start && agent_start "${AGENT_ARGS[@]}" || return 1
+	ch_start 1 $C1 $TB_GW4 || return 1
+	local out
+	out=$(ch_cmd 1 "open 3")
+	[[ $out == *"220=3 "* ]] || { fail "3 connects: $out"; return 1; }
+	out=$(mx ban add $C1 reason "trap hits" 2>&1) || { fail "ban add: $out"; return 1; }
+	[[ $out == *"ended 3 open connections"* ]] || { fail "open connections not ended: $out"; return 1; }
+	tb_gw ss -Htn state established "( sport = :25 )" | grep -q "$C1" &&
+		{ fail "a banned source still has a connection to Postfix"; return 1; }
+	out=$(swaks_from $C1)
+	grep -q "^<\*\* 554 5.7.1" <<<"$out" || fail "new connection not answered 554: $out"
+}
+
 test_503_to_anything_but_quit() {
 	pf_start && agent_start "${AGENT_ARGS[@]}" || return 1
 	mx ban add $C1 || return 1
