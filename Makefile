@@ -43,7 +43,7 @@ FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/cont
               user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c user/cmd_stats.c \
               user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
               user/persist.c user/log.c user/config.c user/blocklist.c user/cmd_blocklist.c \
-              user/sockdiag.c user/cmd_class.c
+              user/sockdiag.c user/cmd_class.c user/responder.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
 FUZZ_SECONDS ?= 60
