@@ -29,7 +29,7 @@ test_421_over_the_limit() {
 	grep -q "^<\*\* 421 4.7.0 mx.gw.test Error: too many connections from $C1" <<<"$out" ||
 		fail "swaks did not read the 421: $out" || return 1
 	ch_cmd 1 "close 1" >/dev/null
-	sleep 0.5
+	wait_live $C1 14 || return 1
 	out=$(swaks_from $C1)
 	grep -q "^<-  220 gw.test ESMTP" <<<"$out" && grep -q "^<-  250 2.0.0 Ok: queued" <<<"$out" ||
 		fail "with a free slot swaks did not deliver: $out"
