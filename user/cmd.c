@@ -141,6 +141,51 @@ int cmd_del_entry(struct mx_cmd_ctx *c, int argc, char **argv, const struct mx_t
 	return 0;
 }
 
+/*
+ * cmd_ban_opts - what bans take after their subject: [ttl DURATION |
+ * permanent] [reason TEXT], and [lenient] where allowed. The caller sets
+ * the defaults in o. 0, or -1 after saying what is wrong.
+ */
+int cmd_ban_opts(struct mx_cmd_ctx *c, int argc, char **argv, struct ban_opts *o,
+		 bool allow_lenient)
+{
+	char err[160];
+
+	while (argc) {
+		if (is_prefix(*argv, "ttl")) {
+			NEXT_ARG();
+			REQ_ARGS(1);
+			if (mx_parse_duration(*argv, &o->ttl_ns, err, sizeof(err))) {
+				p_err(c, "%s", err);
+				return -1;
+			}
+			o->permanent = false;
+		} else if (is_prefix(*argv, "permanent")) {
+			o->permanent = true;
+		} else if (is_prefix(*argv, "reason")) {
+			NEXT_ARG();
+			REQ_ARGS(1);
+			o->reason = *argv;
+			if (strlen(o->reason) >= MX_REASON_LEN) {
+				p_err(c, "reason is longer than %d characters", MX_REASON_LEN - 1);
+				return -1;
+			}
+			for (const char *t = o->reason; *t; t++) {
+				if ((unsigned char)*t < 0x20 || *t == 0x7f) {
+					p_err(c, "reason contains a control character");
+					return -1;
+				}
+			}
+		} else if (allow_lenient && is_prefix(*argv, "lenient")) {
+			o->lenient = true;
+		} else {
+			return BAD_ARG();
+		}
+		NEXT_ARG();
+	}
+	return 0;
+}
+
 static const struct cmd objects[] = {
 	{ "ban",	do_ban },
 	{ "b",		do_ban },

@@ -11,6 +11,7 @@
 #define MX_CMD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "json_writer.h"
@@ -56,6 +57,15 @@ bool is_prefix(const char *pfx, const char *str);
 int cmd_select(struct mx_cmd_ctx *c, const struct cmd *cmds, int argc, char **argv,
 	       mx_cmd_fn help);
 const char *cmd_name(struct mx_cmd_ctx *c);
+
+struct ban_opts {
+	uint64_t ttl_ns;
+	bool permanent;
+	const char *reason;
+	bool lenient;
+};
+int cmd_ban_opts(struct mx_cmd_ctx *c, int argc, char **argv, struct ban_opts *o,
+		 bool allow_lenient);
 
 struct mx_table;
 int cmd_del_entry(struct mx_cmd_ctx *c, int argc, char **argv, const struct mx_table *t,

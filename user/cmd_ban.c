@@ -99,12 +99,12 @@ static unsigned int cut_connections(struct agent *a, const struct mx_prefix *ban
 static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct agent *a = c->agent;
-	uint64_t ttl = a->default_ban_ttl_ns, now = mx_now_ns();
+	uint64_t now = mx_now_ns();
+	struct ban_opts o = { .ttl_ns = a->default_ban_ttl_ns };
 	struct mx_ban ban = { .added_ns = now, .flags = MX_BAN_F_MANUAL };
-	const char *reason = "manual";
+	const char *reason;
 	struct mx_allow allow;
 	struct mx_prefix p, hit;
-	bool permanent = false;
 	char err[320];
 	int r;
 
@@ -114,37 +114,10 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 		return -1;
 	}
 	NEXT_ARG();
-	while (argc) {
-		if (is_prefix(*argv, "ttl")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
-			if (mx_parse_duration(*argv, &ttl, err, sizeof(err))) {
-				p_err(c, "%s", err);
-				return -1;
-			}
-			permanent = false;
-		} else if (is_prefix(*argv, "permanent")) {
-			permanent = true;
-		} else if (is_prefix(*argv, "reason")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
-			reason = *argv;
-			if (strlen(reason) >= MX_REASON_LEN) {
-				p_err(c, "reason is longer than %d characters", MX_REASON_LEN - 1);
-				return -1;
-			}
-			for (const char *s = reason; *s; s++) {
-				if ((unsigned char)*s < 0x20 || *s == 0x7f) {
-					p_err(c, "reason contains a control character");
-					return -1;
-				}
-			}
-		} else {
-			return BAD_ARG();
-		}
-		NEXT_ARG();
-	}
-	ban.expires_ns = permanent ? 0 : now + ttl;
+	if (cmd_ban_opts(c, argc, argv, &o, false))
+		return -1;
+	reason = o.reason ? o.reason : "manual";
+	ban.expires_ns = o.permanent ? 0 : now + o.ttl_ns;
 
 	r = mx_reason_intern(a->reasons_fd, reason, &ban.reason);
 	if (r) {

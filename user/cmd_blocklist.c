@@ -131,8 +131,9 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct state_batch batch = { 0 };
 	struct mx_bl_report rep;
 	struct sweep_arg sw = { 0 };
-	bool ids[MX_MAX_REASONS], lenient = false, permanent = true;
-	uint64_t ttl = 0, now = mx_now_ns();
+	bool ids[MX_MAX_REASONS], lenient;
+	struct ban_opts o = { .permanent = true };
+	uint64_t now = mx_now_ns();
 	struct mx_ban ban = { .flags = MX_BAN_F_BLOCKLIST };
 	size_t len;
 	char *buf;
@@ -146,30 +147,10 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 		      MX_BL_NAME_MAX);
 		return -1;
 	}
-	argc -= 2;
-	argv += 2;
-	while (argc) {
-		if (is_prefix(*argv, "ttl")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
-			if (mx_parse_duration(*argv, &ttl, err, sizeof(err))) {
-				p_err(c, "%s", err);
-				return -1;
-			}
-			permanent = false;
-		} else if (is_prefix(*argv, "permanent")) {
-			permanent = true;
-		} else if (is_prefix(*argv, "reason")) {
-			NEXT_ARG();
-			REQ_ARGS(1);
-			reason = *argv;
-		} else if (is_prefix(*argv, "lenient")) {
-			lenient = true;
-		} else {
-			return BAD_ARG();
-		}
-		NEXT_ARG();
-	}
+	if (cmd_ban_opts(c, argc - 2, argv + 2, &o, true))
+		return -1;
+	reason = o.reason;
+	lenient = o.lenient;
 	snprintf(text, sizeof(text), "%s: %s", name, reason ? reason : "listed on blocklist");
 	if (strlen(name) + 2 + strlen(reason ? reason : "") >= MX_REASON_LEN) {
 		p_err(c, "name and reason together are longer than %d characters", MX_REASON_LEN - 1);
@@ -191,7 +172,7 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 		goto out;
 	}
 	r = -1;
-	ban.expires_ns = permanent ? 0 : now + ttl;
+	ban.expires_ns = o.permanent ? 0 : now + o.ttl_ns;
 	ban.added_ns = now;	/* marks this load's entries */
 	if (mx_reason_intern(a->reasons_fd, text, &ban.reason)) {
 		p_err(c, "all reason texts are in use");
