@@ -103,7 +103,7 @@ static int find_old(const struct mx_prefix *p, const void *val, void *arg)
 /* remove_entries - journal and delete a set of bans */
 static int remove_entries(struct mx_cmd_ctx *c, const struct prefixes *ps, char *err, size_t len)
 {
-	struct state_batch batch = { 0 };
+	struct state_batch batch = STATE_BATCH_INIT(c->agent);
 
 	for (size_t i = 0; i < ps->n; i++)
 		if (state_batch_ban(&batch, MX_REC_BAN_DEL, &ps->p[i], NULL, NULL)) {
@@ -128,7 +128,7 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	const char *name, *file, *reason = NULL;
 	char text[MX_REASON_LEN], err[512];
 	struct prefixes ps = { 0 }, added = { 0 };
-	struct state_batch batch = { 0 };
+	struct state_batch batch = STATE_BATCH_INIT(a);
 	struct mx_bl_report rep;
 	struct sweep_arg sw = { 0 };
 	bool ids[MX_MAX_REASONS], lenient;

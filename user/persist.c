@@ -200,6 +200,50 @@ int mx_persist_append_many(struct mx_persist *p, struct mx_record *r, size_t cou
 	return 0;
 }
 
+/* mx_persist_size - the journal's size now */
+int64_t mx_persist_size(struct mx_persist *p)
+{
+	off_t end = lseek(p->journal_fd, 0, SEEK_END);
+
+	return end < 0 ? -errno : (int64_t)end;
+}
+
+/* mx_persist_write - records appended, not yet synced */
+int mx_persist_write(struct mx_persist *p, struct mx_record *r, size_t count)
+{
+	size_t bytes = count * sizeof(*r), done = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		r[i].magic = MX_RECORD_MAGIC;
+		r[i].crc = mx_record_crc(&r[i]);
+	}
+	while (done < bytes) {
+		ssize_t n = write(p->journal_fd, (char *)r + done, bytes - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ENOSPC;
+		done += (size_t)n;
+	}
+	p->journal_records += count;
+	return 0;
+}
+
+/* mx_persist_sync - what was written is on disk */
+int mx_persist_sync(struct mx_persist *p)
+{
+	return fdatasync(p->journal_fd) ? -errno : 0;
+}
+
+/* mx_persist_truncate - cut the journal back to size (a batch undone) */
+int mx_persist_truncate(struct mx_persist *p, int64_t size)
+{
+	if (ftruncate(p->journal_fd, (off_t)size) || fdatasync(p->journal_fd))
+		return -errno;
+	return 0;
+}
+
 struct snap_ctx {
 	gzFile gz;
 	uint64_t n;

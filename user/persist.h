@@ -69,8 +69,17 @@ struct mx_restore_report {
 int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, void *arg,
 		    struct mx_restore_report *rep, char *err, size_t errlen);
 int mx_persist_append(struct mx_persist *p, struct mx_record *r);
-/* Many records in one write and one sync (a blocklist). */
+/* Many records in one write and one sync. */
 int mx_persist_append_many(struct mx_persist *p, struct mx_record *r, size_t n);
+
+/*
+ * Records in chunks (a blocklist): write without syncing, then sync once;
+ * or cut the journal back to where the batch began.
+ */
+int64_t mx_persist_size(struct mx_persist *p);
+int mx_persist_write(struct mx_persist *p, struct mx_record *r, size_t n);
+int mx_persist_sync(struct mx_persist *p);
+int mx_persist_truncate(struct mx_persist *p, int64_t size);
 
 /*
  * Write a snapshot: walk() calls emit(r, ctx) for every record of the

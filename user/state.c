@@ -118,21 +118,41 @@ int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix 
 	return journal(a, &r, err, errlen);
 }
 
+/* batch_flush - write the chunk (no sync) */
+static void batch_flush(struct state_batch *b)
+{
+	int e;
+
+	if (!b->n || b->err)
+		return;
+	if (b->start < 0) {
+		b->start = mx_persist_size(&b->a->persist);
+		if (b->start < 0) {
+			b->err = (int)b->start;
+			return;
+		}
+	}
+	e = mx_persist_write(&b->a->persist, b->r, b->n);
+	if (e)
+		b->err = e;
+	b->n = 0;
+}
+
 /* state_batch_ban - add a ban record to a batch */
 int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struct mx_prefix *p,
 		    const struct mx_ban *ban, const char *reason)
 {
 	struct mx_record *r;
 
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		struct mx_record *nr = realloc(b->r, cap * sizeof(*nr));
-
-		if (!nr)
+	if (!b->a->persist_on)
+		return 0;
+	if (!b->r) {
+		b->r = malloc(STATE_BATCH_CHUNK * sizeof(*b->r));
+		if (!b->r)
 			return -ENOMEM;
-		b->r = nr;
-		b->cap = cap;
 	}
+	if (b->n == STATE_BATCH_CHUNK)
+		batch_flush(b);
 	r = &b->r[b->n++];
 	record_of(r, type, p);
 	if (ban) {
@@ -143,24 +163,33 @@ int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struc
 	return 0;
 }
 
-/* state_batch_commit - the whole batch on disk, or nothing acknowledged */
+/* state_batch_commit - the whole batch on disk, or nothing of it */
 int state_batch_commit(struct agent *a, struct state_batch *b, char *err, size_t errlen)
 {
-	int e;
-
-	if (!a->persist_on || !b->n)
+	if (!a->persist_on)
 		return 0;
-	e = mx_persist_append_many(&a->persist, b->r, b->n);
-	if (e)
+	batch_flush(b);
+	if (!b->err && b->start >= 0)
+		b->err = mx_persist_sync(&a->persist);
+	if (b->err) {
 		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
-			 a->persist.dir, strerror(-e));
-	return e;
+			 a->persist.dir, strerror(-b->err));
+		return b->err;	/* state_batch_free cuts the journal back */
+	}
+	b->committed = true;
+	return 0;
 }
 
+/* state_batch_free - free; an uncommitted batch is cut from the journal */
 void state_batch_free(struct state_batch *b)
 {
+	if (b->a && b->a->persist_on && !b->committed && b->start >= 0 &&
+	    mx_persist_truncate(&b->a->persist, b->start))
+		agent_log("cannot cut an undone batch from the journal: %s", strerror(errno));
 	free(b->r);
-	memset(b, 0, sizeof(*b));
+	b->r = NULL;
+	b->n = 0;
+	b->start = -1;
 }
 
 /* apply - put one restored record into the maps */

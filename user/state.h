@@ -26,11 +26,21 @@ int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_
 int state_class_set(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
 		    char *err, size_t errlen);
 
-/* A batch of ban changes (a blocklist): one write, one sync. */
+/*
+ * A batch of ban changes (a blocklist), streamed to the journal in
+ * chunks and synced once at commit; undone (the journal cut back) if it
+ * is freed uncommitted. Memory stays one chunk, whatever the list's size.
+ */
+#define STATE_BATCH_CHUNK 4096
 struct state_batch {
-	struct mx_record *r;
-	size_t n, cap;
+	struct agent *a;
+	struct mx_record *r;		/* one chunk, allocated on first use */
+	size_t n;			/* records in r, not yet written */
+	int64_t start;			/* journal size before the batch; -1: nothing written */
+	int err;
+	bool committed;
 };
+#define STATE_BATCH_INIT(agent) { .a = (agent), .start = -1 }
 int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struct mx_prefix *p,
 		    const struct mx_ban *ban, const char *reason);
 int state_batch_commit(struct agent *a, struct state_batch *b, char *err, size_t errlen);

@@ -174,6 +174,11 @@ test_full_disk_refuses_and_keeps_enforcing() {
 		fi
 	done
 	(( refused > 0 )) || { fail "40 bans accepted on a full disk"; return 1; }
+	# A blocklist too big for the disk: refused whole, nothing of it left behind.
+	seq 1 5000 | awk '{ printf "198.19.%d.%d\n", int($1 / 250), $1 % 250 + 1 }' >"$E2E_DIR/big.txt"
+	out=$(mx blocklist load big "$E2E_DIR/big.txt" 2>&1) && { fail "blocklist loaded on a full disk"; return 1; }
+	[[ $out == *"No space left on device"* ]] || { fail "blocklist on a full disk: $out"; return 1; }
+	listed 198.19.0.1 && { fail "part of a refused blocklist was applied"; return 1; }
 	connects $C1 $TB_GW4 && { fail "old ban not enforced with a full disk"; return 1; }
 	rm "$STATE_DIR/filler"
 	mx ban add 198.18.0.77 || { fail "disk has room again, ban refused"; return 1; }
@@ -182,6 +187,8 @@ test_full_disk_refuses_and_keeps_enforcing() {
 	for p in $C1 198.18.0.77 "${acked[@]}"; do
 		listed $p || { fail "acknowledged ban $p lost"; return 1; }
 	done
+	listed 198.19.0.1 && { fail "the refused blocklist came back from the journal"; return 1; }
+	return 0
 }
 
 run_tests
