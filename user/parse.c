@@ -184,6 +184,7 @@ int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 	if (!s || !*s)
 		return fail(err, errlen, "empty duration");
 	while (*p) {
+		const char *num = p;
 		unsigned long long v;
 		uint64_t unit = 0;
 		size_t ulen = 0;
@@ -208,7 +209,7 @@ int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 		if (!ulen) {
 			if (*p)
 				return fail(err, errlen, "'%.32s' has an unknown unit (use ms, s, m, h, d, w)", s);
-			if (total)
+			if (num != s)
 				return fail(err, errlen, "'%.32s': a bare number must stand alone", s);
 			unit = 1000000000ULL;
 		}
@@ -230,7 +231,8 @@ int mx_format_duration(uint64_t ns, char *buf, size_t len)
 
 	if (ns < 1000000000ULL)
 		return snprintf(buf, len, "%" PRIu64 "ms", (uint64_t)(ns / 1000000ULL));
-	buf[0] = '\0';
+	if (len)
+		buf[0] = '\0';
 	for (int i = 5; i >= 1 && off < len; i--) {
 		uint64_t u = duration_units[i].ns;
 		int n;
