@@ -308,6 +308,7 @@ int mx_format_rate(uint64_t interval_ns, char *buf, size_t len)
 		return snprintf(buf, len, "unlimited");
 	per_min = 60e9 / (double)interval_ns;
 	if (per_min >= 600)
-		return snprintf(buf, len, "%.4g/s", per_min / 60);
+		/* Whole numbers from 1,000/s up: never "1e+06/s", which cannot be typed back. */
+		return snprintf(buf, len, per_min / 60 >= 1000 ? "%.0f/s" : "%.4g/s", per_min / 60);
 	return snprintf(buf, len, "%.4g/min", per_min);
 }

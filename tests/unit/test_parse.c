@@ -748,7 +748,8 @@ static void rate_text(uint64_t iv, const char *want)
 
 static void test_format_rate(void **state)
 {
-	static const char *const same[] = { "30/min", "1/min", "599/min", "10/s", "100/s", "50/s" };
+	static const char *const same[] = { "30/min", "1/min", "599/min", "10/s", "100/s", "50/s",
+					     "5000/s", "1000000/s" };
 	char buf[32];
 
 	rate_text(2 * NS, "30/min");
@@ -759,6 +760,7 @@ static void test_format_rate(void **state)
 	rate_text(80000000, "12.5/s");
 	rate_text(36 * NS, "1.667/min");
 	rate_text(86400 * NS, "0.0006944/min");
+	rate_text(1000, "1000000/s");		/* never 1e+06/s */
 	rate_text(0, "unlimited");
 
 	/* whole rates read back as typed */
