@@ -127,7 +127,7 @@ fuzz: deps $(FUZZ_BINS)
 	done
 
 # The README's test command: installs what it needs, builds, runs all.
-test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(FUZZ_BINS) $(SAN_BINS)
+test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(OUT)/tests/connrate $(FUZZ_BINS) $(SAN_BINS)
 	$(Q)tests/run.sh
 
 bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate

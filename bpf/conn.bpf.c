@@ -239,6 +239,11 @@ int mx_lookup(struct bpf_sk_lookup *ctx)
 	if (old)
 		return old->kind == MX_FLOW_STEERED ? steer(ctx, flow.family) : SK_PASS;
 
+	/* Not a SYN that XDP passed (a stray segment): not ours to count. */
+	if (!bpf_map_lookup_elem(&syn_seen, &flow))
+		return SK_PASS;
+	bpf_map_delete_elem(&syn_seen, &flow);
+
 	slot_keys(cfg, &slot, flow.remote, flow.family);
 	if (banned) {
 		slot.kind = MX_FLOW_STEERED;

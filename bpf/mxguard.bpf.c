@@ -33,6 +33,11 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#ifndef AF_INET
+#define AF_INET		2
+#define AF_INET6	10
+#endif
+
 /*
  * bucket_take - take one token from a GCRA bucket; 1 if granted
  *
@@ -124,6 +129,14 @@ static __always_inline int is_new_conn(const struct tcphdr *th)
 	return th->syn && !th->ack;
 }
 
+/* note_syn - a SYN passes: tell sk_lookup it may count this flow */
+static __always_inline __u32 note_syn(__u32 verdict, struct mx_flow *flow, __u64 now)
+{
+	if (verdict == MX_STAT_PASS_WITHIN_LIMITS)
+		bpf_map_update_elem(&syn_seen, flow, &now, BPF_ANY);
+	return verdict;
+}
+
 /* judge4 - the verdict for a TCP segment to a guarded port over IPv4 */
 static __always_inline __u32 judge4(const struct mx_config *cfg,
 				    const struct iphdr *iph,
@@ -131,6 +144,7 @@ static __always_inline __u32 judge4(const struct mx_config *cfg,
 {
 	struct mx_bucket4_key src = { .kind = MX_BUCKET_SOURCE };
 	struct mx_bucket4_key pfx = { .kind = MX_BUCKET_PREFIX };
+	struct mx_flow flow = {};
 	__u32 saddr = iph->saddr;
 	struct mx_class_limits *cl;
 	__u64 now;
@@ -150,7 +164,12 @@ static __always_inline __u32 judge4(const struct mx_config *cfg,
 	pfx.addr = saddr & cfg->pfx_mask4;
 	if (over_parallel(cfg, &conn_count4, &src, &pfx, cl))
 		return MX_STAT_DROP_PARALLEL;
-	return syn_verdict(&syn_bucket4, &src, &pfx, cl, now);
+	flow.family = AF_INET;
+	flow.rport = bpf_ntohs(th->source);
+	flow.lport = bpf_ntohs(th->dest);
+	__builtin_memcpy(flow.remote, &saddr, 4);
+	__builtin_memcpy(flow.local, &iph->daddr, 4);
+	return note_syn(syn_verdict(&syn_bucket4, &src, &pfx, cl, now), &flow, now);
 }
 
 /* judge6 - the verdict for a TCP segment to a guarded port over IPv6 */
@@ -160,6 +179,7 @@ static __always_inline __u32 judge6(const struct mx_config *cfg,
 {
 	struct mx_bucket6_key src = { .kind = MX_BUCKET_SOURCE };
 	struct mx_bucket6_key pfx = { .kind = MX_BUCKET_PREFIX };
+	struct mx_flow flow = {};
 	struct mx_class_limits *cl;
 	struct mx_addr6 saddr;
 	__u64 now;
@@ -180,7 +200,12 @@ static __always_inline __u32 judge6(const struct mx_config *cfg,
 	mask6(pfx.addr, saddr.addr, cfg->pfx_mask6);
 	if (over_parallel(cfg, &conn_count6, &src, &pfx, cl))
 		return MX_STAT_DROP_PARALLEL;
-	return syn_verdict(&syn_bucket6, &src, &pfx, cl, now);
+	flow.family = AF_INET6;
+	flow.rport = bpf_ntohs(th->source);
+	flow.lport = bpf_ntohs(th->dest);
+	__builtin_memcpy(flow.remote, saddr.addr, 16);
+	__builtin_memcpy(flow.local, &ip6h->daddr, 16);
+	return note_syn(syn_verdict(&syn_bucket6, &src, &pfx, cl, now), &flow, now);
 }
 
 /* classify - walk the packet and decide; returns the stat to record */

@@ -132,6 +132,20 @@ struct {
 	__type(value, struct mx_flow_slot);
 } live_flows SEC(".maps");
 
+/*
+ * SYNs the XDP program passed, by flow. sk_lookup runs for every TCP
+ * packet that matches no socket, not only for SYNs: a late ACK or RST,
+ * a scan, a spoofed segment. It counts a connection only when XDP saw
+ * its SYN, and takes the entry as it does, so a stray segment can never
+ * hold a sender's slot.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct mx_flow);
+	__type(value, __u64);
+} syn_seen SEC(".maps");
+
 /* The responder's listening sockets, one per family. */
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKMAP);

@@ -114,7 +114,7 @@ static struct bpf_map **pinned_maps(struct mxguard_bpf *skel, size_t *n)
 	PIN(class4); PIN(class6); PIN(class4_prefix); PIN(class6_prefix);
 	PIN(syn_bucket4); PIN(syn_bucket6); PIN(class_limits); PIN(config);
 	PIN(stats); PIN(reasons); PIN(conn_count4); PIN(conn_count6);
-	PIN(pending_flows); PIN(live_flows);
+	PIN(pending_flows); PIN(live_flows); PIN(syn_seen);
 #undef PIN
 	*n = i;
 	return maps;
@@ -191,6 +191,7 @@ static int size_maps(struct agent *a)
 	err |= bpf_map__set_max_entries(s->maps.conn_count6, st->count_entries);
 	err |= bpf_map__set_max_entries(s->maps.pending_flows, st->flow_entries);
 	err |= bpf_map__set_max_entries(s->maps.live_flows, st->flow_entries);
+	err |= bpf_map__set_max_entries(s->maps.syn_seen, st->count_entries);
 	return err ? -1 : 0;
 }
 
