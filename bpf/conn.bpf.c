@@ -240,9 +240,14 @@ int mx_lookup(struct bpf_sk_lookup *ctx)
 		return old->kind == MX_FLOW_STEERED ? steer(ctx, flow.family) : SK_PASS;
 
 	/* Not a SYN that XDP passed (a stray segment): not ours to count. */
-	if (!bpf_map_lookup_elem(&syn_seen, &flow))
-		return SK_PASS;
-	bpf_map_delete_elem(&syn_seen, &flow);
+	{
+		__u32 slot = syn_slot(&flow);
+		struct mx_syn_note *n = bpf_map_lookup_elem(&syn_seen, &slot);
+
+		if (!n || !flow_eq(&n->flow, &flow))
+			return SK_PASS;
+		n->flow.family = 0;	/* taken: a later stray copy finds nothing */
+	}
 
 	slot_keys(cfg, &slot, flow.remote, flow.family);
 	if (banned) {

@@ -132,8 +132,17 @@ static __always_inline int is_new_conn(const struct tcphdr *th)
 /* note_syn - a SYN passes: tell sk_lookup it may count this flow */
 static __always_inline __u32 note_syn(__u32 verdict, struct mx_flow *flow, __u64 now)
 {
-	if (verdict == MX_STAT_PASS_WITHIN_LIMITS)
-		bpf_map_update_elem(&syn_seen, flow, &now, BPF_ANY);
+	__u32 slot;
+	struct mx_syn_note *n;
+
+	if (verdict != MX_STAT_PASS_WITHIN_LIMITS)
+		return verdict;
+	slot = syn_slot(flow);
+	n = bpf_map_lookup_elem(&syn_seen, &slot);
+	if (n) {
+		__builtin_memcpy(&n->flow, flow, sizeof(*flow));
+		n->seen_ns = now;
+	}
 	return verdict;
 }
 

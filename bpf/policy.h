@@ -133,18 +133,45 @@ struct {
 } live_flows SEC(".maps");
 
 /*
- * SYNs the XDP program passed, by flow. sk_lookup runs for every TCP
- * packet that matches no socket, not only for SYNs: a late ACK or RST,
- * a scan, a spoofed segment. It counts a connection only when XDP saw
- * its SYN, and takes the entry as it does, so a stray segment can never
- * hold a sender's slot.
+ * SYNs the XDP program passed. sk_lookup runs for every TCP packet that
+ * matches no socket, not only for SYNs: a late ACK or RST, a scan, a
+ * spoofed segment. It counts a connection only when XDP noted its SYN
+ * here, and clears the note as it does, so a stray segment can never
+ * hold a sender's slot. A direct-mapped array, not a hash map: one
+ * lookup and a copy on the SYN path, no allocation. The note lives for
+ * the microseconds between XDP and sk_lookup, so a slot is overwritten
+ * in between only under tens of thousands of SYNs per microsecond.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
-	__type(key, struct mx_flow);
-	__type(value, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_SYN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mx_syn_note);
 } syn_seen SEC(".maps");
+
+/* flow_eq - are two flow keys the same? (no memcmp in BPF) */
+static __always_inline int flow_eq(const struct mx_flow *a, const struct mx_flow *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 d = 0;
+
+#pragma unroll
+	for (int i = 0; i < sizeof(*a) / 4; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+/* syn_slot - the table slot of a flow (FNV-1a over its 32-bit words) */
+static __always_inline __u32 syn_slot(const struct mx_flow *flow)
+{
+	const __u32 *w = (const __u32 *)flow;
+	__u32 h = 2166136261U;
+
+#pragma unroll
+	for (int i = 0; i < sizeof(*flow) / 4; i++)
+		h = (h ^ w[i]) * 16777619U;
+	return (h ^ (h >> 16)) & (MX_SYN_SLOTS - 1);
+}
 
 /* The responder's listening sockets, one per family. */
 struct {

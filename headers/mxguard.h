@@ -161,6 +161,17 @@ enum mx_release_result {
 	MX_RELEASE_STEERED = 2,	/* released a steered one (nothing counted) */
 };
 
+/*
+ * A SYN the XDP program passed: a direct-mapped table slot, indexed by a
+ * hash of the flow. sk_lookup counts a connection only when the slot
+ * holds its flow (and then clears it).
+ */
+#define MX_SYN_SLOTS	65536	/* a power of two */
+struct mx_syn_note {
+	struct mx_flow flow;
+	__u64 seen_ns;
+};
+
 /* Responder sockets in the SOCKMAP: one per family. */
 enum mx_responder_slot {
 	MX_RESPONDER_V4 = 0,

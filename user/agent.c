@@ -191,7 +191,6 @@ static int size_maps(struct agent *a)
 	err |= bpf_map__set_max_entries(s->maps.conn_count6, st->count_entries);
 	err |= bpf_map__set_max_entries(s->maps.pending_flows, st->flow_entries);
 	err |= bpf_map__set_max_entries(s->maps.live_flows, st->flow_entries);
-	err |= bpf_map__set_max_entries(s->maps.syn_seen, st->count_entries);
 	return err ? -1 : 0;
 }
 
