@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	test_verdict.c - trap thresholds, windows, escalation, listing, bounds
+ * DESCRIPTION
+ *	The engine takes its clock from the caller, so every boundary is
+ *	tested at its exact second.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "verdict.h"
+
+#define DAY	86400
+#define T0	1700000000LL	/* an arbitrary wall-clock second */
+
+static struct mx_prefix addr(const char *s)
+{
+	struct mx_prefix p, k;
+	char err[128];
+
+	assert_int_equal(mx_parse_addr(s, &p, err, sizeof(err)), 0);
+	mx_verdict_key(&p, 32, 64, &k);
+	return k;
+}
+
+static int setup(void **state)
+{
+	static struct mx_verdict v;
+	struct mx_verdict_settings s;
+
+	mx_verdict_settings_default(&s);
+	assert_int_equal(mx_verdict_init(&v, &s), 0);
+	*state = &v;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	mx_verdict_free(*state);
+	return 0;
+}
+
+/* hit - one hit; the decision's return value */
+static int hit(struct mx_verdict *v, const struct mx_prefix *p, enum mx_trap_kind k, int64_t t,
+	       struct mx_decision *d)
+{
+	return mx_verdict_trap(v, p, k, 1, t, d);
+}
+
+/* The 51st spam-trap hit in 24 h bans for 24 h; the 50th does not. */
+static void test_spam_threshold(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.5");
+	struct mx_decision d;
+
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + i, &d), 0);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + 60, &d), 1);
+	assert_int_equal(d.kind, MX_TRAP_SPAM);
+	assert_int_equal(d.hits, 51);
+	assert_int_equal(d.offense, 1);
+	assert_int_equal(d.until, T0 + 60 + DAY);
+}
+
+/* Backscatter: more than 20; the kinds count apart. */
+static void test_backscatter_threshold(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.6");
+	struct mx_decision d;
+
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0, &d), 0);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(hit(v, &a, MX_TRAP_BACKSCATTER, T0 + i, &d), 0);
+	assert_int_equal(hit(v, &a, MX_TRAP_BACKSCATTER, T0 + 30, &d), 1);
+	assert_int_equal(d.kind, MX_TRAP_BACKSCATTER);
+	assert_int_equal(d.hits, 21);
+}
+
+/* The window slides: a hit exactly 24 h old no longer counts. */
+static void test_window_slides(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.7");
+	struct mx_decision d;
+
+	for (int i = 0; i < 50; i++)
+		hit(v, &a, MX_TRAP_SPAM, T0 + i, &d);
+	/* At T0 + DAY the hit of T0 is out: 49 + 1 = 50, no ban. */
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + DAY, &d), 0);
+	assert_int_equal(mx_sender_hits(v, mx_verdict_find(v, &a), MX_TRAP_SPAM, T0 + DAY), 50);
+	/* One second earlier it would have been 51. */
+	struct mx_prefix b = addr("198.18.0.8");
+
+	for (int i = 0; i < 50; i++)
+		hit(v, &b, MX_TRAP_SPAM, T0 + i, &d);
+	assert_int_equal(hit(v, &b, MX_TRAP_SPAM, T0 + DAY - 1, &d), 1);
+}
+
+/* Under a ban, more hits ask for nothing; uncommitted, the next hit asks again. */
+static void test_banned_and_uncommitted(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.9");
+	struct mx_decision d;
+
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 51, T0, &d), 1);
+	/* Not committed (the journal refused it): the next hit asks again. */
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + 1, &d), 1);
+	mx_verdict_banned(v, &a, &d, T0 + 1);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + 2 + i, &d), 0);
+	assert_int_equal(v->bans, 1);
+}
+
+/* 24 h, then 7 days, then permanent; a ban long after starts over. */
+static void test_escalation(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.10");
+	struct mx_decision d;
+	int64_t t = T0;
+
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 51, t, &d), 1);
+	assert_int_equal(d.offense, 1);
+	assert_int_equal(d.until, t + DAY);
+	mx_verdict_banned(v, &a, &d, t);
+
+	t += DAY + 3600;		/* an hour after it ended: a repeat */
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_BACKSCATTER, 21, t, &d), 1);
+	assert_int_equal(d.offense, 2);
+	assert_int_equal(d.until, t + 7 * DAY);
+	mx_verdict_banned(v, &a, &d, t);
+
+	t += 7 * DAY + 30 * DAY;	/* exactly repeat_window after it ended */
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 51, t, &d), 1);
+	assert_int_equal(d.offense, 3);
+	assert_int_equal(d.until, MX_FOREVER);
+	mx_verdict_banned(v, &a, &d, t);
+
+	/* Permanent: nothing more, ever, until an operator lifts it. */
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 51, t + 365 * DAY, &d), 0);
+	mx_verdict_unbanned(v, &a, t + 365 * DAY);
+	/* Lifted, then trapped again the next day: still the same row. */
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 51, t + 366 * DAY, &d), 1);
+	assert_int_equal(d.offense, 4);
+	assert_int_equal(d.until, MX_FOREVER);
+
+	/* A sender whose last ban ended more than 30 days ago starts over. */
+	struct mx_prefix b = addr("198.18.0.11");
+
+	assert_int_equal(mx_verdict_trap(v, &b, MX_TRAP_SPAM, 51, T0, &d), 1);
+	mx_verdict_banned(v, &b, &d, T0);
+	assert_int_equal(mx_verdict_trap(v, &b, MX_TRAP_SPAM, 51, T0 + DAY + 30 * DAY + 1, &d), 1);
+	assert_int_equal(d.offense, 1);
+	assert_int_equal(d.until, T0 + 31 * DAY + 1 + DAY);
+}
+
+/* Settings change the figures; permanent_after 0 never goes permanent. */
+static void test_settings(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_verdict_settings s;
+	struct mx_prefix a = addr("198.18.0.12");
+	struct mx_decision d;
+	int64_t t = T0;
+
+	mx_verdict_settings_default(&s);
+	s.trap_hits[MX_TRAP_SPAM] = 2;
+	s.trap_window[MX_TRAP_SPAM] = 60;
+	s.trap_ban[MX_TRAP_SPAM] = 600;
+	s.repeat_window = 3600;
+	s.repeat_ban = 1200;
+	s.permanent_after = 0;
+	assert_int_equal(mx_verdict_configure(v, &s), 0);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, t, &d), 0);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, t, &d), 0);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, t + 59, &d), 1);
+	assert_int_equal(d.until, t + 59 + 600);
+	mx_verdict_banned(v, &a, &d, t + 59);
+	for (int round = 2; round < 10; round++) {
+		t = d.until + 10;
+		assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 3, t, &d), 1);
+		assert_int_equal(d.offense, round);
+		assert_int_equal(d.until, t + 1200);
+		mx_verdict_banned(v, &a, &d, t);
+	}
+}
+
+/* A smaller threshold on reload keeps the newest hits. */
+static void test_resize(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_verdict_settings s;
+	struct mx_prefix a = addr("198.18.0.13");
+	struct mx_decision d;
+
+	for (int i = 0; i < 40; i++)
+		hit(v, &a, MX_TRAP_SPAM, T0 + i, &d);
+	mx_verdict_settings_default(&s);
+	s.trap_hits[MX_TRAP_SPAM] = 9;
+	assert_int_equal(mx_verdict_configure(v, &s), 0);
+	assert_int_equal(mx_sender_hits(v, mx_verdict_find(v, &a), MX_TRAP_SPAM, T0 + 40), 10);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + 41, &d), 1);
+	s.trap_hits[MX_TRAP_SPAM] = 100;
+	assert_int_equal(mx_verdict_configure(v, &s), 0);
+	assert_int_equal(mx_sender_hits(v, mx_verdict_find(v, &a), MX_TRAP_SPAM, T0 + 41), 10);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + 42, &d), 0);
+}
+
+/* Addresses in one /64 are one sender; IPv4 is per address. */
+static void test_keys(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("2001:db8:1:2::1"), b = addr("2001:db8:1:2:ffff::9");
+	struct mx_prefix c = addr("2001:db8:1:3::1"), d4 = addr("198.18.0.20");
+	struct mx_prefix e4 = addr("198.18.0.21");
+	struct mx_decision d;
+
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 30, T0, &d), 0);
+	assert_int_equal(mx_verdict_trap(v, &c, MX_TRAP_SPAM, 30, T0, &d), 0);
+	assert_int_equal(mx_verdict_trap(v, &b, MX_TRAP_SPAM, 21, T0, &d), 1);
+	assert_int_equal(a.len, 64);
+	assert_int_equal(mx_verdict_trap(v, &d4, MX_TRAP_SPAM, 50, T0, &d), 0);
+	assert_int_equal(mx_verdict_trap(v, &e4, MX_TRAP_SPAM, 1, T0, &d), 0);
+	assert_int_equal(v->count, 4);
+}
+
+/* Spam lists a sender; one clean mail delists it; so does listed_ttl. */
+static void test_listing(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.30"), b = addr("198.18.0.31");
+
+	assert_false(mx_verdict_listed(v, &a, T0));
+	assert_int_equal(mx_verdict_mail(v, &a, false, T0), 0);
+	assert_int_equal(mx_verdict_mail(v, &a, true, T0), 1);
+	assert_int_equal(mx_verdict_mail(v, &a, true, T0 + 5), 0);
+	assert_true(mx_verdict_listed(v, &a, T0 + 6 * DAY));
+	assert_int_equal(mx_verdict_mail(v, &a, false, T0 + 6 * DAY), 1);
+	assert_false(mx_verdict_listed(v, &a, T0 + 6 * DAY));
+
+	assert_int_equal(mx_verdict_mail(v, &b, true, T0), 1);
+	assert_true(mx_verdict_listed(v, &b, T0 + 7 * DAY - 1));
+	assert_false(mx_verdict_listed(v, &b, T0 + 7 * DAY));
+	assert_int_equal(v->listed, 2);
+	assert_int_equal(v->delisted, 1);
+}
+
+/* The table is bounded: the sender idle longest goes first. */
+static void test_bounded(void **state)
+{
+	struct mx_verdict v;
+	struct mx_verdict_settings s;
+	struct mx_decision d;
+	char text[32];
+
+	mx_verdict_settings_default(&s);
+	s.max_senders = 100;
+	assert_int_equal(mx_verdict_init(&v, &s), 0);
+	for (int i = 0; i < 1000; i++) {
+		struct mx_prefix p;
+
+		snprintf(text, sizeof(text), "198.18.%d.%d", i / 250, i % 250);
+		p = addr(text);
+		assert_int_equal(mx_verdict_trap(&v, &p, MX_TRAP_SPAM, 1, T0 + i, &d), 0);
+	}
+	assert_int_equal(v.count, 100);
+	assert_int_equal(v.evicted, 900);
+	struct mx_prefix newest = addr("198.18.3.249"), oldest = addr("198.18.0.0");
+
+	assert_non_null(mx_verdict_find(&v, &newest));
+	assert_null(mx_verdict_find(&v, &oldest));
+	/* A huge count is bounded by the ring, and still decides. */
+	assert_int_equal(mx_verdict_trap(&v, &newest, MX_TRAP_SPAM, 4000000000U, T0 + 1000, &d), 1);
+	assert_int_equal(d.hits, 51);
+	/* Fewer allowed on reload: evicts down to the new bound. */
+	s.max_senders = 10;
+	assert_int_equal(mx_verdict_configure(&v, &s), 0);
+	assert_int_equal(v.count, 10);
+	assert_non_null(mx_verdict_find(&v, &newest));
+	/* More allowed: the table grows its buckets and keeps every entry. */
+	s.max_senders = 100000;
+	assert_int_equal(mx_verdict_configure(&v, &s), 0);
+	assert_int_equal(v.count, 10);
+	assert_non_null(mx_verdict_find(&v, &newest));
+	mx_verdict_free(&v);
+}
+
+/* Expiry drops what no longer matters and keeps what does. */
+static void test_expire(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix idle = addr("198.18.0.40"), banned = addr("198.18.0.41");
+	struct mx_prefix perm = addr("198.18.0.42"), listed = addr("198.18.0.43");
+	struct mx_decision d;
+
+	hit(v, &idle, MX_TRAP_SPAM, T0, &d);
+	assert_int_equal(mx_verdict_trap(v, &banned, MX_TRAP_SPAM, 51, T0, &d), 1);
+	mx_verdict_banned(v, &banned, &d, T0);
+	mx_verdict_restore_ban(v, &perm, 3, T0, MX_FOREVER);
+	mx_verdict_mail(v, &listed, true, T0);
+	/* Two days on: the idle one's hit is out of its window. */
+	assert_int_equal(mx_verdict_expire(v, T0 + 2 * DAY, 1U << 20), 1);
+	assert_null(mx_verdict_find(v, &idle));
+	assert_non_null(mx_verdict_find(v, &banned));
+	/* 31 days after the ban ended, its history no longer escalates anything. */
+	assert_int_equal(mx_verdict_expire(v, T0 + DAY + 30 * DAY + 1, 1U << 20), 2);
+	assert_null(mx_verdict_find(v, &banned));
+	assert_null(mx_verdict_find(v, &listed));
+	assert_non_null(mx_verdict_find(v, &perm));
+	assert_int_equal(mx_verdict_forget(v, &perm), 1);
+	assert_int_equal(mx_verdict_forget(v, &perm), 0);
+	assert_int_equal(v->count, 0);
+}
+
+/* Restored hits decide as the live ones did. */
+static void test_restore(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.50");
+	struct mx_decision d;
+
+	assert_int_equal(mx_verdict_restore_hits(v, &a, MX_TRAP_SPAM, T0, 30), 0);
+	assert_int_equal(mx_verdict_restore_hits(v, &a, MX_TRAP_SPAM, T0 + 10, 20), 0);
+	assert_int_equal(mx_verdict_restore_hits(v, &a, 7, T0, 1), -EINVAL);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + 20, &d), 1);
+	assert_int_equal(mx_verdict_restore_ban(v, &a, 1, T0, T0 + DAY), 0);
+	assert_int_equal(hit(v, &a, MX_TRAP_SPAM, T0 + DAY + 5, &d), 0);
+	assert_int_equal(mx_verdict_trap(v, &a, MX_TRAP_SPAM, 50, T0 + DAY + 6, &d), 1);
+	assert_int_equal(d.offense, 2);
+	assert_int_equal(mx_verdict_restore_listed(v, &a, T0, MX_FOREVER), 0);
+	assert_true(mx_verdict_listed(v, &a, T0 + 1000 * DAY));
+	assert_int_equal(mx_verdict_restore_listed(v, &a, 0, 0), 0);
+	assert_false(mx_verdict_listed(v, &a, T0));
+}
+
+static void test_kind_names(void **state)
+{
+	enum mx_trap_kind k;
+
+	assert_int_equal(mx_trap_kind_parse("spam", &k), 0);
+	assert_int_equal(k, MX_TRAP_SPAM);
+	assert_int_equal(mx_trap_kind_parse("backscatter", &k), 0);
+	assert_int_equal(k, MX_TRAP_BACKSCATTER);
+	assert_int_equal(mx_trap_kind_parse("Spam", &k), -1);
+	assert_int_equal(mx_trap_kind_parse("", &k), -1);
+	assert_string_equal(mx_trap_kind_name(MX_TRAP_BACKSCATTER), "backscatter");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_spam_threshold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backscatter_threshold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_slides, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_banned_and_uncommitted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resize, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
+		cmocka_unit_test(test_bounded),
+		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+		cmocka_unit_test(test_kind_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

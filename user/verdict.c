@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	verdict.c - the verdict engine: trap hits, repeat offenders, listing
+ * DESCRIPTION
+ *	See verdict.h. A sender's hits of one kind are a ring of the last
+ *	threshold + 1 hit times, so "more than N in the window" is exact:
+ *	it holds when N + 1 of the kept times fall in the window. Memory per
+ *	sender is bounded by the thresholds, whatever the hit rate.
+ *
+ *	Escalation, with the defaults: the first automatic ban lasts
+ *	trap_ban (24 h); a ban that begins within repeat_window (30 days)
+ *	of the end of the last one is a repeat and lasts repeat_ban (7
+ *	days); the permanent_after-th (3rd) ban of such a row is permanent.
+ *	A ban that begins later than that starts a new row at 1.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include "verdict.h"
+
+void mx_verdict_settings_default(struct mx_verdict_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->trap_hits[MX_TRAP_SPAM] = 50;
+	s->trap_hits[MX_TRAP_BACKSCATTER] = 20;
+	for (int k = 0; k < MX_TRAP_KINDS; k++) {
+		s->trap_window[k] = 24 * 3600;
+		s->trap_ban[k] = 24 * 3600;
+	}
+	s->repeat_window = 30 * 86400;
+	s->repeat_ban = 7 * 86400;
+	s->permanent_after = 3;
+	s->listed_ttl = 7 * 86400;
+	s->max_senders = 262144;
+}
+
+static const char *const kind_names[MX_TRAP_KINDS] = { "spam", "backscatter" };
+
+const char *mx_trap_kind_name(enum mx_trap_kind k)
+{
+	return k < MX_TRAP_KINDS ? kind_names[k] : "?";
+}
+
+int mx_trap_kind_parse(const char *s, enum mx_trap_kind *k)
+{
+	for (int i = 0; i < MX_TRAP_KINDS; i++) {
+		if (strcmp(s, kind_names[i]) == 0) {
+			*k = (enum mx_trap_kind)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void mx_verdict_key(const struct mx_prefix *addr, uint8_t len4, uint8_t len6,
+		    struct mx_prefix *key)
+{
+	uint8_t mask[16];
+	uint8_t len = addr->family == AF_INET ? len4 : len6;
+
+	*key = *addr;
+	if (key->len > len)
+		key->len = len;
+	mx_prefix_mask(key->family, key->len, mask);
+	for (int i = 0; i < 16; i++)
+		key->addr[i] &= mask[i];
+	if (key->family == AF_INET)
+		memset(key->addr + 4, 0, 12);
+}
+
+/* hash_n - keyed, so that chosen addresses do not share a chain */
+static uint32_t hash_n(const struct mx_verdict *v, const struct mx_prefix *p, uint32_t nbuckets)
+{
+	uint64_t h = v->seed ^ ((uint64_t)p->family << 8 | p->len);
+	uint64_t w[2];
+
+	memcpy(w, p->addr, 16);
+	for (int i = 0; i < 2; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 33;
+		h *= 0xc4ceb9fe1a85ec53ULL;
+		h ^= h >> 29;
+	}
+	return (uint32_t)h & (nbuckets - 1);
+}
+
+static uint32_t hash(const struct mx_verdict *v, const struct mx_prefix *p)
+{
+	return hash_n(v, p, v->nbuckets);
+}
+
+static bool same(const struct mx_prefix *a, const struct mx_prefix *b)
+{
+	return a->family == b->family && a->len == b->len && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static uint32_t buckets_for(uint32_t max)
+{
+	uint32_t n = 1024;
+
+	while (n < max / 2 && n < (1U << 30))
+		n <<= 1;
+	return n;
+}
+
+/* rehash - move every entry into a table of n buckets */
+static int rehash(struct mx_verdict *v, uint32_t n)
+{
+	struct mx_sender **nb = calloc(n, sizeof(*nb));
+
+	if (!nb)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < v->nbuckets; i++) {
+		struct mx_sender *e = v->buckets[i], *next;
+
+		for (; e; e = next) {
+			uint32_t h = hash_n(v, &e->src, n);
+
+			next = e->hnext;
+			e->hnext = nb[h];
+			nb[h] = e;
+		}
+	}
+	free(v->buckets);
+	v->buckets = nb;
+	v->nbuckets = n;
+	return 0;
+}
+
+/* unlink_idle / link_newest - the idle order */
+static void unlink_idle(struct mx_verdict *v, struct mx_sender *e)
+{
+	if (e->newer)
+		e->newer->older = e->older;
+	else
+		v->newest = e->older;
+	if (e->older)
+		e->older->newer = e->newer;
+	else
+		v->oldest = e->newer;
+	e->newer = e->older = NULL;
+}
+
+static void link_newest(struct mx_verdict *v, struct mx_sender *e)
+{
+	e->older = v->newest;
+	e->newer = NULL;
+	if (v->newest)
+		v->newest->newer = e;
+	v->newest = e;
+	if (!v->oldest)
+		v->oldest = e;
+}
+
+static void free_sender(struct mx_sender *e)
+{
+	for (int k = 0; k < MX_TRAP_KINDS; k++)
+		free(e->ring[k]);
+	free(e);
+}
+
+/* drop - remove an entry from the table */
+static void drop(struct mx_verdict *v, struct mx_sender *e)
+{
+	struct mx_sender **pp = &v->buckets[hash(v, &e->src)];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = e->hnext;
+	unlink_idle(v, e);
+	v->count--;
+	free_sender(e);
+}
+
+int mx_verdict_init(struct mx_verdict *v, const struct mx_verdict_settings *s)
+{
+	memset(v, 0, sizeof(*v));
+	v->s = *s;
+	if (getrandom(&v->seed, sizeof(v->seed), GRND_NONBLOCK) != sizeof(v->seed))
+		v->seed = (uint64_t)(uintptr_t)v ^ 0x9e3779b97f4a7c15ULL;
+	v->nbuckets = buckets_for(s->max_senders);
+	v->buckets = calloc(v->nbuckets, sizeof(*v->buckets));
+	return v->buckets ? 0 : -ENOMEM;
+}
+
+void mx_verdict_free(struct mx_verdict *v)
+{
+	while (v->oldest)
+		drop(v, v->oldest);
+	free(v->buckets);
+	v->buckets = NULL;
+}
+
+/* resize_ring - keep the newest of a ring's times in cap slots */
+static int resize_ring(struct mx_sender *e, int k, uint32_t cap)
+{
+	int64_t *r;
+	uint32_t keep;
+
+	if (!e->ring[k] || e->cap[k] == cap)
+		return 0;
+	r = malloc(cap * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	keep = e->n[k] < cap ? e->n[k] : cap;
+	for (uint32_t i = 0; i < keep; i++)
+		r[i] = e->ring[k][(e->head[k] + e->n[k] - keep + i) % e->cap[k]];
+	free(e->ring[k]);
+	e->ring[k] = r;
+	e->cap[k] = cap;
+	e->n[k] = keep;
+	e->head[k] = 0;
+	return 0;
+}
+
+int mx_verdict_configure(struct mx_verdict *v, const struct mx_verdict_settings *s)
+{
+	int err = 0;
+
+	v->s = *s;
+	for (struct mx_sender *e = v->newest; e; e = e->older)
+		for (int k = 0; k < MX_TRAP_KINDS; k++)
+			if (resize_ring(e, k, s->trap_hits[k] + 1))
+				err = -ENOMEM;
+	while (v->count > s->max_senders && v->oldest) {
+		drop(v, v->oldest);
+		v->evicted++;
+	}
+	if (v->nbuckets < buckets_for(s->max_senders) && rehash(v, buckets_for(s->max_senders)))
+		err = -ENOMEM;
+	return err;
+}
+
+struct mx_sender *mx_verdict_find(struct mx_verdict *v, const struct mx_prefix *src)
+{
+	struct mx_sender *e = v->buckets[hash(v, src)];
+
+	while (e && !same(&e->src, src))
+		e = e->hnext;
+	return e;
+}
+
+/* get - the sender's entry, made if new; the newest in idle order */
+static struct mx_sender *get(struct mx_verdict *v, const struct mx_prefix *src, int64_t now)
+{
+	struct mx_sender *e = mx_verdict_find(v, src);
+	uint32_t h;
+
+	if (e) {
+		unlink_idle(v, e);
+	} else {
+		if (!v->s.max_senders)
+			return NULL;
+		if (v->count >= v->s.max_senders && v->oldest) {
+			drop(v, v->oldest);
+			v->evicted++;
+		}
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return NULL;
+		e->src = *src;
+		h = hash(v, src);
+		e->hnext = v->buckets[h];
+		v->buckets[h] = e;
+		v->count++;
+	}
+	link_newest(v, e);
+	if (now > e->touched)
+		e->touched = now;
+	return e;
+}
+
+/* push - count hits at when, the oldest time falling out when full */
+static int push(const struct mx_verdict *v, struct mx_sender *e, int k, int64_t when,
+		uint32_t count)
+{
+	uint32_t cap = v->s.trap_hits[k] + 1;
+
+	if (!e->ring[k]) {
+		e->ring[k] = malloc(cap * sizeof(int64_t));
+		if (!e->ring[k])
+			return -ENOMEM;
+		e->cap[k] = cap;
+	}
+	e->total_hits[k] += count;
+	if (count > e->cap[k])
+		count = e->cap[k];
+	while (count--) {
+		if (e->n[k] == e->cap[k]) {
+			e->ring[k][e->head[k]] = when;
+			e->head[k] = (e->head[k] + 1) % e->cap[k];
+		} else {
+			e->ring[k][(e->head[k] + e->n[k]) % e->cap[k]] = when;
+			e->n[k]++;
+		}
+	}
+	return 0;
+}
+
+uint32_t mx_sender_hits(const struct mx_verdict *v, const struct mx_sender *e,
+			enum mx_trap_kind kind, int64_t now)
+{
+	int64_t from = now - v->s.trap_window[kind];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < e->n[kind]; i++)
+		n += e->ring[kind][(e->head[kind] + i) % e->cap[kind]] > from;
+	return n;
+}
+
+int mx_verdict_trap(struct mx_verdict *v, const struct mx_prefix *src, enum mx_trap_kind kind,
+		    uint32_t count, int64_t now, struct mx_decision *d)
+{
+	struct mx_sender *e;
+	uint32_t hits;
+	bool repeat;
+
+	if (kind >= MX_TRAP_KINDS || !count)
+		return 0;
+	e = get(v, src, now);
+	if (!e || push(v, e, kind, now, count))
+		return -ENOMEM;
+	v->hits[kind] += count;
+	hits = mx_sender_hits(v, e, kind, now);
+	if (hits <= v->s.trap_hits[kind] || e->ban_until > now)
+		return 0;
+
+	/* A repeat: this ban begins soon after the last one ended. */
+	repeat = e->last_ban && e->ban_until != MX_FOREVER &&
+		 now - e->ban_until <= v->s.repeat_window;
+	*d = (struct mx_decision){ .kind = kind, .hits = hits,
+				   .offense = repeat ? e->offenses + 1 : 1 };
+	if (v->s.permanent_after && d->offense >= v->s.permanent_after)
+		d->until = MX_FOREVER;
+	else if (d->offense > 1)
+		d->until = now + (v->s.repeat_ban > v->s.trap_ban[kind] ?
+				  v->s.repeat_ban : v->s.trap_ban[kind]);
+	else
+		d->until = now + v->s.trap_ban[kind];
+	return 1;
+}
+
+void mx_verdict_banned(struct mx_verdict *v, const struct mx_prefix *src,
+		       const struct mx_decision *d, int64_t now)
+{
+	struct mx_sender *e = get(v, src, now);
+
+	if (!e)
+		return;
+	e->offenses = d->offense;
+	e->last_ban = now;
+	e->ban_until = d->until;
+	for (int k = 0; k < MX_TRAP_KINDS; k++)
+		e->n[k] = e->head[k] = 0;	/* the ban answered these hits */
+	v->bans++;
+}
+
+void mx_verdict_unbanned(struct mx_verdict *v, const struct mx_prefix *src, int64_t now)
+{
+	struct mx_sender *e = mx_verdict_find(v, src);
+
+	if (e && e->ban_until > now)
+		e->ban_until = now;
+}
+
+int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam, int64_t now)
+{
+	struct mx_sender *e;
+	bool was = mx_verdict_listed(v, src, now);
+
+	if (!spam) {
+		e = mx_verdict_find(v, src);
+		if (e)
+			e->listed_since = e->listed_until = 0;
+		if (was)
+			v->delisted++;
+		return was;
+	}
+	e = get(v, src, now);
+	if (!e)
+		return -ENOMEM;
+	if (!was)
+		e->listed_since = now;
+	/* Each spam mail starts the time to delisting afresh. */
+	e->listed_until = v->s.listed_ttl ? now + v->s.listed_ttl : MX_FOREVER;
+	if (!was)
+		v->listed++;
+	return !was;
+}
+
+bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now)
+{
+	struct mx_sender *e = mx_verdict_find(v, src);
+
+	return e && e->listed_since && e->listed_until > now;
+}
+
+int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src)
+{
+	struct mx_sender *e = mx_verdict_find(v, src);
+
+	if (!e)
+		return 0;
+	drop(v, e);
+	return 1;
+}
+
+int mx_verdict_restore_hits(struct mx_verdict *v, const struct mx_prefix *src,
+			    enum mx_trap_kind kind, int64_t when, uint32_t count)
+{
+	struct mx_sender *e;
+
+	if (kind >= MX_TRAP_KINDS)
+		return -EINVAL;
+	e = get(v, src, when);
+	if (!e || push(v, e, kind, when, count))
+		return -ENOMEM;
+	return 0;
+}
+
+int mx_verdict_restore_ban(struct mx_verdict *v, const struct mx_prefix *src,
+			   uint32_t offenses, int64_t last_ban, int64_t until)
+{
+	struct mx_sender *e = get(v, src, last_ban);
+
+	if (!e)
+		return -ENOMEM;
+	e->offenses = offenses;
+	e->last_ban = last_ban;
+	e->ban_until = until;
+	for (int k = 0; k < MX_TRAP_KINDS; k++)
+		e->n[k] = e->head[k] = 0;
+	return 0;
+}
+
+int mx_verdict_restore_listed(struct mx_verdict *v, const struct mx_prefix *src,
+			      int64_t since, int64_t until)
+{
+	struct mx_sender *e;
+
+	if (!since) {
+		e = mx_verdict_find(v, src);
+		if (e)
+			e->listed_since = e->listed_until = 0;
+		return 0;
+	}
+	e = get(v, src, since);
+	if (!e)
+		return -ENOMEM;
+	e->listed_since = since;
+	e->listed_until = until;
+	return 0;
+}
+
+/* matters - does anything of this entry still count at now? */
+static bool matters(const struct mx_verdict *v, const struct mx_sender *e, int64_t now)
+{
+	for (int k = 0; k < MX_TRAP_KINDS; k++)
+		if (mx_sender_hits(v, e, k, now))
+			return true;
+	if (e->listed_since && e->listed_until > now)
+		return true;
+	if (!e->last_ban)
+		return false;
+	return e->ban_until == MX_FOREVER || e->ban_until > now - v->s.repeat_window;
+}
+
+unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now, unsigned int budget)
+{
+	unsigned int dropped = 0;
+
+	for (unsigned int i = 0; i < budget && i < v->nbuckets; i++) {
+		struct mx_sender *e, *next;
+
+		v->sweep_at = (v->sweep_at + 1) & (v->nbuckets - 1);
+		for (e = v->buckets[v->sweep_at]; e; e = next) {
+			next = e->hnext;
+			if (!matters(v, e, now)) {
+				drop(v, e);
+				dropped++;
+			}
+		}
+	}
+	return dropped;
+}
+
+int mx_verdict_foreach(const struct mx_verdict *v, mx_sender_cb cb, void *arg)
+{
+	for (const struct mx_sender *e = v->newest; e; e = e->older) {
+		int r = cb(e, arg);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
