@@ -11,7 +11,8 @@
 #	198.18.0.1:25 and [2001:db8:1::1]:25 of the test bed, logging to
 #	DIR/maillog. It never refuses connections itself (its own limits
 #	are off): whatever refuses is mxguard. The host's /etc/postfix and
-#	queue are not touched. PF_SMTPD_TIMEOUT sets smtpd_timeout.
+#	queue are not touched. PF_SMTPD_TIMEOUT sets smtpd_timeout;
+#	PF_MAIN_EXTRA is appended to main.cf (e.g. a policy service).
 
 # pf_ns_start NETNS DIR - configure and start; wait until port 25 listens
 pf_ns_start() {
@@ -46,6 +47,7 @@ smtpd_timeout = ${PF_SMTPD_TIMEOUT:-300s}
 smtpd_peername_lookup = no
 disable_dns_lookups = yes
 smtp_dns_support_level = disabled
+${PF_MAIN_EXTRA:-}
 CF
 	# No chroot: the private queue is not set up as one.
 	postconf -c "$etc" -F '*/*/chroot = n' >/dev/null

@@ -395,8 +395,18 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		goto fail;
 	}
 	/* What was acknowledged before is in the maps before anything is attached. */
-	if (state_open(a))
+	{
+		char err[2048];
+
+		if (senders_init(a, err, sizeof(err))) {
+			agent_log("%s", err);
+			goto fail;
+		}
+	}
+	if (state_open(a)) {
+		senders_free(a);
 		goto fail;
+	}
 	err = a->adopted ? replace_attached(a) : 0;
 	if (err < 0 || (err == 0 && attach(a, mode))) {
 		if (!a->adopted)
@@ -443,6 +453,7 @@ void agent_stop(struct agent *a, bool keep)
 		return;
 	conn_stop(a, keep);
 	state_close(a);
+	senders_free(a);
 	if (keep) {
 		/*
 		 * Without the agent there is no responder and no one to release
@@ -800,9 +811,9 @@ int agent_serve(struct agent *a)
 	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
 	time_t next_conn_sweep = time(NULL) + 1, next_reconcile = time(NULL) + 10;
 	time_t next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
-	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS];
+	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256];
 	sigset_t mask;
-	int lfd, sfd;
+	int lfd, sfd, ret = 0;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -814,13 +825,13 @@ int agent_serve(struct agent *a)
 	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	lfd = open_socket(a->socket_path);
-	if (sfd < 0 || lfd < 0)
+	if (sfd < 0 || lfd < 0 || policyd_open(a))
 		return -1;
 	agent_log("ready; control socket %s", a->socket_path);
 	notify_ready();
 
 	for (;;) {
-		int n;
+		int n, npol;
 
 		int timeout = responder_next_timeout_ms(a->responder);
 
@@ -832,7 +843,9 @@ int agent_serve(struct agent *a)
 		for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
 			pfd[3 + i] = (struct pollfd){ .fd = clients[i].fd > 0 ? clients[i].fd : -1,
 						      .events = POLLIN };
-		n = poll(pfd, 3 + MX_CTL_MAX_CLIENTS, timeout);
+		npol = policyd_pollfds(a, pfd + 3 + MX_CTL_MAX_CLIENTS,
+				       (int)(sizeof(pfd) / sizeof(pfd[0])) - 3 - MX_CTL_MAX_CLIENTS);
+		n = poll(pfd, (nfds_t)(3 + MX_CTL_MAX_CLIENTS + npol), timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN) {
@@ -859,10 +872,12 @@ int agent_serve(struct agent *a)
 			if (clients[i].fd > 0 && pfd[3 + i].revents)
 				ctl_read(a, &clients[i]);
 		ctl_expire();
+		policyd_run(a, pfd + 3 + MX_CTL_MAX_CLIENTS, npol);
 		/* The responder first: it never blocks, and senders wait on it. */
 		responder_run(a->responder);
 		if (time(NULL) >= next_conn_sweep) {
 			conn_sweep(a);
+			senders_tick(a);
 			next_conn_sweep = time(NULL) + 1;
 		}
 		if (time(NULL) >= next_reconcile) {
@@ -879,8 +894,9 @@ int agent_serve(struct agent *a)
 			next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
 		}
 	}
+	policyd_close(a);
 	close(lfd);
 	unlink(a->socket_path);
 	close(sfd);
-	return 0;
+	return ret;
 }

@@ -7,12 +7,14 @@
 #define MX_AGENT_H
 
 #include <net/if.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
 #include "conn.h"
 #include "persist.h"
+#include "policy.h"
 #include "tables.h"
 
 #define MX_PIN_DIR		"/sys/fs/bpf/mxguard"
@@ -69,6 +71,13 @@ struct agent {
 	uint64_t restore_torn_bytes;
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
+	bool journal_dirty;		/* records written, not yet synced */
+
+	/* The verdict engine (senders.c) and the policy service (policyd.c). */
+	struct mx_verdict verdict;
+	struct mx_traps traps;
+	struct policyd *policyd;
+	uint64_t trap_hits_ignored;	/* from allowlisted senders */
 };
 
 enum mx_attach_mode {
@@ -82,6 +91,34 @@ int agent_serve(struct agent *a);
 void agent_stop(struct agent *a, bool keep);
 int agent_detach_stale(const char *ifname, const char *pin_dir);
 int agent_apply_settings(struct agent *a);
+/* End the open connections of sources a ban covers (cmd_ban.c). */
+unsigned int mx_cut_connections(struct agent *a, const struct mx_prefix *ban);
+
+/* The verdict engine in the agent (senders.c). */
+struct sender_result {
+	bool allowlisted;		/* nothing counted: the allowlist covers it */
+	bool banned;			/* this call banned the sender */
+	struct mx_decision d;		/* when banned */
+	struct mx_prefix key;		/* the sender as the engine keys it */
+};
+int senders_init(struct agent *a, char *err, size_t errlen);
+int senders_configure(struct agent *a, struct mx_traps *traps);
+void senders_free(struct agent *a);
+int senders_trap(struct agent *a, const struct mx_prefix *addr, enum mx_trap_kind kind,
+		 uint32_t count, struct sender_result *res, char *err, size_t errlen);
+int senders_mail(struct agent *a, const struct mx_prefix *addr, bool spam,
+		 struct sender_result *res, char *err, size_t errlen);
+int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, size_t errlen);
+void senders_unbanned(struct agent *a, const struct mx_prefix *p);
+void senders_tick(struct agent *a);
+int64_t mx_wall_s(void);
+
+/* The Postfix policy service (policyd.c). */
+int policyd_open(struct agent *a);
+void policyd_close(struct agent *a);
+int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max);
+void policyd_run(struct agent *a, const struct pollfd *pfd, int n);
+
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* MX_AGENT_H */

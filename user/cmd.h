@@ -85,6 +85,7 @@ int do_ip(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_reload(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_blocklist(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_class(struct mx_cmd_ctx *c, int argc, char **argv);
+int do_sender(struct mx_cmd_ctx *c, int argc, char **argv);
 
 /* Help texts (help.c): usable without an agent. */
 int do_help(struct mx_cmd_ctx *c, int argc, char **argv);
@@ -97,6 +98,7 @@ int help_conn(struct mx_cmd_ctx *c, int argc, char **argv);
 int help_ip(struct mx_cmd_ctx *c, int argc, char **argv);
 int help_blocklist(struct mx_cmd_ctx *c, int argc, char **argv);
 int help_class(struct mx_cmd_ctx *c, int argc, char **argv);
+int help_sender(struct mx_cmd_ctx *c, int argc, char **argv);
 
 /* Does this command line ask only for help (answerable without agent)? */
 bool mx_is_help_request(int argc, char **argv);

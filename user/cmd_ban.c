@@ -82,7 +82,7 @@ static int cut_one(const struct mx_sock *k, void *arg)
  * open connections to the MTA would live on: end them here, as a drop
  * would. Returns how many were cut.
  */
-static unsigned int cut_connections(struct agent *a, const struct mx_prefix *ban)
+unsigned int mx_cut_connections(struct agent *a, const struct mx_prefix *ban)
 {
 	struct cut_arg ca = { .ban = ban };
 	uint32_t states = (1U << 1) | (1U << 8);	/* ESTABLISHED, CLOSE_WAIT */
@@ -136,7 +136,7 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 		return -1;
 	}
 	if (a->settings.ban_reply) {
-		unsigned int cut = cut_connections(a, &p);
+		unsigned int cut = mx_cut_connections(a, &p);
 
 		if (cut)
 			p_info(c, "Note: ended %u open connection%s of the banned source%s.", cut,
@@ -157,7 +157,15 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 /* do_del - ban del PREFIX */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	return cmd_del_entry(c, argc, argv, &c->agent->bans, MX_REC_BAN_DEL, "ban");
+	struct mx_prefix p;
+	char err[160];
+
+	if (cmd_del_entry(c, argc, argv, &c->agent->bans, MX_REC_BAN_DEL, "ban"))
+		return -1;
+	/* An automatic ban lifted by hand: the sender's record says it ended now. */
+	if (mx_parse_prefix(*argv, &p, err, sizeof(err)) == 0)
+		senders_unbanned(c->agent, &p);
+	return 0;
 }
 
 struct list_arg {

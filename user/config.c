@@ -38,6 +38,7 @@ enum opt_type {
 	OPT_PORTS,	/* comma-separated ports */
 	OPT_ACTION,	/* reply|drop into a bool: true = the non-default word */
 	OPT_MODE,	/* auto|native|skb */
+	OPT_SECS,	/* duration in whole seconds, int64_t in [min, max] */
 };
 
 struct opt {
@@ -78,6 +79,20 @@ static const struct opt opts[] = {
 	{ "pin_dir",		OPT_PATH,  F(pin_dir), 0, 0, SZ(pin_dir), NULL },
 	{ "socket",		OPT_PATH,  F(socket), 0, 0, SZ(socket), NULL },
 	{ "cgroup",		OPT_PATH,  F(cgroup), 0, 0, SZ(cgroup), NULL },
+	{ "spamtrap_hits",	OPT_U32,   F(verdict.trap_hits[MX_TRAP_SPAM]), 0, MX_TRAP_HITS_MAX, 0, NULL },
+	{ "spamtrap_window",	OPT_SECS,  F(verdict.trap_window[MX_TRAP_SPAM]), 1, 366 * 86400, 0, NULL },
+	{ "spamtrap_ban_ttl",	OPT_SECS,  F(verdict.trap_ban[MX_TRAP_SPAM]), 1, 10 * 366 * 86400, 0, NULL },
+	{ "backscatter_hits",	OPT_U32,   F(verdict.trap_hits[MX_TRAP_BACKSCATTER]), 0, MX_TRAP_HITS_MAX, 0, NULL },
+	{ "backscatter_window",	OPT_SECS,  F(verdict.trap_window[MX_TRAP_BACKSCATTER]), 1, 366 * 86400, 0, NULL },
+	{ "backscatter_ban_ttl", OPT_SECS, F(verdict.trap_ban[MX_TRAP_BACKSCATTER]), 1, 10 * 366 * 86400, 0, NULL },
+	{ "repeat_window",	OPT_SECS,  F(verdict.repeat_window), 0, 10 * 366 * 86400, 0, NULL },
+	{ "repeat_ban_ttl",	OPT_SECS,  F(verdict.repeat_ban), 1, 10 * 366 * 86400, 0, NULL },
+	{ "repeat_permanent_after", OPT_U32, F(verdict.permanent_after), 0, 1000, 0, NULL },
+	{ "listed_ttl",		OPT_SECS,  F(verdict.listed_ttl), 0, 10 * 366 * 86400, 0, NULL },
+	{ "sender_entries",	OPT_U32,   F(verdict.max_senders), 1024, 100000000, 0, NULL },
+	{ "trap_file",		OPT_PATH,  F(trap_file), 1, 0, SZ(trap_file), NULL },
+	{ "policy_socket",	OPT_PATH,  F(policy_socket), 1, 0, SZ(policy_socket), NULL },
+	{ "policy_group",	OPT_STR,   F(policy_group), 0, 0, SZ(policy_group), NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -97,6 +112,8 @@ void mx_config_default(struct mx_config_file *c)
 	snprintf(c->pin_dir, sizeof(c->pin_dir), "%s", MX_PIN_DIR);
 	snprintf(c->socket, sizeof(c->socket), "%s", MX_SOCKET_PATH);
 	snprintf(c->cgroup, sizeof(c->cgroup), "%s", MX_CGROUP_PATH);
+	mx_verdict_settings_default(&c->verdict);
+	strcpy(c->policy_group, "postfix");
 }
 
 struct errs {
@@ -250,10 +267,35 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 				 (unsigned long long)o->max);
 			return -1;
 		}
+		if (ns < o->min * 1000000000ULL) {
+			snprintf(why, wlen, "'%s' is shorter than %llu seconds", val,
+				 (unsigned long long)o->min);
+			return -1;
+		}
 		if (o->type == OPT_NS)
 			*(uint64_t *)field = ns;
 		else
 			*(uint32_t *)field = (uint32_t)(ns / 1000000ULL);
+		return 0;
+	case OPT_SECS:
+		if (!o->min && !strcmp(val, "0")) {	/* "never" where 0 is allowed */
+			*(int64_t *)field = 0;
+			return 0;
+		}
+		if (mx_parse_duration(val, &ns, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		if (ns % 1000000000ULL) {
+			snprintf(why, wlen, "'%s': use whole seconds", val);
+			return -1;
+		}
+		if (ns / 1000000000ULL < o->min || ns / 1000000000ULL > o->max) {
+			snprintf(why, wlen, "'%s' is out of range %llus..%llus", val,
+				 (unsigned long long)o->min, (unsigned long long)o->max);
+			return -1;
+		}
+		*(int64_t *)field = (int64_t)(ns / 1000000000ULL);
 		return 0;
 	case OPT_STR:
 	case OPT_PATH:
@@ -440,6 +482,8 @@ const char *mx_config_restart_needed(const struct mx_config_file *a,
 		return "socket";
 	if (strcmp(a->cgroup, b->cgroup))
 		return "cgroup";
+	if (strcmp(a->policy_socket, b->policy_socket) || strcmp(a->policy_group, b->policy_group))
+		return "policy_socket, policy_group";
 	if (a->responder_sessions != b->responder_sessions ||
 	    a->responder_max_line != b->responder_max_line)
 		return "responder_sessions, responder_max_line";

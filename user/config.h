@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tables.h"
+#include "verdict.h"
 
 #define MX_CONFIG_PATH	"/etc/mxguard/mxguard.conf"
 #define MX_PATH_MAX	256
@@ -29,6 +30,10 @@ struct mx_config_file {
 	char pin_dir[MX_PATH_MAX];
 	char socket[MX_PATH_MAX];
 	char cgroup[MX_PATH_MAX];
+	struct mx_verdict_settings verdict;	/* trap bans, repeats, listing */
+	char trap_file[MX_PATH_MAX];		/* trap addresses; empty: none */
+	char policy_socket[MX_PATH_MAX];	/* Postfix policy service; empty: off */
+	char policy_group[64];			/* may connect to it (mode 0660) */
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */

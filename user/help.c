@@ -28,7 +28,7 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 		"Usage: mxguard [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       mxguard reload     (read the settings file again, as SIGHUP)\n"
 		"       mxguard version\n"
-		"OBJECT := { ban | allow | blocklist | class | limit | conn | ip | stats | prog }\n"
+		"OBJECT := { ban | allow | blocklist | class | sender | limit | conn | ip | stats | prog }\n"
 		HELP_SPEC_OPTIONS
 		"Commands and objects may be abbreviated where unambiguous ('mxguard bl l' is\n"
 		"'mxguard blocklist list'); 'b' is short for ban: 'mxguard b l' is 'mxguard ban list'.\n");
@@ -142,4 +142,26 @@ int help_class(struct mx_cmd_ctx *c, int argc, char **argv)
 		"\n"
 		"A source or prefix in a class gets that class's limits (mxguard limit show);\n"
 		"everyone else gets class 0 (default).\n");
+}
+
+int help_sender(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard sender show ADDR\n"
+		"       mxguard sender list [listed | banned | trapped]\n"
+		"       mxguard sender trap ADDR { spam | backscatter } [count N]\n"
+		"       mxguard sender { spam | clean | forget } ADDR\n"
+		"       mxguard sender help\n"
+		"ADDR := { IPv4 address | IPv6 address }\n"
+		"\n"
+		"The verdict engine's senders (an address, or its source_prefix_v6 network):\n"
+		"trap hits in the window, automatic bans in a row, listing. More than\n"
+		"spamtrap_hits (50) spam-trap or backscatter_hits (20) backscatter-trap hits\n"
+		"in 24h ban the sender for 24h; a ban within repeat_window (30d) of the last\n"
+		"one lasts repeat_ban_ttl (7d), and the 3rd in a row is permanent.\n"
+		"'trap' reports hits seen elsewhere (the policy service counts its own).\n"
+		"'spam' lists a sender after mail classified as spam: the policy service\n"
+		"then rejects its mail (not to postmaster or abuse); 'clean' delists it.\n"
+		"'forget' drops everything known of a sender; its bans stay (ban del).\n"
+		"Allowlisted senders are never banned or listed.\n");
 }

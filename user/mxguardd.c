@@ -186,10 +186,12 @@ static char **saved_argv;
 static int reload(struct agent *a, char *msg, size_t len)
 {
 	static struct mx_config_file next;
+	struct mx_traps traps = { 0 };
 	char err[2048];
 	const char *restart;
 
-	if (read_settings(&next, &run, saved_argc, saved_argv, err, sizeof(err))) {
+	if (read_settings(&next, &run, saved_argc, saved_argv, err, sizeof(err)) ||
+	    (next.trap_file[0] && mx_traps_load(&traps, next.trap_file, err, sizeof(err)))) {
 		snprintf(msg, len, "settings not reloaded, the running ones stay:\n%s", err);
 		return -1;
 	}
@@ -212,9 +214,13 @@ static int reload(struct agent *a, char *msg, size_t len)
 		memcpy(keep.policy_url, next.policy_url, sizeof(keep.policy_url));
 		keep.ban_ttl_ns = next.ban_ttl_ns;
 		keep.responder_timeout_ms = next.responder_timeout_ms;
+		keep.verdict = next.verdict;
+		memcpy(keep.trap_file, next.trap_file, sizeof(keep.trap_file));
 		next = keep;
 	}
 	to_agent(a, &next);
+	if (senders_configure(a, &traps))
+		agent_log("reload: out of memory resizing the senders' trap hits");
 	if (agent_apply_settings(a)) {
 		snprintf(msg, len, "settings read, but writing them to the maps failed: %s",
 			 strerror(errno));
@@ -271,6 +277,15 @@ int main(int argc, char **argv)
 	saved_argc = argc;
 	saved_argv = argv;
 	n = read_settings(&cfg, &run, argc, argv, err, sizeof(err));
+	if (!n && run.check && cfg.trap_file[0]) {
+		struct mx_traps traps;
+
+		n = mx_traps_load(&traps, cfg.trap_file, err, sizeof(err));
+		if (!n)
+			printf("%s: OK, %zu trap address%s\n", cfg.trap_file, traps.n,
+			       traps.n == 1 ? "" : "es");
+		mx_traps_free(&traps);
+	}
 	if (n) {
 		fprintf(stderr, "%s\n", err);
 		if (run.check)

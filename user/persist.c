@@ -59,7 +59,7 @@ uint32_t mx_record_crc(const struct mx_record *r)
 static int valid(const struct mx_record *r)
 {
 	return r->magic == MX_RECORD_MAGIC && r->crc == mx_record_crc(r) &&
-	       r->type >= MX_REC_BAN_ADD && r->type <= MX_REC_END;
+	       r->type >= MX_REC_BAN_ADD && r->type < MX_REC__MAX;
 }
 
 /* restore_snapshot - apply snapshot.gz; a damaged one is applied up to the damage */

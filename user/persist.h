@@ -27,6 +27,13 @@ enum mx_record_type {
 	MX_REC_CLASS_SET,
 	MX_REC_CLASS_DEL,
 	MX_REC_END,		/* last record of a snapshot: class_id holds the count */
+	/* The verdict engine's senders (verdict.h); times in added/expires_wall_ns. */
+	MX_REC_TRAP_HIT,	/* class_id: kind; flags: how many; added: when */
+	MX_REC_SENDER_BAN,	/* flags: offenses; added: began; expires: ends (0: never) */
+	MX_REC_LISTED,		/* added: since; expires: until (0: a clean mail) */
+	MX_REC_DELISTED,
+	MX_REC_SENDER_FORGET,
+	MX_REC__MAX,		/* one past the last: a newer agent's records are not ours */
 };
 
 #define MX_RECORD_MAGIC	0x314a584dU	/* "MXJ1" */

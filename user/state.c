@@ -118,6 +118,102 @@ int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix 
 	return journal(a, &r, err, errlen);
 }
 
+/* secs_ns / ns_secs - the engine's seconds and MX_FOREVER as record times (0: never) */
+static int64_t secs_ns(int64_t s)
+{
+	return s == MX_FOREVER ? 0 : s * 1000000000LL;
+}
+
+static int64_t ns_secs(int64_t ns)
+{
+	return ns ? ns / 1000000000LL : MX_FOREVER;
+}
+
+int state_sender_hits(struct agent *a, const struct mx_prefix *p, int kind, uint32_t count,
+		      int64_t when)
+{
+	struct mx_record r;
+	int64_t end;
+	int e;
+
+	if (!a->persist_on)
+		return 0;
+	record_of(&r, MX_REC_TRAP_HIT, p);
+	r.class_id = (uint32_t)kind;
+	r.flags = count;
+	r.added_wall_ns = when * 1000000000LL;
+	end = mx_persist_size(&a->persist);
+	if (end < 0)
+		return (int)end;
+	e = mx_persist_write(&a->persist, &r, 1);
+	if (e && mx_persist_truncate(&a->persist, end))	/* never half a record */
+		agent_log("cannot cut a half-written record from the journal: %s", strerror(errno));
+	if (!e)
+		a->journal_dirty = true;
+	return e;
+}
+
+int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx_ban *b,
+		     const char *reason, const struct mx_decision *d, int64_t now,
+		     char *err, size_t errlen)
+{
+	struct mx_record r[2];
+	size_t n = 0;
+	int e;
+
+	if (!a->persist_on)
+		return 0;
+	if (b) {
+		record_of(&r[n], MX_REC_BAN_ADD, p);
+		r[n].flags = b->flags;
+		r[n].expires_wall_ns = boot_to_wall(b->expires_ns);
+		snprintf(r[n].reason, sizeof(r[n].reason), "%s", reason ? reason : "");
+		n++;
+	}
+	record_of(&r[n], MX_REC_SENDER_BAN, p);
+	r[n].flags = d->offense;
+	r[n].added_wall_ns = now * 1000000000LL;
+	r[n].expires_wall_ns = secs_ns(d->until);
+	n++;
+	e = mx_persist_append_many(&a->persist, r, n);
+	if (e)
+		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
+			 a->persist.dir, strerror(-e));
+	else
+		a->journal_dirty = false;
+	return e;
+}
+
+int state_sender_listed(struct agent *a, const struct mx_prefix *p, int64_t since,
+			int64_t until, char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, since ? MX_REC_LISTED : MX_REC_DELISTED, p);
+	r.added_wall_ns = since * 1000000000LL;
+	r.expires_wall_ns = secs_ns(until);
+	return journal(a, &r, err, errlen);
+}
+
+int state_sender_forget(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, MX_REC_SENDER_FORGET, p);
+	return journal(a, &r, err, errlen);
+}
+
+/* state_sync - hits written since the last sync go to disk */
+void state_sync(struct agent *a)
+{
+	if (!a->persist_on || !a->journal_dirty)
+		return;
+	if (mx_persist_sync(&a->persist))
+		agent_log("cannot sync the journal: %s", strerror(errno));
+	else
+		a->journal_dirty = false;
+}
+
 /* batch_flush - write the chunk (no sync) */
 static void batch_flush(struct state_batch *b)
 {
@@ -221,6 +317,7 @@ static int apply(const struct mx_record *r, void *arg)
 	}
 	case MX_REC_BAN_DEL:
 		mx_table_del(&a->bans, &p);
+		mx_verdict_unbanned(&a->verdict, &p, r->added_wall_ns / 1000000000LL);
 		return 0;
 	case MX_REC_ALLOW_ADD: {
 		struct mx_allow al = { .added_ns = mx_now_ns() };
@@ -241,6 +338,25 @@ static int apply(const struct mx_record *r, void *arg)
 	}
 	case MX_REC_CLASS_DEL:
 		mx_table_del(&a->classes, &p);
+		return 0;
+	case MX_REC_TRAP_HIT:
+		if (r->class_id < MX_TRAP_KINDS && r->flags)
+			mx_verdict_restore_hits(&a->verdict, &p, (enum mx_trap_kind)r->class_id,
+						r->added_wall_ns / 1000000000LL, r->flags);
+		return 0;
+	case MX_REC_SENDER_BAN:
+		mx_verdict_restore_ban(&a->verdict, &p, r->flags, r->added_wall_ns / 1000000000LL,
+				       ns_secs(r->expires_wall_ns));
+		return 0;
+	case MX_REC_LISTED:
+		mx_verdict_restore_listed(&a->verdict, &p, r->added_wall_ns / 1000000000LL,
+					  ns_secs(r->expires_wall_ns));
+		return 0;
+	case MX_REC_DELISTED:
+		mx_verdict_restore_listed(&a->verdict, &p, 0, 0);
+		return 0;
+	case MX_REC_SENDER_FORGET:
+		mx_verdict_forget(&a->verdict, &p);
 		return 0;
 	default:
 		return 0;
@@ -276,7 +392,54 @@ static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 	return w->emit(w->ctx, &r);
 }
 
-/* walk_state - every ban, allowlist entry and class as records */
+/*
+ * walk_sender - a sender as records: its ban history first (restoring
+ * it starts the hits afresh), its listing, then its hits, those of one
+ * second as one record.
+ */
+static int walk_sender(const struct mx_sender *e, void *arg)
+{
+	struct walk_ctx *w = arg;
+	int64_t now = wall_ns() / 1000000000LL;
+	struct mx_record r;
+
+	if (e->last_ban) {
+		record_of(&r, MX_REC_SENDER_BAN, &e->src);
+		r.flags = e->offenses;
+		r.added_wall_ns = e->last_ban * 1000000000LL;
+		r.expires_wall_ns = secs_ns(e->ban_until);
+		if (w->emit(w->ctx, &r))
+			return -1;
+	}
+	if (e->listed_since && e->listed_until > now) {
+		record_of(&r, MX_REC_LISTED, &e->src);
+		r.added_wall_ns = e->listed_since * 1000000000LL;
+		r.expires_wall_ns = secs_ns(e->listed_until);
+		if (w->emit(w->ctx, &r))
+			return -1;
+	}
+	for (int k = 0; k < MX_TRAP_KINDS; k++) {
+		for (uint32_t i = 0; i < e->n[k];) {
+			int64_t t = e->ring[k][(e->head[k] + i) % e->cap[k]];
+			uint32_t n = 1;
+
+			while (i + n < e->n[k] && e->ring[k][(e->head[k] + i + n) % e->cap[k]] == t)
+				n++;
+			i += n;
+			if (t <= now - w->a->verdict.s.trap_window[k])
+				continue;	/* out of the window: nothing to keep */
+			record_of(&r, MX_REC_TRAP_HIT, &e->src);
+			r.class_id = (uint32_t)k;
+			r.flags = n;
+			r.added_wall_ns = t * 1000000000LL;
+			if (w->emit(w->ctx, &r))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* walk_state - every ban, allowlist entry, class and sender as records */
 static int walk_state(void *arg, mx_emit_fn emit, void *ctx)
 {
 	struct walk_ctx w = { .a = arg, .emit = emit, .ctx = ctx, .now = mx_now_ns() };
@@ -288,7 +451,9 @@ static int walk_state(void *arg, mx_emit_fn emit, void *ctx)
 	if (mx_table_foreach(&w.a->allows, walk_one, &w))
 		return -1;
 	w.type = MX_REC_CLASS_SET;
-	return mx_table_foreach(&w.a->classes, walk_one, &w) ? -1 : 0;
+	if (mx_table_foreach(&w.a->classes, walk_one, &w))
+		return -1;
+	return mx_verdict_foreach(&w.a->verdict, walk_sender, &w) ? -1 : 0;
 }
 
 /* state_open - restore the state directory into the maps */

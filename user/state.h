@@ -27,6 +27,23 @@ int state_class_set(struct agent *a, const struct mx_prefix *p, uint32_t class_i
 		    char *err, size_t errlen);
 
 /*
+ * The verdict engine's changes. Trap hits are written without a sync of
+ * their own (the agent syncs dirty journals every second: a crash loses
+ * at most the last second of hits, never a ban); a ban, a listing and a
+ * forget are synced before they take effect.
+ */
+struct mx_decision;
+int state_sender_hits(struct agent *a, const struct mx_prefix *p, int kind, uint32_t count,
+		      int64_t when);
+int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx_ban *b,
+		     const char *reason, const struct mx_decision *d, int64_t now,
+		     char *err, size_t errlen);
+int state_sender_listed(struct agent *a, const struct mx_prefix *p, int64_t since,
+			int64_t until, char *err, size_t errlen);
+int state_sender_forget(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen);
+void state_sync(struct agent *a);
+
+/*
  * A batch of ban changes (a blocklist), streamed to the journal in
  * chunks and synced once at commit; undone (the journal cut back) if it
  * is freed uncommitted. Memory stays one chunk, whatever the list's size.

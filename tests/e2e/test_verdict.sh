@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# NAME
+#	test_verdict.sh - trap hits become bans, repeat offenders, listing
+# DESCRIPTION
+#	A real Postfix asks mxguard's policy service at each RCPT TO; swaks
+#	sends real mail to trap addresses. More than 50 spam-trap hits (20
+#	backscatter: bounces only) ban the sender at XDP: its next connect
+#	times out while other senders deliver. Repeat bans escalate to 7
+#	days, then permanent, and every figure and the hits themselves
+#	survive kill -9. A listed sender's mail is refused except to
+#	postmaster until one clean mail. Bad policy requests close their
+#	connection and change nothing.
+
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/pf_lib.sh"
+
+C1=198.18.0.10
+C2=198.18.0.11
+C3=198.18.0.12
+POLICY=$PF_DIR/mxguard-policy
+TRAPS=$E2E_DIR/traps
+CONF=$E2E_DIR/mxguard.conf
+PF_MAIN_EXTRA="smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service unix:$POLICY
+relay_domains = traps.gw.test
+relay_transport = discard:
+smtpd_hard_error_limit = 1000"
+
+# start [SETTINGS] - Postfix asking the policy service, the agent serving it
+start() {
+	mkdir -p "$PF_DIR"
+	printf '# traps\ntrap@gw.test spam\n@traps.gw.test spam\nbounce-trap@gw.test backscatter\n' >"$TRAPS"
+	{ printf "${1:-}"; printf 'trap_file = %s\npolicy_socket = %s\n' "$TRAPS" "$POLICY"; } >"$CONF"
+	pf_start && agent_start -C "$CONF" || return 1
+	tb_client_addr $C2/24
+	tb_client_addr $C3/24
+}
+
+# mail SRC FROM TO... - one message; the transcript on stdout
+mail() {
+	local src=$1 from=$2
+	shift 2
+	tb_cl timeout 20 swaks --server $TB_GW4 --local-interface "$src" --from "$from" \
+		--to "$(IFS=,; echo "$*")" --timeout 10 2>&1
+}
+
+# traps N - N distinct spam-trap addresses
+traps() {
+	local i
+	for i in $(seq 1 "$1"); do echo "t$i@traps.gw.test"; done
+}
+
+# hits SRC KIND - the sender's hits in the window, from the CLI
+hits() {
+	mx -j sender show "$1" | sed -n "s/.*\"$2_hits\":\([0-9]*\).*/\1/p"
+}
+
+# connect_times_out SRC - a TCP connect from SRC to port 25 gets no answer
+connect_times_out() {
+	! tb_cl timeout 4 nc -z -w 3 -s "$1" $TB_GW4 25
+}
+
+test_spamtrap_hits_ban_at_the_51st() {
+	start || return 1
+	local out
+	# 50 hits in two messages; the non-trap recipient is still delivered.
+	out=$(mail $C1 a@client.test $(traps 25) user@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "mail with traps not delivered: $out"; return 1; }
+	mail $C1 a@client.test $(traps 25) >/dev/null
+	[[ $(hits $C1 spamtrap) == 50 ]] || { fail "50 hits expected: $(mx sender show $C1)"; return 1; }
+	mx ban show $C1 | grep -q "is not banned" || { fail "banned at 50"; return 1; }
+	# The 51st: Postfix replies 521 and hangs up; the ban is in the data plane.
+	out=$(mail $C1 a@client.test trap@gw.test)
+	grep -q "<\*\* 521 5.7.1 .*client \[$C1\] banned: spam-trap hits" <<<"$out" ||
+		{ fail "no 521 for the 51st hit: $out"; return 1; }
+	out=$(mx ban show $C1)
+	[[ $out == *"spam-trap hits"* && ( $out == *" 23h59m"* || $out == *" 1d "* ) ]] ||
+		{ fail "no 24 h ban: $out"; return 1; }
+	connect_times_out $C1 || { fail "a banned sender still connects"; return 1; }
+	(( $(counter drop_banned) >= 1 )) || { fail "drop_banned did not count"; return 1; }
+	# Another sender is not touched.
+	out=$(mail $C2 b@client.test user@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || fail "an innocent sender was hurt: $out"
+}
+
+test_backscatter_counts_bounces_only() {
+	start || return 1
+	local i out
+	# A mail with a sender to the backscatter trap is no backscatter.
+	for i in 1 2 3; do mail $C1 a@client.test bounce-trap@gw.test >/dev/null; done
+	[[ $(hits $C1 backscatter) == "" || $(hits $C1 backscatter) == 0 ]] ||
+		{ fail "non-bounces counted: $(mx sender show $C1)"; return 1; }
+	for i in $(seq 1 20); do mail $C1 '<>' bounce-trap@gw.test >/dev/null; done
+	[[ $(hits $C1 backscatter) == 20 ]] || { fail "20 bounces: $(mx sender show $C1)"; return 1; }
+	mx ban show $C1 | grep -q "is not banned" || { fail "banned at 20"; return 1; }
+	out=$(mail $C1 '<>' bounce-trap@gw.test)
+	grep -q "521 5.7.1 .*backscatter-trap hits" <<<"$out" || { fail "no 521 at 21: $out"; return 1; }
+	mx ban show $C1 | grep -q "backscatter-trap hits" || fail "no backscatter ban: $(mx ban show $C1)"
+}
+
+test_allowlisted_sender_is_never_banned() {
+	start || return 1
+	mx allow add $C1 || return 1
+	mail $C1 a@client.test $(traps 60) >/dev/null
+	mx ban show $C1 | grep -q "is not banned" || { fail "an allowlisted sender was banned"; return 1; }
+	mx sender show $C1 | grep -q "nothing is known" || fail "hits recorded: $(mx sender show $C1)"
+}
+
+test_repeat_offenders_escalate_and_survive_kill() {
+	start || return 1
+	local out
+	out=$(mx sender trap $C3 spam count 51 2>&1)
+	[[ $out == *"banned for 1d"* || $out == *"banned for 23h59m"* ]] || { fail "first ban: $out"; return 1; }
+	mx ban del $C3 || return 1
+	agent_stop KILL
+	agent_start -C "$CONF" || return 1
+	out=$(mx sender trap $C3 spam count 51 2>&1)
+	[[ $out == *"banned for 7d"* || $out == *"banned for 6d23h59m"* ]] && [[ $out == *"ban 2 in a row"* ]] ||
+		{ fail "second ban after kill -9: $out"; return 1; }
+	mx ban show $C3 | grep -q "repeat offender: spam-trap hits" || { fail "reason: $(mx ban show $C3)"; return 1; }
+	mx ban del $C3 || return 1
+	agent_stop KILL
+	agent_start -C "$CONF" || return 1
+	out=$(mx sender trap $C3 backscatter count 21 2>&1)
+	[[ $out == *"banned permanently"* && $out == *"ban 3 in a row"* ]] || { fail "third ban: $out"; return 1; }
+	mx ban show $C3 | grep -q " permanent " || { fail "not permanent: $(mx ban show $C3)"; return 1; }
+	# Hits under the window survive a crash too: 30 now, 21 after the restart.
+	mx sender trap $C2 spam count 30 || return 1
+	sleep 1.5	# hits are synced within a second
+	agent_stop KILL
+	agent_start -C "$CONF" || return 1
+	[[ $(hits $C2 spamtrap) == 30 ]] || { fail "hits lost in the crash: $(mx sender show $C2)"; return 1; }
+	out=$(mx sender trap $C2 spam count 21 2>&1)
+	[[ $out == *"banned for"* ]] || fail "30 + 21 hits did not ban: $out"
+}
+
+test_listed_until_one_clean_mail() {
+	start || return 1
+	local out
+	mx sender spam $C1 || return 1
+	out=$(mail $C1 a@client.test user@gw.test)
+	grep -q "<\*\* 550 5.7.1 .*client \[$C1\] is listed after mail classified as spam" <<<"$out" ||
+		{ fail "a listed sender's mail was not refused: $out"; return 1; }
+	out=$(mail $C1 a@client.test postmaster@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "postmaster refused: $out"; return 1; }
+	# The connection is allowed: listing is no ban.
+	mx ban show $C1 | grep -q "is not banned" || { fail "listed became banned"; return 1; }
+	agent_stop KILL
+	agent_start -C "$CONF" || return 1
+	mx -j sender show $C1 | grep -q '"listed":true' || { fail "listing lost in a crash"; return 1; }
+	mx sender clean $C1 || return 1
+	out=$(mail $C1 a@client.test user@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || fail "delisted sender refused: $out"
+}
+
+test_settings_and_trap_file_reload() {
+	start 'spamtrap_hits = 3\nspamtrap_ban_ttl = 2h\n' || return 1
+	local out
+	mail $C1 a@client.test $(traps 3) >/dev/null
+	out=$(mail $C1 a@client.test trap@gw.test)
+	grep -q "521 5.7.1" <<<"$out" || { fail "spamtrap_hits = 3 not applied: $out"; return 1; }
+	mx ban show $C1 | grep -Eq " (2h|1h59m)" || { fail "spamtrap_ban_ttl: $(mx ban show $C1)"; return 1; }
+	# A new trap on reload; an invalid trap file keeps the running one.
+	echo 'new-trap@gw.test spam' >>"$TRAPS"
+	mx reload >/dev/null || { fail "reload"; return 1; }
+	mail $C2 a@client.test new-trap@gw.test >/dev/null
+	[[ $(hits $C2 spamtrap) == 1 ]] || { fail "new trap not read on reload"; return 1; }
+	echo 'broken-line' >>"$TRAPS"
+	out=$(mx reload 2>&1) && { fail "a broken trap file was accepted"; return 1; }
+	[[ $out == *"$TRAPS:6: expected 'ADDRESS spam' or 'ADDRESS backscatter'"* ]] ||
+		{ fail "reload error: $out"; return 1; }
+	mail $C2 a@client.test new-trap@gw.test >/dev/null
+	[[ $(hits $C2 spamtrap) == 2 ]] || fail "traps lost by a refused reload"
+	out=$("$BUILD/mxguardd" -C "$CONF" --check-config 2>&1) && { fail "check-config passed a broken trap file"; return 1; }
+	[[ $out == *"$TRAPS:6:"* ]] || fail "check-config: $out"
+}
+
+test_bad_policy_requests_change_nothing() {
+	start || return 1
+	local out ok='request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=198.18.0.10\nsender=a@client.test\nrecipient=trap@gw.test\n\n'
+	out=$(printf "$ok" | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY")
+	[[ $out == "action=DUNNO" ]] || { fail "a trap hit is answered DUNNO: '$out'"; return 1; }
+	# Garbage, a wrong request type, an endless line, NULs: each connection closes.
+	for bad in 'hello\n\n' 'request=junk\n\n' '=x\n\n' 'name=a\0b\n\n'; do
+		out=$(printf "$bad" | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY")
+		[[ -z $out ]] || { fail "'$bad' answered: $out"; return 1; }
+	done
+	out=$(head -c 40000 /dev/zero | tr '\0' 'a' | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY")
+	[[ -z $out ]] || { fail "an endless request answered: $out"; return 1; }
+	# Two requests in one write, and a pipelined conversation, both answered.
+	out=$(printf "$ok$ok" | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY" | grep -c action=DUNNO)
+	[[ $out == 2 ]] || { fail "pipelined requests: $out answers"; return 1; }
+	# Only root and the postfix group may talk to it.
+	su nobody -s /bin/sh -c "printf '$ok' | timeout 5 socat -t2 - UNIX-CONNECT:$POLICY" >/dev/null 2>&1 &&
+		{ fail "nobody reached the policy service"; return 1; }
+	[[ $(stat -c %a:%G "$POLICY") == 660:postfix ]] || { fail "socket mode: $(stat -c %a:%G "$POLICY")"; return 1; }
+	[[ $(hits $C1 spamtrap) == 3 ]] || { fail "hits: $(mx sender show $C1)"; return 1; }
+	kill -0 "$AGENT_PID" || fail "the agent died"
+}
+
+run_tests

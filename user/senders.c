@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	senders.c - the verdict engine in the agent: journal, then ban
+ * DESCRIPTION
+ *	Trap hits and mail verdicts arrive from the policy service
+ *	(policyd.c) and from the CLI (mxguard sender ...). Each is keyed by
+ *	the sender as the data plane counts it (source_prefix_v4/v6), given
+ *	to the engine (verdict.c), and what the engine decides is journalled
+ *	before it is applied: an automatic ban is in the journal, synced,
+ *	before it is in the ban map, and only then committed to the engine.
+ *
+ *	An allowlisted sender is never banned and never listed: its trap
+ *	hits and verdicts are counted as ignored and change nothing.
+ *
+ *	An automatic ban never shortens a ban already there: an operator's
+ *	permanent ban on the same address stays as it is.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "state.h"
+
+int64_t mx_wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+int senders_init(struct agent *a, char *err, size_t errlen)
+{
+	if (mx_verdict_init(&a->verdict, &a->cfg.verdict)) {
+		snprintf(err, errlen, "out of memory for %u senders", a->cfg.verdict.max_senders);
+		return -1;
+	}
+	if (a->cfg.trap_file[0] && mx_traps_load(&a->traps, a->cfg.trap_file, err, errlen)) {
+		mx_verdict_free(&a->verdict);
+		return -1;
+	}
+	return 0;
+}
+
+/* senders_configure - new settings (a reload); takes over traps */
+int senders_configure(struct agent *a, struct mx_traps *traps)
+{
+	mx_traps_free(&a->traps);
+	a->traps = *traps;
+	memset(traps, 0, sizeof(*traps));
+	return mx_verdict_configure(&a->verdict, &a->cfg.verdict);
+}
+
+void senders_free(struct agent *a)
+{
+	mx_verdict_free(&a->verdict);
+	mx_traps_free(&a->traps);
+}
+
+/* key_of - the sender as the engine keys it; allowlisted or not */
+static bool key_of(struct agent *a, const struct mx_prefix *addr, struct sender_result *res)
+{
+	struct mx_prefix hit;
+	struct mx_allow al;
+
+	memset(res, 0, sizeof(*res));
+	mx_verdict_key(addr, a->settings.src_len4, a->settings.src_len6, &res->key);
+	res->allowlisted = mx_table_match(&a->allows, addr, &hit, &al) == 0;
+	return res->allowlisted;
+}
+
+/* reason_of - the ban's reason text, one of a few so they intern once */
+static const char *reason_of(const struct mx_decision *d)
+{
+	if (d->kind == MX_TRAP_SPAM)
+		return d->offense > 1 ? "repeat offender: spam-trap hits" : "spam-trap hits";
+	return d->offense > 1 ? "repeat offender: backscatter-trap hits" : "backscatter-trap hits";
+}
+
+/* ban - journal, apply and commit what the engine decided */
+static int ban(struct agent *a, struct sender_result *res, int64_t now, char *err, size_t errlen)
+{
+	const struct mx_decision *d = &res->d;
+	uint64_t boot = mx_now_ns();
+	struct mx_ban b = { .added_ns = boot, .flags = MX_BAN_F_AUTOMATIC }, old;
+	const char *reason = reason_of(d);
+	bool put = true;
+	char pfx[64], ttl[32] = "permanent";
+	int r;
+
+	if (d->until != MX_FOREVER)
+		b.expires_ns = boot + (uint64_t)(d->until - now) * 1000000000ULL;
+	/* Never shorten a ban that is there (an operator's, or a longer one). */
+	if (mx_table_get(&a->bans, &res->key, &old) == 0 &&
+	    (!old.expires_ns || (b.expires_ns && old.expires_ns >= b.expires_ns)))
+		put = false;
+	r = mx_reason_intern(a->reasons_fd, reason, &b.reason);
+	if (r) {
+		snprintf(err, errlen, "cannot record the reason: %s", strerror(-r));
+		return r;
+	}
+	r = state_sender_ban(a, &res->key, put ? &b : NULL, reason, d, now, err, errlen);
+	if (r)
+		return r;
+	if (put) {
+		r = mx_table_put(&a->bans, &res->key, &b, BPF_ANY);
+		if (r) {
+			mx_table_strerror(&a->bans, &res->key, r, err, errlen);
+			return r;
+		}
+	}
+	mx_verdict_banned(&a->verdict, &res->key, d, now);
+	res->banned = true;
+	if (a->settings.ban_reply)
+		mx_cut_connections(a, &res->key);
+	mx_format_prefix(&res->key, pfx, sizeof(pfx));
+	if (d->until != MX_FOREVER)
+		mx_format_duration((uint64_t)(d->until - now) * 1000000000ULL, ttl, sizeof(ttl));
+	agent_log("banned %s %s: %u %s-trap hits in %llds (ban %u in a row)%s", pfx, ttl, d->hits,
+		  mx_trap_kind_name(d->kind), (long long)a->verdict.s.trap_window[d->kind],
+		  d->offense, put ? "" : "; a longer ban was already there");
+	return 0;
+}
+
+int senders_trap(struct agent *a, const struct mx_prefix *addr, enum mx_trap_kind kind,
+		 uint32_t count, struct sender_result *res, char *err, size_t errlen)
+{
+	int64_t now = mx_wall_s();
+	int r;
+
+	if (key_of(a, addr, res)) {
+		a->trap_hits_ignored += count;
+		return 0;
+	}
+	r = mx_verdict_trap(&a->verdict, &res->key, kind, count, now, &res->d);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot track the sender: %s", strerror(-r));
+		return r;
+	}
+	if (state_sender_hits(a, &res->key, kind, count, now))
+		agent_log("cannot journal a trap hit: %s", strerror(errno));
+	return r == 1 ? ban(a, res, now, err, errlen) : 0;
+}
+
+int senders_mail(struct agent *a, const struct mx_prefix *addr, bool spam,
+		 struct sender_result *res, char *err, size_t errlen)
+{
+	int64_t now = mx_wall_s(), since = now, until = 0;
+	const struct mx_sender *e;
+	int r;
+
+	if (key_of(a, addr, res))
+		return 0;
+	e = mx_verdict_find(&a->verdict, &res->key);
+	if (spam) {
+		if (e && mx_verdict_listed(&a->verdict, &res->key, now))
+			since = e->listed_since;
+		until = a->verdict.s.listed_ttl ? now + a->verdict.s.listed_ttl : MX_FOREVER;
+	} else if (!mx_verdict_listed(&a->verdict, &res->key, now)) {
+		return 0;	/* clean and not listed: nothing to record */
+	}
+	r = state_sender_listed(a, &res->key, spam ? since : 0, until, err, errlen);
+	if (r)
+		return r;
+	r = mx_verdict_mail(&a->verdict, &res->key, spam, now);
+	if (r < 0)
+		snprintf(err, errlen, "cannot track the sender: %s", strerror(-r));
+	return r < 0 ? r : 0;
+}
+
+int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, size_t errlen)
+{
+	struct mx_prefix key;
+	int r;
+
+	mx_verdict_key(addr, a->settings.src_len4, a->settings.src_len6, &key);
+	if (!mx_verdict_find(&a->verdict, &key)) {
+		snprintf(err, errlen, "nothing is known of that sender");
+		return -ENOENT;
+	}
+	r = state_sender_forget(a, &key, err, errlen);
+	if (r)
+		return r;
+	mx_verdict_forget(&a->verdict, &key);
+	return 0;
+}
+
+/* senders_unbanned - an operator deleted the ban on p: the engine's ban ends now */
+void senders_unbanned(struct agent *a, const struct mx_prefix *p)
+{
+	mx_verdict_unbanned(&a->verdict, p, mx_wall_s());
+}
+
+/* senders_tick - once a second: sync hits, drop what no longer matters */
+void senders_tick(struct agent *a)
+{
+	state_sync(a);
+	mx_verdict_expire(&a->verdict, mx_wall_s(), 1024);
+}
