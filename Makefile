@@ -154,6 +154,7 @@ install: all
 	$(Q)install -D -m 0644 docs/mxguardd.service $(DESTDIR)/lib/systemd/system/mxguardd.service
 	$(Q)[ -e $(DESTDIR)/etc/mxguard/mxguard.conf ] || \
 		install -D -m 0644 docs/mxguard.conf $(DESTDIR)/etc/mxguard/mxguard.conf
+	$(Q)install -D -m 0644 docs/traps.example $(DESTDIR)$(PREFIX)/share/doc/mxguard/traps.example
 
 clean:
 	$(call msg,CLEAN,$(OUT))

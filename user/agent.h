@@ -78,6 +78,9 @@ struct agent {
 	struct mx_traps traps;
 	struct policyd *policyd;
 	uint64_t trap_hits_ignored;	/* from allowlisted senders */
+	struct {
+		uint64_t requests, malformed, banned, rejected_listed;
+	} policy_stats;
 };
 
 enum mx_attach_mode {

@@ -18,7 +18,7 @@ static void counter(struct mx_cmd_ctx *c, const char *name, uint64_t v)
 	if (c->json)
 		jsonw_uint_field(c->jw, name, v);
 	else
-		fprintf(c->out, "%-22s %20llu\n", name, (unsigned long long)v);
+		fprintf(c->out, "%-24s %18llu\n", name, (unsigned long long)v);
 }
 
 /* agent_counters - what the agent itself counts, beside the programs' */
@@ -31,6 +31,18 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "conn_corrections", a->conn_stats.corrections);
 	counter(c, "conn_adopted", a->conn_stats.adopted);
 	counter(c, "conn_adopted_closed", a->conn_stats.adopted_closed);
+	counter(c, "senders", a->verdict.count);
+	counter(c, "sender_spamtrap_hits", a->verdict.hits[MX_TRAP_SPAM]);
+	counter(c, "sender_backscatter_hits", a->verdict.hits[MX_TRAP_BACKSCATTER]);
+	counter(c, "sender_hits_ignored", a->trap_hits_ignored);
+	counter(c, "sender_bans", a->verdict.bans);
+	counter(c, "sender_listed", a->verdict.listed);
+	counter(c, "sender_delisted", a->verdict.delisted);
+	counter(c, "sender_evicted", a->verdict.evicted);
+	counter(c, "policy_requests", a->policy_stats.requests);
+	counter(c, "policy_malformed", a->policy_stats.malformed);
+	counter(c, "policy_banned", a->policy_stats.banned);
+	counter(c, "policy_rejected_listed", a->policy_stats.rejected_listed);
 }
 
 /* do_show - stats [show] */
@@ -52,7 +64,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		if (c->json)
 			jsonw_uint_field(c->jw, stat_names[i], sums[i]);
 		else
-			fprintf(c->out, "%-22s %20llu\n", stat_names[i], (unsigned long long)sums[i]);
+			fprintf(c->out, "%-24s %18llu\n", stat_names[i], (unsigned long long)sums[i]);
 	}
 	agent_counters(c);
 	if (c->json)

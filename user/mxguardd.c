@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,11 @@ int main(int argc, char **argv)
 			printf("%s: OK, %zu trap address%s\n", cfg.trap_file, traps.n,
 			       traps.n == 1 ? "" : "es");
 		mx_traps_free(&traps);
+	}
+	if (!n && run.check && cfg.policy_socket[0] && !getgrnam(cfg.policy_group)) {
+		snprintf(err, sizeof(err), "%s: policy_group '%s' is no group on this host",
+			 run.config, cfg.policy_group);
+		n = 1;
 	}
 	if (n) {
 		fprintf(stderr, "%s\n", err);

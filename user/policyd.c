@@ -61,7 +61,6 @@ struct policyd {
 	int lfd;
 	char path[108];
 	struct policy_client c[MX_POLICY_CLIENTS];
-	uint64_t requests, malformed, rejected_listed, banned;
 };
 
 static uint64_t now_ms(void)
@@ -158,7 +157,6 @@ int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max)
 /* decide - the action for one request */
 static void decide(struct agent *a, const struct mx_policy_req *q, char *act, size_t len)
 {
-	struct policyd *p = a->policyd;
 	struct sender_result res;
 	enum mx_trap_kind kind;
 	struct mx_prefix addr;
@@ -173,7 +171,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err)))
 			agent_log("trap hit from %s: %s", q->client_address, err);
 		if (res.banned) {
-			p->banned++;
+			a->policy_stats.banned++;
 			snprintf(act, len, "521 5.7.1 %s: Service unavailable; client [%s] banned: "
 				 "%s-trap hits; see %s", a->hostname, q->client_address,
 				 mx_trap_kind_name(kind), a->policy_url);
@@ -185,7 +183,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 
 		mx_verdict_key(&addr, a->settings.src_len4, a->settings.src_len6, &key);
 		if (mx_verdict_listed(&a->verdict, &key, mx_wall_s())) {
-			p->rejected_listed++;
+			a->policy_stats.rejected_listed++;
 			snprintf(act, len, "550 5.7.1 %s: Service unavailable; client [%s] is listed "
 				 "after mail classified as spam; see %s", a->hostname,
 				 q->client_address, a->policy_url);
@@ -196,7 +194,6 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 /* serve - answer every whole request in a client's buffer */
 static int serve(struct agent *a, struct policy_client *c)
 {
-	struct policyd *p = a->policyd;
 	struct mx_policy_req q;
 	char err[128], act[600], out[640];
 	size_t used;
@@ -205,7 +202,7 @@ static int serve(struct agent *a, struct policy_client *c)
 	while ((r = mx_policy_parse(c->buf, c->got, &q, &used, err, sizeof(err))) == 1) {
 		int n;
 
-		p->requests++;
+		a->policy_stats.requests++;
 		decide(a, &q, act, sizeof(act));
 		n = snprintf(out, sizeof(out), "action=%s\n\n", act);
 		if (send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
@@ -214,10 +211,11 @@ static int serve(struct agent *a, struct policy_client *c)
 		c->got -= used;
 	}
 	if (r < 0) {
-		p->malformed++;
-		if (p->malformed < 10 || p->malformed % 1000 == 0)
+		uint64_t n = ++a->policy_stats.malformed;
+
+		if (n < 10 || n % 1000 == 0)
 			agent_log("policy service: %s; closing that connection (%llu so far)", err,
-				  (unsigned long long)p->malformed);
+				  (unsigned long long)n);
 		return -1;
 	}
 	return 0;

@@ -90,7 +90,7 @@ static int ban(struct agent *a, struct sender_result *res, int64_t now, char *er
 	struct mx_ban b = { .added_ns = boot, .flags = MX_BAN_F_AUTOMATIC }, old;
 	const char *reason = reason_of(d);
 	bool put = true;
-	char pfx[64], ttl[32] = "permanent";
+	char pfx[64], ttl[40] = "permanently", d_text[32];
 	int r;
 
 	if (d->until != MX_FOREVER)
@@ -119,8 +119,10 @@ static int ban(struct agent *a, struct sender_result *res, int64_t now, char *er
 	if (a->settings.ban_reply)
 		mx_cut_connections(a, &res->key);
 	mx_format_prefix(&res->key, pfx, sizeof(pfx));
-	if (d->until != MX_FOREVER)
-		mx_format_duration((uint64_t)(d->until - now) * 1000000000ULL, ttl, sizeof(ttl));
+	if (d->until != MX_FOREVER) {
+		mx_format_duration((uint64_t)(d->until - now) * 1000000000ULL, d_text, sizeof(d_text));
+		snprintf(ttl, sizeof(ttl), "for %s", d_text);
+	}
 	agent_log("banned %s %s: %u %s-trap hits in %llds (ban %u in a row)%s", pfx, ttl, d->hits,
 		  mx_trap_kind_name(d->kind), (long long)a->verdict.s.trap_window[d->kind],
 		  d->offense, put ? "" : "; a longer ban was already there");

@@ -239,7 +239,11 @@ int mx_verdict_configure(struct mx_verdict *v, const struct mx_verdict_settings 
 
 struct mx_sender *mx_verdict_find(struct mx_verdict *v, const struct mx_prefix *src)
 {
-	struct mx_sender *e = v->buckets[hash(v, src)];
+	struct mx_sender *e;
+
+	if (!v->buckets)
+		return NULL;	/* never initialised: knows nothing */
+	e = v->buckets[hash(v, src)];
 
 	while (e && !same(&e->src, src))
 		e = e->hnext;
@@ -255,7 +259,7 @@ static struct mx_sender *get(struct mx_verdict *v, const struct mx_prefix *src, 
 	if (e) {
 		unlink_idle(v, e);
 	} else {
-		if (!v->s.max_senders)
+		if (!v->s.max_senders || !v->buckets)
 			return NULL;
 		if (v->count >= v->s.max_senders && v->oldest) {
 			drop(v, v->oldest);
@@ -475,7 +479,7 @@ unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now, unsigned int b
 {
 	unsigned int dropped = 0;
 
-	for (unsigned int i = 0; i < budget && i < v->nbuckets; i++) {
+	for (unsigned int i = 0; v->buckets && i < budget && i < v->nbuckets; i++) {
 		struct mx_sender *e, *next;
 
 		v->sweep_at = (v->sweep_at + 1) & (v->nbuckets - 1);

@@ -14,7 +14,8 @@ test_install_layout() {
 	make -C "$TOP" -s install DESTDIR="$root" OUT="$BUILD" >/dev/null || { fail "make install"; return 1; }
 	for f in usr/sbin/mxguardd usr/sbin/mxguard usr/share/man/man8/mxguard.8 \
 		 usr/share/man/man8/mxguardd.8 usr/share/bash-completion/completions/mxguard \
-		 lib/systemd/system/mxguardd.service etc/mxguard/mxguard.conf; do
+		 lib/systemd/system/mxguardd.service etc/mxguard/mxguard.conf \
+		 usr/share/doc/mxguard/traps.example; do
 		[[ -e $root/$f ]] || { fail "missing $f"; return 1; }
 	done
 	echo "# mine" >"$root/etc/mxguard/mxguard.conf"
@@ -37,11 +38,13 @@ test_bash_completion() {
 	out=$(bash -c "source '$TOP/docs/mxguard.bash-completion'
 		COMP_WORDS=(mxguard bl); COMP_CWORD=1; _mxguard; echo \${COMPREPLY[*]}
 		COMP_WORDS=(mxguard ban ''); COMP_CWORD=2; _mxguard; echo \${COMPREPLY[*]}
-		COMP_WORDS=(mxguard limit set strict p); COMP_CWORD=4; _mxguard; echo \${COMPREPLY[*]}")
+		COMP_WORDS=(mxguard limit set strict p); COMP_CWORD=4; _mxguard; echo \${COMPREPLY[*]}
+		COMP_WORDS=(mxguard sender trap 198.51.100.7 ''); COMP_CWORD=4; _mxguard; echo \${COMPREPLY[*]}")
 	[[ $(sed -n 1p <<<"$out") == "blocklist" ]] || { fail "mxguard bl<TAB>: $out"; return 1; }
 	[[ $(sed -n 2p <<<"$out") == "add del list show help" ]] || { fail "mxguard ban <TAB>: $out"; return 1; }
 	[[ $(sed -n 3p <<<"$out") == "prefix-rate prefix-burst parallel prefix-parallel" ]] ||
-		fail "limit set strict p<TAB>: $out"
+		{ fail "limit set strict p<TAB>: $out"; return 1; }
+	[[ $(sed -n 4p <<<"$out") == "spam backscatter" ]] || fail "sender trap ADDR <TAB>: $out"
 }
 
 test_cli_without_agent() {

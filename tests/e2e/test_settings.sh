@@ -18,13 +18,19 @@ test_shipped_example_checks() {
 	"$BUILD/mxguardd" -C "$TOP/docs/mxguard.conf" --check-config >/dev/null ||
 		{ fail "the shipped example does not check"; return 1; }
 	# Every setting uncommented, as documented: the defaults are valid values.
-	sed 's/^#\([a-z]\)/\1/' "$TOP/docs/mxguard.conf" >"$CONF"
+	sed -e 's/^#\([a-z]\)/\1/' -e "s#^trap_file = .*#trap_file = $TOP/docs/traps.example#" \
+		"$TOP/docs/mxguard.conf" >"$CONF"
 	local out
 	out=$("$BUILD/mxguardd" -C "$CONF" --check-config 2>&1) || { fail "uncommented example: $out"; return 1; }
 	# Each documented key is one the parser knows, and the other way round.
 	local keys
 	keys=$(grep -Eo '^#?[a-z_.0-9]+ =' "$TOP/docs/mxguard.conf" | tr -d '# =' | sort -u | wc -l)
-	(( keys >= 30 )) || fail "only $keys settings documented"
+	(( keys >= 40 )) || { fail "only $keys settings documented"; return 1; }
+	local k
+	for k in $(sed -n 's/^\t{ "\([a-z_0-9]*\)",.*/\1/p' "$TOP/user/config.c"); do
+		grep -Eq "^#?$k = " "$TOP/docs/mxguard.conf" || { fail "setting $k is not documented"; return 1; }
+	done
+	[[ $out == *"traps.example: OK, 3 trap addresses"* ]] || fail "the example trap file: $out"
 }
 
 test_bad_files_are_refused_with_lines() {

@@ -77,6 +77,9 @@ test_spamtrap_hits_ban_at_the_51st() {
 		{ fail "no 24 h ban: $out"; return 1; }
 	connect_times_out $C1 || { fail "a banned sender still connects"; return 1; }
 	(( $(counter drop_banned) >= 1 )) || { fail "drop_banned did not count"; return 1; }
+	[[ $(counter sender_spamtrap_hits) == 51 && $(counter sender_bans) == 1 &&
+	   $(counter policy_banned) == 1 && $(counter policy_requests) == 52 ]] ||
+		{ fail "counters: $(mx stats | grep -E 'sender|policy')"; return 1; }
 	# Another sender is not touched.
 	out=$(mail $C2 b@client.test user@gw.test)
 	grep -q "250 2.0.0 Ok: queued" <<<"$out" || fail "an innocent sender was hurt: $out"
@@ -102,7 +105,8 @@ test_allowlisted_sender_is_never_banned() {
 	mx allow add $C1 || return 1
 	mail $C1 a@client.test $(traps 60) >/dev/null
 	mx ban show $C1 | grep -q "is not banned" || { fail "an allowlisted sender was banned"; return 1; }
-	mx sender show $C1 | grep -q "nothing is known" || fail "hits recorded: $(mx sender show $C1)"
+	mx sender show $C1 | grep -q "nothing is known" || { fail "hits recorded: $(mx sender show $C1)"; return 1; }
+	[[ $(counter sender_hits_ignored) == 60 ]] || fail "ignored hits: $(counter sender_hits_ignored)"
 }
 
 test_repeat_offenders_escalate_and_survive_kill() {
@@ -129,6 +133,12 @@ test_repeat_offenders_escalate_and_survive_kill() {
 	agent_stop KILL
 	agent_start -C "$CONF" || return 1
 	[[ $(hits $C2 spamtrap) == 30 ]] || { fail "hits lost in the crash: $(mx sender show $C2)"; return 1; }
+	# And through a snapshot: a clean stop writes one, the journal restarts empty.
+	agent_stop TERM
+	agent_start -C "$CONF" || return 1
+	[[ $(hits $C2 spamtrap) == 30 ]] || { fail "hits lost in a snapshot: $(mx sender show $C2)"; return 1; }
+	mx -j sender show $C3 | grep -q '"bans_in_a_row":3' || { fail "history lost in a snapshot: $(mx sender show $C3)"; return 1; }
+	mx ban show $C3 | grep -q " permanent " || { fail "permanent ban lost: $(mx ban show $C3)"; return 1; }
 	out=$(mx sender trap $C2 spam count 21 2>&1)
 	[[ $out == *"banned for"* ]] || fail "30 + 21 hits did not ban: $out"
 }
@@ -194,6 +204,7 @@ test_bad_policy_requests_change_nothing() {
 		{ fail "nobody reached the policy service"; return 1; }
 	[[ $(stat -c %a:%G "$POLICY") == 660:postfix ]] || { fail "socket mode: $(stat -c %a:%G "$POLICY")"; return 1; }
 	[[ $(hits $C1 spamtrap) == 3 ]] || { fail "hits: $(mx sender show $C1)"; return 1; }
+	(( $(counter policy_malformed) >= 5 )) || { fail "malformed: $(counter policy_malformed)"; return 1; }
 	kill -0 "$AGENT_PID" || fail "the agent died"
 }
 

@@ -73,6 +73,9 @@ static inline int agent_maps_create(struct agent *a, uint32_t entries)
 	a->pin_dir = "/sys/fs/bpf/test";
 	a->mode_name = "native";
 	strcpy(a->ifname, "test0");
+	a->cfg.verdict.max_senders = 4096;
+	if (mx_verdict_init(&a->verdict, &a->cfg.verdict))
+		return -ENOMEM;
 	return mx_dp_write_classes(a->class_limits_fd, &a->settings);
 }
 
@@ -90,6 +93,7 @@ static inline void agent_maps_close(struct agent *a)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] > 0)
 			close(fds[i]);
+	mx_verdict_free(&a->verdict);
 }
 
 #endif /* MX_TEST_AGENT_MAPS_H */

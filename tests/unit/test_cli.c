@@ -199,6 +199,13 @@ static void test_bad_input_changes_nothing(void **state)
 		"limit set 16 burst 3", "limit set weird burst 3", "limit set 0 speed 3",
 		"limit set 0 parallel 0", "limit show 99", "stats now", "prog show extra",
 		"limit s",	/* ambiguous: show, set */
+		"sender show", "sender show 198.18.0.0/24", "sender show 198.18.0.1 x",
+		"sender trap 198.18.0.1", "sender trap 198.18.0.1 ham", "sender trap nonsense spam",
+		"sender trap 198.18.0.1 spam count 0", "sender trap 198.18.0.1 spam count x",
+		"sender trap 198.18.0.1 spam count", "sender trap 198.18.0.1 spam extra",
+		"sender trap 198.18.0.1 spam count 2000000", "sender spam", "sender spam 999.1.1.1",
+		"sender clean 198.18.0.1 extra", "sender forget 198.18.0.77", "sender list weird",
+		"sender s",	/* ambiguous: show, spam */
 	};
 	struct fixture *f = *state;
 	struct mx_class_limits before[MX_MAX_CLASSES];
@@ -225,6 +232,56 @@ static void test_bad_input_changes_nothing(void **state)
 	/* JSON errors are one JSON object on the output. */
 	assert_int_not_equal(run(f, true, "ban add 198.18.0.1/24"), 0);
 	assert_non_null(strstr(f->out, "{\"error\":\""));
+}
+
+/* Trap hits through the CLI: the 51st bans, reason and flags as documented. */
+static void test_sender_trap_bans(void **state)
+{
+	struct fixture *f = *state;
+	struct mx_prefix p;
+	struct mx_ban b;
+	char err[64], reason[MX_REASON_LEN];
+
+	assert_int_equal(run(f, false, "sender trap 198.18.0.9 spam count 50"), 0);
+	assert_int_equal(total(&f->a.bans), 0);
+	assert_int_equal(run(f, false, "sender show 198.18.0.9"), 0);
+	assert_non_null(strstr(f->out, "   50/50"));
+	assert_int_equal(run(f, false, "sender trap 198.18.0.9 spam"), 0);
+	assert_non_null(strstr(f->err, "198.18.0.9 banned for 1d: 51 spam-trap hits (ban 1 in a row)."));
+	assert_int_equal(mx_parse_prefix("198.18.0.9", &p, err, sizeof(err)), 0);
+	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(b.flags, MX_BAN_F_AUTOMATIC);
+	assert_int_equal(mx_reason_text(f->a.reasons_fd, b.reason, reason, sizeof(reason)), 0);
+	assert_string_equal(reason, "spam-trap hits");
+	/* An operator's permanent ban is never shortened by an automatic one. */
+	assert_int_equal(run(f, false, "ban add 198.18.0.10 permanent reason mine"), 0);
+	assert_int_equal(run(f, false, "sender trap 198.18.0.10 backscatter count 21"), 0);
+	assert_int_equal(mx_parse_prefix("198.18.0.10", &p, err, sizeof(err)), 0);
+	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(b.expires_ns, 0);
+	assert_int_equal(b.flags, MX_BAN_F_MANUAL);
+	/* Allowlisted: nothing counted. */
+	assert_int_equal(run(f, false, "allow add 198.18.0.11"), 0);
+	assert_int_equal(run(f, false, "sender trap 198.18.0.11 spam count 100"), 0);
+	assert_non_null(strstr(f->err, "allowlisted"));
+	assert_int_equal(run(f, true, "sender show 198.18.0.11"), 0);
+	assert_int_equal(strncmp(f->out, "null", 4), 0);
+	/* Listing, JSON, list filters, forget. */
+	assert_int_equal(run(f, false, "sender spam 2001:db8::5"), 0);
+	assert_int_equal(run(f, true, "sender show 2001:db8::77"), 0);
+	assert_non_null(strstr(f->out, "\"sender\":\"2001:db8::/64\""));
+	assert_non_null(strstr(f->out, "\"listed\":true"));
+	assert_int_equal(run(f, false, "sender list listed"), 0);
+	assert_non_null(strstr(f->out, "2001:db8::/64"));
+	assert_null(strstr(f->out, "198.18.0.9"));
+	assert_int_equal(run(f, false, "sender list banned"), 0);
+	assert_non_null(strstr(f->out, "198.18.0.9"));
+	assert_int_equal(run(f, false, "sender clean 2001:db8::5"), 0);
+	assert_int_equal(run(f, false, "sender list listed"), 0);
+	assert_null(strstr(f->out, "2001:db8::/64"));
+	assert_int_equal(run(f, false, "sender forget 198.18.0.9"), 0);
+	assert_int_equal(run(f, false, "sender show 198.18.0.9"), 0);
+	assert_non_null(strstr(f->out, "nothing is known"));
 }
 
 static void test_full_table_is_an_error(void **state)
@@ -372,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ban_show_finds_covering_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ban_list_json_and_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sender_trap_bans, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_full_table_is_an_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_limit_set_writes_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allow_add_list_del, setup, teardown),
