@@ -439,10 +439,16 @@ fail:
  */
 int agent_apply_settings(struct agent *a)
 {
+	struct responder_settings rs = {
+		.hostname = a->hostname, .policy_url = a->policy_url,
+		.text_over_limit = a->cfg.reply_over_limit, .text_banned = a->cfg.reply_banned,
+		.timeout_ms = a->responder_timeout_ms,
+	};
+
 	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
 	    mx_dp_write_config(a->config_fd, &a->settings))
 		return -1;
-	responder_configure(a->responder, a->hostname, a->policy_url, a->responder_timeout_ms);
+	responder_configure(a->responder, &rs);
 	return 0;
 }
 

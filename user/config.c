@@ -39,6 +39,7 @@ enum opt_type {
 	OPT_ACTION,	/* reply|drop into a bool: true = the non-default word */
 	OPT_MODE,	/* auto|native|skb */
 	OPT_SECS,	/* duration in whole seconds, int64_t in [min, max] */
+	OPT_TEXT,	/* a reply text with placeholders (text.h) */
 };
 
 struct opt {
@@ -93,6 +94,10 @@ static const struct opt opts[] = {
 	{ "trap_file",		OPT_PATH,  F(trap_file), 1, 0, SZ(trap_file), NULL },
 	{ "policy_socket",	OPT_PATH,  F(policy_socket), 1, 0, SZ(policy_socket), NULL },
 	{ "policy_group",	OPT_STR,   F(policy_group), 0, 0, SZ(policy_group), NULL },
+	{ "reply_over_limit",	OPT_TEXT,  F(reply_over_limit), 0, 0, SZ(reply_over_limit), NULL },
+	{ "reply_banned",	OPT_TEXT,  F(reply_banned), 0, 0, SZ(reply_banned), NULL },
+	{ "reply_trap_ban",	OPT_TEXT,  F(reply_trap_ban), 0, 0, SZ(reply_trap_ban), NULL },
+	{ "reply_listed",	OPT_TEXT,  F(reply_listed), 0, 0, SZ(reply_listed), NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -114,6 +119,10 @@ void mx_config_default(struct mx_config_file *c)
 	snprintf(c->cgroup, sizeof(c->cgroup), "%s", MX_CGROUP_PATH);
 	mx_verdict_settings_default(&c->verdict);
 	strcpy(c->policy_group, "postfix");
+	strcpy(c->reply_over_limit, MX_REPLY_OVER_LIMIT);
+	strcpy(c->reply_banned, MX_REPLY_BANNED);
+	strcpy(c->reply_trap_ban, MX_REPLY_TRAP_BAN);
+	strcpy(c->reply_listed, MX_REPLY_LISTED);
 }
 
 struct errs {
@@ -296,6 +305,13 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 			return -1;
 		}
 		*(int64_t *)field = (int64_t)(ns / 1000000000ULL);
+		return 0;
+	case OPT_TEXT:
+		if (mx_text_check(val, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		strcpy(field, val);
 		return 0;
 	case OPT_STR:
 	case OPT_PATH:

@@ -11,10 +11,18 @@
 #include <stdint.h>
 
 #include "tables.h"
+#include "text.h"
 #include "verdict.h"
 
 #define MX_CONFIG_PATH	"/etc/mxguard/mxguard.conf"
 #define MX_PATH_MAX	256
+
+/* The replies' default texts: Postfix's wording where Postfix has one. */
+#define MX_REPLY_OVER_LIMIT	"%h Error: too many connections from %a"
+#define MX_REPLY_BANNED		"%h %r; see %u"
+#define MX_REPLY_TRAP_BAN	"%h: Service unavailable; client [%a] banned: %r; see %u"
+#define MX_REPLY_LISTED		"%h: Service unavailable; client [%a] is listed after mail " \
+				"classified as spam; see %u"
 
 struct mx_config_file {
 	struct mx_settings dp;		/* what the data plane reads */
@@ -34,6 +42,11 @@ struct mx_config_file {
 	char trap_file[MX_PATH_MAX];		/* trap addresses; empty: none */
 	char policy_socket[MX_PATH_MAX];	/* Postfix policy service; empty: off */
 	char policy_group[64];			/* may connect to it (mode 0660) */
+	/* Reply texts after the code (text.h): 421, 554, 521 and 550. */
+	char reply_over_limit[MX_TEXT_MAX];
+	char reply_banned[MX_TEXT_MAX];
+	char reply_trap_ban[MX_TEXT_MAX];
+	char reply_listed[MX_TEXT_MAX];
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */

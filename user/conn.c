@@ -509,6 +509,7 @@ int conn_start(struct agent *a)
 	struct bpf_object *xdp_obj = a->skel->obj;
 	struct responder_settings rs = {
 		.hostname = a->hostname, .policy_url = a->policy_url,
+		.text_over_limit = a->cfg.reply_over_limit, .text_banned = a->cfg.reply_banned,
 		.max_clients = a->responder_sessions, .timeout_ms = a->responder_timeout_ms,
 		.max_line = a->responder_max_line,
 	};

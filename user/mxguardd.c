@@ -213,6 +213,10 @@ static int reload(struct agent *a, char *msg, size_t len)
 		keep.dp.ban_reply = next.dp.ban_reply;
 		memcpy(keep.hostname, next.hostname, sizeof(keep.hostname));
 		memcpy(keep.policy_url, next.policy_url, sizeof(keep.policy_url));
+		memcpy(keep.reply_over_limit, next.reply_over_limit, sizeof(keep.reply_over_limit));
+		memcpy(keep.reply_banned, next.reply_banned, sizeof(keep.reply_banned));
+		memcpy(keep.reply_trap_ban, next.reply_trap_ban, sizeof(keep.reply_trap_ban));
+		memcpy(keep.reply_listed, next.reply_listed, sizeof(keep.reply_listed));
 		keep.ban_ttl_ns = next.ban_ttl_ns;
 		keep.responder_timeout_ms = next.responder_timeout_ms;
 		keep.verdict = next.verdict;

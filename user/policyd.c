@@ -160,7 +160,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 	struct sender_result res;
 	enum mx_trap_kind kind;
 	struct mx_prefix addr;
-	char err[256];
+	char err[256], text[MX_TEXT_OUT];
 
 	snprintf(act, len, "DUNNO");
 	if (strcmp(q->protocol_state, "RCPT") ||
@@ -171,10 +171,14 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err)))
 			agent_log("trap hit from %s: %s", q->client_address, err);
 		if (res.banned) {
+			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
+						  .url = a->policy_url,
+						  .reason = kind == MX_TRAP_SPAM ? "spam-trap hits" :
+							    "backscatter-trap hits" };
+
 			a->policy_stats.banned++;
-			snprintf(act, len, "521 5.7.1 %s: Service unavailable; client [%s] banned: "
-				 "%s-trap hits; see %s", a->hostname, q->client_address,
-				 mx_trap_kind_name(kind), a->policy_url);
+			mx_text_expand(text, sizeof(text), a->cfg.reply_trap_ban, &v);
+			snprintf(act, len, "521 5.7.1 %s", text);
 			return;
 		}
 	}
@@ -183,10 +187,12 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 
 		mx_verdict_key(&addr, a->settings.src_len4, a->settings.src_len6, &key);
 		if (mx_verdict_listed(&a->verdict, &key, mx_wall_s())) {
+			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
+						  .url = a->policy_url, .reason = "listed" };
+
 			a->policy_stats.rejected_listed++;
-			snprintf(act, len, "550 5.7.1 %s: Service unavailable; client [%s] is listed "
-				 "after mail classified as spam; see %s", a->hostname,
-				 q->client_address, a->policy_url);
+			mx_text_expand(text, sizeof(text), a->cfg.reply_listed, &v);
+			snprintf(act, len, "550 5.7.1 %s", text);
 		}
 	}
 }
@@ -195,7 +201,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 static int serve(struct agent *a, struct policy_client *c)
 {
 	struct mx_policy_req q;
-	char err[128], act[600], out[640];
+	char err[128], act[MX_TEXT_OUT + 16], out[MX_TEXT_OUT + 40];
 	size_t used;
 	int r;
 

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "responder.h"
+#include "text.h"
 
 #define MAX_LISTENERS	4
 #define MAX_COMMANDS	20
@@ -66,6 +67,8 @@ struct responder {
 	struct responder_settings s;
 	char hostname[256];
 	char policy_url[256];
+	char text_over_limit[MX_TEXT_MAX];
+	char text_banned[MX_TEXT_MAX];
 	responder_classify_fn classify;
 	void *arg;
 	int epfd;
@@ -110,8 +113,7 @@ struct responder *responder_new(const struct responder_settings *s,
 		r->s.timeout_ms = 10000;
 	if (!r->s.max_line || r->s.max_line > IN_MAX)
 		r->s.max_line = r->s.max_line ? IN_MAX : 512;
-	printable(r->hostname, sizeof(r->hostname), s->hostname ? s->hostname : "localhost");
-	printable(r->policy_url, sizeof(r->policy_url), s->policy_url ? s->policy_url : "");
+	responder_configure(r, s);
 	r->classify = fn;
 	r->arg = arg;
 	r->sessions = calloc(r->s.max_clients, sizeof(*r->sessions));
@@ -233,7 +235,7 @@ static void peer_text(const struct sockaddr_storage *ss, char *buf, size_t len)
 static void start(struct responder *r, int fd, const struct sockaddr_storage *ss, socklen_t len)
 {
 	struct session *c = NULL;
-	char ip[INET6_ADDRSTRLEN], reason[128] = "", why[128];
+	char ip[INET6_ADDRSTRLEN], reason[128] = "", why[128], text[MX_TEXT_OUT];
 
 	for (unsigned int i = 0; i < r->s.max_clients; i++) {
 		if (!r->sessions[i].used) {
@@ -263,12 +265,19 @@ static void start(struct responder *r, int fd, const struct sockaddr_storage *ss
 	r->st.accepted++;
 	peer_text(ss, ip, sizeof(ip));
 	if (r->classify(r->arg, (const struct sockaddr *)ss, len, reason, sizeof(reason)) == RESP_BANNED) {
+		struct mx_text_vars v = { .host = r->hostname, .addr = ip, .url = r->policy_url };
+
 		printable(why, sizeof(why), reason);
-		reply(r, c, "554 5.7.1 %s %s; see %s\r\n", r->hostname,
-		      why[0] ? why : "Service refused", r->policy_url);
+		v.reason = why[0] ? why : "Service refused";
+		mx_text_expand(text, sizeof(text), r->text_banned, &v);
+		reply(r, c, "554 5.7.1 %s\r\n", text);
 		r->st.replied_554++;
 	} else {
-		reply(r, c, "421 4.7.0 %s Error: too many connections from %s\r\n", r->hostname, ip);
+		struct mx_text_vars v = { .host = r->hostname, .addr = ip, .url = r->policy_url,
+					  .reason = "too many connections" };
+
+		mx_text_expand(text, sizeof(text), r->text_over_limit, &v);
+		reply(r, c, "421 4.7.0 %s\r\n", text);
 		r->st.replied_421++;
 		c->closing = true;
 	}
@@ -448,16 +457,26 @@ void responder_stats(const struct responder *r, struct responder_stats *out)
 	*out = r ? r->st : (struct responder_stats){ 0 };
 }
 
-/* responder_configure - new texts and session limit from now on */
-void responder_configure(struct responder *r, const char *hostname, const char *policy_url,
-			 unsigned int timeout_ms)
+/*
+ * responder_configure - new texts and session limit from now on. A text
+ * that mx_text_check() refuses keeps the default: replies stay sane.
+ */
+void responder_configure(struct responder *r, const struct responder_settings *s)
 {
+	char err[96];
+
 	if (!r)
 		return;
-	printable(r->hostname, sizeof(r->hostname), hostname ? hostname : "localhost");
-	printable(r->policy_url, sizeof(r->policy_url), policy_url ? policy_url : "");
-	if (timeout_ms)
-		r->s.timeout_ms = timeout_ms;
+	printable(r->hostname, sizeof(r->hostname), s->hostname ? s->hostname : "localhost");
+	printable(r->policy_url, sizeof(r->policy_url), s->policy_url ? s->policy_url : "");
+	snprintf(r->text_over_limit, sizeof(r->text_over_limit), "%s",
+		 s->text_over_limit && !mx_text_check(s->text_over_limit, err, sizeof(err)) ?
+		 s->text_over_limit : "%h Error: too many connections from %a");
+	snprintf(r->text_banned, sizeof(r->text_banned), "%s",
+		 s->text_banned && !mx_text_check(s->text_banned, err, sizeof(err)) ?
+		 s->text_banned : "%h %r; see %u");
+	if (s->timeout_ms)
+		r->s.timeout_ms = s->timeout_ms;
 }
 
 /* responder_free - end every session; the listeners stay the caller's */

@@ -13,6 +13,8 @@
 struct responder_settings {
 	const char *hostname;		/* in every reply */
 	const char *policy_url;		/* in the 554 reply */
+	const char *text_over_limit;	/* after "421 4.7.0 " (text.h); NULL: Postfix's */
+	const char *text_banned;	/* after "554 5.7.1 "; NULL: "%h %r; see %u" */
 	unsigned int max_clients;	/* sessions held at once; default 256 */
 	unsigned int timeout_ms;	/* a whole 554 session, and any write; default 10000 */
 	unsigned int max_line;		/* longest command line; default 512 (RFC 5321 4.5.3.1.4) */
@@ -43,7 +45,6 @@ int responder_next_timeout_ms(const struct responder *r);
 void responder_stats(const struct responder *r, struct responder_stats *out);
 void responder_free(struct responder *r);
 /* New texts and session limit for sessions from now on (a reload). */
-void responder_configure(struct responder *r, const char *hostname, const char *policy_url,
-			 unsigned int timeout_ms);
+void responder_configure(struct responder *r, const struct responder_settings *s);
 
 #endif /* MX_RESPONDER_H */

@@ -34,12 +34,14 @@ test_shipped_example_checks() {
 }
 
 test_bad_files_are_refused_with_lines() {
-	printf 'ports = 25\n# comment\nbogus = 1\nclass.9.burst = 0\nover_limit = sometimes\nports = 587\nhostname\nclass.x.rate = 5/min\nresponder_timeout = 2h\nstate_dir = relative/path\n' >"$CONF"
+	printf 'ports = 25\n# comment\nbogus = 1\nclass.9.burst = 0\nover_limit = sometimes\nports = 587\nhostname\nclass.x.rate = 5/min\nresponder_timeout = 2h\nstate_dir = relative/path\nreply_banned = 50%%%% off %%x\nspamtrap_window = 0\nlisted_ttl = 1500ms\n' >"$CONF"
 	local out
 	out=$("$BUILD/mxguardd" -C "$CONF" --check-config 2>&1) && { fail "bad file accepted"; return 1; }
 	for want in "$CONF:3: unknown setting 'bogus'" "$CONF:4: class.9.burst" "$CONF:5: over_limit" \
 		    "$CONF:6: 'ports' set again (first at line 1)" "$CONF:7: expected 'key = value'" \
-		    "$CONF:8: class.x.rate" "$CONF:9: responder_timeout" "$CONF:10: state_dir" "8 errors"; do
+		    "$CONF:8: class.x.rate" "$CONF:9: responder_timeout" "$CONF:10: state_dir" \
+		    "$CONF:11: reply_banned: unknown placeholder '%x'" "$CONF:12: spamtrap_window" \
+		    "$CONF:13: listed_ttl: '1500ms': use whole seconds" "11 errors"; do
 		grep -qF "$want" <<<"$out" || { fail "missing '$want' in: $out"; return 1; }
 	done
 	"$BUILD/mxguardd" -C "$E2E_DIR/nonexistent.conf" --check-config >/dev/null 2>&1 &&
@@ -59,7 +61,7 @@ test_reload_applies_without_losing_state() {
 	[[ $out == *"220=10 421=2 "* ]] || { fail "limit 10 from the file: $out"; return 1; }
 	out=$(ch_cmd 1 "close 10")
 	wait_live $C1 0 || return 1
-	printf 'class.default.parallel = 4\nhostname = after.test\n' >"$CONF"
+	printf 'class.default.parallel = 4\nhostname = after.test\nreply_banned = %%h refuses %%a: %%r\n' >"$CONF"
 	kill -HUP "$AGENT_PID"
 	for _ in $(seq 1 30); do grep -q "SIGHUP: settings reloaded" "$AGENT_LOG" && break; sleep 0.1; done
 	grep -q "SIGHUP: settings reloaded" "$AGENT_LOG" || { fail "no reload logged"; return 1; }
@@ -71,7 +73,8 @@ test_reload_applies_without_losing_state() {
 	mx ban show 198.18.0.99 | grep -q keep || { fail "ban lost on reload"; return 1; }
 	tb_client_addr 198.18.0.99/24
 	out=$(tb_cl timeout 10 nc -s 198.18.0.99 $TB_GW4 25 </dev/null | head -1)
-	[[ $out == "554 5.7.1 after.test keep"* ]] || { fail "new hostname not in replies: $out"; return 1; }
+	[[ $out == "554 5.7.1 after.test refuses 198.18.0.99: keep"* ]] ||
+		{ fail "new hostname and text not in replies: $out"; return 1; }
 	# An invalid file: refused, the running settings stay.
 	printf 'class.default.parallel = 0\n' >"$CONF"
 	out=$(mx reload 2>&1) && { fail "invalid reload accepted"; return 1; }

@@ -163,11 +163,12 @@ test_listed_until_one_clean_mail() {
 }
 
 test_settings_and_trap_file_reload() {
-	start 'spamtrap_hits = 3\nspamtrap_ban_ttl = 2h\n' || return 1
+	start 'spamtrap_hits = 3\nspamtrap_ban_ttl = 2h\nreply_trap_ban = %%h says no to %%a (%%r), 100%%%% sure\n' || return 1
 	local out
 	mail $C1 a@client.test $(traps 3) >/dev/null
 	out=$(mail $C1 a@client.test trap@gw.test)
-	grep -q "521 5.7.1" <<<"$out" || { fail "spamtrap_hits = 3 not applied: $out"; return 1; }
+	grep -q "<\*\* 521 5.7.1 .*: $(hostname) says no to $C1 (spam-trap hits), 100% sure" <<<"$out" ||
+		{ fail "spamtrap_hits = 3 or reply_trap_ban not applied: $out"; return 1; }
 	mx ban show $C1 | grep -Eq " (2h|1h59m)" || { fail "spamtrap_ban_ttl: $(mx ban show $C1)"; return 1; }
 	# A new trap on reload; an invalid trap file keeps the running one.
 	echo 'new-trap@gw.test spam' >>"$TRAPS"

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "text.h"
 
 static int traps(struct mx_traps *t, const char *text, char *err)
 {
@@ -177,6 +178,35 @@ static void test_role_addresses(void **state)
 	assert_false(mx_policy_role_address(""));
 }
 
+/* Reply texts: placeholders, refusals, and nothing unprintable ever out. */
+static void test_texts(void **state)
+{
+	struct mx_text_vars v = { .host = "mx.example.org", .addr = "198.18.0.5",
+				  .reason = "spam\r\nInjected: yes", .url = "https://x.test/p" };
+	char out[MX_TEXT_OUT], err[128], *big;
+
+	assert_int_equal(mx_text_check("%h Error: too many connections from %a", err, sizeof(err)), 0);
+	mx_text_expand(out, sizeof(out), "%h Error: too many connections from %a", &v);
+	assert_string_equal(out, "mx.example.org Error: too many connections from 198.18.0.5");
+	mx_text_expand(out, sizeof(out), "%r; see %u (100%%)", &v);
+	assert_string_equal(out, "spamInjected: yes; see https://x.test/p (100%)");
+	assert_int_equal(mx_text_check("50% off", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unknown placeholder '% '"));
+	assert_int_equal(mx_text_check("trailing %", err, sizeof(err)), -1);
+	assert_int_equal(mx_text_check("tab\there", err, sizeof(err)), -1);
+	assert_int_equal(mx_text_check("caf\xc3\xa9", err, sizeof(err)), -1);
+	big = calloc(1, 400);
+	memset(big, 'x', 300);
+	assert_int_equal(mx_text_check(big, err, sizeof(err)), -1);
+	/* Expansion never overflows, however long the values. */
+	v.reason = big;
+	assert_int_equal(mx_text_expand(out, 10, "%r%r%r", &v), 9);
+	assert_int_equal(mx_text_expand(out, sizeof(out), "%r%r%r", &v), sizeof(out) - 1);
+	assert_int_equal(mx_text_expand(out, 1, "%h", &v), 0);
+	assert_string_equal(out, "");
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_policy_request),
 		cmocka_unit_test(test_policy_request_errors),
 		cmocka_unit_test(test_role_addresses),
+		cmocka_unit_test(test_texts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
