@@ -183,10 +183,14 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 		}
 	}
 	if (!mx_policy_role_address(q->recipient)) {
-		struct mx_prefix key;
+		struct mx_prefix key, plain, hit;
+		struct mx_allow al;
 
 		mx_verdict_key(&addr, a->settings.src_len4, a->settings.src_len6, &key);
-		if (mx_verdict_listed(&a->verdict, &key, mx_wall_s())) {
+		mx_verdict_unmap(&addr, &plain);
+		/* Allowlisted: normal service, even if it was listed before. */
+		if (mx_verdict_listed(&a->verdict, &key, mx_wall_s()) &&
+		    mx_table_match(&a->allows, &plain, &hit, &al)) {
 			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
 						  .url = a->policy_url, .reason = "listed" };
 

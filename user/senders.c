@@ -65,12 +65,13 @@ void senders_free(struct agent *a)
 /* key_of - the sender as the engine keys it; allowlisted or not */
 static bool key_of(struct agent *a, const struct mx_prefix *addr, struct sender_result *res)
 {
-	struct mx_prefix hit;
+	struct mx_prefix hit, plain;
 	struct mx_allow al;
 
 	memset(res, 0, sizeof(*res));
 	mx_verdict_key(addr, a->settings.src_len4, a->settings.src_len6, &res->key);
-	res->allowlisted = mx_table_match(&a->allows, addr, &hit, &al) == 0;
+	mx_verdict_unmap(addr, &plain);
+	res->allowlisted = mx_table_match(&a->allows, &plain, &hit, &al) == 0;
 	return res->allowlisted;
 }
 

@@ -154,6 +154,15 @@ test_listed_until_one_clean_mail() {
 	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "postmaster refused: $out"; return 1; }
 	# The connection is allowed: listing is no ban.
 	mx ban show $C1 | grep -q "is not banned" || { fail "listed became banned"; return 1; }
+	# An IPv4 client reported as ::ffff:a.b.c.d is the same sender.
+	local q='request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=::ffff:%s\nsender=a@client.test\nrecipient=user@gw.test\n\n'
+	out=$(printf "$q" $C1 | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY")
+	[[ $out == "action=550 5.7.1 "*"is listed"* ]] || { fail "mapped address not listed: $out"; return 1; }
+	# Allowlisted later: normal service at once.
+	mx allow add $C1 || return 1
+	out=$(printf "$q" $C1 | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY")
+	[[ $out == "action=DUNNO" ]] || { fail "an allowlisted sender was refused: $out"; return 1; }
+	mx allow del $C1 || return 1
 	agent_stop KILL
 	agent_start -C "$CONF" || return 1
 	mx -j sender show $C1 | grep -q '"listed":true' || { fail "listing lost in a crash"; return 1; }

@@ -235,6 +235,13 @@ static void test_keys(void **state)
 	assert_int_equal(mx_verdict_trap(v, &d4, MX_TRAP_SPAM, 50, T0, &d), 0);
 	assert_int_equal(mx_verdict_trap(v, &e4, MX_TRAP_SPAM, 1, T0, &d), 0);
 	assert_int_equal(v->count, 4);
+	/* ::ffff:198.18.0.20 is 198.18.0.20, not one /64 for every IPv4 client. */
+	struct mx_prefix m = addr("::ffff:198.18.0.20");
+
+	assert_int_equal(m.family, AF_INET);
+	assert_int_equal(m.len, 32);
+	assert_int_equal(mx_verdict_trap(v, &m, MX_TRAP_SPAM, 1, T0, &d), 1);
+	assert_int_equal(v->count, 4);
 }
 
 /* Spam lists a sender; one clean mail delists it; so does listed_ttl. */
