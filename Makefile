@@ -104,6 +104,10 @@ $(OUT)/tests/connrate: tests/bench/connrate.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+$(OUT)/tests/linerate: tests/bench/linerate.c $(SKELS) | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(LDLIBS) -o $@
+
 $(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a $(LDLIBS) -o $@
@@ -132,7 +136,7 @@ fuzz: deps $(FUZZ_BINS)
 test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(OUT)/tests/connrate $(FUZZ_BINS) $(SAN_BINS)
 	$(Q)tests/run.sh
 
-bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate
+bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate $(OUT)/tests/linerate
 	$(Q)scripts/bench.sh
 
 demo: deps all

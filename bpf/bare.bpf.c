@@ -22,3 +22,10 @@ int bare_drop(struct xdp_md *ctx)
 {
 	return XDP_DROP;
 }
+
+/* The traffic generator: with BPF_F_TEST_XDP_LIVE_FRAMES, each run sends its frame out. */
+SEC("xdp")
+int bare_tx(struct xdp_md *ctx)
+{
+	return XDP_TX;
+}

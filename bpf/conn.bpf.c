@@ -244,6 +244,10 @@ int mx_lookup(struct bpf_sk_lookup *ctx)
 		__u32 slot = syn_slot(&flow);
 		struct mx_syn_note *n = bpf_map_lookup_elem(&syn_seen, &slot);
 
+		if (!n || !flow_eq(&n->flow, &flow)) {
+			slot ^= 1;	/* XDP may have put it in the neighbour */
+			n = bpf_map_lookup_elem(&syn_seen, &slot);
+		}
 		if (!n || !flow_eq(&n->flow, &flow))
 			return SK_PASS;
 		n->flow.family = 0;	/* taken: a later stray copy finds nothing */

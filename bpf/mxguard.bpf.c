@@ -139,6 +139,14 @@ static __always_inline __u32 note_syn(__u32 verdict, struct mx_flow *flow, __u64
 		return verdict;
 	slot = syn_slot(flow);
 	n = bpf_map_lookup_elem(&syn_seen, &slot);
+	if (n && n->flow.family && !flow_eq(&n->flow, flow)) {
+		__u32 other = slot ^ 1;
+		struct mx_syn_note *m = bpf_map_lookup_elem(&syn_seen, &other);
+
+		/* Taken by another flow: the neighbour if it is free, ours or older. */
+		if (m && (!m->flow.family || flow_eq(&m->flow, flow) || m->seen_ns < n->seen_ns))
+			n = m;
+	}
 	if (n) {
 		__builtin_memcpy(&n->flow, flow, sizeof(*flow));
 		n->seen_ns = now;

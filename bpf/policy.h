@@ -137,10 +137,13 @@ struct {
  * matches no socket, not only for SYNs: a late ACK or RST, a scan, a
  * spoofed segment. It counts a connection only when XDP noted its SYN
  * here, and clears the note as it does, so a stray segment can never
- * hold a sender's slot. A direct-mapped array, not a hash map: one
- * lookup and a copy on the SYN path, no allocation. The note lives for
- * the microseconds between XDP and sk_lookup, so a slot is overwritten
- * in between only under tens of thousands of SYNs per microsecond.
+ * hold a sender's slot. An array, not a hash map: no allocation on the
+ * SYN path. Two-way: a flow's note goes to the free (or older) of two
+ * neighbouring slots and sk_lookup looks in both, so that the SYNs of
+ * one NAPI batch (up to 64, all judged by XDP before the stack sees the
+ * first) almost never overwrite each other's notes. A note that is
+ * overwritten anyway costs no correctness: its connection is counted
+ * when its handshake completes (conn_late) instead of at its SYN.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
