@@ -652,6 +652,103 @@ static void test_counters_add_up(void **state)
 		    f->base[MX_STAT_DROP_SOURCE_RATE] + f->base[MX_STAT_DROP_PREFIX_RATE]);
 }
 
+/* note_slot - the syn_seen slot of a flow, as bpf/policy.h computes it */
+static uint32_t note_slot(const struct mx_flow *flow)
+{
+	uint32_t w[sizeof(*flow) / 4], h = 2166136261U;
+
+	memcpy(w, flow, sizeof(w));
+	for (size_t i = 0; i < sizeof(w) / 4; i++)
+		h = (h ^ w[i]) * 16777619U;
+	return (h ^ (h >> 16)) & (MX_SYN_SLOTS - 1);
+}
+
+/* flow4 - the flow XDP notes for a SYN from src:sport to 198.18.0.1:25 */
+static struct mx_flow flow4(const char *src, uint16_t sport)
+{
+	struct mx_flow fl = { .rport = sport, .lport = 25, .family = AF_INET };
+
+	inet_pton(AF_INET, src, fl.remote);
+	inet_pton(AF_INET, "198.18.0.1", fl.local);
+	return fl;
+}
+
+/* noted - is the flow's note in slot? */
+static bool noted(struct fx *f, uint32_t slot, const struct mx_flow *fl)
+{
+	struct mx_syn_note n;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.syn_seen), &slot, &n), 0);
+	return memcmp(&n.flow, fl, sizeof(*fl)) == 0;
+}
+
+/*
+ * Two SYNs whose flows share a slot keep both notes (the second takes
+ * the neighbour); a third replaces the older; a retransmission finds
+ * its own note. Only passing SYNs are noted.
+ */
+static void test_syn_notes_two_way(void **state)
+{
+	struct fx *f = *state;
+	struct mx_flow a = flow4("198.18.0.10", 40000), b, c;
+	uint32_t s = note_slot(&a);
+	char src[2][32];
+	uint16_t port[2] = { 0 };
+	int n = 0;
+	struct pkt p;
+
+	/* Two more flows (other senders of the /24, other ports) in a's slot. */
+	for (int host = 11; host < 250 && n < 2; host++) {
+		for (uint32_t sp = 1024; sp < 65535 && n < 2; sp++) {
+			struct mx_flow t;
+
+			snprintf(src[n], sizeof(src[n]), "198.18.0.%d", host);
+			t = flow4(src[n], (uint16_t)sp);
+			if (note_slot(&t) == s) {
+				port[n++] = (uint16_t)sp;
+				break;
+			}
+		}
+	}
+	assert_int_equal(n, 2);
+	b = flow4(src[0], port[0]);
+	c = flow4(src[1], port[1]);
+	p = syn4("198.18.0.10");
+	p.dst = "198.18.0.1";
+	p.sport = 40000;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_true(noted(f, s, &a));
+	p.src = src[0];
+	p.sport = port[0];
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_true(noted(f, s, &a));
+	assert_true(noted(f, s ^ 1, &b));
+	/* b again: its own note, a stays */
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_true(noted(f, s, &a));
+	assert_true(noted(f, s ^ 1, &b));
+	p.src = src[1];		/* c: the older of the two (a) goes */
+	p.sport = port[1];
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_true(noted(f, s, &c));
+	assert_true(noted(f, s ^ 1, &b));
+	/* A banned SYN is not noted. */
+	{
+		struct mx_prefix ban;
+		struct mx_ban bv = { .flags = MX_BAN_F_MANUAL };
+		struct mx_flow d = flow4("198.18.0.99", 40000);
+		char err[64];
+
+		assert_int_equal(mx_parse_prefix("198.18.0.99", &ban, err, sizeof(err)), 0);
+		assert_int_equal(mx_table_put(&f->bans, &ban, &bv, BPF_ANY), 0);
+		p = syn4("198.18.0.99");
+		p.dst = "198.18.0.1";
+		assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+		assert_false(noted(f, note_slot(&d), &d));
+		assert_false(noted(f, note_slot(&d) ^ 1, &d));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +767,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_class_assignment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_add_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_syn_notes_two_way, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
