@@ -30,7 +30,7 @@ LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/contr
              user/cmd_stats.c user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c \
              user/conn.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
              user/config.c user/cmd_reload.c user/blocklist.c user/cmd_blocklist.c user/cmd_class.c \
-             user/verdict.c user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c
+             user/verdict.c user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c
 LIB_OBJS  := $(LIB_SRCS:user/%.c=$(OUT)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
@@ -45,7 +45,7 @@ FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/cont
               user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
               user/persist.c user/log.c user/config.c user/blocklist.c user/cmd_blocklist.c \
               user/sockdiag.c user/cmd_class.c user/responder.c user/verdict.c \
-              user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c
+              user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
 FUZZ_SECONDS ?= 60
@@ -120,7 +120,7 @@ $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(SKELS)
 $(OUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(SKELS)
 	$(call msg,SAN-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) $< $(filter-out user/conn.c user/responder.c,$(LIB_SRCS)) \
+	$(Q)$(CC) $(SAN_FLAGS) $< $(filter-out user/conn.c,$(LIB_SRCS)) \
 		-lcmocka $(LDLIBS) -o $@
 
 # Each harness for FUZZ_SECONDS, growing its corpus in build/fuzz/corpus.

@@ -817,7 +817,7 @@ int agent_serve(struct agent *a)
 	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
 	time_t next_conn_sweep = time(NULL) + 1, next_reconcile = time(NULL) + 10;
 	time_t next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
-	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256];
+	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256 + 1 + 16];
 	sigset_t mask;
 	int lfd, sfd, ret = 0;
 
@@ -831,13 +831,15 @@ int agent_serve(struct agent *a)
 	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	lfd = open_socket(a->socket_path);
-	if (sfd < 0 || lfd < 0 || policyd_open(a))
+	if (sfd < 0 || lfd < 0 || policyd_open(a) || metrics_open(a)) {
+		policyd_close(a);
 		return -1;
+	}
 	agent_log("ready; control socket %s", a->socket_path);
 	notify_ready();
 
 	for (;;) {
-		int n, npol;
+		int n, npol, nmet;
 
 		int timeout = responder_next_timeout_ms(a->responder);
 
@@ -851,7 +853,9 @@ int agent_serve(struct agent *a)
 						      .events = POLLIN };
 		npol = policyd_pollfds(a, pfd + 3 + MX_CTL_MAX_CLIENTS,
 				       (int)(sizeof(pfd) / sizeof(pfd[0])) - 3 - MX_CTL_MAX_CLIENTS);
-		n = poll(pfd, (nfds_t)(3 + MX_CTL_MAX_CLIENTS + npol), timeout);
+		nmet = metrics_pollfds(a, pfd + 3 + MX_CTL_MAX_CLIENTS + npol,
+				       (int)(sizeof(pfd) / sizeof(pfd[0])) - 3 - MX_CTL_MAX_CLIENTS - npol);
+		n = poll(pfd, (nfds_t)(3 + MX_CTL_MAX_CLIENTS + npol + nmet), timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN) {
@@ -879,6 +883,7 @@ int agent_serve(struct agent *a)
 				ctl_read(a, &clients[i]);
 		ctl_expire();
 		policyd_run(a, pfd + 3 + MX_CTL_MAX_CLIENTS, npol);
+		metrics_run(a, pfd + 3 + MX_CTL_MAX_CLIENTS + npol, nmet);
 		/* The responder first: it never blocks, and senders wait on it. */
 		responder_run(a->responder);
 		if (time(NULL) >= next_conn_sweep) {
@@ -901,6 +906,7 @@ int agent_serve(struct agent *a)
 		}
 	}
 	policyd_close(a);
+	metrics_close(a);
 	close(lfd);
 	unlink(a->socket_path);
 	close(sfd);

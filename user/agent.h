@@ -77,6 +77,7 @@ struct agent {
 	struct mx_verdict verdict;
 	struct mx_traps traps;
 	struct policyd *policyd;
+	struct metrics_server *metrics;
 	uint64_t trap_hits_ignored;	/* from allowlisted senders */
 	struct {
 		uint64_t requests, malformed, banned, rejected_listed;
@@ -115,6 +116,8 @@ int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, siz
 void senders_unbanned(struct agent *a, const struct mx_prefix *p);
 void senders_tick(struct agent *a);
 int64_t mx_wall_s(void);
+
+#include "metrics.h"
 
 /* The Postfix policy service (policyd.c). */
 int policyd_open(struct agent *a);

@@ -18,6 +18,10 @@
 
 struct agent;
 
+#ifndef MX_VERSION
+#define MX_VERSION "0.1.0"
+#endif
+
 struct mx_cmd_ctx {
 	FILE *out;
 	FILE *err;

@@ -20,10 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "config.h"
+#include "metrics.h"
 
 #define MX_CONFIG_MAX	(1 << 20)
 #define MX_LINE_MAX	1024
@@ -40,6 +42,7 @@ enum opt_type {
 	OPT_MODE,	/* auto|native|skb */
 	OPT_SECS,	/* duration in whole seconds, int64_t in [min, max] */
 	OPT_TEXT,	/* a reply text with placeholders (text.h) */
+	OPT_LISTEN,	/* ADDR:PORT or [IPv6]:PORT, or "none" for empty */
 };
 
 struct opt {
@@ -98,6 +101,7 @@ static const struct opt opts[] = {
 	{ "reply_banned",	OPT_TEXT,  F(reply_banned), 0, 0, SZ(reply_banned), NULL },
 	{ "reply_trap_ban",	OPT_TEXT,  F(reply_trap_ban), 0, 0, SZ(reply_trap_ban), NULL },
 	{ "reply_listed",	OPT_TEXT,  F(reply_listed), 0, 0, SZ(reply_listed), NULL },
+	{ "metrics_listen",	OPT_LISTEN, F(metrics_listen), 0, 0, SZ(metrics_listen), NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -123,6 +127,7 @@ void mx_config_default(struct mx_config_file *c)
 	strcpy(c->reply_banned, MX_REPLY_BANNED);
 	strcpy(c->reply_trap_ban, MX_REPLY_TRAP_BAN);
 	strcpy(c->reply_listed, MX_REPLY_LISTED);
+	strcpy(c->metrics_listen, MX_METRICS_LISTEN);
 }
 
 struct errs {
@@ -306,6 +311,21 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 		}
 		*(int64_t *)field = (int64_t)(ns / 1000000000ULL);
 		return 0;
+	case OPT_LISTEN: {
+		struct sockaddr_storage ss;
+		unsigned int sl;
+
+		if (!strcmp(val, "none")) {
+			field[0] = '\0';
+			return 0;
+		}
+		if (strlen(val) >= o->size || mx_parse_listen(val, &ss, &sl, err, sizeof(err))) {
+			snprintf(why, wlen, "'%s': %s", val, strlen(val) >= o->size ? "too long" : err);
+			return -1;
+		}
+		strcpy(field, val);
+		return 0;
+	}
 	case OPT_TEXT:
 		if (mx_text_check(val, err, sizeof(err))) {
 			snprintf(why, wlen, "%s", err);
@@ -500,6 +520,8 @@ const char *mx_config_restart_needed(const struct mx_config_file *a,
 		return "cgroup";
 	if (strcmp(a->policy_socket, b->policy_socket) || strcmp(a->policy_group, b->policy_group))
 		return "policy_socket, policy_group";
+	if (strcmp(a->metrics_listen, b->metrics_listen))
+		return "metrics_listen";
 	if (a->responder_sessions != b->responder_sessions ||
 	    a->responder_max_line != b->responder_max_line)
 		return "responder_sessions, responder_max_line";

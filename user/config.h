@@ -16,6 +16,7 @@
 
 #define MX_CONFIG_PATH	"/etc/mxguard/mxguard.conf"
 #define MX_PATH_MAX	256
+#define MX_METRICS_LISTEN	"127.0.0.1:9489"
 
 /* The replies' default texts: Postfix's wording where Postfix has one. */
 #define MX_REPLY_OVER_LIMIT	"%h Error: too many connections from %a"
@@ -47,6 +48,7 @@ struct mx_config_file {
 	char reply_banned[MX_TEXT_MAX];
 	char reply_trap_ban[MX_TEXT_MAX];
 	char reply_listed[MX_TEXT_MAX];
+	char metrics_listen[64];		/* ADDR:PORT for GET /metrics; empty: none */
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */

@@ -23,10 +23,6 @@
 #include "cmd.h"
 #include "control.h"
 
-#ifndef MX_VERSION
-#define MX_VERSION "0.1.0"
-#endif
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {

@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	metrics.c - Prometheus metrics over HTTP (GET /metrics)
+ * SYNOPSIS
+ *	mxguard.conf:  metrics_listen = 127.0.0.1:9489
+ *	prometheus.yml: scrape_configs: [{job_name: mxguard,
+ *	                 static_configs: [{targets: ['127.0.0.1:9489']}]}]
+ * DESCRIPTION
+ *	Every counter of `mxguard stats`, in the text exposition format
+ *	0.0.4, named as Prometheus asks (mxguard_ prefix, _total for
+ *	counters, one metric per meaning with labels for its kinds). The
+ *	data plane's per-CPU counters are summed at each scrape; nothing is
+ *	cached, so a scrape always sees the counters of that moment.
+ *
+ *	A small HTTP/1.x server in the agent's event loop: GET or HEAD of
+ *	/metrics (200) or / (a pointer to /metrics); 404 for other paths,
+ *	405 for other methods, 400 for what is not HTTP. One request per
+ *	connection (Connection: close).
+ * SECURITY
+ *	Untrusted peers when listening beyond loopback: at most
+ *	MX_METRICS_CLIENTS connections (a new one replaces the oldest), a
+ *	request head of at most MX_HTTP_HEAD_MAX bytes, MX_METRICS_TIMEOUT_MS
+ *	to send it, and the answer written with a send timeout. The metrics
+ *	name no address of any sender.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cmd.h"
+#include "metrics.h"
+#include "responder.h"
+
+#define MX_METRICS_CLIENTS	16
+#define MX_METRICS_TIMEOUT_MS	5000
+
+#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
+static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
+#undef MX_STAT_NAME
+
+/* head - HELP and TYPE of a metric family */
+static void head(FILE *o, const char *name, const char *type, const char *help)
+{
+	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* one - a metric family of one sample without labels */
+static void one(FILE *o, const char *name, const char *type, const char *help, uint64_t v)
+{
+	head(o, name, type, help);
+	fprintf(o, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* label - a label value with \, " and newlines escaped */
+static void label(FILE *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(o, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", o);
+		else
+			fputc(*v, o);
+	}
+}
+
+/* stats_family - the data plane's counters whose names start with prefix */
+static void stats_family(FILE *o, const uint64_t *sums, const char *prefix, bool strip,
+			 const char *name, const char *lname, const char *help)
+{
+	size_t n = strlen(prefix);
+
+	head(o, name, "counter", help);
+	for (int i = 0; i < MX_STAT__MAX; i++) {
+		if (strncmp(stat_names[i], prefix, n))
+			continue;
+		fprintf(o, "%s{%s=\"%s\"} %llu\n", name, lname, stat_names[i] + (strip ? n : 0),
+			(unsigned long long)sums[i]);
+	}
+}
+
+int mx_metrics_write(struct agent *a, FILE *o)
+{
+	uint64_t sums[MX_STAT__MAX];
+	struct responder_stats rs;
+	int r = mx_stats_read(a->stats_fd, sums);
+
+	if (r)
+		return r;
+	responder_stats(a->responder, &rs);
+
+	head(o, "mxguard_build_info", "gauge", "mxguard's version.");
+	fprintf(o, "mxguard_build_info{version=\"%s\"} 1\n", MX_VERSION);
+	head(o, "mxguard_attached_info", "gauge", "The interface and XDP mode mxguard judges on.");
+	fputs("mxguard_attached_info{interface=\"", o);
+	label(o, a->ifname);
+	fputs("\",mode=\"", o);
+	label(o, a->mode_name ? a->mode_name : "");
+	fputs("\"} 1\n", o);
+	one(o, "mxguard_attached_time_seconds", "gauge",
+	    "When the program was attached or adopted, Unix time.", (uint64_t)a->attached_at);
+
+	/* The data plane. */
+	head(o, "mxguard_xdp_packets_total", "counter",
+	     "Frames on the guarded interface by the XDP program's verdict; each frame counts once.");
+	for (int i = 0; i < MX_STAT__MAX; i++)
+		if (!strncmp(stat_names[i], "pass_", 5) || !strncmp(stat_names[i], "drop_", 5))
+			fprintf(o, "mxguard_xdp_packets_total{verdict=\"%s\"} %llu\n", stat_names[i],
+				(unsigned long long)sums[i]);
+	stats_family(o, sums, "bucket_new_", true, "mxguard_buckets_created_total", "kind",
+		     "Token buckets created (creations minus live buckets are LRU evictions).");
+	one(o, "mxguard_bucket_unavailable_total", "counter",
+	    "SYNs passed because their bucket could not be created.",
+	    sums[MX_STAT_BUCKET_UNAVAILABLE]);
+	stats_family(o, sums, "conn_", true, "mxguard_connections_total", "event",
+		     "New connections to guarded ports by what became of them at SYN time, and closes.");
+
+	/* The agent's share of connection counting. */
+	head(o, "mxguard_connections_released_total", "counter",
+	     "Pending connections released by the agent because their handshake never completed.");
+	fprintf(o, "mxguard_connections_released_total{kind=\"admitted\"} %llu\n",
+		(unsigned long long)a->conn_stats.halfopen_released);
+	fprintf(o, "mxguard_connections_released_total{kind=\"steered\"} %llu\n",
+		(unsigned long long)a->conn_stats.steered_released);
+	one(o, "mxguard_connection_count_corrections_total", "counter",
+	    "Live-connection counts corrected by reconciliation: a bug if it ever rises.",
+	    a->conn_stats.corrections);
+	one(o, "mxguard_connections_adopted_total", "counter",
+	    "Connections open before the agent started, counted when it started.",
+	    a->conn_stats.adopted);
+	one(o, "mxguard_connections_adopted_closed_total", "counter",
+	    "Of the adopted connections, those closed since.", a->conn_stats.adopted_closed);
+
+	/* The responder. */
+	head(o, "mxguard_responder_replies_total", "counter",
+	     "Replies of the SMTP responder by code: 421 over the limit, 554 banned, 221 and 503 after.");
+	fprintf(o, "mxguard_responder_replies_total{code=\"421\"} %llu\n",
+		(unsigned long long)rs.replied_421);
+	fprintf(o, "mxguard_responder_replies_total{code=\"554\"} %llu\n",
+		(unsigned long long)rs.replied_554);
+	fprintf(o, "mxguard_responder_replies_total{code=\"221\"} %llu\n",
+		(unsigned long long)rs.replied_221);
+	fprintf(o, "mxguard_responder_replies_total{code=\"503\"} %llu\n",
+		(unsigned long long)rs.replied_503);
+	one(o, "mxguard_responder_sessions_total", "counter", "Responder sessions accepted.",
+	    rs.accepted);
+	one(o, "mxguard_responder_sessions", "gauge", "Responder sessions open now.", rs.active);
+	head(o, "mxguard_responder_errors_total", "counter",
+	     "Responder sessions refused (all in use), timed out, with overlong lines, or whose writes failed.");
+	fprintf(o, "mxguard_responder_errors_total{kind=\"refused_full\"} %llu\n",
+		(unsigned long long)rs.refused_full);
+	fprintf(o, "mxguard_responder_errors_total{kind=\"timeout\"} %llu\n",
+		(unsigned long long)rs.timeouts);
+	fprintf(o, "mxguard_responder_errors_total{kind=\"line_too_long\"} %llu\n",
+		(unsigned long long)rs.line_too_long);
+	fprintf(o, "mxguard_responder_errors_total{kind=\"write_error\"} %llu\n",
+		(unsigned long long)rs.write_errors);
+
+	/* The verdict engine and the policy service. */
+	one(o, "mxguard_senders", "gauge", "Senders the verdict engine remembers.", a->verdict.count);
+	head(o, "mxguard_trap_hits_total", "counter", "Trap hits counted, by trap kind.");
+	for (int k = 0; k < MX_TRAP_KINDS; k++)
+		fprintf(o, "mxguard_trap_hits_total{kind=\"%s\"} %llu\n", mx_trap_kind_name(k),
+			(unsigned long long)a->verdict.hits[k]);
+	one(o, "mxguard_trap_hits_ignored_total", "counter",
+	    "Trap hits of allowlisted senders, not counted.", a->trap_hits_ignored);
+	one(o, "mxguard_automatic_bans_total", "counter",
+	    "Bans the verdict engine made (trap hits, repeat offenders).", a->verdict.bans);
+	one(o, "mxguard_listings_total", "counter", "Senders listed after mail classified as spam.",
+	    a->verdict.listed);
+	one(o, "mxguard_delistings_total", "counter", "Senders delisted by a clean mail.",
+	    a->verdict.delisted);
+	one(o, "mxguard_senders_evicted_total", "counter",
+	    "Senders forgotten because the table was full (sender_entries).", a->verdict.evicted);
+	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
+	    a->policy_stats.requests);
+	one(o, "mxguard_policy_malformed_total", "counter",
+	    "Postfix policy connections closed for a malformed request.", a->policy_stats.malformed);
+	head(o, "mxguard_policy_rejections_total", "counter",
+	     "Policy answers that refused a recipient: banned (521) or listed (550).");
+	fprintf(o, "mxguard_policy_rejections_total{reason=\"banned\"} %llu\n",
+		(unsigned long long)a->policy_stats.banned);
+	fprintf(o, "mxguard_policy_rejections_total{reason=\"listed\"} %llu\n",
+		(unsigned long long)a->policy_stats.rejected_listed);
+
+	/* Persistence. */
+	one(o, "mxguard_journal_records", "gauge", "Journal records since the last snapshot.",
+	    a->persist.journal_records);
+	one(o, "mxguard_restore_torn_bytes", "gauge",
+	    "Bytes of torn or corrupt journal tail cut at start-up.", a->restore_torn_bytes);
+	one(o, "mxguard_restore_failed", "gauge",
+	    "Restored entries that did not fit in the maps at start-up.", a->restore_failed);
+	return ferror(o) ? -EIO : 0;
+}
+
+int mx_http_parse(const char *buf, size_t len, enum mx_http_method *method, char *path,
+		  size_t pathlen)
+{
+	const char *end = NULL, *sp1, *sp2, *eol, *q;
+	size_t mlen, plen;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (buf[i] == '\n' && (buf[i + 1] == '\n' ||
+				       (buf[i + 1] == '\r' && i + 2 < len && buf[i + 2] == '\n'))) {
+			end = buf + i;
+			break;
+		}
+	}
+	if (memchr(buf, '\0', len))
+		return 400;
+	if (!end)
+		return len >= MX_HTTP_HEAD_MAX ? 431 : 0;
+	eol = memchr(buf, '\n', (size_t)(end - buf) + 1);
+	if (eol > buf && eol[-1] == '\r')
+		eol--;
+	sp1 = memchr(buf, ' ', (size_t)(eol - buf));
+	if (!sp1 || sp1 == buf)
+		return 400;
+	sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+	if (!sp2 || sp2 == sp1 + 1 || sp1[1] != '/')
+		return 400;
+	if ((size_t)(eol - sp2 - 1) != 8 || memcmp(sp2 + 1, "HTTP/1.", 7))
+		return 505;
+	mlen = (size_t)(sp1 - buf);
+	*method = mlen == 3 && !memcmp(buf, "GET", 3) ? MX_HTTP_GET :
+		  mlen == 4 && !memcmp(buf, "HEAD", 4) ? MX_HTTP_HEAD : MX_HTTP_OTHER;
+	q = memchr(sp1 + 1, '?', (size_t)(sp2 - sp1 - 1));
+	plen = (size_t)((q ? q : sp2) - sp1 - 1);
+	if (plen >= pathlen)
+		return 414;
+	memcpy(path, sp1 + 1, plen);
+	path[plen] = '\0';
+	return 1;
+}
+
+/* The server. */
+struct metrics_client {
+	int fd;
+	size_t got;
+	uint64_t deadline_ms;
+	char buf[MX_HTTP_HEAD_MAX];
+};
+
+struct metrics_server {
+	int lfd;
+	struct metrics_client c[MX_METRICS_CLIENTS];
+	uint64_t scrapes;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* mx_parse_listen - "ADDR:PORT" or "[ADDR6]:PORT" */
+int mx_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned int *len,
+		    char *err, size_t errlen)
+{
+	char host[64];
+	const char *colon;
+	uint32_t port;
+	size_t hl;
+	char perr[96];
+	bool bracketed = s[0] == '[';
+
+	memset(ss, 0, sizeof(*ss));
+	if (bracketed) {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			goto bad;
+		hl = (size_t)(close - s - 1);
+		colon = close + 1;
+		s++;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			goto bad;
+		hl = (size_t)(colon - s);
+	}
+	if (!hl || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	if (!bracketed && strchr(host, ':'))
+		goto bad;	/* an IPv6 address needs its brackets: [::1]:9489 */
+	if (mx_parse_u32(colon + 1, 1, 65535, &port, perr, sizeof(perr))) {
+		snprintf(err, errlen, "port: %s", perr);
+		return -1;
+	}
+	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		((struct sockaddr_in *)ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		((struct sockaddr_in6 *)ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*len = sizeof(struct sockaddr_in6);
+		return 0;
+	}
+bad:
+	snprintf(err, errlen, "expected ADDRESS:PORT or [IPv6]:PORT, e.g. 127.0.0.1:9489");
+	return -1;
+}
+
+int metrics_open(struct agent *a)
+{
+	struct sockaddr_storage ss;
+	struct metrics_server *m;
+	socklen_t len;
+	char err[128];
+	int one = 1;
+
+	if (!a->cfg.metrics_listen[0])
+		return 0;
+	if (mx_parse_listen(a->cfg.metrics_listen, &ss, &len, err, sizeof(err))) {
+		agent_log("metrics_listen %s: %s", a->cfg.metrics_listen, err);
+		return -1;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -1;
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
+		m->c[i].fd = -1;
+	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, 16)) {
+		agent_log("cannot serve metrics on %s: %s (set metrics_listen, or leave it empty "
+			  "for none)", a->cfg.metrics_listen, strerror(errno));
+		if (m->lfd >= 0)
+			close(m->lfd);
+		free(m);
+		return -1;
+	}
+	a->metrics = m;
+	agent_log("metrics on http://%s/metrics", a->cfg.metrics_listen);
+	return 0;
+}
+
+void metrics_close(struct agent *a)
+{
+	struct metrics_server *m = a->metrics;
+
+	if (!m)
+		return;
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
+		if (m->c[i].fd >= 0)
+			close(m->c[i].fd);
+	close(m->lfd);
+	free(m);
+	a->metrics = NULL;
+}
+
+int metrics_pollfds(struct agent *a, struct pollfd *pfd, int max)
+{
+	struct metrics_server *m = a->metrics;
+
+	if (!m || max < 1 + MX_METRICS_CLIENTS)
+		return 0;
+	pfd[0] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
+		pfd[1 + i] = (struct pollfd){ .fd = m->c[i].fd, .events = POLLIN };
+	return 1 + MX_METRICS_CLIENTS;
+}
+
+/* respond - the whole answer, blocking with a send timeout, then close */
+static void respond(struct agent *a, struct metrics_client *c, int status,
+		    enum mx_http_method method, const char *path)
+{
+	static const struct {
+		int code;
+		const char *text;
+	} reasons[] = {
+		{ 200, "OK" }, { 400, "Bad Request" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 414, "URI Too Long" },
+		{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
+		{ 505, "HTTP Version Not Supported" },
+	};
+	struct timeval tv = { .tv_sec = 2 };
+	const char *type = "text/plain; charset=utf-8", *reason = "Error";
+	char *body = NULL, hdr[256];
+	size_t blen = 0;
+	int n;
+
+	if (status == 1 && method == MX_HTTP_OTHER) {
+		status = 405;
+	} else if (status == 1 && !strcmp(path, "/metrics")) {
+		FILE *f = open_memstream(&body, &blen);
+
+		status = f && mx_metrics_write(a, f) == 0 ? 200 : 500;
+		if (f)
+			fclose(f);
+		type = "text/plain; version=0.0.4; charset=utf-8";
+		if (status == 200)
+			a->metrics->scrapes++;
+	} else if (status == 1 && !strcmp(path, "/")) {
+		status = 200;
+	} else if (status == 1) {
+		status = 404;
+	}
+	if (status != 200 || !body) {
+		free(body);
+		body = NULL;
+		blen = (size_t)asprintf(&body, status == 200 ? "mxguardd: metrics are at /metrics\n" :
+					"%d\n", status);
+		if (!body)
+			blen = 0;
+	}
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == status)
+			reason = reasons[i].text;
+	n = snprintf(hdr, sizeof(hdr),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+		     "Connection: close\r\n\r\n", status, reason, type, blen,
+		     status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (send(c->fd, hdr, (size_t)n, MSG_NOSIGNAL) == n && body && method != MX_HTTP_HEAD) {
+		size_t done = 0;
+
+		while (done < blen) {
+			ssize_t w = send(c->fd, body + done, blen - done, MSG_NOSIGNAL);
+
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+	}
+	free(body);
+	close(c->fd);
+	c->fd = -1;
+}
+
+void metrics_run(struct agent *a, const struct pollfd *pfd, int n)
+{
+	struct metrics_server *m = a->metrics;
+	uint64_t now = now_ms();
+
+	if (!m || n < 1 + MX_METRICS_CLIENTS)
+		return;
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++) {
+		struct metrics_client *c = &m->c[i];
+		enum mx_http_method method = MX_HTTP_OTHER;
+		char path[256];
+		ssize_t got;
+		int r;
+
+		if (c->fd < 0 || pfd[1 + i].fd != c->fd)
+			continue;
+		if (!pfd[1 + i].revents) {
+			if (now >= c->deadline_ms) {
+				close(c->fd);	/* said nothing whole in time */
+				c->fd = -1;
+			}
+			continue;
+		}
+		got = recv(c->fd, c->buf + c->got, sizeof(c->buf) - c->got, MSG_DONTWAIT);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (got <= 0) {
+			close(c->fd);
+			c->fd = -1;
+			continue;
+		}
+		c->got += (size_t)got;
+		r = mx_http_parse(c->buf, c->got, &method, path, sizeof(path));
+		if (r)
+			respond(a, c, r, method, path);
+	}
+	if (pfd[0].revents & POLLIN) {
+		int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct metrics_client *slot = NULL;
+
+		if (fd < 0)
+			return;
+		for (int i = 0; i < MX_METRICS_CLIENTS; i++) {
+			if (m->c[i].fd < 0) {
+				slot = &m->c[i];
+				break;
+			}
+			if (!slot || m->c[i].deadline_ms < slot->deadline_ms)
+				slot = &m->c[i];
+		}
+		if (slot->fd >= 0)
+			close(slot->fd);	/* the oldest waiting goes */
+		slot->fd = fd;
+		slot->got = 0;
+		slot->deadline_ms = now + MX_METRICS_TIMEOUT_MS;
+	}
+}
