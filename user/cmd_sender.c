@@ -87,19 +87,27 @@ static int parse_addr(struct mx_cmd_ctx *c, const char *s, struct mx_prefix *p)
 	return 0;
 }
 
+/* only_addr - the command's one argument, an address */
+static int only_addr(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p)
+{
+	REQ_ARGS(1);
+	if (parse_addr(c, *argv, p))
+		return -1;
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	return 0;
+}
+
 /* do_show - sender show ADDR */
 static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct mx_prefix p, key;
 	const struct mx_sender *e;
 
-	REQ_ARGS(1);
-	if (parse_addr(c, *argv, &p))
+	if (only_addr(c, argc, argv, &p))
 		return -1;
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
 	mx_verdict_key(&p, c->agent->settings.src_len4, c->agent->settings.src_len6, &key);
 	e = mx_verdict_find(&c->agent->verdict, &key);
 	if (!e) {
@@ -237,13 +245,8 @@ static int mail(struct mx_cmd_ctx *c, int argc, char **argv, bool spam)
 	struct mx_prefix p;
 	char err[320];
 
-	REQ_ARGS(1);
-	if (parse_addr(c, *argv, &p))
+	if (only_addr(c, argc, argv, &p))
 		return -1;
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
 	if (senders_mail(c->agent, &p, spam, &res, err, sizeof(err))) {
 		p_err(c, "cannot record it: %s", err);
 		return -1;
@@ -268,13 +271,8 @@ static int do_forget(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct mx_prefix p;
 	char err[320];
 
-	REQ_ARGS(1);
-	if (parse_addr(c, *argv, &p))
+	if (only_addr(c, argc, argv, &p))
 		return -1;
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
 	if (senders_forget(c->agent, &p, err, sizeof(err))) {
 		p_err(c, "cannot forget %s: %s", *argv, err);
 		return -1;

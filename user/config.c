@@ -130,35 +130,6 @@ void mx_config_default(struct mx_config_file *c)
 	strcpy(c->metrics_listen, MX_METRICS_LISTEN);
 }
 
-struct errs {
-	char *buf;
-	size_t len, used;
-	int n;
-	const char *file;
-};
-
-/* report - add "FILE:LINE: message" to the errors */
-static void report(struct errs *e, unsigned int line, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	e->n++;
-	if (!e->buf || e->used + 1 >= e->len)
-		return;
-	w = snprintf(e->buf + e->used, e->len - e->used, "%s%s:%u: ", e->used ? "\n" : "",
-		     e->file, line);
-	if (w < 0 || (size_t)w >= e->len - e->used) {
-		e->used = e->len - 1;
-		return;
-	}
-	e->used += (size_t)w;
-	va_start(ap, fmt);
-	w = vsnprintf(e->buf + e->used, e->len - e->used, fmt, ap);
-	va_end(ap);
-	e->used = w < 0 || (size_t)w >= e->len - e->used ? e->len - 1 : e->used + (size_t)w;
-}
-
 /* set_class - class.ID.KEY = VALUE */
 static int set_class(struct mx_config_file *c, const char *key, const char *val,
 		     char *why, size_t wlen)
@@ -390,14 +361,14 @@ int mx_config_parse(struct mx_config_file *c, const char *name, const char *text
 		    char *err, size_t errlen)
 {
 	struct mx_config_file next = *c;
-	struct errs e = { .buf = err, .len = errlen, .file = name };
+	struct mx_errs e = { .buf = err, .len = errlen, .file = name };
 	unsigned int lineno = 0, seen[sizeof(opts) / sizeof(opts[0])] = { 0 };
 	const char *p = text, *end = text + len;
 
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > MX_CONFIG_MAX) {
-		report(&e, 0, "file larger than %d bytes", MX_CONFIG_MAX);
+		mx_errs_add(&e, 0, "file larger than %d bytes", MX_CONFIG_MAX);
 		return e.n;
 	}
 	while (p < end) {
@@ -408,7 +379,7 @@ int mx_config_parse(struct mx_config_file *c, const char *name, const char *text
 
 		lineno++;
 		if (l > MX_LINE_MAX) {
-			report(&e, lineno, "line longer than %d characters", MX_LINE_MAX);
+			mx_errs_add(&e, lineno, "line longer than %d characters", MX_LINE_MAX);
 			p += l + 1;
 			continue;
 		}
@@ -416,7 +387,7 @@ int mx_config_parse(struct mx_config_file *c, const char *name, const char *text
 		line[l] = '\0';
 		p += l + 1;
 		if (memchr(line, '\0', l)) {
-			report(&e, lineno, "NUL byte in line");
+			mx_errs_add(&e, lineno, "NUL byte in line");
 			continue;
 		}
 		hash = strchr(line, '#');
@@ -427,35 +398,35 @@ int mx_config_parse(struct mx_config_file *c, const char *name, const char *text
 			continue;
 		eq = strchr(key, '=');
 		if (!eq) {
-			report(&e, lineno, "expected 'key = value'");
+			mx_errs_add(&e, lineno, "expected 'key = value'");
 			continue;
 		}
 		*eq = '\0';
 		key = trim(key);
 		val = trim(eq + 1);
 		if (!*key || !*val) {
-			report(&e, lineno, "%s", !*key ? "missing key before '='" : "missing value");
+			mx_errs_add(&e, lineno, "%s", !*key ? "missing key before '='" : "missing value");
 			continue;
 		}
 		if (!strncmp(key, "class.", 6)) {
 			if (set_class(&next, key + 6, val, why, sizeof(why)))
-				report(&e, lineno, "%s: %s", key, why);
+				mx_errs_add(&e, lineno, "%s: %s", key, why);
 			continue;
 		}
 		for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 			if (!strcmp(key, opts[i].name))
 				break;
 		if (i == sizeof(opts) / sizeof(opts[0])) {
-			report(&e, lineno, "unknown setting '%s'", key);
+			mx_errs_add(&e, lineno, "unknown setting '%s'", key);
 			continue;
 		}
 		if (seen[i]) {
-			report(&e, lineno, "'%s' set again (first at line %u)", key, seen[i]);
+			mx_errs_add(&e, lineno, "'%s' set again (first at line %u)", key, seen[i]);
 			continue;
 		}
 		seen[i] = lineno;
 		if (set_opt(&next, &opts[i], val, why, sizeof(why)))
-			report(&e, lineno, "%s: %s", key, why);
+			mx_errs_add(&e, lineno, "%s: %s", key, why);
 	}
 	if (!e.n)
 		*c = next;
@@ -466,31 +437,17 @@ int mx_config_parse(struct mx_config_file *c, const char *name, const char *text
 int mx_config_load(struct mx_config_file *c, const char *path, bool must_exist,
 		   char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
 	char *buf;
 	size_t n;
-	int r;
+	int r = mx_read_file(path, MX_CONFIG_MAX, &buf, &n, err, errlen);
 
-	if (!f) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (r == -ENOENT && !must_exist) {
+		err[0] = '\0';		/* no file: all defaults */
+		return 0;
+	}
+	if (r)
 		return 1;
-	}
-	buf = malloc(MX_CONFIG_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return 1;
-	}
-	n = fread(buf, 1, MX_CONFIG_MAX + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		r = 1;
-	} else {
-		r = mx_config_parse(c, path, buf, n, err, errlen);
-	}
-	fclose(f);
+	r = mx_config_parse(c, path, buf, n, err, errlen);
 	free(buf);
 	return r;
 }

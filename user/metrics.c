@@ -59,6 +59,22 @@ static void one(FILE *o, const char *name, const char *type, const char *help, u
 	fprintf(o, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* A label value and its sample. */
+struct lv {
+	const char *value;
+	uint64_t v;
+};
+
+/* labelled - a metric family with one label; lvs ends with a NULL value */
+static void labelled(FILE *o, const char *name, const char *type, const char *help,
+		     const char *lname, const struct lv *lvs)
+{
+	head(o, name, type, help);
+	for (; lvs->value; lvs++)
+		fprintf(o, "%s{%s=\"%s\"} %llu\n", name, lname, lvs->value,
+			(unsigned long long)lvs->v);
+}
+
 /* label - a label value with \, " and newlines escaped */
 static void label(FILE *o, const char *v)
 {
@@ -124,12 +140,11 @@ int mx_metrics_write(struct agent *a, FILE *o)
 		     "New connections to guarded ports by what became of them at SYN time, and closes.");
 
 	/* The agent's share of connection counting. */
-	head(o, "mxguard_connections_released_total", "counter",
-	     "Pending connections released by the agent because their handshake never completed.");
-	fprintf(o, "mxguard_connections_released_total{kind=\"admitted\"} %llu\n",
-		(unsigned long long)a->conn_stats.halfopen_released);
-	fprintf(o, "mxguard_connections_released_total{kind=\"steered\"} %llu\n",
-		(unsigned long long)a->conn_stats.steered_released);
+	labelled(o, "mxguard_connections_released_total", "counter",
+		 "Pending connections released by the agent because their handshake never completed.",
+		 "kind", (const struct lv[]){ { "admitted", a->conn_stats.halfopen_released },
+					      { "steered", a->conn_stats.steered_released },
+					      { NULL, 0 } });
 	one(o, "mxguard_connection_count_corrections_total", "counter",
 	    "Live-connection counts corrected by reconciliation: a bug if it ever rises.",
 	    a->conn_stats.corrections);
@@ -140,29 +155,20 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    "Of the adopted connections, those closed since.", a->conn_stats.adopted_closed);
 
 	/* The responder. */
-	head(o, "mxguard_responder_replies_total", "counter",
-	     "Replies of the SMTP responder by code: 421 over the limit, 554 banned, 221 and 503 after.");
-	fprintf(o, "mxguard_responder_replies_total{code=\"421\"} %llu\n",
-		(unsigned long long)rs.replied_421);
-	fprintf(o, "mxguard_responder_replies_total{code=\"554\"} %llu\n",
-		(unsigned long long)rs.replied_554);
-	fprintf(o, "mxguard_responder_replies_total{code=\"221\"} %llu\n",
-		(unsigned long long)rs.replied_221);
-	fprintf(o, "mxguard_responder_replies_total{code=\"503\"} %llu\n",
-		(unsigned long long)rs.replied_503);
+	labelled(o, "mxguard_responder_replies_total", "counter",
+		 "Replies of the SMTP responder by code: 421 over the limit, 554 banned, 221 and 503 after.",
+		 "code", (const struct lv[]){ { "421", rs.replied_421 }, { "554", rs.replied_554 },
+					      { "221", rs.replied_221 }, { "503", rs.replied_503 },
+					      { NULL, 0 } });
 	one(o, "mxguard_responder_sessions_total", "counter", "Responder sessions accepted.",
 	    rs.accepted);
 	one(o, "mxguard_responder_sessions", "gauge", "Responder sessions open now.", rs.active);
-	head(o, "mxguard_responder_errors_total", "counter",
-	     "Responder sessions refused (all in use), timed out, with overlong lines, or whose writes failed.");
-	fprintf(o, "mxguard_responder_errors_total{kind=\"refused_full\"} %llu\n",
-		(unsigned long long)rs.refused_full);
-	fprintf(o, "mxguard_responder_errors_total{kind=\"timeout\"} %llu\n",
-		(unsigned long long)rs.timeouts);
-	fprintf(o, "mxguard_responder_errors_total{kind=\"line_too_long\"} %llu\n",
-		(unsigned long long)rs.line_too_long);
-	fprintf(o, "mxguard_responder_errors_total{kind=\"write_error\"} %llu\n",
-		(unsigned long long)rs.write_errors);
+	labelled(o, "mxguard_responder_errors_total", "counter",
+		 "Responder sessions refused (all in use), timed out, with overlong lines, or whose writes failed.",
+		 "kind", (const struct lv[]){ { "refused_full", rs.refused_full },
+					      { "timeout", rs.timeouts },
+					      { "line_too_long", rs.line_too_long },
+					      { "write_error", rs.write_errors }, { NULL, 0 } });
 
 	/* The verdict engine and the policy service. */
 	one(o, "mxguard_senders", "gauge", "Senders the verdict engine remembers.", a->verdict.count);
@@ -184,12 +190,11 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    a->policy_stats.requests);
 	one(o, "mxguard_policy_malformed_total", "counter",
 	    "Postfix policy connections closed for a malformed request.", a->policy_stats.malformed);
-	head(o, "mxguard_policy_rejections_total", "counter",
-	     "Policy answers that refused a recipient: banned (521) or listed (550).");
-	fprintf(o, "mxguard_policy_rejections_total{reason=\"banned\"} %llu\n",
-		(unsigned long long)a->policy_stats.banned);
-	fprintf(o, "mxguard_policy_rejections_total{reason=\"listed\"} %llu\n",
-		(unsigned long long)a->policy_stats.rejected_listed);
+	labelled(o, "mxguard_policy_rejections_total", "counter",
+		 "Policy answers that refused a recipient: banned (521) or listed (550).",
+		 "reason", (const struct lv[]){ { "banned", a->policy_stats.banned },
+						{ "listed", a->policy_stats.rejected_listed },
+						{ NULL, 0 } });
 
 	/* Persistence. */
 	one(o, "mxguard_journal_records", "gauge", "Journal records since the last snapshot.",

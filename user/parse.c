@@ -312,3 +312,54 @@ int mx_format_rate(uint64_t interval_ns, char *buf, size_t len)
 		return snprintf(buf, len, per_min / 60 >= 1000 ? "%.0f/s" : "%.4g/s", per_min / 60);
 	return snprintf(buf, len, "%.4g/min", per_min);
 }
+
+/* mx_errs_add - add "FILE:LINE: message" to the errors */
+void mx_errs_add(struct mx_errs *e, unsigned int line, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	e->n++;
+	if (!e->buf || !e->len || e->used + 1 >= e->len)
+		return;
+	w = snprintf(e->buf + e->used, e->len - e->used, "%s%s:%u: ", e->used ? "\n" : "",
+		     e->file, line);
+	if (w < 0 || (size_t)w >= e->len - e->used) {
+		e->used = e->len - 1;
+		return;
+	}
+	e->used += (size_t)w;
+	va_start(ap, fmt);
+	w = vsnprintf(e->buf + e->used, e->len - e->used, fmt, ap);
+	va_end(ap);
+	e->used = w < 0 || (size_t)w >= e->len - e->used ? e->len - 1 : e->used + (size_t)w;
+}
+
+/* mx_read_file - see parse.h */
+int mx_read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	int e = 0;
+
+	*buf = NULL;
+	if (!f) {
+		e = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(-e));
+		return e;
+	}
+	*buf = malloc(max + 1);
+	if (!*buf) {
+		fclose(f);
+		snprintf(err, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	*len = fread(*buf, 1, max + 1, f);
+	if (ferror(f)) {
+		e = -EIO;
+		snprintf(err, errlen, "%s: %s", path, strerror(EIO));
+		free(*buf);
+		*buf = NULL;
+	}
+	fclose(f);
+	return e;
+}

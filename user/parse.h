@@ -41,4 +41,24 @@ int mx_format_rate(uint64_t interval_ns, char *buf, size_t len);
 int mx_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
 		 char *err, size_t errlen);
 
+/*
+ * Errors of a file parser, as "FILE:LINE: message" lines in one buffer
+ * (as many as fit; n counts them all). Line 0 is the file as a whole.
+ */
+struct mx_errs {
+	char *buf;
+	size_t len, used;
+	int n;
+	const char *file;
+};
+void mx_errs_add(struct mx_errs *e, unsigned int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Read at most max + 1 bytes of a file (one more than a parser takes, so
+ * that it can say the file is too large) into *buf, to be freed. 0, or
+ * -errno with "PATH: reason" in err.
+ */
+int mx_read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen);
+
 #endif /* MX_PARSE_H */

@@ -21,33 +21,6 @@
 #define TRAP_FILE_MAX	(64 << 20)
 #define TRAP_LINE_MAX	1024
 
-struct errs {
-	char *buf;
-	size_t len, used;
-	int n;
-};
-
-static void report(struct errs *e, const char *name, unsigned int line, const char *fmt, ...)
-{
-	va_list ap;
-	int w;
-
-	e->n++;
-	if (!e->buf || !e->len || e->used + 1 >= e->len)
-		return;
-	w = snprintf(e->buf + e->used, e->len - e->used, "%s%s:%u: ", e->used ? "\n" : "",
-		     name, line);
-	if (w < 0 || (size_t)w >= e->len - e->used) {
-		e->used = e->len - 1;
-		return;
-	}
-	e->used += (size_t)w;
-	va_start(ap, fmt);
-	w = vsnprintf(e->buf + e->used, e->len - e->used, fmt, ap);
-	va_end(ap);
-	e->used = w < 0 || (size_t)w >= e->len - e->used ? e->len - 1 : e->used + (size_t)w;
-}
-
 static int cmp_trap(const void *a, const void *b)
 {
 	return strcmp(((const struct mx_trap *)a)->addr, ((const struct mx_trap *)b)->addr);
@@ -73,7 +46,7 @@ static const char *valid_addr(const char *s)
 int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_t len,
 		   char *err, size_t errlen)
 {
-	struct errs e = { .buf = err, .len = errlen };
+	struct mx_errs e = { .buf = err, .len = errlen, .file = name };
 	const char *p = text, *end = text + len;
 	struct mx_traps next = { 0 };
 	size_t cap = 0;
@@ -83,7 +56,7 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 	if (err && errlen)
 		err[0] = '\0';
 	if (len > TRAP_FILE_MAX) {
-		report(&e, name, 0, "file larger than %d bytes", TRAP_FILE_MAX);
+		mx_errs_add(&e, 0, "file larger than %d bytes", TRAP_FILE_MAX);
 		return e.n;
 	}
 	while (p < end && e.n < 100) {
@@ -95,7 +68,7 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 
 		lineno++;
 		if (l > TRAP_LINE_MAX) {
-			report(&e, name, lineno, "line longer than %d characters", TRAP_LINE_MAX);
+			mx_errs_add(&e, lineno, "line longer than %d characters", TRAP_LINE_MAX);
 			p += l + 1;
 			continue;
 		}
@@ -103,7 +76,7 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 		line[l] = '\0';
 		p += l + 1;
 		if (memchr(line, '\0', l)) {
-			report(&e, name, lineno, "NUL byte in line");
+			mx_errs_add(&e, lineno, "NUL byte in line");
 			continue;
 		}
 		hash = strchr(line, '#');
@@ -115,16 +88,16 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 		kind = strtok_r(NULL, " \t\r", &save);
 		extra = strtok_r(NULL, " \t\r", &save);
 		if (!kind || extra || mx_trap_kind_parse(kind, &k)) {
-			report(&e, name, lineno, "expected 'ADDRESS spam' or 'ADDRESS backscatter'");
+			mx_errs_add(&e, lineno, "expected 'ADDRESS spam' or 'ADDRESS backscatter'");
 			continue;
 		}
 		why = valid_addr(addr);
 		if (why) {
-			report(&e, name, lineno, "'%.64s': %s", addr, why);
+			mx_errs_add(&e, lineno, "'%.64s': %s", addr, why);
 			continue;
 		}
 		if (next.n == MX_TRAPS_MAX) {
-			report(&e, name, lineno, "more than %d trap addresses", MX_TRAPS_MAX);
+			mx_errs_add(&e, lineno, "more than %d trap addresses", MX_TRAPS_MAX);
 			break;
 		}
 		if (next.n == cap) {
@@ -132,7 +105,7 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 			struct mx_trap *nv = realloc(next.v, ncap * sizeof(*nv));
 
 			if (!nv) {
-				report(&e, name, lineno, "out of memory");
+				mx_errs_add(&e, lineno, "out of memory");
 				break;
 			}
 			next.v = nv;
@@ -143,7 +116,7 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 		next.v[next.n].addr = strdup(addr);
 		next.v[next.n].kind = k;
 		if (!next.v[next.n].addr) {
-			report(&e, name, lineno, "out of memory");
+			mx_errs_add(&e, lineno, "out of memory");
 			break;
 		}
 		next.n++;
@@ -153,7 +126,7 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 	for (size_t i = 1; i < next.n && !e.n; i++) {
 		if (!strcmp(next.v[i].addr, next.v[i - 1].addr) &&
 		    next.v[i].kind != next.v[i - 1].kind)
-			report(&e, name, 0, "'%s' is listed as both spam and backscatter",
+			mx_errs_add(&e, 0, "'%s' is listed as both spam and backscatter",
 			       next.v[i].addr);
 	}
 	if (e.n) {
@@ -166,30 +139,14 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 
 int mx_traps_load(struct mx_traps *t, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
 	char *buf;
 	size_t n;
 	int r;
 
 	memset(t, 0, sizeof(*t));
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if (mx_read_file(path, TRAP_FILE_MAX, &buf, &n, err, errlen))
 		return 1;
-	}
-	buf = malloc(TRAP_FILE_MAX + 1);
-	if (!buf) {
-		fclose(f);
-		snprintf(err, errlen, "%s: out of memory", path);
-		return 1;
-	}
-	n = fread(buf, 1, TRAP_FILE_MAX + 1, f);
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		r = 1;
-	} else {
-		r = mx_traps_parse(t, path, buf, n, err, errlen);
-	}
-	fclose(f);
+	r = mx_traps_parse(t, path, buf, n, err, errlen);
 	free(buf);
 	return r;
 }
