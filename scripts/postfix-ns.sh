@@ -12,7 +12,10 @@
 #	DIR/maillog. It never refuses connections itself (its own limits
 #	are off): whatever refuses is mxguard. The host's /etc/postfix and
 #	queue are not touched. PF_SMTPD_TIMEOUT sets smtpd_timeout;
-#	PF_MAIN_EXTRA is appended to main.cf (e.g. a policy service).
+#	PF_MAIN_EXTRA is appended to main.cf (e.g. a policy service);
+#	PF_RESOLV names a resolv.conf that Postfix alone sees (a private
+#	mount namespace binds it over /etc/resolv.conf), so that its DNS
+#	lookups go to a test's own DNS server.
 
 # pf_ns_start NETNS DIR - configure and start; wait until port 25 listens
 pf_ns_start() {
@@ -56,7 +59,10 @@ CF
 	chown -R postfix:postfix "$dir/data"
 	postfix -c "$etc" set-permissions >/dev/null 2>&1 || true
 	# script(1) gives postfix a terminal: it then reports errors on it, not only to syslog.
-	if ! nsenter --net=/run/netns/"$ns" script -qec "postfix -c $etc start" /dev/null >"$dir/start.log" 2>&1; then
+	local start="script -qec 'postfix -c $etc start' /dev/null"
+	[[ -n ${PF_RESOLV:-} ]] &&
+		start="unshare --mount --propagation private sh -c \"mount --bind $PF_RESOLV /etc/resolv.conf && $start\""
+	if ! nsenter --net=/run/netns/"$ns" sh -c "$start" >"$dir/start.log" 2>&1; then
 		echo "postfix-ns: postfix did not start:" >&2
 		tail -n 20 "$dir/start.log" "$dir/maillog" 2>/dev/null >&2
 		return 1

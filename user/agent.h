@@ -79,6 +79,7 @@ struct agent {
 	struct policyd *policyd;
 	struct metrics_server *metrics;
 	uint64_t trap_hits_ignored;	/* from allowlisted senders */
+	uint64_t ptr_classed, ptr_unclassed;	/* automatic classes given and taken back */
 	struct {
 		uint64_t requests, malformed, banned, rejected_listed;
 	} policy_stats;
@@ -114,6 +115,8 @@ int senders_mail(struct agent *a, const struct mx_prefix *addr, bool spam,
 		 struct sender_result *res, char *err, size_t errlen);
 int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, size_t errlen);
 void senders_unbanned(struct agent *a, const struct mx_prefix *p);
+int senders_ptr(struct agent *a, const struct mx_prefix *addr, bool confirmed);
+void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
 void senders_tick(struct agent *a);
 int64_t mx_wall_s(void);
 

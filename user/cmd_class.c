@@ -4,10 +4,11 @@
  *	cmd_class.c - mxguard class { add | del | list }: sources' limit classes
  * DESCRIPTION
  *	A source or prefix put in a class gets that class's limits (limit
- *	show); everyone else gets class 0. The verdict engine will assign
- *	class 1 (strict) to senders without forward-confirmed PTR or failing
- *	SPF; operators assign any class by hand here. Journalled first, as
- *	bans are.
+ *	show); everyone else gets class 0. The policy service assigns
+ *	ptr_class (strict) to senders without forward-confirmed PTR
+ *	(senders.c); operators assign any class by hand here, and theirs
+ *	wins: setting or deleting the class of exactly an address takes an
+ *	automatic class there back first. Journalled first, as bans are.
  */
 #include <errno.h>
 #include <string.h>
@@ -58,6 +59,8 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 		argv += 2;
 		return BAD_ARG();
 	}
+	/* An automatic class there is taken back first: the operator's wins. */
+	senders_class_by_hand(c->agent, &p);
 	if (state_class_set(c->agent, &p, ref.class_id, err, sizeof(err))) {
 		p_err(c, "cannot assign the class: %s", err);
 		return -1;
@@ -76,6 +79,11 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 /* do_del - class del PREFIX */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
+	struct mx_prefix p;
+	char err[160];
+
+	if (argc == 1 && mx_parse_prefix(argv[0], &p, err, sizeof(err)) == 0)
+		senders_class_by_hand(c->agent, &p);
 	return cmd_del_entry(c, argc, argv, &c->agent->classes, MX_REC_CLASS_DEL,
 			     "class assignment");
 }

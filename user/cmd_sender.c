@@ -36,7 +36,7 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 	uint32_t spam = mx_sender_hits(v, e, MX_TRAP_SPAM, now);
 	uint32_t bs = mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, now);
 	bool listed = e->listed_since && e->listed_until > now;
-	char pfx[64], ban[32], lst[32];
+	char pfx[64], ban[32], lst[32], cls[16];
 
 	mx_format_prefix(&e->src, pfx, sizeof(pfx));
 	if (c->json) {
@@ -55,6 +55,13 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 		else
 			jsonw_int_field(c->jw, "ban_ends_in_s", e->ban_until > now ? e->ban_until - now : 0);
 		jsonw_bool_field(c->jw, "listed", listed);
+		if (e->auto_class) {
+			jsonw_uint_field(c->jw, "auto_class", e->auto_class);
+			jsonw_int_field(c->jw, "auto_class_ends_in_s",
+					e->auto_class_until > now ? e->auto_class_until - now : 0);
+		} else {
+			jsonw_null_field(c->jw, "auto_class");
+		}
 		jsonw_end_object(c->jw);
 		return;
 	}
@@ -63,16 +70,20 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 		until_text(e->listed_until, now, lst, sizeof(lst));
 	else
 		snprintf(lst, sizeof(lst), "-");
-	fprintf(c->out, "%-43s %5u/%-5u %5u/%-5u %4u  %-10s %s\n", pfx, spam,
+	if (e->auto_class)
+		snprintf(cls, sizeof(cls), "%u", e->auto_class);
+	else
+		snprintf(cls, sizeof(cls), "-");
+	fprintf(c->out, "%-43s %5u/%-5u %5u/%-5u %4u  %-10s %-10s %s\n", pfx, spam,
 		v->s.trap_hits[MX_TRAP_SPAM], bs, v->s.trap_hits[MX_TRAP_BACKSCATTER], e->offenses,
-		ban, lst);
+		ban, lst, cls);
 }
 
 static void header(struct mx_cmd_ctx *c)
 {
 	if (!c->json)
-		fprintf(c->out, "%-43s %-11s %-11s %-5s %-10s %s\n", "SENDER", "SPAMTRAP",
-			"BACKSCATTER", "BANS", "BANNED", "LISTED");
+		fprintf(c->out, "%-43s %-11s %-11s %-5s %-10s %-10s %s\n", "SENDER", "SPAMTRAP",
+			"BACKSCATTER", "BANS", "BANNED", "LISTED", "CLASS");
 }
 
 /* parse_addr - one address argument */

@@ -39,6 +39,8 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "sender_listed", a->verdict.listed);
 	counter(c, "sender_delisted", a->verdict.delisted);
 	counter(c, "sender_evicted", a->verdict.evicted);
+	counter(c, "sender_ptr_classed", a->ptr_classed);
+	counter(c, "sender_ptr_unclassed", a->ptr_unclassed);
 	counter(c, "policy_requests", a->policy_stats.requests);
 	counter(c, "policy_malformed", a->policy_stats.malformed);
 	counter(c, "policy_banned", a->policy_stats.banned);

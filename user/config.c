@@ -43,6 +43,7 @@ enum opt_type {
 	OPT_SECS,	/* duration in whole seconds, int64_t in [min, max] */
 	OPT_TEXT,	/* a reply text with placeholders (text.h) */
 	OPT_LISTEN,	/* ADDR:PORT or [IPv6]:PORT, or "none" for empty */
+	OPT_CLASS,	/* a class 1..15, strict, or none (0) */
 };
 
 struct opt {
@@ -102,6 +103,8 @@ static const struct opt opts[] = {
 	{ "reply_trap_ban",	OPT_TEXT,  F(reply_trap_ban), 0, 0, SZ(reply_trap_ban), NULL },
 	{ "reply_listed",	OPT_TEXT,  F(reply_listed), 0, 0, SZ(reply_listed), NULL },
 	{ "metrics_listen",	OPT_LISTEN, F(metrics_listen), 0, 0, SZ(metrics_listen), NULL },
+	{ "ptr_class",		OPT_CLASS, F(ptr_class), 0, 0, 0, NULL },
+	{ "ptr_class_ttl",	OPT_SECS,  F(ptr_class_ttl), 60, 366 * 86400, 0, NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -128,6 +131,8 @@ void mx_config_default(struct mx_config_file *c)
 	strcpy(c->reply_trap_ban, MX_REPLY_TRAP_BAN);
 	strcpy(c->reply_listed, MX_REPLY_LISTED);
 	strcpy(c->metrics_listen, MX_METRICS_LISTEN);
+	c->ptr_class = 1;	/* strict */
+	c->ptr_class_ttl = 24 * 3600;
 }
 
 /* set_class - class.ID.KEY = VALUE */
@@ -297,6 +302,17 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 		strcpy(field, val);
 		return 0;
 	}
+	case OPT_CLASS:
+		if (!strcmp(val, "none") || !strcmp(val, "strict")) {
+			*(uint32_t *)field = val[0] == 's';
+			return 0;
+		}
+		if (mx_parse_u32(val, 1, MX_MAX_CLASSES - 1, &v, err, sizeof(err))) {
+			snprintf(why, wlen, "'%s': use strict, 1..%d or none", val, MX_MAX_CLASSES - 1);
+			return -1;
+		}
+		*(uint32_t *)field = v;
+		return 0;
 	case OPT_TEXT:
 		if (mx_text_check(val, err, sizeof(err))) {
 			snprintf(why, wlen, "%s", err);

@@ -49,6 +49,8 @@ struct mx_config_file {
 	char reply_trap_ban[MX_TEXT_MAX];
 	char reply_listed[MX_TEXT_MAX];
 	char metrics_listen[64];		/* ADDR:PORT for GET /metrics; empty: none */
+	uint32_t ptr_class;			/* for senders without FCrDNS; 0: none */
+	int64_t ptr_class_ttl;			/* seconds since last seen so */
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */

@@ -186,6 +186,10 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    a->verdict.delisted);
 	one(o, "mxguard_senders_evicted_total", "counter",
 	    "Senders forgotten because the table was full (sender_entries).", a->verdict.evicted);
+	labelled(o, "mxguard_ptr_classes_total", "counter",
+		 "Senders without forward-confirmed PTR put into ptr_class, and taken back out.",
+		 "change", (const struct lv[]){ { "given", a->ptr_classed },
+						{ "taken_back", a->ptr_unclassed }, { NULL, 0 } });
 	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
 	    a->policy_stats.requests);
 	one(o, "mxguard_policy_malformed_total", "counter",

@@ -33,6 +33,7 @@ enum mx_record_type {
 	MX_REC_LISTED,		/* added: since; expires: until (0: a clean mail) */
 	MX_REC_DELISTED,
 	MX_REC_SENDER_FORGET,
+	MX_REC_AUTO_CLASS,	/* class_id (0: taken back); expires: until */
 	MX_REC__MAX,		/* one past the last: a newer agent's records are not ours */
 };
 

@@ -166,6 +166,9 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 	if (strcmp(q->protocol_state, "RCPT") ||
 	    mx_parse_addr(q->client_address, &addr, err, sizeof(err)))
 		return;
+	/* Postfix says "unknown" for a name it could not forward-confirm. */
+	if (q->client_name[0] && !q->too_long)
+		senders_ptr(a, &addr, strcmp(q->client_name, "unknown") != 0);
 	if (!q->too_long && mx_traps_match(&a->traps, q->recipient, &kind) &&
 	    (kind == MX_TRAP_SPAM || q->sender[0] == '\0')) {
 		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err)))

@@ -199,9 +199,105 @@ void senders_unbanned(struct agent *a, const struct mx_prefix *p)
 	mx_verdict_unbanned(&a->verdict, p, mx_wall_s());
 }
 
+/* take_class_back - the automatic class goes: journalled, then out of the map if still ours */
+static int take_class_back(struct agent *a, const struct mx_prefix *key, uint32_t class_id)
+{
+	struct mx_class_ref old;
+	char err[256];
+
+	if (state_sender_class(a, key, 0, 0, err, sizeof(err))) {
+		agent_log("cannot take back the class of a sender: %s", err);
+		return -1;
+	}
+	if (mx_table_get(&a->classes, key, &old) == 0 && old.class_id == class_id)
+		mx_table_del(&a->classes, key);
+	mx_verdict_auto_class(&a->verdict, key, 0, 0, 0);
+	a->ptr_unclassed++;
+	return 0;
+}
+
+/*
+ * senders_ptr - what the MTA found of the client's reverse DNS: without
+ * forward-confirmed PTR it goes into ptr_class for ptr_class_ttl after it
+ * was last seen so; confirmed, a class we gave it is taken back at once.
+ * An operator's class (any class entry covering it that is not ours)
+ * always wins. Only a change is journalled; the time is refreshed in
+ * memory (after a restart it may end earlier, and is given again).
+ */
+int senders_ptr(struct agent *a, const struct mx_prefix *addr, bool confirmed)
+{
+	uint32_t class_id = a->cfg.ptr_class;
+	struct sender_result res;
+	struct mx_class_ref ref;
+	struct mx_prefix hit, plain;
+	struct mx_sender *e;
+	int64_t now = mx_wall_s(), until = now + a->cfg.ptr_class_ttl;
+	char err[256];
+
+	if (key_of(a, addr, &res))
+		return 0;
+	e = mx_verdict_find(&a->verdict, &res.key);
+	if (e && e->auto_class) {
+		if (confirmed || e->auto_class != class_id)
+			return take_class_back(a, &res.key, e->auto_class);
+		e->auto_class_until = until;
+		return 0;
+	}
+	if (confirmed || !class_id)
+		return 0;
+	mx_verdict_unmap(addr, &plain);
+	if (mx_table_match(&a->classes, &plain, &hit, &ref) == 0)
+		return 0;	/* the operator's class */
+	if (state_sender_class(a, &res.key, class_id, until, err, sizeof(err))) {
+		agent_log("cannot give a sender class %u: %s", class_id, err);
+		return -1;
+	}
+	ref.class_id = class_id;
+	if (mx_verdict_auto_class(&a->verdict, &res.key, class_id, until, now) ||
+	    mx_table_put(&a->classes, &res.key, &ref, BPF_ANY))
+		return -1;
+	a->ptr_classed++;
+	return 1;
+}
+
+/*
+ * senders_class_by_hand - an operator sets or deletes the class of exactly
+ * p: a class the agent gave there is taken back first (journalled before
+ * the operator's record, so a restore replays them in that order).
+ */
+void senders_class_by_hand(struct agent *a, const struct mx_prefix *p)
+{
+	struct mx_sender *e = mx_verdict_find(&a->verdict, p);
+
+	if (e && e->auto_class)
+		take_class_back(a, p, e->auto_class);
+}
+
+/* expire_classes - automatic classes whose time ran out go back */
+static void expire_classes(struct agent *a)
+{
+	struct mx_prefix due[256];
+	uint32_t ids[256];
+	unsigned int n = 0;
+	int64_t now = mx_wall_s();
+
+	for (const struct mx_sender *e = a->verdict.newest; e && n < 256; e = e->older) {
+		if (e->auto_class && e->auto_class_until <= now) {
+			due[n] = e->src;
+			ids[n++] = e->auto_class;
+		}
+	}
+	for (unsigned int i = 0; i < n; i++)
+		take_class_back(a, &due[i], ids[i]);
+}
+
 /* senders_tick - once a second: sync hits, drop what no longer matters */
 void senders_tick(struct agent *a)
 {
+	static unsigned int ticks;
+
 	state_sync(a);
+	if (++ticks % 30 == 0)
+		expire_classes(a);
 	mx_verdict_expire(&a->verdict, mx_wall_s(), 1024);
 }

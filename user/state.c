@@ -203,6 +203,17 @@ int state_sender_forget(struct agent *a, const struct mx_prefix *p, char *err, s
 	return journal(a, &r, err, errlen);
 }
 
+int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
+		       int64_t until, char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, MX_REC_AUTO_CLASS, p);
+	r.class_id = class_id;
+	r.expires_wall_ns = class_id ? secs_ns(until) : 0;
+	return journal(a, &r, err, errlen);
+}
+
 /* state_sync - hits written since the last sync go to disk */
 void state_sync(struct agent *a)
 {
@@ -358,6 +369,28 @@ static int apply(const struct mx_record *r, void *arg)
 	case MX_REC_SENDER_FORGET:
 		mx_verdict_forget(&a->verdict, &p);
 		return 0;
+	case MX_REC_AUTO_CLASS: {
+		struct mx_class_ref ref = { .class_id = r->class_id };
+		int64_t until = ns_secs(r->expires_wall_ns);
+
+		if (r->class_id >= MX_MAX_CLASSES)
+			return 0;
+		if (!r->class_id || until <= now_wall / 1000000000LL) {
+			struct mx_class_ref old;
+
+			/* Taken back or expired: the map entry goes if it is still ours. */
+			if (mx_table_get(&a->classes, &p, &old) == 0 &&
+			    mx_verdict_find(&a->verdict, &p) &&
+			    old.class_id == mx_verdict_find(&a->verdict, &p)->auto_class)
+				mx_table_del(&a->classes, &p);
+			mx_verdict_auto_class(&a->verdict, &p, 0, 0, 0);
+			return 0;
+		}
+		mx_verdict_auto_class(&a->verdict, &p, r->class_id, until, r->added_wall_ns / 1000000000LL);
+		if (mx_table_put(&a->classes, &p, &ref, BPF_ANY))
+			a->restore_failed++;
+		return 0;
+	}
 	default:
 		return 0;
 	}
@@ -408,6 +441,13 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 		r.flags = e->offenses;
 		r.added_wall_ns = e->last_ban * 1000000000LL;
 		r.expires_wall_ns = secs_ns(e->ban_until);
+		if (w->emit(w->ctx, &r))
+			return -1;
+	}
+	if (e->auto_class) {
+		record_of(&r, MX_REC_AUTO_CLASS, &e->src);
+		r.class_id = e->auto_class;
+		r.expires_wall_ns = secs_ns(e->auto_class_until);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}

@@ -419,6 +419,18 @@ bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_
 	return e && e->listed_since && e->listed_until > now;
 }
 
+int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
+			  int64_t until, int64_t now)
+{
+	struct mx_sender *e = class_id ? get(v, src, now) : mx_verdict_find(v, src);
+
+	if (!e)
+		return class_id ? -ENOMEM : 0;
+	e->auto_class = class_id;
+	e->auto_class_until = class_id ? until : 0;
+	return 0;
+}
+
 int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src)
 {
 	struct mx_sender *e = mx_verdict_find(v, src);
@@ -484,6 +496,8 @@ static bool matters(const struct mx_verdict *v, const struct mx_sender *e, int64
 			return true;
 	if (e->listed_since && e->listed_until > now)
 		return true;
+	if (e->auto_class)
+		return true;	/* its map entry goes first (senders.c), then the sender */
 	if (!e->last_ban)
 		return false;
 	return e->ban_until == MX_FOREVER || e->ban_until > now - v->s.repeat_window;

@@ -71,6 +71,8 @@ struct mx_sender {
 	int64_t ban_until;			/* when it ends; MX_FOREVER: permanent */
 	int64_t listed_since;			/* 0: not listed */
 	int64_t listed_until;			/* MX_FOREVER: until a clean mail */
+	uint32_t auto_class;			/* a class the agent gave it (no FCrDNS); 0: none */
+	int64_t auto_class_until;
 	int64_t touched;
 };
 
@@ -123,6 +125,13 @@ void mx_verdict_unbanned(struct mx_verdict *v, const struct mx_prefix *src, int6
 /* Mail classified as spam lists the sender; clean mail delists it. 1 if that changed. */
 int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam, int64_t now);
 bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now);
+
+/*
+ * A limit class the agent gave the sender (no forward-confirmed PTR),
+ * until then; class 0 takes it back. -ENOMEM if it cannot be tracked.
+ */
+int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
+			  int64_t until, int64_t now);
 
 /* Forget a sender entirely. 1 if it was known. */
 int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src);

@@ -25,11 +25,15 @@ relay_domains = traps.gw.test
 relay_transport = discard:
 smtpd_hard_error_limit = 1000"
 
-# start [SETTINGS] - Postfix asking the policy service, the agent serving it
+# start [SETTINGS] - Postfix asking the policy service, the agent serving it.
+# This Postfix does no DNS (smtpd_peername_lookup = no): every client would
+# be "unknown", so ptr_class is off unless SETTINGS set it.
 start() {
+	local extra=${1:-}
 	mkdir -p "$PF_DIR"
 	printf '# traps\ntrap@gw.test spam\n@traps.gw.test spam\nbounce-trap@gw.test backscatter\n' >"$TRAPS"
-	{ printf "${1:-}"; printf 'trap_file = %s\npolicy_socket = %s\n' "$TRAPS" "$POLICY"; } >"$CONF"
+	[[ $extra == *ptr_class* ]] || extra+='ptr_class = none\n'
+	{ printf "$extra"; printf 'trap_file = %s\npolicy_socket = %s\n' "$TRAPS" "$POLICY"; } >"$CONF"
 	pf_start && agent_start -C "$CONF" || return 1
 	tb_client_addr $C2/24
 	tb_client_addr $C3/24
@@ -192,6 +196,67 @@ test_settings_and_trap_file_reload() {
 	[[ $(hits $C2 spamtrap) == 2 ]] || fail "traps lost by a refused reload"
 	out=$("$BUILD/mxguardd" -C "$CONF" --check-config 2>&1) && { fail "check-config passed a broken trap file"; return 1; }
 	[[ $out == *"$TRAPS:6:"* ]] || fail "check-config: $out"
+}
+
+# dns_start RECORDS... - dnsmasq on 198.18.0.1:53 with these dnsmasq options, and
+# a resolv.conf pointing at it for Postfix alone (PF_RESOLV)
+dns_start() {
+	command -v dnsmasq >/dev/null || { fail "dnsmasq is not installed (make deps)"; return 1; }
+	tb_gw dnsmasq --no-resolv --no-hosts --keep-in-foreground --bind-interfaces \
+		--listen-address=198.18.0.1 --user=root --pid-file="$E2E_DIR/dnsmasq.pid" "$@" \
+		>"$E2E_DIR/dnsmasq.log" 2>&1 &
+	LISTENERS+=" $!"
+	echo "nameserver 198.18.0.1" >"$E2E_DIR/resolv.conf"
+	PF_RESOLV=$E2E_DIR/resolv.conf
+	sleep 0.3
+}
+
+# A real DNS server (dnsmasq) and Postfix's own reverse lookups: a client
+# without forward-confirmed PTR is put in the strict class, and its
+# parallel limit is strict's 3 at once; a confirmed one is not, and one
+# whose DNS is fixed is taken back out; an operator's class wins.
+test_no_fcrdns_gets_the_strict_class() {
+	local good=198.18.0.10 liar=198.18.0.11 none=198.18.0.12 mine=198.18.0.13 out
+	dns_start --ptr-record=10.0.18.198.in-addr.arpa,good.client.test \
+		--host-record=good.client.test,$good \
+		--ptr-record=11.0.18.198.in-addr.arpa,liar.client.test \
+		--host-record=liar.client.test,198.18.0.99 \
+		--ptr-record=13.0.18.198.in-addr.arpa,mine.client.test || return 1
+	PF_MAIN_EXTRA+=$'\nsmtpd_peername_lookup = yes'
+	start 'ptr_class = strict\n' || return 1
+	tb_client_addr $mine/24
+	mx class add $mine 5 || return 1
+	for c in $good $liar $none $mine; do
+		out=$(mail $c a@client.test user@gw.test)
+		grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "mail from $c: $out"; return 1; }
+	done
+	grep -q "connect from good.client.test\[$good\]" "$PF_DIR/maillog" ||
+		{ fail "Postfix did not confirm good.client.test: $(grep connect "$PF_DIR/maillog")"; return 1; }
+	mx -j sender show $good | grep -q '"auto_class"' && { fail "a confirmed sender got a class"; return 1; }
+	mx -j sender show $liar | grep -q '"auto_class":1' || { fail "liar: $(mx -j sender show $liar)"; return 1; }
+	mx -j sender show $none | grep -q '"auto_class":1' || { fail "no PTR: $(mx -j sender show $none)"; return 1; }
+	mx -j ip show $none | grep -q '"class":1,' || { fail "ip show: $(mx ip show $none)"; return 1; }
+	mx -j ip show $mine | grep -q '"class":5,' || { fail "the operator's class lost: $(mx ip show $mine)"; return 1; }
+	# The data plane holds it to strict's 3 parallel connections.
+	ch_start 1 $none $TB_GW4 || return 1
+	out=$(ch_cmd 1 "open 5")
+	[[ $out == *"220=3 421=2 "* ]] || { fail "strict limit for $none: $out"; return 1; }
+	ch_cmd 1 "close 3" >/dev/null
+	[[ $(counter sender_ptr_classed) == 2 ]] || { fail "classed: $(mx stats | grep ptr)"; return 1; }
+	# It survives kill -9.
+	agent_stop KILL
+	agent_start -C "$CONF" || return 1
+	mx -j sender show $liar | grep -q '"auto_class":1' || { fail "lost in a crash: $(mx -j sender show $liar)"; return 1; }
+	# DNS fixed: the next mail takes the class back.
+	kill "$(cat "$E2E_DIR/dnsmasq.pid")"
+	sleep 0.3
+	dns_start --ptr-record=11.0.18.198.in-addr.arpa,liar.client.test \
+		--host-record=liar.client.test,$liar || return 1
+	out=$(mail $liar a@client.test user@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "mail from $liar: $out"; return 1; }
+	mx -j sender show $liar | grep -q '"auto_class":null' || { fail "not taken back: $(mx -j sender show $liar)"; return 1; }
+	mx -j ip show $liar | grep -q '"class":0,' || { fail "still strict: $(mx ip show $liar)"; return 1; }
+	[[ $(counter sender_ptr_unclassed) == 1 ]] || fail "taken back: $(mx stats | grep ptr)"
 }
 
 test_bad_policy_requests_change_nothing() {

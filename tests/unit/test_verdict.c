@@ -353,6 +353,23 @@ static void test_restore(void **state)
 	assert_false(mx_verdict_listed(v, &a, T0));
 }
 
+/* An automatic class is kept, refreshed and taken back; it keeps its sender. */
+static void test_auto_class(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.60");
+
+	assert_int_equal(mx_verdict_auto_class(v, &a, 0, 0, T0), 0);	/* nothing to take back */
+	assert_null(mx_verdict_find(v, &a));
+	assert_int_equal(mx_verdict_auto_class(v, &a, 1, T0 + DAY, T0), 0);
+	assert_int_equal(mx_verdict_find(v, &a)->auto_class, 1);
+	/* Nothing else known of it, yet it is not expired while the class stands. */
+	assert_int_equal(mx_verdict_expire(v, T0 + 400 * DAY, 1U << 20), 0);
+	assert_int_equal(mx_verdict_auto_class(v, &a, 0, 0, T0), 0);
+	assert_int_equal(mx_verdict_find(v, &a)->auto_class, 0);
+	assert_int_equal(mx_verdict_expire(v, T0 + 1, 1U << 20), 1);
+}
+
 static void test_kind_names(void **state)
 {
 	enum mx_trap_kind k;
@@ -381,6 +398,7 @@ int main(void)
 		cmocka_unit_test(test_bounded),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_class, setup, teardown),
 		cmocka_unit_test(test_kind_names),
 	};
 
