@@ -155,6 +155,7 @@ int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, v
 	e = restore_journal(p, apply, arg, rep);
 	if (e)
 		return fail(err, errlen, -e, "cannot read %s/journal: %s", dir, strerror(-e));
+	p->snapshot_records = rep->snapshot_records;
 	return 0;
 }
 
@@ -277,7 +278,7 @@ int mx_persist_snapshot(struct mx_persist *p, int (*walk)(void *arg, mx_emit_fn 
 	if (fd < 0)
 		return fail(err, errlen, errno, "cannot write a snapshot: %s", strerror(errno));
 	dup_fd = dup(fd);	/* gzclose closes fd; fsync needs one */
-	s.gz = gzdopen(fd, "wb6");
+	s.gz = gzdopen(fd, "wb1");	/* fast: records compress well at any level */
 	if (!s.gz || dup_fd < 0) {
 		close(fd);
 		if (dup_fd >= 0)
@@ -306,6 +307,7 @@ int mx_persist_snapshot(struct mx_persist *p, int (*walk)(void *arg, mx_emit_fn 
 	if (ftruncate(p->journal_fd, 0) || fdatasync(p->journal_fd))
 		return fail(err, errlen, errno, "cannot empty the journal: %s", strerror(errno));
 	p->journal_records = 0;
+	p->snapshot_records = s.n;
 	return 0;
 }
 

@@ -62,6 +62,7 @@ struct mx_persist {
 	int journal_fd;
 	char dir[256];
 	uint64_t journal_records;	/* since the last snapshot */
+	uint64_t snapshot_records;	/* in the last snapshot: the state's size */
 };
 
 /* Called for each record restored, in order. */

@@ -402,6 +402,9 @@ struct walk_ctx {
 	void *ctx;
 	enum mx_record_type type;
 	uint64_t now;
+	/* Reason texts by id, read once per snapshot, not once per ban. */
+	bool have[MX_MAX_REASONS];
+	char reason[MX_MAX_REASONS][MX_REASON_LEN];
 };
 
 /* walk_one - one table entry as a snapshot record */
@@ -418,7 +421,16 @@ static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 			return 0;	/* expired: nothing to keep */
 		r.flags = b->flags;
 		r.expires_wall_ns = boot_to_wall(b->expires_ns);
-		mx_reason_text(w->a->reasons_fd, b->reason, r.reason, sizeof(r.reason));
+		if (b->reason < MX_MAX_REASONS) {
+			if (!w->have[b->reason]) {
+				mx_reason_text(w->a->reasons_fd, b->reason, w->reason[b->reason],
+					       MX_REASON_LEN);
+				w->have[b->reason] = true;
+			}
+			memcpy(r.reason, w->reason[b->reason], sizeof(r.reason));
+		} else {
+			mx_reason_text(w->a->reasons_fd, b->reason, r.reason, sizeof(r.reason));
+		}
 	} else if (w->type == MX_REC_CLASS_SET) {
 		r.class_id = ((const struct mx_class_ref *)val)->class_id;
 	}
@@ -482,7 +494,13 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 /* walk_state - every ban, allowlist entry, class and sender as records */
 static int walk_state(void *arg, mx_emit_fn emit, void *ctx)
 {
-	struct walk_ctx w = { .a = arg, .emit = emit, .ctx = ctx, .now = mx_now_ns() };
+	static struct walk_ctx w;
+
+	memset(&w, 0, sizeof(w));
+	w.a = arg;
+	w.emit = emit;
+	w.ctx = ctx;
+	w.now = mx_now_ns();
 
 	w.type = MX_REC_BAN_ADD;
 	if (mx_table_foreach(&w.a->bans, walk_one, &w))
