@@ -500,3 +500,25 @@ const char *mx_config_restart_needed(const struct mx_config_file *a,
 		return "responder_sessions, responder_max_line";
 	return NULL;
 }
+
+/* mx_config_keep_restart - the same settings as mx_config_restart_needed() */
+void mx_config_keep_restart(struct mx_config_file *n, const struct mx_config_file *r)
+{
+	memcpy(n->interface, r->interface, sizeof(n->interface));
+	memcpy(n->mode, r->mode, sizeof(n->mode));
+	n->dp.bucket_entries4 = r->dp.bucket_entries4;
+	n->dp.bucket_entries6 = r->dp.bucket_entries6;
+	n->dp.exact_entries = r->dp.exact_entries;
+	n->dp.prefix_entries = r->dp.prefix_entries;
+	n->dp.count_entries = r->dp.count_entries;
+	n->dp.flow_entries = r->dp.flow_entries;
+	memcpy(n->state_dir, r->state_dir, sizeof(n->state_dir));
+	memcpy(n->pin_dir, r->pin_dir, sizeof(n->pin_dir));
+	memcpy(n->socket, r->socket, sizeof(n->socket));
+	memcpy(n->cgroup, r->cgroup, sizeof(n->cgroup));
+	memcpy(n->policy_socket, r->policy_socket, sizeof(n->policy_socket));
+	memcpy(n->policy_group, r->policy_group, sizeof(n->policy_group));
+	memcpy(n->metrics_listen, r->metrics_listen, sizeof(n->metrics_listen));
+	n->responder_sessions = r->responder_sessions;
+	n->responder_max_line = r->responder_max_line;
+}

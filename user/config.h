@@ -71,5 +71,7 @@ int mx_config_load(struct mx_config_file *c, const char *path, bool must_exist,
 /* Settings that only a restart applies; names the first that differs. */
 const char *mx_config_restart_needed(const struct mx_config_file *old,
 				     const struct mx_config_file *new);
+/* Those settings of next put back as running has them (a reload keeps them). */
+void mx_config_keep_restart(struct mx_config_file *next, const struct mx_config_file *running);
 
 #endif /* MX_CONFIG_H */

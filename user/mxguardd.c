@@ -197,32 +197,8 @@ static int reload(struct agent *a, char *msg, size_t len)
 		return -1;
 	}
 	restart = mx_config_restart_needed(&a->cfg, &next);
-	if (restart) {
-		/* Keep what cannot change while running. */
-		struct mx_config_file keep = a->cfg;
-
-		keep.dp.classes[0] = next.dp.classes[0];
-		memcpy(keep.dp.classes, next.dp.classes, sizeof(keep.dp.classes));
-		memcpy(keep.dp.ports, next.dp.ports, sizeof(keep.dp.ports));
-		keep.dp.nports = next.dp.nports;
-		keep.dp.src_len4 = next.dp.src_len4;
-		keep.dp.pfx_len4 = next.dp.pfx_len4;
-		keep.dp.src_len6 = next.dp.src_len6;
-		keep.dp.pfx_len6 = next.dp.pfx_len6;
-		keep.dp.over_limit_drop = next.dp.over_limit_drop;
-		keep.dp.ban_reply = next.dp.ban_reply;
-		memcpy(keep.hostname, next.hostname, sizeof(keep.hostname));
-		memcpy(keep.policy_url, next.policy_url, sizeof(keep.policy_url));
-		memcpy(keep.reply_over_limit, next.reply_over_limit, sizeof(keep.reply_over_limit));
-		memcpy(keep.reply_banned, next.reply_banned, sizeof(keep.reply_banned));
-		memcpy(keep.reply_trap_ban, next.reply_trap_ban, sizeof(keep.reply_trap_ban));
-		memcpy(keep.reply_listed, next.reply_listed, sizeof(keep.reply_listed));
-		keep.ban_ttl_ns = next.ban_ttl_ns;
-		keep.responder_timeout_ms = next.responder_timeout_ms;
-		keep.verdict = next.verdict;
-		memcpy(keep.trap_file, next.trap_file, sizeof(keep.trap_file));
-		next = keep;
-	}
+	if (restart)
+		mx_config_keep_restart(&next, &a->cfg);	/* what cannot change while running */
 	to_agent(a, &next);
 	if (senders_configure(a, &traps))
 		agent_log("reload: out of memory resizing the senders' trap hits");

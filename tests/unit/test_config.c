@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	test_config.c - the settings parser's newer types and reload's keep list
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+
+static int parse(struct mx_config_file *c, const char *text, char *err)
+{
+	return mx_config_parse(c, "f", text, strlen(text), err, 1024);
+}
+
+static void test_verdict_settings(void **state)
+{
+	static struct mx_config_file c;
+	char err[1024];
+
+	mx_config_default(&c);
+	assert_int_equal(c.verdict.trap_hits[MX_TRAP_SPAM], 50);
+	assert_int_equal(c.verdict.trap_hits[MX_TRAP_BACKSCATTER], 20);
+	assert_int_equal(c.verdict.trap_ban[MX_TRAP_SPAM], 86400);
+	assert_int_equal(c.verdict.repeat_ban, 7 * 86400);
+	assert_int_equal(c.ptr_class, 1);
+	assert_int_equal(parse(&c, "spamtrap_hits = 5\nrepeat_window = 0\nlisted_ttl = 0\n"
+			       "ptr_class = 7\nptr_class_ttl = 1h\nmetrics_listen = none\n"
+			       "reply_listed = %h says %a is listed\n", err), 0);
+	assert_int_equal(c.verdict.trap_hits[MX_TRAP_SPAM], 5);
+	assert_int_equal(c.verdict.repeat_window, 0);
+	assert_int_equal(c.verdict.listed_ttl, 0);
+	assert_int_equal(c.ptr_class, 7);
+	assert_int_equal(c.ptr_class_ttl, 3600);
+	assert_string_equal(c.metrics_listen, "");
+	assert_string_equal(c.reply_listed, "%h says %a is listed");
+	assert_int_equal(parse(&c, "ptr_class = none\n", err), 0);
+	assert_int_equal(c.ptr_class, 0);
+
+	/* Each bad value names its line; nothing of the file is taken. */
+	assert_int_equal(parse(&c, "spamtrap_hits = 10001\nspamtrap_window = 0\n"
+			       "spamtrap_ban_ttl = 1500ms\nptr_class = 0\nptr_class = 16\n"
+			       "ptr_class_ttl = 59\nmetrics_listen = [::1]\nreply_banned = 100%\n"
+			       "sender_entries = 10\n", err), 9);
+	for (int line = 1; line <= 9; line++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "f:%d: ", line);
+		if (!strstr(err, want))
+			fail_msg("no error for line %d in: %s", line, err);
+	}
+	assert_int_equal(c.ptr_class, 0);
+	assert_int_equal(c.verdict.trap_hits[MX_TRAP_SPAM], 5);
+}
+
+/* What a reload keeps is exactly what needs a restart. */
+static void test_keep_restart(void **state)
+{
+	static struct mx_config_file run, next;
+	char err[1024];
+
+	mx_config_default(&run);
+	mx_config_default(&next);
+	assert_int_equal(parse(&next, "interface = eth9\nmode = skb\naddress_entries = 4096\n"
+			       "state_dir = /x\npin_dir = /y\nsocket = /z\ncgroup = /c\n"
+			       "policy_socket = /p\npolicy_group = mail\nmetrics_listen = 127.0.0.1:1\n"
+			       "responder_sessions = 9\nresponder_max_line = 600\n"
+			       "class.default.parallel = 4\nspamtrap_hits = 7\nhostname = h\n", err), 0);
+	assert_non_null(mx_config_restart_needed(&run, &next));
+	mx_config_keep_restart(&next, &run);
+	assert_null(mx_config_restart_needed(&run, &next));
+	/* ...and what a reload applies stays as the new file says. */
+	assert_int_equal(next.dp.classes[0].src_parallel, 4);
+	assert_int_equal(next.verdict.trap_hits[MX_TRAP_SPAM], 7);
+	assert_string_equal(next.hostname, "h");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_verdict_settings),
+		cmocka_unit_test(test_keep_restart),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
