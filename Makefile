@@ -12,7 +12,7 @@ ARCH_INC := /usr/include/$(shell gcc -dumpmachine)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
             -Iheaders -Iuser -I$(OUT)
-LDLIBS   += -lxdp -lbpf -lelf -lz
+LDLIBS   += -lxdp -lbpf -lelf -lz -lspf2 -lpthread
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iheaders -Ibpf -I$(ARCH_INC)
 
 ifeq ($(V),1)
@@ -30,7 +30,7 @@ LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/contr
              user/cmd_stats.c user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c \
              user/conn.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
              user/config.c user/cmd_reload.c user/blocklist.c user/cmd_blocklist.c user/cmd_class.c \
-             user/verdict.c user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c
+             user/verdict.c user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
 LIB_OBJS  := $(LIB_SRCS:user/%.c=$(OUT)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
@@ -45,7 +45,7 @@ FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/cont
               user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
               user/persist.c user/log.c user/config.c user/blocklist.c user/cmd_blocklist.c \
               user/sockdiag.c user/cmd_class.c user/responder.c user/verdict.c \
-              user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c
+              user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
 FUZZ_SECONDS ?= 60

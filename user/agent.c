@@ -838,7 +838,7 @@ int agent_serve(struct agent *a)
 	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
 	time_t next_conn_sweep = time(NULL) + 1, next_reconcile = time(NULL) + 10;
 	time_t next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
-	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256 + 1 + 16];
+	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256 + 1 + 16 + 1];
 	sigset_t mask;
 	int lfd, sfd, ret = 0;
 
@@ -852,8 +852,9 @@ int agent_serve(struct agent *a)
 	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
 		clients[i].fd = -1;
 	lfd = open_socket(a->socket_path);
-	if (sfd < 0 || lfd < 0 || policyd_open(a) || metrics_open(a)) {
+	if (sfd < 0 || lfd < 0 || policyd_open(a) || metrics_open(a) || spf_open(a)) {
 		policyd_close(a);
+		metrics_close(a);
 		return -1;
 	}
 	agent_log("ready; control socket %s", a->socket_path);
@@ -876,7 +877,9 @@ int agent_serve(struct agent *a)
 				       (int)(sizeof(pfd) / sizeof(pfd[0])) - 3 - MX_CTL_MAX_CLIENTS);
 		nmet = metrics_pollfds(a, pfd + 3 + MX_CTL_MAX_CLIENTS + npol,
 				       (int)(sizeof(pfd) / sizeof(pfd[0])) - 3 - MX_CTL_MAX_CLIENTS - npol);
-		n = poll(pfd, (nfds_t)(3 + MX_CTL_MAX_CLIENTS + npol + nmet), timeout);
+		pfd[3 + MX_CTL_MAX_CLIENTS + npol + nmet] = (struct pollfd){ .fd = spf_fd(a),
+									     .events = POLLIN };
+		n = poll(pfd, (nfds_t)(3 + MX_CTL_MAX_CLIENTS + npol + nmet + 1), timeout);
 		if (n < 0 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN) {
@@ -905,6 +908,8 @@ int agent_serve(struct agent *a)
 		ctl_expire();
 		policyd_run(a, pfd + 3 + MX_CTL_MAX_CLIENTS, npol);
 		metrics_run(a, pfd + 3 + MX_CTL_MAX_CLIENTS + npol, nmet);
+		if (pfd[3 + MX_CTL_MAX_CLIENTS + npol + nmet].revents & POLLIN)
+			spf_run(a);
 		/* The responder first: it never blocks, and senders wait on it. */
 		responder_run(a->responder);
 		if (time(NULL) >= next_conn_sweep) {
@@ -927,6 +932,7 @@ int agent_serve(struct agent *a)
 	}
 	policyd_close(a);
 	metrics_close(a);
+	spf_close(a);
 	close(lfd);
 	unlink(a->socket_path);
 	close(sfd);

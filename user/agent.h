@@ -15,6 +15,7 @@
 #include "conn.h"
 #include "persist.h"
 #include "policy.h"
+#include "spf.h"
 #include "tables.h"
 
 #define MX_PIN_DIR		"/sys/fs/bpf/mxguard"
@@ -78,8 +79,13 @@ struct agent {
 	struct mx_traps traps;
 	struct policyd *policyd;
 	struct metrics_server *metrics;
+	struct spf_worker *spf;
+	struct {
+		uint64_t queued, dropped, results[MX_SPF__MAX];
+	} spf_stats;
 	uint64_t trap_hits_ignored;	/* from allowlisted senders */
-	uint64_t ptr_classed, ptr_unclassed;	/* automatic classes given and taken back */
+	uint64_t auto_classed[2];	/* classes given for no FCrDNS [0] and SPF fail [1] */
+	uint64_t auto_unclassed;	/* and taken back */
 	struct {
 		uint64_t requests, malformed, banned, rejected_listed;
 	} policy_stats;
@@ -115,7 +121,10 @@ int senders_mail(struct agent *a, const struct mx_prefix *addr, bool spam,
 		 struct sender_result *res, char *err, size_t errlen);
 int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, size_t errlen);
 void senders_unbanned(struct agent *a, const struct mx_prefix *p);
-int senders_ptr(struct agent *a, const struct mx_prefix *addr, bool confirmed);
+/* Why the agent gave a sender a class (mx_sender.auto_reasons). */
+#define MX_AUTO_PTR	(1U << 0)	/* no forward-confirmed PTR */
+#define MX_AUTO_SPF	(1U << 1)	/* SPF fail */
+int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok);
 void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
 void senders_tick(struct agent *a);
 int64_t mx_wall_s(void);

@@ -57,6 +57,13 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 		jsonw_bool_field(c->jw, "listed", listed);
 		if (e->auto_class) {
 			jsonw_uint_field(c->jw, "auto_class", e->auto_class);
+			jsonw_name(c->jw, "auto_reasons");
+			jsonw_start_array(c->jw);
+			if (e->auto_reasons & MX_AUTO_PTR)
+				jsonw_string(c->jw, "ptr");
+			if (e->auto_reasons & MX_AUTO_SPF)
+				jsonw_string(c->jw, "spf");
+			jsonw_end_array(c->jw);
 			jsonw_int_field(c->jw, "auto_class_ends_in_s",
 					e->auto_class_until > now ? e->auto_class_until - now : 0);
 		} else {

@@ -39,8 +39,16 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "sender_listed", a->verdict.listed);
 	counter(c, "sender_delisted", a->verdict.delisted);
 	counter(c, "sender_evicted", a->verdict.evicted);
-	counter(c, "sender_ptr_classed", a->ptr_classed);
-	counter(c, "sender_ptr_unclassed", a->ptr_unclassed);
+	counter(c, "sender_ptr_classed", a->auto_classed[0]);
+	counter(c, "sender_spf_classed", a->auto_classed[1]);
+	counter(c, "sender_unclassed", a->auto_unclassed);
+	counter(c, "spf_checks", a->spf_stats.queued);
+	counter(c, "spf_checks_dropped", a->spf_stats.dropped);
+	counter(c, "spf_pass", a->spf_stats.results[MX_SPF_PASS]);
+	counter(c, "spf_fail", a->spf_stats.results[MX_SPF_FAIL]);
+	counter(c, "spf_softfail", a->spf_stats.results[MX_SPF_SOFTFAIL]);
+	counter(c, "spf_temperror", a->spf_stats.results[MX_SPF_TEMPERROR]);
+	counter(c, "spf_none", a->spf_stats.results[MX_SPF_NONE]);
 	counter(c, "policy_requests", a->policy_stats.requests);
 	counter(c, "policy_malformed", a->policy_stats.malformed);
 	counter(c, "policy_banned", a->policy_stats.banned);

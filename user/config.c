@@ -44,6 +44,7 @@ enum opt_type {
 	OPT_TEXT,	/* a reply text with placeholders (text.h) */
 	OPT_LISTEN,	/* ADDR:PORT or [IPv6]:PORT, or "none" for empty */
 	OPT_CLASS,	/* a class 1..15, strict, or none (0) */
+	OPT_BOOL,	/* yes or no */
 };
 
 struct opt {
@@ -105,6 +106,9 @@ static const struct opt opts[] = {
 	{ "metrics_listen",	OPT_LISTEN, F(metrics_listen), 0, 0, SZ(metrics_listen), NULL },
 	{ "ptr_class",		OPT_CLASS, F(ptr_class), 0, 0, 0, NULL },
 	{ "ptr_class_ttl",	OPT_SECS,  F(ptr_class_ttl), 60, 366 * 86400, 0, NULL },
+	{ "spf_class",		OPT_CLASS, F(spf_class), 0, 0, 0, NULL },
+	{ "spf_class_ttl",	OPT_SECS,  F(spf_class_ttl), 60, 366 * 86400, 0, NULL },
+	{ "spf_softfail",	OPT_BOOL,  F(spf_softfail), 0, 0, 0, NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -133,6 +137,8 @@ void mx_config_default(struct mx_config_file *c)
 	strcpy(c->metrics_listen, MX_METRICS_LISTEN);
 	c->ptr_class = 1;	/* strict */
 	c->ptr_class_ttl = 24 * 3600;
+	c->spf_class = 1;	/* strict */
+	c->spf_class_ttl = 24 * 3600;
 }
 
 /* set_class - class.ID.KEY = VALUE */
@@ -302,6 +308,13 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 		strcpy(field, val);
 		return 0;
 	}
+	case OPT_BOOL:
+		if (strcmp(val, "yes") && strcmp(val, "no")) {
+			snprintf(why, wlen, "'%s': use yes or no", val);
+			return -1;
+		}
+		*(bool *)field = val[0] == 'y';
+		return 0;
 	case OPT_CLASS:
 		if (!strcmp(val, "none") || !strcmp(val, "strict")) {
 			*(uint32_t *)field = val[0] == 's';
@@ -495,6 +508,8 @@ const char *mx_config_restart_needed(const struct mx_config_file *a,
 		return "policy_socket, policy_group";
 	if (strcmp(a->metrics_listen, b->metrics_listen))
 		return "metrics_listen";
+	if (!a->spf_class != !b->spf_class)
+		return "spf_class (none or not)";
 	if (a->responder_sessions != b->responder_sessions ||
 	    a->responder_max_line != b->responder_max_line)
 		return "responder_sessions, responder_max_line";
@@ -521,4 +536,6 @@ void mx_config_keep_restart(struct mx_config_file *n, const struct mx_config_fil
 	memcpy(n->metrics_listen, r->metrics_listen, sizeof(n->metrics_listen));
 	n->responder_sessions = r->responder_sessions;
 	n->responder_max_line = r->responder_max_line;
+	if (!n->spf_class != !r->spf_class)
+		n->spf_class = r->spf_class;	/* the SPF thread runs or not until a restart */
 }

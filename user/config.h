@@ -51,6 +51,9 @@ struct mx_config_file {
 	char metrics_listen[64];		/* ADDR:PORT for GET /metrics; empty: none */
 	uint32_t ptr_class;			/* for senders without FCrDNS; 0: none */
 	int64_t ptr_class_ttl;			/* seconds since last seen so */
+	uint32_t spf_class;			/* for senders failing SPF; 0: no SPF checks */
+	int64_t spf_class_ttl;
+	bool spf_softfail;			/* a softfail counts as a fail */
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */

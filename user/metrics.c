@@ -186,10 +186,19 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    a->verdict.delisted);
 	one(o, "mxguard_senders_evicted_total", "counter",
 	    "Senders forgotten because the table was full (sender_entries).", a->verdict.evicted);
-	labelled(o, "mxguard_ptr_classes_total", "counter",
-		 "Senders without forward-confirmed PTR put into ptr_class, and taken back out.",
-		 "change", (const struct lv[]){ { "given", a->ptr_classed },
-						{ "taken_back", a->ptr_unclassed }, { NULL, 0 } });
+	labelled(o, "mxguard_auto_classes_total", "counter",
+		 "Senders put into a stricter class (no forward-confirmed PTR, SPF fail), and taken back out.",
+		 "change", (const struct lv[]){ { "given_ptr", a->auto_classed[0] },
+						{ "given_spf", a->auto_classed[1] },
+						{ "taken_back", a->auto_unclassed }, { NULL, 0 } });
+	labelled(o, "mxguard_spf_checks_total", "counter",
+		 "SPF checks of senders by result; dropped: the queue was full.",
+		 "result", (const struct lv[]){ { "pass", a->spf_stats.results[MX_SPF_PASS] },
+						{ "fail", a->spf_stats.results[MX_SPF_FAIL] },
+						{ "softfail", a->spf_stats.results[MX_SPF_SOFTFAIL] },
+						{ "temperror", a->spf_stats.results[MX_SPF_TEMPERROR] },
+						{ "none", a->spf_stats.results[MX_SPF_NONE] },
+						{ "dropped", a->spf_stats.dropped }, { NULL, 0 } });
 	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
 	    a->policy_stats.requests);
 	one(o, "mxguard_policy_malformed_total", "counter",

@@ -57,6 +57,7 @@ struct mx_policy_req {
 	char client_address[64];
 	char client_name[256];			/* "unknown" without forward-confirmed PTR */
 	char reverse_client_name[256];		/* "unknown" without PTR */
+	char helo_name[256];
 	char sender[MX_TRAP_ADDR_MAX + 2];
 	char recipient[MX_TRAP_ADDR_MAX + 2];
 	bool too_long;			/* an attribute we read did not fit: no match */

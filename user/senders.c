@@ -205,58 +205,72 @@ static int take_class_back(struct agent *a, const struct mx_prefix *key, uint32_
 	struct mx_class_ref old;
 	char err[256];
 
-	if (state_sender_class(a, key, 0, 0, err, sizeof(err))) {
+	if (state_sender_class(a, key, 0, 0, 0, err, sizeof(err))) {
 		agent_log("cannot take back the class of a sender: %s", err);
 		return -1;
 	}
 	if (mx_table_get(&a->classes, key, &old) == 0 && old.class_id == class_id)
 		mx_table_del(&a->classes, key);
-	mx_verdict_auto_class(&a->verdict, key, 0, 0, 0);
-	a->ptr_unclassed++;
+	mx_verdict_auto_class(&a->verdict, key, 0, 0, 0, 0);
+	a->auto_unclassed++;
 	return 0;
 }
 
 /*
- * senders_ptr - what the MTA found of the client's reverse DNS: without
- * forward-confirmed PTR it goes into ptr_class for ptr_class_ttl after it
- * was last seen so; confirmed, a class we gave it is taken back at once.
- * An operator's class (any class entry covering it that is not ours)
- * always wins. Only a change is journalled; the time is refreshed in
- * memory (after a restart it may end earlier, and is given again).
+ * senders_auto - a verdict that can put a sender into a stricter class:
+ * MX_AUTO_PTR (the MTA could not forward-confirm its PTR: ptr_class for
+ * ptr_class_ttl) or MX_AUTO_SPF (SPF fail: spf_class for spf_class_ttl).
+ * ok says the sender passed this time: that reason is dropped, and the
+ * class is taken back once no reason is left. A class is refreshed while
+ * the reason stands. An operator's class (any class entry covering the
+ * sender that is not ours) always wins. Only changes are journalled; a
+ * refreshed time lives in memory (after a restart the class may end
+ * sooner, and is given again at the next mail).
  */
-int senders_ptr(struct agent *a, const struct mx_prefix *addr, bool confirmed)
+int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok)
 {
-	uint32_t class_id = a->cfg.ptr_class;
+	uint32_t class_id = reason == MX_AUTO_SPF ? a->cfg.spf_class : a->cfg.ptr_class;
+	int64_t ttl = reason == MX_AUTO_SPF ? a->cfg.spf_class_ttl : a->cfg.ptr_class_ttl;
+	int64_t now = mx_wall_s(), until = now + ttl;
 	struct sender_result res;
 	struct mx_class_ref ref;
 	struct mx_prefix hit, plain;
 	struct mx_sender *e;
-	int64_t now = mx_wall_s(), until = now + a->cfg.ptr_class_ttl;
 	char err[256];
 
+	if (!class_id)
+		ok = true;	/* this verdict is turned off: it holds nothing against anyone */
 	if (key_of(a, addr, &res))
 		return 0;
 	e = mx_verdict_find(&a->verdict, &res.key);
 	if (e && e->auto_class) {
-		if (confirmed || e->auto_class != class_id)
+		uint32_t reasons = ok ? e->auto_reasons & ~reason : e->auto_reasons | reason;
+
+		if (!reasons)
 			return take_class_back(a, &res.key, e->auto_class);
-		e->auto_class_until = until;
+		if (reasons != e->auto_reasons &&
+		    state_sender_class(a, &res.key, e->auto_class, reasons, e->auto_class_until,
+				       err, sizeof(err)))
+			return -1;
+		e->auto_reasons = reasons;
+		if (!ok && until > e->auto_class_until)
+			e->auto_class_until = until;
 		return 0;
 	}
-	if (confirmed || !class_id)
+	if (ok || !class_id)
 		return 0;
 	mx_verdict_unmap(addr, &plain);
 	if (mx_table_match(&a->classes, &plain, &hit, &ref) == 0)
 		return 0;	/* the operator's class */
-	if (state_sender_class(a, &res.key, class_id, until, err, sizeof(err))) {
+	if (state_sender_class(a, &res.key, class_id, reason, until, err, sizeof(err))) {
 		agent_log("cannot give a sender class %u: %s", class_id, err);
 		return -1;
 	}
 	ref.class_id = class_id;
-	if (mx_verdict_auto_class(&a->verdict, &res.key, class_id, until, now) ||
+	if (mx_verdict_auto_class(&a->verdict, &res.key, class_id, reason, until, now) ||
 	    mx_table_put(&a->classes, &res.key, &ref, BPF_ANY))
 		return -1;
-	a->ptr_classed++;
+	a->auto_classed[reason == MX_AUTO_SPF]++;
 	return 1;
 }
 

@@ -204,12 +204,13 @@ int state_sender_forget(struct agent *a, const struct mx_prefix *p, char *err, s
 }
 
 int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
-		       int64_t until, char *err, size_t errlen)
+		       uint32_t reasons, int64_t until, char *err, size_t errlen)
 {
 	struct mx_record r;
 
 	record_of(&r, MX_REC_AUTO_CLASS, p);
 	r.class_id = class_id;
+	r.flags = reasons;
 	r.expires_wall_ns = class_id ? secs_ns(until) : 0;
 	return journal(a, &r, err, errlen);
 }
@@ -383,10 +384,11 @@ static int apply(const struct mx_record *r, void *arg)
 			    mx_verdict_find(&a->verdict, &p) &&
 			    old.class_id == mx_verdict_find(&a->verdict, &p)->auto_class)
 				mx_table_del(&a->classes, &p);
-			mx_verdict_auto_class(&a->verdict, &p, 0, 0, 0);
+			mx_verdict_auto_class(&a->verdict, &p, 0, 0, 0, 0);
 			return 0;
 		}
-		mx_verdict_auto_class(&a->verdict, &p, r->class_id, until, r->added_wall_ns / 1000000000LL);
+		mx_verdict_auto_class(&a->verdict, &p, r->class_id, r->flags ? r->flags : 1, until,
+				      r->added_wall_ns / 1000000000LL);
 		if (mx_table_put(&a->classes, &p, &ref, BPF_ANY))
 			a->restore_failed++;
 		return 0;
@@ -459,6 +461,7 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 	if (e->auto_class) {
 		record_of(&r, MX_REC_AUTO_CLASS, &e->src);
 		r.class_id = e->auto_class;
+		r.flags = e->auto_reasons;
 		r.expires_wall_ns = secs_ns(e->auto_class_until);
 		if (w->emit(w->ctx, &r))
 			return -1;

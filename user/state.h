@@ -42,7 +42,7 @@ int state_sender_listed(struct agent *a, const struct mx_prefix *p, int64_t sinc
 			int64_t until, char *err, size_t errlen);
 int state_sender_forget(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen);
 int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
-		       int64_t until, char *err, size_t errlen);
+		       uint32_t reasons, int64_t until, char *err, size_t errlen);
 void state_sync(struct agent *a);
 
 /*

@@ -420,13 +420,14 @@ bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_
 }
 
 int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
-			  int64_t until, int64_t now)
+			  uint32_t reasons, int64_t until, int64_t now)
 {
 	struct mx_sender *e = class_id ? get(v, src, now) : mx_verdict_find(v, src);
 
 	if (!e)
 		return class_id ? -ENOMEM : 0;
 	e->auto_class = class_id;
+	e->auto_reasons = class_id ? reasons : 0;
 	e->auto_class_until = class_id ? until : 0;
 	return 0;
 }

@@ -72,6 +72,7 @@ struct mx_sender {
 	int64_t listed_since;			/* 0: not listed */
 	int64_t listed_until;			/* MX_FOREVER: until a clean mail */
 	uint32_t auto_class;			/* a class the agent gave it (no FCrDNS); 0: none */
+	uint32_t auto_reasons;			/* why: MX_AUTO_* bits (agent.h) */
 	int64_t auto_class_until;
 	int64_t touched;
 };
@@ -131,7 +132,7 @@ bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_
  * until then; class 0 takes it back. -ENOMEM if it cannot be tracked.
  */
 int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
-			  int64_t until, int64_t now);
+			  uint32_t reasons, int64_t until, int64_t now);
 
 /* Forget a sender entirely. 1 if it was known. */
 int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src);

@@ -36,9 +36,18 @@ agent_start() {
 	local ready_before
 	ready_before=$(grep -c "ready" "$AGENT_LOG" 2>/dev/null)
 	ready_before=${ready_before:-0}
-	# nsenter execs the agent, so $! is the agent's pid.
-	nsenter --net=/run/netns/"$TB_GW" "$BUILD/mxguardd" --interface "$TB_GW_IF" \
-		--socket "$SOCK" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" "$@" >>"$AGENT_LOG" 2>&1 &
+	# nsenter execs the agent, so $! is the agent's pid. With AGENT_RESOLV the
+	# agent alone sees that file as /etc/resolv.conf (a private mount
+	# namespace; unshare and sh exec too, so the pid stays the agent's).
+	if [[ -n ${AGENT_RESOLV:-} ]]; then
+		nsenter --net=/run/netns/"$TB_GW" unshare --mount --propagation private sh -c \
+			'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$AGENT_RESOLV" \
+			"$BUILD/mxguardd" --interface "$TB_GW_IF" --socket "$SOCK" --pin-dir "$PIN_DIR" \
+			--state-dir "$STATE_DIR" "$@" >>"$AGENT_LOG" 2>&1 &
+	else
+		nsenter --net=/run/netns/"$TB_GW" "$BUILD/mxguardd" --interface "$TB_GW_IF" \
+			--socket "$SOCK" --pin-dir "$PIN_DIR" --state-dir "$STATE_DIR" "$@" >>"$AGENT_LOG" 2>&1 &
+	fi
 	AGENT_PID=$!
 	for _ in $(seq 1 200); do
 		[[ $(grep -c "ready" "$AGENT_LOG" 2>/dev/null) -gt $ready_before ]] && return 0

@@ -33,6 +33,7 @@ start() {
 	mkdir -p "$PF_DIR"
 	printf '# traps\ntrap@gw.test spam\n@traps.gw.test spam\nbounce-trap@gw.test backscatter\n' >"$TRAPS"
 	[[ $extra == *ptr_class* ]] || extra+='ptr_class = none\n'
+	[[ $extra == *spf_class* || -n ${AGENT_RESOLV:-} ]] || extra+='spf_class = none\n'
 	{ printf "$extra"; printf 'trap_file = %s\npolicy_socket = %s\n' "$TRAPS" "$POLICY"; } >"$CONF"
 	pf_start && agent_start -C "$CONF" || return 1
 	tb_client_addr $C2/24
@@ -256,7 +257,45 @@ test_no_fcrdns_gets_the_strict_class() {
 	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "mail from $liar: $out"; return 1; }
 	mx -j sender show $liar | grep -q '"auto_class":null' || { fail "not taken back: $(mx -j sender show $liar)"; return 1; }
 	mx -j ip show $liar | grep -q '"class":0,' || { fail "still strict: $(mx ip show $liar)"; return 1; }
-	[[ $(counter sender_ptr_unclassed) == 1 ]] || fail "taken back: $(mx stats | grep ptr)"
+	[[ $(counter sender_unclassed) == 1 ]] || fail "taken back: $(mx stats | grep classed)"
+}
+
+# sender_has AUTO ADDR - wait (SPF runs in the background) until the
+# sender's auto_class is AUTO (a number or null)
+sender_has() {
+	for _ in $(seq 1 50); do
+		mx -j sender show "$2" | grep -q "\"auto_class\":$1" && return 0
+		[[ $1 == null ]] && mx -j sender show "$2" | grep -q '^null' && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# SPF through a real DNS server: the agent's own lookups (libspf2) go to
+# dnsmasq. A sender failing SPF is put in the strict class; a pass, or
+# a softfail (spf_softfail = no), is not; a pass later takes it back.
+test_spf_fail_gets_the_strict_class() {
+	local pass=198.18.0.10 soft=198.18.0.11 forger=198.18.0.12
+	dns_start --txt-record=client.test,"v=spf1 ip4:$pass -all" \
+		--txt-record=soft.test,"v=spf1 ip4:$pass ~all" \
+		--txt-record=forger.test,"v=spf1 ip4:$forger -all" || return 1
+	AGENT_RESOLV=$PF_RESOLV
+	start || return 1
+	mail $pass a@client.test user@gw.test | grep -q "250 2.0.0 Ok: queued" || { fail "mail from $pass"; return 1; }
+	mail $soft b@soft.test user@gw.test | grep -q "250 2.0.0 Ok: queued" || { fail "mail from $soft"; return 1; }
+	# A forged sender: the mail goes on (SPF only makes its limits stricter).
+	mail $forger c@client.test user@gw.test | grep -q "250 2.0.0 Ok: queued" || { fail "mail from $forger"; return 1; }
+	sender_has 1 $forger || { fail "SPF fail not classed: $(mx -j sender show $forger) $(mx stats | grep spf)"; return 1; }
+	mx -j sender show $forger | grep -q '"auto_reasons":\["spf"\]' || { fail "reasons: $(mx -j sender show $forger)"; return 1; }
+	mx -j ip show $forger | grep -q '"class":1,' || { fail "ip show: $(mx ip show $forger)"; return 1; }
+	sender_has null $pass || { fail "SPF pass classed: $(mx -j sender show $pass)"; return 1; }
+	sender_has null $soft || { fail "softfail classed: $(mx -j sender show $soft)"; return 1; }
+	(( $(counter spf_pass) >= 1 && $(counter spf_softfail) >= 1 && $(counter spf_fail) >= 1 )) ||
+		{ fail "counters: $(mx stats | grep spf)"; return 1; }
+	# The same address sending for a domain it may send for: taken back.
+	mail $forger d@forger.test user@gw.test | grep -q "250 2.0.0 Ok: queued" || { fail "mail from $forger"; return 1; }
+	sender_has null $forger || { fail "SPF pass did not take the class back: $(mx -j sender show $forger)"; return 1; }
+	mx -j ip show $forger | grep -q '"class":0,' || fail "still classed: $(mx ip show $forger)"
 }
 
 test_bad_policy_requests_change_nothing() {
