@@ -359,14 +359,16 @@ static void test_auto_class(void **state)
 	struct mx_verdict *v = *state;
 	struct mx_prefix a = addr("198.18.0.60");
 
-	assert_int_equal(mx_verdict_auto_class(v, &a, 0, 0, T0), 0);	/* nothing to take back */
+	assert_int_equal(mx_verdict_auto_class(v, &a, 0, 0, 0, T0), 0);	/* nothing to take back */
 	assert_null(mx_verdict_find(v, &a));
-	assert_int_equal(mx_verdict_auto_class(v, &a, 1, T0 + DAY, T0), 0);
+	assert_int_equal(mx_verdict_auto_class(v, &a, 1, 2, T0 + DAY, T0), 0);
 	assert_int_equal(mx_verdict_find(v, &a)->auto_class, 1);
+	assert_int_equal(mx_verdict_find(v, &a)->auto_reasons, 2);
 	/* Nothing else known of it, yet it is not expired while the class stands. */
 	assert_int_equal(mx_verdict_expire(v, T0 + 400 * DAY, 1U << 20), 0);
-	assert_int_equal(mx_verdict_auto_class(v, &a, 0, 0, T0), 0);
+	assert_int_equal(mx_verdict_auto_class(v, &a, 0, 2, 0, T0), 0);
 	assert_int_equal(mx_verdict_find(v, &a)->auto_class, 0);
+	assert_int_equal(mx_verdict_find(v, &a)->auto_reasons, 0);
 	assert_int_equal(mx_verdict_expire(v, T0 + 1, 1U << 20), 1);
 }
 
