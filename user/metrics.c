@@ -262,6 +262,7 @@ int mx_http_parse(const char *buf, size_t len, enum mx_http_method *method, char
 /* The server. */
 struct metrics_client {
 	int fd;
+	bool lingering;			/* answered: reading what is left until EOF */
 	size_t got;
 	uint64_t deadline_ms;
 	char buf[MX_HTTP_HEAD_MAX];
@@ -458,8 +459,15 @@ static void respond(struct agent *a, struct metrics_client *c, int status,
 		}
 	}
 	free(body);
-	close(c->fd);
-	c->fd = -1;
+	/*
+	 * A lingering close: closing with unread input would send a reset,
+	 * and the client could lose the answer (a 431 to a request still
+	 * arriving). Say we are done, then read until the client is too.
+	 */
+	shutdown(c->fd, SHUT_WR);
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	c->lingering = true;
+	c->deadline_ms = now_ms() + 2000;
 }
 
 void metrics_run(struct agent *a, const struct pollfd *pfd, int n)
@@ -481,6 +489,16 @@ void metrics_run(struct agent *a, const struct pollfd *pfd, int n)
 		if (!pfd[1 + i].revents) {
 			if (now >= c->deadline_ms) {
 				close(c->fd);	/* said nothing whole in time */
+				c->fd = -1;
+			}
+			continue;
+		}
+		if (c->lingering) {
+			char sink[4096];
+
+			got = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+				close(c->fd);
 				c->fd = -1;
 			}
 			continue;
@@ -515,6 +533,7 @@ void metrics_run(struct agent *a, const struct pollfd *pfd, int n)
 		if (slot->fd >= 0)
 			close(slot->fd);	/* the oldest waiting goes */
 		slot->fd = fd;
+		slot->lingering = false;
 		slot->got = 0;
 		slot->deadline_ms = now + MX_METRICS_TIMEOUT_MS;
 	}
