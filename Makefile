@@ -12,7 +12,7 @@ ARCH_INC := /usr/include/$(shell gcc -dumpmachine)
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
             -Iheaders -Iuser -I$(OUT)
-LDLIBS   += -lxdp -lbpf -lelf -lz -lspf2 -lpthread
+LDLIBS   += -lxdp -lbpf -lelf -lz -lspf2 -lresolv -lpthread
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iheaders -Ibpf -I$(ARCH_INC)
 
 ifeq ($(V),1)

@@ -81,10 +81,13 @@ struct agent {
 	struct metrics_server *metrics;
 	struct spf_worker *spf;
 	struct {
-		uint64_t queued, dropped, results[MX_SPF__MAX];
+		uint64_t queued, dropped, results[MX_SPF__MAX];	/* queued, dropped: SPF and DNSBL */
 	} spf_stats;
+	struct {
+		uint64_t results[MX_DNSBL__MAX];
+	} dnsbl_stats;
 	uint64_t trap_hits_ignored;	/* from allowlisted senders */
-	uint64_t auto_classed[2];	/* classes given for no FCrDNS [0] and SPF fail [1] */
+	uint64_t auto_classed[3];	/* classes given for no FCrDNS, SPF fail, DNSBL listing */
 	uint64_t auto_unclassed;	/* and taken back */
 	struct {
 		uint64_t requests, malformed, banned, rejected_listed;
@@ -124,6 +127,7 @@ void senders_unbanned(struct agent *a, const struct mx_prefix *p);
 /* Why the agent gave a sender a class (mx_sender.auto_reasons). */
 #define MX_AUTO_PTR	(1U << 0)	/* no forward-confirmed PTR */
 #define MX_AUTO_SPF	(1U << 1)	/* SPF fail */
+#define MX_AUTO_DNSBL	(1U << 2)	/* listed in a dnsbl_zones zone */
 int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok);
 void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
 void senders_tick(struct agent *a);

@@ -63,6 +63,8 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 				jsonw_string(c->jw, "ptr");
 			if (e->auto_reasons & MX_AUTO_SPF)
 				jsonw_string(c->jw, "spf");
+			if (e->auto_reasons & MX_AUTO_DNSBL)
+				jsonw_string(c->jw, "dnsbl");
 			jsonw_end_array(c->jw);
 			jsonw_int_field(c->jw, "auto_class_ends_in_s",
 					e->auto_class_until > now ? e->auto_class_until - now : 0);

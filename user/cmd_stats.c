@@ -41,6 +41,10 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "sender_evicted", a->verdict.evicted);
 	counter(c, "sender_ptr_classed", a->auto_classed[0]);
 	counter(c, "sender_spf_classed", a->auto_classed[1]);
+	counter(c, "sender_dnsbl_classed", a->auto_classed[2]);
+	counter(c, "dnsbl_listed", a->dnsbl_stats.results[MX_DNSBL_LISTED]);
+	counter(c, "dnsbl_clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN]);
+	counter(c, "dnsbl_error", a->dnsbl_stats.results[MX_DNSBL_ERROR]);
 	counter(c, "sender_unclassed", a->auto_unclassed);
 	counter(c, "spf_checks", a->spf_stats.queued);
 	counter(c, "spf_checks_dropped", a->spf_stats.dropped);

@@ -15,6 +15,7 @@
  * CONFIGURATION PARAMETERS
  *	See docs/mxguard.conf, which lists every key with its default.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ enum opt_type {
 	OPT_LISTEN,	/* ADDR:PORT or [IPv6]:PORT, or "none" for empty */
 	OPT_CLASS,	/* a class 1..15, strict, or none (0) */
 	OPT_BOOL,	/* yes or no */
+	OPT_ZONES,	/* DNS zones, comma-separated, or none */
 };
 
 struct opt {
@@ -109,6 +111,9 @@ static const struct opt opts[] = {
 	{ "spf_class",		OPT_CLASS, F(spf_class), 0, 0, 0, NULL },
 	{ "spf_class_ttl",	OPT_SECS,  F(spf_class_ttl), 60, 366 * 86400, 0, NULL },
 	{ "spf_softfail",	OPT_BOOL,  F(spf_softfail), 0, 0, 0, NULL },
+	{ "dnsbl_zones",	OPT_ZONES, F(dnsbl_zones), 0, 0, SZ(dnsbl_zones), NULL },
+	{ "dnsbl_class",	OPT_CLASS, F(dnsbl_class), 0, 0, 0, NULL },
+	{ "dnsbl_class_ttl",	OPT_SECS,  F(dnsbl_class_ttl), 60, 366 * 86400, 0, NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -139,6 +144,8 @@ void mx_config_default(struct mx_config_file *c)
 	c->ptr_class_ttl = 24 * 3600;
 	c->spf_class = 1;	/* strict */
 	c->spf_class_ttl = 24 * 3600;
+	c->dnsbl_class = 1;	/* strict, once zones are named */
+	c->dnsbl_class_ttl = 3600;
 }
 
 /* set_class - class.ID.KEY = VALUE */
@@ -303,6 +310,43 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 		}
 		if (strlen(val) >= o->size || mx_parse_listen(val, &ss, &sl, err, sizeof(err))) {
 			snprintf(why, wlen, "'%s': %s", val, strlen(val) >= o->size ? "too long" : err);
+			return -1;
+		}
+		strcpy(field, val);
+		return 0;
+	}
+	case OPT_ZONES: {
+		char buf[256], *tok, *save = NULL;
+		unsigned int n = 0;
+
+		if (!strcmp(val, "none")) {
+			field[0] = '\0';
+			return 0;
+		}
+		if (strlen(val) >= o->size) {
+			snprintf(why, wlen, "longer than %zu characters", o->size - 1);
+			return -1;
+		}
+		strcpy(buf, val);
+		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			size_t l = strlen(tok);
+
+			if (++n > MX_DNSBL_ZONES) {
+				snprintf(why, wlen, "at most %d zones", MX_DNSBL_ZONES);
+				return -1;
+			}
+			for (size_t i = 0; i < l; i++) {
+				char ch = tok[i];
+
+				if (!(isalnum((unsigned char)ch) || ch == '-' || ch == '.') ||
+				    (ch == '.' && (i == 0 || tok[i - 1] == '.'))) {
+					snprintf(why, wlen, "'%s' is not a DNS zone name", tok);
+					return -1;
+				}
+			}
+		}
+		if (!n) {
+			snprintf(why, wlen, "no zone");
 			return -1;
 		}
 		strcpy(field, val);
@@ -510,6 +554,8 @@ const char *mx_config_restart_needed(const struct mx_config_file *a,
 		return "metrics_listen";
 	if (!a->spf_class != !b->spf_class)
 		return "spf_class (none or not)";
+	if (strcmp(a->dnsbl_zones, b->dnsbl_zones))
+		return "dnsbl_zones";
 	if (a->responder_sessions != b->responder_sessions ||
 	    a->responder_max_line != b->responder_max_line)
 		return "responder_sessions, responder_max_line";
@@ -538,4 +584,5 @@ void mx_config_keep_restart(struct mx_config_file *n, const struct mx_config_fil
 	n->responder_max_line = r->responder_max_line;
 	if (!n->spf_class != !r->spf_class)
 		n->spf_class = r->spf_class;	/* the SPF thread runs or not until a restart */
+	memcpy(n->dnsbl_zones, r->dnsbl_zones, sizeof(n->dnsbl_zones));
 }

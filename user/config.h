@@ -54,6 +54,9 @@ struct mx_config_file {
 	uint32_t spf_class;			/* for senders failing SPF; 0: no SPF checks */
 	int64_t spf_class_ttl;
 	bool spf_softfail;			/* a softfail counts as a fail */
+	char dnsbl_zones[256];			/* "zone,zone"; empty: no DNSBL lookups */
+	uint32_t dnsbl_class;
+	int64_t dnsbl_class_ttl;
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */

@@ -190,6 +190,7 @@ int mx_metrics_write(struct agent *a, FILE *o)
 		 "Senders put into a stricter class (no forward-confirmed PTR, SPF fail), and taken back out.",
 		 "change", (const struct lv[]){ { "given_ptr", a->auto_classed[0] },
 						{ "given_spf", a->auto_classed[1] },
+						{ "given_dnsbl", a->auto_classed[2] },
 						{ "taken_back", a->auto_unclassed }, { NULL, 0 } });
 	labelled(o, "mxguard_spf_checks_total", "counter",
 		 "SPF checks of senders by result; dropped: the queue was full.",
@@ -199,6 +200,12 @@ int mx_metrics_write(struct agent *a, FILE *o)
 						{ "temperror", a->spf_stats.results[MX_SPF_TEMPERROR] },
 						{ "none", a->spf_stats.results[MX_SPF_NONE] },
 						{ "dropped", a->spf_stats.dropped }, { NULL, 0 } });
+	labelled(o, "mxguard_dnsbl_lookups_total", "counter",
+		 "DNSBL lookups of client addresses by result (listed in any zone, in none, no answer).",
+		 "result", (const struct lv[]){ { "listed", a->dnsbl_stats.results[MX_DNSBL_LISTED] },
+						{ "clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN] },
+						{ "error", a->dnsbl_stats.results[MX_DNSBL_ERROR] },
+						{ NULL, 0 } });
 	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
 	    a->policy_stats.requests);
 	one(o, "mxguard_policy_malformed_total", "counter",

@@ -171,6 +171,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 		senders_auto(a, &addr, MX_AUTO_PTR, strcmp(q->client_name, "unknown") != 0);
 	if (!q->too_long)
 		spf_submit(a, &addr, q->sender, q->helo_name);
+	dnsbl_submit(a, &addr);
 	if (!q->too_long && mx_traps_match(&a->traps, q->recipient, &kind) &&
 	    (kind == MX_TRAP_SPAM || q->sender[0] == '\0')) {
 		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err)))

@@ -219,7 +219,9 @@ static int take_class_back(struct agent *a, const struct mx_prefix *key, uint32_
 /*
  * senders_auto - a verdict that can put a sender into a stricter class:
  * MX_AUTO_PTR (the MTA could not forward-confirm its PTR: ptr_class for
- * ptr_class_ttl) or MX_AUTO_SPF (SPF fail: spf_class for spf_class_ttl).
+ * ptr_class_ttl), MX_AUTO_SPF (SPF fail: spf_class for spf_class_ttl) or
+ * MX_AUTO_DNSBL (listed in a dnsbl_zones zone: dnsbl_class for
+ * dnsbl_class_ttl).
  * ok says the sender passed this time: that reason is dropped, and the
  * class is taken back once no reason is left. A class is refreshed while
  * the reason stands. An operator's class (any class entry covering the
@@ -229,8 +231,12 @@ static int take_class_back(struct agent *a, const struct mx_prefix *key, uint32_
  */
 int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok)
 {
-	uint32_t class_id = reason == MX_AUTO_SPF ? a->cfg.spf_class : a->cfg.ptr_class;
-	int64_t ttl = reason == MX_AUTO_SPF ? a->cfg.spf_class_ttl : a->cfg.ptr_class_ttl;
+	int which = reason == MX_AUTO_SPF ? 1 : reason == MX_AUTO_DNSBL ? 2 : 0;
+	uint32_t class_id = which == 1 ? a->cfg.spf_class :
+			    which == 2 ? (a->cfg.dnsbl_zones[0] ? a->cfg.dnsbl_class : 0) :
+			    a->cfg.ptr_class;
+	int64_t ttl = which == 1 ? a->cfg.spf_class_ttl :
+		      which == 2 ? a->cfg.dnsbl_class_ttl : a->cfg.ptr_class_ttl;
 	int64_t now = mx_wall_s(), until = now + ttl;
 	struct sender_result res;
 	struct mx_class_ref ref;
@@ -270,7 +276,7 @@ int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason,
 	if (mx_verdict_auto_class(&a->verdict, &res.key, class_id, reason, until, now) ||
 	    mx_table_put(&a->classes, &res.key, &ref, BPF_ANY))
 		return -1;
-	a->auto_classed[reason == MX_AUTO_SPF]++;
+	a->auto_classed[which]++;
 	return 1;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NAME
- *	spf.c - SPF checks of senders, off the event loop (libspf2)
+ *	spf.c - DNS verdicts off the event loop: SPF (libspf2) and DNSBLs
  * DESCRIPTION
  *	The policy service hands each RCPT's client address, envelope
  *	sender and HELO name to spf_submit(), which never blocks: the check
@@ -12,14 +12,20 @@
  *
  *	A sender (address and envelope sender's domain) is checked at most
  *	once per MX_SPF_RECHECK_S; the null sender is checked by its HELO
- *	name, as RFC 7208 2.4 asks.
+ *	name, as RFC 7208 2.4 asks. dnsbl_submit() looks the client address
+ *	up in the dnsbl_zones the same way (RFC 5782: reversed octets, or
+ *	nibbles for IPv6, under the zone; an A record in 127.0.0.0/8 is a
+ *	listing, except 127.255.255.0/24, which DNSBLs use for errors).
  * SECURITY
  *	The queue holds MX_SPF_QUEUE jobs; when full, a job is dropped and
  *	counted (the sender is checked at a later mail). libspf2 bounds its
  *	own DNS lookups (RFC 7208 4.6.4: 10 mechanisms).
  */
+#include <arpa/nameser.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <resolv.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +45,7 @@
 
 struct spf_job {
 	struct mx_prefix addr;
+	bool dnsbl;
 	char sender[MX_TRAP_ADDR_MAX + 2];
 	char helo[256];
 };
@@ -56,7 +63,74 @@ struct spf_worker {
 		int64_t at;
 	} seen[MX_SPF_SEEN];
 	SPF_server_t *server;
+	char zones[MX_DNSBL_ZONES][256];	/* a copy: the worker never reads a->cfg */
+	unsigned int nzones;
+	struct __res_state res;			/* the worker's own resolver state */
 };
+
+int mx_dnsbl_name(const struct mx_prefix *addr, const char *zone, char *name, size_t len)
+{
+	size_t off = 0;
+	int n;
+
+	if (addr->family == AF_INET) {
+		n = snprintf(name, len, "%u.%u.%u.%u.%s", addr->addr[3], addr->addr[2],
+			     addr->addr[1], addr->addr[0], zone);
+		return n < 0 || (size_t)n >= len ? -1 : 0;
+	}
+	for (int i = 15; i >= 0; i--) {
+		n = snprintf(name + off, len - off, "%x.%x.", addr->addr[i] & 0xf, addr->addr[i] >> 4);
+		if (n < 0 || (size_t)n >= len - off)
+			return -1;
+		off += (size_t)n;
+	}
+	n = snprintf(name + off, len - off, "%s", zone);
+	return n < 0 || (size_t)n >= len - off ? -1 : 0;
+}
+
+/* listed_in - 1 listed, 0 not (NXDOMAIN or no A record), -1 no answer */
+static int listed_in(struct __res_state *rs, const struct mx_prefix *addr, const char *zone)
+{
+	unsigned char ans[1024];
+	char name[NS_MAXDNAME];
+	ns_msg msg;
+	ns_rr rr;
+	int n;
+
+	if (mx_dnsbl_name(addr, zone, name, sizeof(name)))
+		return -1;
+	n = res_nquery(rs, name, ns_c_in, ns_t_a, ans, sizeof(ans));
+	if (n < 0)
+		return rs->res_h_errno == HOST_NOT_FOUND || rs->res_h_errno == NO_DATA ? 0 : -1;
+	if (ns_initparse(ans, n, &msg))
+		return -1;
+	for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
+		const unsigned char *a;
+
+		if (ns_parserr(&msg, ns_s_an, i, &rr) || ns_rr_type(rr) != ns_t_a || ns_rr_rdlen(rr) != 4)
+			continue;
+		a = ns_rr_rdata(rr);
+		if (a[0] == 127 && !(a[1] == 255 && a[2] == 255))
+			return 1;
+	}
+	return 0;
+}
+
+/* dnsbl - the address in every zone */
+static enum mx_dnsbl_result dnsbl(struct spf_worker *w, const struct mx_prefix *addr)
+{
+	enum mx_dnsbl_result r = MX_DNSBL_CLEAN;
+
+	for (unsigned int i = 0; i < w->nzones; i++) {
+		int l = listed_in(&w->res, addr, w->zones[i]);
+
+		if (l > 0)
+			return MX_DNSBL_LISTED;
+		if (l < 0)
+			r = MX_DNSBL_ERROR;
+	}
+	return r;
+}
 
 /* one - the SPF result for a job */
 static enum mx_spf_result one(SPF_server_t *server, const struct spf_job *j)
@@ -111,7 +185,8 @@ static void *work(void *arg)
 		w->n--;
 		pthread_mutex_unlock(&w->mu);
 
-		ans = (struct mx_spf_answer){ .addr = j.addr, .result = one(w->server, &j) };
+		ans = (struct mx_spf_answer){ .addr = j.addr, .dnsbl = j.dnsbl,
+					      .result = j.dnsbl ? dnsbl(w, &j.addr) : one(w->server, &j) };
 		/* Smaller than PIPE_BUF: written whole or not at all. */
 		if (write(w->pipe[1], &ans, sizeof(ans)) != (ssize_t)sizeof(ans))
 			continue;	/* the event loop is gone or far behind */
@@ -122,11 +197,24 @@ int spf_open(struct agent *a)
 {
 	struct spf_worker *w;
 
-	if (!a->cfg.spf_class)
+	if (!a->cfg.spf_class && !a->cfg.dnsbl_zones[0])
 		return 0;
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -1;
+	{
+		char zones[sizeof(a->cfg.dnsbl_zones)], *tok, *save = NULL;
+
+		strcpy(zones, a->cfg.dnsbl_zones);
+		for (tok = strtok_r(zones, ",", &save); tok && w->nzones < MX_DNSBL_ZONES;
+		     tok = strtok_r(NULL, ",", &save))
+			snprintf(w->zones[w->nzones++], sizeof(w->zones[0]), "%s", tok);
+	}
+	if (w->nzones && res_ninit(&w->res)) {
+		agent_log("cannot start DNSBL lookups: no resolver");
+		free(w);
+		return -1;
+	}
 	w->server = SPF_server_new(SPF_DNS_CACHE, 0);
 	if (!w->server || pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK)) {
 		agent_log("cannot start SPF checks: %s", strerror(errno));
@@ -163,6 +251,8 @@ void spf_close(struct agent *a)
 	close(w->pipe[0]);
 	close(w->pipe[1]);
 	SPF_server_free(w->server);
+	if (w->nzones)
+		res_nclose(&w->res);
 	free(w);
 	a->spf = NULL;
 }
@@ -179,18 +269,15 @@ static uint64_t seen_key(const struct mx_prefix *p, const char *domain)
 	return h | 1;
 }
 
-void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sender,
-		const char *helo)
+/* queue - a job, unless this one was queued lately; never blocks */
+static void queue(struct agent *a, const struct mx_prefix *addr, bool is_dnsbl, const char *domain,
+		  const char *sender, const char *helo)
 {
 	struct spf_worker *w = a->spf;
-	const char *at = strrchr(sender, '@');
-	const char *domain = at ? at + 1 : helo;
 	uint64_t key;
 	int64_t now = mx_wall_s();
 	unsigned int slot;
 
-	if (!w || !*domain || strlen(sender) > MX_TRAP_ADDR_MAX || strlen(helo) > 255)
-		return;
 	key = seen_key(addr, domain);
 	slot = (unsigned int)(key % MX_SPF_SEEN);
 	if (w->seen[slot].key == key && now - w->seen[slot].at < MX_SPF_RECHECK_S)
@@ -208,6 +295,7 @@ void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sende
 		struct spf_job *j = &w->q[(w->head + w->n) % MX_SPF_QUEUE];
 
 		j->addr = *addr;
+		j->dnsbl = is_dnsbl;
 		strcpy(j->sender, sender);
 		strcpy(j->helo, helo);
 	}
@@ -215,6 +303,24 @@ void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sende
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	a->spf_stats.queued++;
+}
+
+void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sender,
+		const char *helo)
+{
+	const char *at = strrchr(sender, '@');
+	const char *domain = at ? at + 1 : helo;
+
+	if (!a->spf || !a->cfg.spf_class || !*domain || strlen(sender) > MX_TRAP_ADDR_MAX ||
+	    strlen(helo) > 255)
+		return;
+	queue(a, addr, false, domain, sender, helo);
+}
+
+void dnsbl_submit(struct agent *a, const struct mx_prefix *addr)
+{
+	if (a->spf && ((struct spf_worker *)a->spf)->nzones)
+		queue(a, addr, true, "\001dnsbl", "", "");
 }
 
 int spf_fd(struct agent *a)
@@ -230,6 +336,14 @@ void spf_run(struct agent *a)
 	if (!w)
 		return;
 	for (int i = 0; i < 64 && read(w->pipe[0], &ans, sizeof(ans)) == (ssize_t)sizeof(ans); i++) {
+		if (ans.dnsbl) {
+			a->dnsbl_stats.results[ans.result < MX_DNSBL__MAX ? ans.result
+									  : MX_DNSBL_ERROR]++;
+			if (ans.result != MX_DNSBL_ERROR)
+				senders_auto(a, &ans.addr, MX_AUTO_DNSBL,
+					     ans.result == MX_DNSBL_CLEAN);
+			continue;
+		}
 		a->spf_stats.results[ans.result < MX_SPF__MAX ? ans.result : MX_SPF_NONE]++;
 		if (ans.result == MX_SPF_FAIL ||
 		    (ans.result == MX_SPF_SOFTFAIL && a->cfg.spf_softfail))

@@ -298,6 +298,37 @@ test_spf_fail_gets_the_strict_class() {
 	mx -j ip show $forger | grep -q '"class":0,' || fail "still classed: $(mx ip show $forger)"
 }
 
+# A DNSBL through a real DNS server for DNSBLs (rbldnsd): a listed client
+# is put in the strict class, one that is not listed is not. (Taking a
+# class back on a clean answer is the code path of an SPF pass, tested
+# above; a client is looked up again only after 10 minutes.)
+test_dnsbl_listing_gets_the_strict_class() {
+	command -v rbldnsd >/dev/null || { fail "rbldnsd is not installed (make deps)"; return 1; }
+	local listed=198.18.0.12 clean=198.18.0.10 out
+	mkdir -p "$E2E_DIR/rbl"
+	chmod go+x "$E2E_DIR" "$E2E_DIR/rbl"	# rbldnsd reads its data as user rbldns
+	printf ':127.0.0.2:listed, see https://bl.test/\n198.18.0.12\n' >"$E2E_DIR/rbl/bl.data"
+	chmod 644 "$E2E_DIR/rbl/bl.data"
+	tb_gw rbldnsd -n -u rbldns -w "$E2E_DIR/rbl" -b 198.18.0.1/53 -c 1s -p "$E2E_DIR/rbl.pid" \
+		bl.test:ip4set:bl.data >"$E2E_DIR/rbldnsd.log" 2>&1 &
+	LISTENERS+=" $!"
+	echo "nameserver 198.18.0.1" >"$E2E_DIR/resolv.conf"
+	AGENT_RESOLV=$E2E_DIR/resolv.conf
+	start 'dnsbl_zones = bl.test\nspf_class = none\n' || return 1
+	for c in $clean $listed; do
+		out=$(mail $c a@client.test user@gw.test)
+		grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "mail from $c: $out"; return 1; }
+	done
+	sender_has 1 $listed || { fail "a listed client was not classed: $(mx -j sender show $listed) $(mx stats | grep dnsbl)"; return 1; }
+	mx -j sender show $listed | grep -q '"auto_reasons":\["dnsbl"\]' || { fail "reasons: $(mx -j sender show $listed)"; return 1; }
+	sender_has null $clean || { fail "a clean client was classed: $(mx -j sender show $clean)"; return 1; }
+	(( $(counter dnsbl_listed) == 1 && $(counter dnsbl_clean) == 1 )) || { fail "counters: $(mx stats | grep dnsbl)"; return 1; }
+	# The data plane holds it to strict's 3 parallel connections.
+	ch_start 1 $listed $TB_GW4 || return 1
+	out=$(ch_cmd 1 "open 4")
+	[[ $out == *"220=3 421=1 "* ]] || fail "strict limit for a listed client: $out"
+}
+
 test_bad_policy_requests_change_nothing() {
 	start || return 1
 	local out ok='request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=198.18.0.10\nsender=a@client.test\nrecipient=trap@gw.test\n\n'

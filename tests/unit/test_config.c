@@ -42,6 +42,15 @@ static void test_verdict_settings(void **state)
 	assert_string_equal(c.reply_listed, "%h says %a is listed");
 	assert_int_equal(parse(&c, "ptr_class = none\n", err), 0);
 	assert_int_equal(c.ptr_class, 0);
+	assert_string_equal(c.dnsbl_zones, "");
+	assert_int_equal(parse(&c, "dnsbl_zones = zen.example.org,bl.example.net\n", err), 0);
+	assert_string_equal(c.dnsbl_zones, "zen.example.org,bl.example.net");
+	assert_int_not_equal(parse(&c, "dnsbl_zones = a..b\n", err), 0);
+	assert_int_not_equal(parse(&c, "dnsbl_zones = a,b,c,d,e\n", err), 0);
+	assert_int_not_equal(parse(&c, "dnsbl_zones = ,\n", err), 0);
+	assert_int_not_equal(parse(&c, "dnsbl_zones = bl.test;rm\n", err), 0);
+	assert_int_equal(parse(&c, "dnsbl_zones = none\n", err), 0);
+	assert_string_equal(c.dnsbl_zones, "");
 
 	/* Each bad value names its line; nothing of the file is taken. */
 	assert_int_equal(parse(&c, "spamtrap_hits = 10001\nspamtrap_window = 0\n"

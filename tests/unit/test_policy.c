@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "spf.h"
 #include "text.h"
 
 static int traps(struct mx_traps *t, const char *text, char *err)
@@ -207,6 +208,24 @@ static void test_texts(void **state)
 	free(big);
 }
 
+/* RFC 5782 names: reversed octets, or nibbles for IPv6; too long fails. */
+static void test_dnsbl_names(void **state)
+{
+	struct mx_prefix p;
+	char err[64], name[300], zone[260];
+
+	assert_int_equal(mx_parse_addr("198.18.0.12", &p, err, sizeof(err)), 0);
+	assert_int_equal(mx_dnsbl_name(&p, "bl.test", name, sizeof(name)), 0);
+	assert_string_equal(name, "12.0.18.198.bl.test");
+	assert_int_equal(mx_parse_addr("2001:db8:1::12", &p, err, sizeof(err)), 0);
+	assert_int_equal(mx_dnsbl_name(&p, "bl.test", name, sizeof(name)), 0);
+	assert_string_equal(name, "2.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.bl.test");
+	memset(zone, 'z', 255);
+	zone[255] = '\0';
+	assert_int_equal(mx_dnsbl_name(&p, zone, name, sizeof(name)), -1);
+	assert_int_equal(mx_dnsbl_name(&p, "bl.test", name, 20), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -216,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_policy_request_errors),
 		cmocka_unit_test(test_role_addresses),
 		cmocka_unit_test(test_texts),
+		cmocka_unit_test(test_dnsbl_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
