@@ -34,12 +34,34 @@ int64_t mx_wall_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+/*
+ * evicted - a sender forgotten for room: a class we gave it must not
+ * outlive our record of it (nothing would ever take it back), so it goes
+ * too. Its trap hits and ban history go with it (counted in evicted).
+ */
+static void evicted(const struct mx_sender *e, void *arg)
+{
+	struct agent *a = arg;
+	struct mx_class_ref old;
+	char err[256];
+
+	if (!e->auto_class)
+		return;
+	if (state_sender_class(a, &e->src, 0, 0, 0, err, sizeof(err)))
+		agent_log("cannot take back the class of an evicted sender: %s", err);
+	if (mx_table_get(&a->classes, &e->src, &old) == 0 && old.class_id == e->auto_class)
+		mx_table_del(&a->classes, &e->src);
+	a->auto_unclassed++;
+}
+
 int senders_init(struct agent *a, char *err, size_t errlen)
 {
 	if (mx_verdict_init(&a->verdict, &a->cfg.verdict)) {
 		snprintf(err, errlen, "out of memory for %u senders", a->cfg.verdict.max_senders);
 		return -1;
 	}
+	a->verdict.evicted_cb = evicted;
+	a->verdict.evicted_arg = a;
 	if (a->cfg.trap_file[0] && mx_traps_load(&a->traps, a->cfg.trap_file, err, errlen)) {
 		mx_verdict_free(&a->verdict);
 		return -1;

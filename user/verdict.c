@@ -192,6 +192,15 @@ static void drop(struct mx_verdict *v, struct mx_sender *e)
 	free_sender(e);
 }
 
+/* evict - drop a sender for room, telling the owner first */
+static void evict(struct mx_verdict *v, struct mx_sender *e)
+{
+	if (v->evicted_cb)
+		v->evicted_cb(e, v->evicted_arg);
+	drop(v, e);
+	v->evicted++;
+}
+
 int mx_verdict_init(struct mx_verdict *v, const struct mx_verdict_settings *s)
 {
 	memset(v, 0, sizeof(*v));
@@ -242,10 +251,8 @@ int mx_verdict_configure(struct mx_verdict *v, const struct mx_verdict_settings 
 		for (int k = 0; k < MX_TRAP_KINDS; k++)
 			if (resize_ring(e, k, s->trap_hits[k] + 1))
 				err = -ENOMEM;
-	while (v->count > s->max_senders && v->oldest) {
-		drop(v, v->oldest);
-		v->evicted++;
-	}
+	while (v->count > s->max_senders && v->oldest)
+		evict(v, v->oldest);
 	if (v->nbuckets < buckets_for(s->max_senders) && rehash(v, buckets_for(s->max_senders)))
 		err = -ENOMEM;
 	return err;
@@ -275,10 +282,8 @@ static struct mx_sender *get(struct mx_verdict *v, const struct mx_prefix *src, 
 	} else {
 		if (!v->s.max_senders || !v->buckets)
 			return NULL;
-		if (v->count >= v->s.max_senders && v->oldest) {
-			drop(v, v->oldest);
-			v->evicted++;
-		}
+		if (v->count >= v->s.max_senders && v->oldest)
+			evict(v, v->oldest);
 		e = calloc(1, sizeof(*e));
 		if (!e)
 			return NULL;

@@ -85,6 +85,9 @@ struct mx_verdict {
 	struct mx_sender *newest, *oldest;
 	uint64_t seed;
 	uint32_t sweep_at;			/* mx_verdict_expire goes on from here */
+	/* Told of each sender evicted for room, before it goes (may be NULL). */
+	void (*evicted_cb)(const struct mx_sender *e, void *arg);
+	void *evicted_arg;
 	uint64_t evicted, bans, hits[MX_TRAP_KINDS], listed, delisted;
 };
 

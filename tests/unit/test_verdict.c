@@ -265,9 +265,18 @@ static void test_listing(void **state)
 	assert_int_equal(v->delisted, 1);
 }
 
-/* The table is bounded: the sender idle longest goes first. */
+static int evictions_with_class;
+
+static void count_evicted(const struct mx_sender *e, void *arg)
+{
+	evictions_with_class += e->auto_class != 0;
+	(*(int *)arg)++;
+}
+
+/* The table is bounded: the sender idle longest goes first, and its owner is told. */
 static void test_bounded(void **state)
 {
+	int told = 0;
 	struct mx_verdict v;
 	struct mx_verdict_settings s;
 	struct mx_decision d;
@@ -276,6 +285,13 @@ static void test_bounded(void **state)
 	mx_verdict_settings_default(&s);
 	s.max_senders = 100;
 	assert_int_equal(mx_verdict_init(&v, &s), 0);
+	v.evicted_cb = count_evicted;
+	v.evicted_arg = &told;
+	{
+		struct mx_prefix c = addr("198.18.9.9");
+
+		assert_int_equal(mx_verdict_auto_class(&v, &c, 1, 1, T0 + DAY, T0 - 1), 0);
+	}
 	for (int i = 0; i < 1000; i++) {
 		struct mx_prefix p;
 
@@ -284,7 +300,9 @@ static void test_bounded(void **state)
 		assert_int_equal(mx_verdict_trap(&v, &p, MX_TRAP_SPAM, 1, T0 + i, &d), 0);
 	}
 	assert_int_equal(v.count, 100);
-	assert_int_equal(v.evicted, 900);
+	assert_int_equal(v.evicted, 901);
+	assert_int_equal(told, 901);
+	assert_int_equal(evictions_with_class, 1);
 	struct mx_prefix newest = addr("198.18.3.249"), oldest = addr("198.18.0.0");
 
 	assert_non_null(mx_verdict_find(&v, &newest));
