@@ -606,15 +606,6 @@ struct ctl_client {
 
 static struct ctl_client clients[MX_CTL_MAX_CLIENTS];
 
-/* mono_ms - a monotonic clock */
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* refuse - a one-line error and a failing exit status, then close */
 static void refuse(int fd, const char *msg)
 {
@@ -678,7 +669,7 @@ static void ctl_accept(int lfd)
 			continue;
 		clients[i].fd = fd;
 		clients[i].got = 0;
-		clients[i].deadline_ms = mono_ms() + MX_CTL_TIMEOUT_MS;
+		clients[i].deadline_ms = mx_mono_ms() + MX_CTL_TIMEOUT_MS;
 		return;
 	}
 	refuse(fd, "too many control clients at once; try again");
@@ -734,7 +725,7 @@ refused:
 /* ctl_expire - refuse clients whose request did not arrive in time */
 static void ctl_expire(void)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = mx_mono_ms();
 
 	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++) {
 		if (clients[i].fd > 0 && now >= clients[i].deadline_ms) {

@@ -444,28 +444,12 @@ int mx_config_parse(struct mx_config_file *c, const char *name, const char *text
 		mx_errs_add(&e, 0, "file larger than %d bytes", MX_CONFIG_MAX);
 		return e.n;
 	}
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char line[MX_LINE_MAX + 1], *key, *val, *eq, *hash, why[256];
+	char line[MX_LINE_MAX + 1];
+
+	while (mx_next_line(&p, end, line, MX_LINE_MAX, &lineno, &e)) {
+		char *key, *val, *eq, why[256];
 		size_t i;
 
-		lineno++;
-		if (l > MX_LINE_MAX) {
-			mx_errs_add(&e, lineno, "line longer than %d characters", MX_LINE_MAX);
-			p += l + 1;
-			continue;
-		}
-		memcpy(line, p, l);
-		line[l] = '\0';
-		p += l + 1;
-		if (memchr(line, '\0', l)) {
-			mx_errs_add(&e, lineno, "NUL byte in line");
-			continue;
-		}
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
 		key = trim(line);
 		if (!*key)
 			continue;

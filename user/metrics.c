@@ -281,14 +281,6 @@ struct metrics_server {
 	uint64_t scrapes;
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* mx_parse_listen - "ADDR:PORT" or "[ADDR6]:PORT" */
 int mx_parse_listen(const char *s, struct sockaddr_storage *ss, unsigned int *len,
 		    char *err, size_t errlen)
@@ -474,13 +466,13 @@ static void respond(struct agent *a, struct metrics_client *c, int status,
 	shutdown(c->fd, SHUT_WR);
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
 	c->lingering = true;
-	c->deadline_ms = now_ms() + 2000;
+	c->deadline_ms = mx_mono_ms() + 2000;
 }
 
 void metrics_run(struct agent *a, const struct pollfd *pfd, int n)
 {
 	struct metrics_server *m = a->metrics;
-	uint64_t now = now_ms();
+	uint64_t now = mx_mono_ms();
 
 	if (!m || n < 1 + MX_METRICS_CLIENTS)
 		return;

@@ -363,3 +363,33 @@ int mx_read_file(const char *path, size_t max, char **buf, size_t *len, char *er
 	fclose(f);
 	return e;
 }
+
+/* mx_next_line - see parse.h */
+int mx_next_line(const char **p, const char *end, char *line, size_t max, unsigned int *lineno,
+		 struct mx_errs *e)
+{
+	while (*p < end) {
+		const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+		size_t l = nl ? (size_t)(nl - *p) : (size_t)(end - *p);
+		char *hash;
+
+		++*lineno;
+		if (l > max) {
+			mx_errs_add(e, *lineno, "line longer than %zu characters", max);
+			*p += l + 1;
+			continue;
+		}
+		memcpy(line, *p, l);
+		line[l] = '\0';
+		*p += l + 1;
+		if (memchr(line, '\0', l)) {
+			mx_errs_add(e, *lineno, "NUL byte in line");
+			continue;
+		}
+		hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		return 1;
+	}
+	return 0;
+}

@@ -55,6 +55,15 @@ void mx_errs_add(struct mx_errs *e, unsigned int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /*
+ * The next line of a text being parsed, from *p up to end: copied into
+ * line (at most max characters and a NUL), its "#" comment cut, *p and
+ * *lineno moved past it. A longer line or one with a NUL byte is
+ * reported in e and skipped. 1 with a line, 0 at the end of the text.
+ */
+int mx_next_line(const char **p, const char *end, char *line, size_t max, unsigned int *lineno,
+		 struct mx_errs *e);
+
+/*
  * Read at most max + 1 bytes of a file (one more than a parser takes, so
  * that it can say the file is too large) into *buf, to be freed. 0, or
  * -errno with "PATH: reason" in err.

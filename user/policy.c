@@ -59,29 +59,13 @@ int mx_traps_parse(struct mx_traps *t, const char *name, const char *text, size_
 		mx_errs_add(&e, 0, "file larger than %d bytes", TRAP_FILE_MAX);
 		return e.n;
 	}
-	while (p < end && e.n < 100) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		char line[TRAP_LINE_MAX + 1], *addr, *kind, *extra, *hash, *save = NULL;
+	char line[TRAP_LINE_MAX + 1];
+
+	while (e.n < 100 && mx_next_line(&p, end, line, TRAP_LINE_MAX, &lineno, &e)) {
+		char *addr, *kind, *extra, *save = NULL;
 		enum mx_trap_kind k;
 		const char *why;
 
-		lineno++;
-		if (l > TRAP_LINE_MAX) {
-			mx_errs_add(&e, lineno, "line longer than %d characters", TRAP_LINE_MAX);
-			p += l + 1;
-			continue;
-		}
-		memcpy(line, p, l);
-		line[l] = '\0';
-		p += l + 1;
-		if (memchr(line, '\0', l)) {
-			mx_errs_add(&e, lineno, "NUL byte in line");
-			continue;
-		}
-		hash = strchr(line, '#');
-		if (hash)
-			*hash = '\0';
 		addr = strtok_r(line, " \t\r", &save);
 		if (!addr)
 			continue;

@@ -63,14 +63,6 @@ struct policyd {
 	struct policy_client c[MX_POLICY_CLIENTS];
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int policyd_open(struct agent *a)
 {
 	const char *path = a->cfg.policy_socket;
@@ -264,14 +256,14 @@ static void take(struct policyd *p)
 	}
 	slot->fd = fd;
 	slot->got = 0;
-	slot->last_ms = now_ms();
+	slot->last_ms = mx_mono_ms();
 }
 
 /* policyd_run - after poll: accept, read, answer, expire */
 void policyd_run(struct agent *a, const struct pollfd *pfd, int n)
 {
 	struct policyd *p = a->policyd;
-	uint64_t now = now_ms();
+	uint64_t now = mx_mono_ms();
 
 	if (!p || n < 1 + MX_POLICY_CLIENTS)
 		return;

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "responder.h"
+#include "tables.h"
 #include "text.h"
 
 #define MAX_LISTENERS	4
@@ -77,15 +78,6 @@ struct responder {
 	struct session *sessions;
 	struct responder_stats st;
 };
-
-/* now_ms - a monotonic clock in milliseconds */
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* printable - copy src to dst keeping printable ASCII only */
 static void printable(char *dst, size_t len, const char *src)
@@ -180,7 +172,7 @@ static bool flush(struct responder *r, struct session *c)
 		 * unread input would send a reset, which can destroy our last
 		 * reply in the peer's receive queue before it reads it.
 		 */
-		uint64_t linger = now_ms() + LINGER_MS;
+		uint64_t linger = mx_mono_ms() + LINGER_MS;
 
 		shutdown(c->fd, SHUT_WR);
 		c->draining = true;
@@ -251,7 +243,7 @@ static void start(struct responder *r, int fd, const struct sockaddr_storage *ss
 	memset(c, 0, offsetof(struct session, in));
 	c->fd = fd;
 	c->used = true;
-	c->deadline_ms = now_ms() + r->s.timeout_ms;
+	c->deadline_ms = mx_mono_ms() + r->s.timeout_ms;
 	{
 		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = (uint64_t)(c - r->sessions) };
 
@@ -398,7 +390,7 @@ static void readable(struct responder *r, struct session *c)
 /* expire - end sessions whose time is up */
 static void expire(struct responder *r)
 {
-	uint64_t now = now_ms();
+	uint64_t now = mx_mono_ms();
 
 	for (unsigned int i = 0; i < r->s.max_clients; i++) {
 		struct session *c = &r->sessions[i];
@@ -440,7 +432,7 @@ void responder_run(struct responder *r)
 /* responder_next_timeout_ms - until the next session deadline; -1 if none */
 int responder_next_timeout_ms(const struct responder *r)
 {
-	uint64_t now = now_ms(), next = UINT64_MAX;
+	uint64_t now = mx_mono_ms(), next = UINT64_MAX;
 
 	if (!r)
 		return -1;

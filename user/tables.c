@@ -373,6 +373,14 @@ int mx_stats_read(int stats_fd, uint64_t sums[MX_STAT__MAX])
 }
 
 /* mx_now_ns - CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns() */
+uint64_t mx_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 uint64_t mx_now_ns(void)
 {
 	struct timespec ts;
