@@ -28,7 +28,7 @@ SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
              user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c \
              user/cmd_stats.c user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c \
-             user/conn.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
+             user/conn.c user/mapwalk.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
              user/config.c user/cmd_reload.c user/blocklist.c user/cmd_blocklist.c user/cmd_class.c \
              user/verdict.c user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
 LIB_OBJS  := $(LIB_SRCS:user/%.c=$(OUT)/%.o)
@@ -44,7 +44,7 @@ FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/cont
               user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c user/cmd_stats.c \
               user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
               user/persist.c user/log.c user/config.c user/blocklist.c user/cmd_blocklist.c \
-              user/sockdiag.c user/cmd_class.c user/responder.c user/verdict.c \
+              user/sockdiag.c user/cmd_class.c user/responder.c user/verdict.c user/mapwalk.c \
               user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
@@ -100,6 +100,10 @@ $(OUT)/tests/connhold: tests/tools/connhold.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+$(OUT)/tests/synflood: tests/tools/synflood.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 $(OUT)/tests/connrate: tests/bench/connrate.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
@@ -133,10 +137,10 @@ fuzz: deps $(FUZZ_BINS)
 	done
 
 # The README's test command: installs what it needs, builds, runs all.
-test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(OUT)/tests/connrate $(FUZZ_BINS) $(SAN_BINS)
+test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(OUT)/tests/connrate $(OUT)/tests/synflood $(FUZZ_BINS) $(SAN_BINS)
 	$(Q)tests/run.sh
 
-bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate $(OUT)/tests/linerate
+bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate $(OUT)/tests/linerate $(OUT)/tests/synflood
 	$(Q)scripts/bench.sh
 
 demo: deps all

@@ -49,13 +49,18 @@
 #include "agent.h"
 #include "cmd.h"
 #include "control.h"
+#include "mapwalk.h"
 #include "mxguard.skel.h"
 #include "responder.h"
 #include "state.h"
 
-/* How often expired bans are removed from the maps. */
-#define MX_SWEEP_INTERVAL_S	30
-#define MX_SWEEP_BATCH		4096
+/* Entries per step of a sweep: small enough to check the deadline often. */
+#define MX_SWEEP_SLICE		1024
+/*
+ * Background work (sweeps) per turn of the event loop: whatever runs,
+ * a request waits at most this long behind it.
+ */
+#define MX_SLICE_US		5000
 /* A snapshot replaces the journal after this many records, or this often. */
 #define MX_SNAPSHOT_RECORDS	10000
 #define MX_SNAPSHOT_INTERVAL_S	300
@@ -737,42 +742,76 @@ static void ctl_expire(void)
 	}
 }
 
-struct sweep {
-	struct mx_prefix expired[MX_SWEEP_BATCH];
-	unsigned int n;
-	uint64_t now;
-};
+/*
+ * The sweep of expired bans: a pass over the four ban maps every
+ * ban_sweep_interval (30 s), done in slices between the loop's other work.
+ * The data plane already ignores expired bans; removing them keeps an
+ * expired prefix ban from hiding a shorter active one from the LPM
+ * lookup, and frees room.
+ */
+static struct ban_sweep {
+	struct mx_walk w[MX_TABLE_MAPS];
+	int map;			/* the map the pass is on; -1: idle */
+	uint64_t now;			/* CLOCK_BOOTTIME when the pass began */
+	unsigned long removed;
+} bsw = { .map = -1 };
 
-/* sweep_one - note an expired ban */
-static int sweep_one(const struct mx_prefix *p, const void *val, void *arg)
+/* sweep_one - delete an expired ban (mx_walk callback) */
+static int sweep_one(const void *key, const void *val, void *arg)
 {
 	const struct mx_ban *b = val;
-	struct sweep *s = arg;
+	int fd = *(int *)arg;
 
-	if (b->expires_ns && b->expires_ns <= s->now)
-		s->expired[s->n++] = *p;
-	return s->n == MX_SWEEP_BATCH ? 1 : 0;
+	if (b->expires_ns && b->expires_ns <= bsw.now && bpf_map_delete_elem(fd, key) == 0)
+		bsw.removed++;
+	return 0;
 }
 
-/*
- * sweep_bans - delete expired bans. The data plane already ignores
- * them; removing them keeps an expired prefix ban from hiding a shorter
- * active one from the LPM lookup, and frees room.
- */
-static void sweep_bans(struct agent *a)
+/* ban_sweep_start - begin a pass unless one is going */
+static void ban_sweep_start(void)
 {
-	static struct sweep s;
-	unsigned long removed = 0;
+	if (bsw.map >= 0)
+		return;
+	bsw.map = 0;
+	bsw.now = mx_now_ns();
+	bsw.removed = 0;
+}
 
-	do {
-		s.n = 0;
-		s.now = mx_now_ns();
-		mx_table_foreach(&a->bans, sweep_one, &s);
-		for (unsigned int i = 0; i < s.n; i++)
-			removed += mx_table_del(&a->bans, &s.expired[i]) == 0;
-	} while (s.n == MX_SWEEP_BATCH);
-	if (removed)
-		agent_log("removed %lu expired ban%s", removed, removed == 1 ? "" : "s");
+/* ban_sweep_work - sweep until deadline; true while the pass goes on */
+static bool ban_sweep_work(struct agent *a, uint64_t deadline_us)
+{
+	while (bsw.map >= 0 && mx_mono_us() < deadline_us) {
+		struct mx_walk *w = &bsw.w[bsw.map];
+		int fd = a->bans.fd[bsw.map];
+		int r;
+
+		if (!w->key_size && mx_walk_init(w, fd, 0, sizeof(struct mx_ban))) {
+			agent_log("ban sweep: cannot read the ban maps: %s", strerror(errno));
+			bsw.map = -1;
+			break;
+		}
+		r = mx_walk_step(w, MX_SWEEP_SLICE, sweep_one, &fd);
+		if (r < 0) {
+			agent_log("ban sweep: reading the bans failed: %s", strerror(-r));
+			mx_walk_reset(w);
+		} else if (r == 0) {
+			continue;
+		}
+		if (++bsw.map < MX_TABLE_MAPS)
+			continue;
+		bsw.map = -1;
+		if (bsw.removed)
+			agent_log("removed %lu expired ban%s", bsw.removed, bsw.removed == 1 ? "" : "s");
+	}
+	return bsw.map >= 0;
+}
+
+static void ban_sweep_free(void)
+{
+	for (int i = 0; i < MX_TABLE_MAPS; i++)
+		mx_walk_free(&bsw.w[i]);
+	memset(&bsw, 0, sizeof(bsw));
+	bsw.map = -1;
 }
 
 /*
@@ -826,10 +865,12 @@ static bool snapshot_due(const struct mx_persist *p, bool interval_passed)
 /* agent_serve - the event loop: control socket, signals, sweeps */
 int agent_serve(struct agent *a)
 {
-	time_t next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
-	time_t next_conn_sweep = time(NULL) + 1, next_reconcile = time(NULL) + 10;
-	time_t next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
+	uint64_t now = mx_mono_ms();
+	uint64_t next_sweep = now + (uint64_t)a->cfg.ban_sweep_s * 1000;
+	uint64_t next_conn_sweep = now + 1000, next_reconcile = now + 10000;
+	uint64_t next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256 + 1 + 16 + 1];
+	bool busy = false;
 	sigset_t mask;
 	int lfd, sfd, ret = 0;
 
@@ -853,11 +894,14 @@ int agent_serve(struct agent *a)
 
 	for (;;) {
 		int n, npol, nmet;
+		uint64_t turn;
 
 		int timeout = responder_next_timeout_ms(a->responder);
 
 		if (timeout < 0 || timeout > 1000)
 			timeout = 1000;
+		if (busy)
+			timeout = 0;	/* sweeps to finish: serve, then go on with them */
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = responder_fd(a->responder), .events = POLLIN };
@@ -873,6 +917,7 @@ int agent_serve(struct agent *a)
 		n = poll(pfd, (nfds_t)(3 + MX_CTL_MAX_CLIENTS + npol + nmet + 1), timeout);
 		if (n < 0 && errno != EINTR)
 			break;
+		turn = mx_mono_us();
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -903,24 +948,35 @@ int agent_serve(struct agent *a)
 			spf_run(a);
 		/* The responder first: it never blocks, and senders wait on it. */
 		responder_run(a->responder);
-		if (time(NULL) >= next_conn_sweep) {
+		now = mx_mono_ms();
+		if (now >= next_conn_sweep) {
 			conn_sweep(a);
 			senders_tick(a);
-			next_conn_sweep = time(NULL) + 1;
+			next_conn_sweep = now + 1000;
 		}
-		if (time(NULL) >= next_reconcile) {
+		if (now >= next_reconcile) {
 			conn_reconcile(a, false);
-			next_reconcile = time(NULL) + 10;
+			next_reconcile = now + 10000;
 		}
-		if (snapshot_due(&a->persist, time(NULL) >= next_snapshot)) {
+		if (snapshot_due(&a->persist, now >= next_snapshot)) {
 			state_snapshot(a);
-			next_snapshot = time(NULL) + MX_SNAPSHOT_INTERVAL_S;
+			next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 		}
-		if (time(NULL) >= next_sweep) {
-			sweep_bans(a);
-			next_sweep = time(NULL) + MX_SWEEP_INTERVAL_S;
+		if (now >= next_sweep) {
+			ban_sweep_start();
+			next_sweep = now + (uint64_t)a->cfg.ban_sweep_s * 1000;
 		}
+		{
+			uint64_t deadline = mx_mono_us() + MX_SLICE_US;
+
+			busy = conn_work(a, deadline);
+			busy |= ban_sweep_work(a, deadline);
+		}
+		turn = mx_mono_us() - turn;
+		if (turn > a->loop_busy_max_us)
+			a->loop_busy_max_us = turn;
 	}
+	ban_sweep_free();
 	policyd_close(a);
 	metrics_close(a);
 	spf_close(a);

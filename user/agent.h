@@ -59,6 +59,8 @@ struct agent {
 	struct responder *responder;
 	struct conn_stats conn_stats;
 	struct count_table conn_drift;
+	struct conn_sweeper sweeper;
+	uint64_t loop_busy_max_us;	/* the event loop's longest turn since start */
 	const char *cgroup_path;
 	char hostname[256];
 	const char *policy_url;

@@ -78,6 +78,7 @@ static const struct opt opts[] = {
 	{ "over_limit",		OPT_ACTION, F(dp.over_limit_drop), 0, 0, 0, "drop" },
 	{ "ban_action",		OPT_ACTION, F(dp.ban_reply), 0, 0, 0, "reply" },
 	{ "ban_default_ttl",	OPT_NS,    F(ban_ttl_ns), 0, 10ULL * 366 * 86400, 0, NULL },
+	{ "ban_sweep_interval",	OPT_SECS,  F(ban_sweep_s), 1, 3600, 0, NULL },
 	{ "hostname",		OPT_STR,   F(hostname), 0, 0, SZ(hostname), NULL },
 	{ "policy_url",		OPT_STR,   F(policy_url), 0, 0, SZ(policy_url), NULL },
 	{ "responder_timeout",	OPT_MS,    F(responder_timeout_ms), 0, 3600, 0, NULL },
@@ -126,6 +127,7 @@ void mx_config_default(struct mx_config_file *c)
 		strcpy(c->hostname, "localhost");
 	snprintf(c->policy_url, sizeof(c->policy_url), "%s", MX_POLICY_URL);
 	c->ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
+	c->ban_sweep_s = 30;
 	c->responder_timeout_ms = 10000;
 	c->responder_sessions = 256;
 	c->responder_max_line = 512;

@@ -32,6 +32,7 @@ struct mx_config_file {
 	char hostname[256];
 	char policy_url[256];
 	uint64_t ban_ttl_ns;
+	int64_t ban_sweep_s;		/* expired bans are removed this often */
 	uint32_t responder_timeout_ms;
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;

@@ -226,137 +226,230 @@ static void adopt_open(struct agent *a)
 			  a->conn_stats.adopted == 1 ? "" : "s");
 }
 
-/* conn_sweep - release flows whose sockets are gone; collect zero counts */
+/*
+ * conn_sweep - once a second, begin a pass over the flow tables unless
+ * the last one is still going: take the kernel's sockets now, then let
+ * conn_work() compare each flow with them, a slice at a time.
+ */
 void conn_sweep(struct agent *a)
 {
-	struct mx_flow key, next, *prev = NULL;
-	struct flow_set set = { 0 };
-	struct mx_flow_slot slot;
-	uint64_t t0 = mx_now_ns();
-	LIBBPF_OPTS(bpf_test_run_opts, gc);
-	int pending_fd = bpf_map__fd(a->conn->maps.pending_flows);
-	int live_fd = bpf_map__fd(a->conn->maps.live_flows);
+	struct conn_sweeper *sw = &a->sweeper;
+	struct flow_set *set;
 
-	if (kernel_flows(a, &set)) {
+	if (sw->phase || !a->conn)
+		return;
+	set = calloc(1, sizeof(*set));
+	if (!set)
+		return;
+	if (kernel_flows(a, set)) {
 		agent_log("sock_diag failed: %s; connection sweep skipped", strerror(errno));
-		set_free(&set);
+		set_free(set);
+		free(set);
 		return;
 	}
-	while (bpf_map_get_next_key(pending_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(pending_fd, &key, &slot))
-			continue;
-		if (slot.since_ns + MX_PENDING_GRACE_NS > t0 || set_has(&set, &key))
-			continue;
-		switch (release(a, &key, 0)) {
-		case MX_RELEASE_SLOT:
+	sw->sockets = set;
+	sw->t0 = mx_now_ns();
+	sw->seen = 0;
+	sw->phase = 1;
+}
+
+/* sweep_flow - release one flow if its socket is gone (mx_walk callback) */
+static int sweep_flow(const void *key, const void *val, void *arg)
+{
+	struct agent *a = arg;
+	struct conn_sweeper *sw = &a->sweeper;
+	const struct mx_flow_slot *slot = val;
+	int live = sw->phase == 2;
+
+	sw->seen++;
+	if (slot->since_ns + MX_PENDING_GRACE_NS > sw->t0 || set_has(sw->sockets, key))
+		return 0;
+	switch (release(a, key, live)) {
+	case MX_RELEASE_SLOT:
+		if (!live)
 			a->conn_stats.halfopen_released++;
-			break;
-		case MX_RELEASE_STEERED:
-			a->conn_stats.steered_released++;
-			break;
-		default:
-			break;
-		}
-	}
-	prev = NULL;
-	while (bpf_map_get_next_key(live_fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(live_fd, &key, &slot))
-			continue;
-		if (slot.since_ns + MX_PENDING_GRACE_NS > t0 || set_has(&set, &key))
-			continue;
-		if (release(a, &key, 1) != MX_RELEASE_SLOT)
-			continue;
-		if (slot.kind == MX_FLOW_ADOPTED) {
+		else if (slot->kind == MX_FLOW_ADOPTED)
 			a->conn_stats.adopted_closed++;
-		} else {
+		else {
 			a->conn_stats.corrections++;
 			agent_log("correction: a live connection had no socket (missed close); released");
 		}
+		break;
+	case MX_RELEASE_STEERED:
+		if (!live)
+			a->conn_stats.steered_released++;
+		break;
+	default:
+		break;
 	}
-	set_free(&set);
-	bpf_prog_test_run_opts(bpf_program__fd(a->conn->progs.mx_count_gc), &gc);
+	return 0;
 }
 
-/* count_find - the entry of a key, added if new */
-static struct count_entry *count_find(struct count_table *t, uint32_t family,
-				      const struct mx_bucket6_key *k)
+/* Flows per slice: small enough to check the deadline often. */
+#define MX_SWEEP_SLICE	512
+
+/* conn_work - sweep until deadline; true while the pass goes on */
+bool conn_work(struct agent *a, uint64_t deadline_us)
 {
-	for (size_t i = 0; i < t->n; i++)
+	struct conn_sweeper *sw = &a->sweeper;
+
+	while (sw->phase && mx_mono_us() < deadline_us) {
+		struct mx_walk *w = sw->phase == 1 ? &sw->pending : &sw->live;
+		int r = mx_walk_step(w, MX_SWEEP_SLICE, sweep_flow, a);
+
+		if (r < 0) {
+			agent_log("connection sweep: reading the flows failed: %s", strerror(-r));
+			mx_walk_reset(w);
+		} else if (r == 0) {
+			continue;
+		}
+		if (sw->phase == 1) {
+			sw->phase = 2;
+			continue;
+		}
+		/* The pass is over: counts that fell to zero go too. */
+		{
+			LIBBPF_OPTS(bpf_test_run_opts, gc);
+
+			bpf_prog_test_run_opts(bpf_program__fd(a->conn->progs.mx_count_gc), &gc);
+		}
+		set_free(sw->sockets);
+		free(sw->sockets);
+		sw->sockets = NULL;
+		sw->phase = 0;
+		sw->last_seen = sw->seen;
+		a->conn_stats.sweeps++;
+	}
+	return sw->phase != 0;
+}
+
+/* count_hash - where a count key starts looking in the table */
+static size_t count_hash(uint32_t family, const struct mx_bucket6_key *k)
+{
+	uint64_t h = 1469598103934665603ULL ^ family;
+	const uint8_t *p = (const uint8_t *)k;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * 1099511628211ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+/* count_find - the entry of a key, added if new (add) or NULL */
+static struct count_entry *count_find(struct count_table *t, uint32_t family,
+				      const struct mx_bucket6_key *k, bool add)
+{
+	size_t i;
+
+	if (add && (t->n + 1) * 2 > t->cap) {
+		struct count_table g = { .cap = t->cap ? t->cap * 2 : 1024 };
+
+		g.e = calloc(g.cap, sizeof(*g.e));
+		if (!g.e)
+			return NULL;
+		for (size_t j = 0; j < t->cap; j++) {
+			struct count_entry *e = &t->e[j];
+
+			if (!e->family)
+				continue;
+			for (i = count_hash(e->family, &e->key) & (g.cap - 1); g.e[i].family;
+			     i = (i + 1) & (g.cap - 1))
+				;
+			g.e[i] = *e;
+			g.n++;
+		}
+		free(t->e);
+		*t = g;
+	}
+	if (!t->cap)
+		return NULL;
+	for (i = count_hash(family, k) & (t->cap - 1); t->e[i].family; i = (i + 1) & (t->cap - 1))
 		if (t->e[i].family == family && memcmp(&t->e[i].key, k, sizeof(*k)) == 0)
 			return &t->e[i];
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 256;
-		struct count_entry *e = realloc(t->e, cap * sizeof(*e));
-
-		if (!e)
-			return NULL;
-		t->e = e;
-		t->cap = cap;
-	}
-	memset(&t->e[t->n], 0, sizeof(t->e[0]));
-	t->e[t->n].family = family;
-	t->e[t->n].key = *k;
-	return &t->e[t->n++];
+	if (!add)
+		return NULL;
+	memset(&t->e[i], 0, sizeof(t->e[i]));
+	t->e[i].family = family;
+	t->e[i].key = *k;
+	t->n++;
+	return &t->e[i];
 }
 
-/* expect_flows - add the slots of one flow map to the expected counts */
-static int expect_flows(struct count_table *t, int fd)
+struct reconcile_walk {
+	struct count_table *t;
+	uint32_t family;		/* counts: the map's family */
+	size_t budget;			/* entries left before giving up */
+};
+
+/* expect_flow - a flow's slots, added to the expected counts (mx_walk callback) */
+static int expect_flow(const void *key, const void *val, void *arg)
 {
-	struct mx_flow key, next, *prev = NULL;
-	struct mx_flow_slot slot;
+	struct reconcile_walk *rw = arg;
+	const struct mx_flow_slot *slot = val;
+	struct mx_bucket6_key src = { .kind = MX_BUCKET_SOURCE };
+	struct mx_bucket6_key pfx = { .kind = MX_BUCKET_PREFIX };
+	struct count_entry *e;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		struct mx_bucket6_key src = { .kind = MX_BUCKET_SOURCE };
-		struct mx_bucket6_key pfx = { .kind = MX_BUCKET_PREFIX };
-		struct count_entry *e;
-
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &slot) || slot.kind == MX_FLOW_STEERED)
-			continue;
-		memcpy(src.addr, slot.src, 16);
-		memcpy(pfx.addr, slot.pfx, 16);
-		if (!(e = count_find(t, slot.family, &src)))
-			return -ENOMEM;
-		e->expected++;
-		if (!(e = count_find(t, slot.family, &pfx)))
-			return -ENOMEM;
-		e->expected++;
-	}
+	if (!rw->budget--)
+		return -E2BIG;
+	if (slot->kind == MX_FLOW_STEERED)
+		return 0;
+	memcpy(src.addr, slot->src, 16);
+	memcpy(pfx.addr, slot->pfx, 16);
+	if (!(e = count_find(rw->t, slot->family, &src, true)))
+		return -ENOMEM;
+	e->expected++;
+	if (!(e = count_find(rw->t, slot->family, &pfx, true)))
+		return -ENOMEM;
+	e->expected++;
 	return 0;
 }
 
-/* actual_counts - add one count map's values */
-static int actual_counts(struct count_table *t, int fd, uint32_t family)
+/* actual_count - one count map entry (mx_walk callback) */
+static int actual_count(const void *key, const void *val, void *arg)
 {
-	uint8_t key[20], next[20];
-	void *prev = NULL;
+	struct reconcile_walk *rw = arg;
+	struct mx_bucket6_key k = { 0 };
+	struct count_entry *e;
+	uint64_t word;
 	uint32_t v;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
-		struct mx_bucket6_key k = { 0 };
-		struct count_entry *e;
-
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		if (bpf_map_lookup_elem(fd, key, &v) || v == 0xffffffffU)
-			continue;
-		if (family == AF_INET) {
-			memcpy(k.addr, key, 4);
-			memcpy(&k.kind, key + 4, 4);
-		} else {
-			memcpy(&k, key, sizeof(k));
-		}
-		if (!(e = count_find(t, family, &k)))
-			return -ENOMEM;
-		e->actual += v;
+	if (!rw->budget--)
+		return -E2BIG;
+	memcpy(&word, val, sizeof(word));
+	v = MX_COUNT_OF(word);
+	if (v == MX_COUNT_DYING)
+		return 0;
+	if (rw->family == AF_INET) {
+		memcpy(k.addr, key, 4);
+		memcpy(&k.kind, (const uint8_t *)key + 4, 4);
+	} else {
+		memcpy(&k, key, sizeof(k));
 	}
+	if (!(e = count_find(rw->t, rw->family, &k, true)))
+		return -ENOMEM;
+	e->actual += v;
 	return 0;
 }
+
+/* read_all - one whole pass over a map, in one go */
+static int read_all(int fd, mx_walk_cb cb, struct reconcile_walk *rw)
+{
+	struct mx_walk w;
+	int r = mx_walk_init(&w, fd, 0, 0);
+
+	while (r == 0)
+		r = mx_walk_step(&w, 4096, cb, rw);
+	mx_walk_free(&w);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * Reconciliation reads every flow and count in one slice of the event
+ * loop. It is a check, not what keeps counts right: with more entries
+ * than this (a flood's half-open connections) it waits for a calmer
+ * moment, and says how often it did.
+ */
+#define MX_RECONCILE_MAX	200000
 
 /*
  * conn_reconcile - compare counts with flows; correct a drift seen the
@@ -367,25 +460,36 @@ int conn_reconcile(struct agent *a, bool settle)
 {
 	struct count_table t = { 0 };
 	struct count_table *prev = &a->conn_drift;
-	int fixed = 0;
+	struct reconcile_walk rw = { .t = &t, .budget = MX_RECONCILE_MAX };
+	int fixed = 0, r;
 
-	if (expect_flows(&t, bpf_map__fd(a->conn->maps.pending_flows)) ||
-	    expect_flows(&t, bpf_map__fd(a->conn->maps.live_flows)) ||
-	    actual_counts(&t, bpf_map__fd(a->conn->maps.conn_count4), AF_INET) ||
-	    actual_counts(&t, bpf_map__fd(a->conn->maps.conn_count6), AF_INET6)) {
+	r = read_all(bpf_map__fd(a->conn->maps.pending_flows), expect_flow, &rw);
+	if (!r)
+		r = read_all(bpf_map__fd(a->conn->maps.live_flows), expect_flow, &rw);
+	rw.family = AF_INET;
+	if (!r)
+		r = read_all(bpf_map__fd(a->conn->maps.conn_count4), actual_count, &rw);
+	rw.family = AF_INET6;
+	if (!r)
+		r = read_all(bpf_map__fd(a->conn->maps.conn_count6), actual_count, &rw);
+	if (r) {
+		if (r == -E2BIG)
+			a->conn_stats.reconcile_skipped++;
+		else
+			agent_log("reconciliation: reading the maps failed: %s", strerror(-r));
 		free(t.e);
+		/* What was seen before is no longer "the same drift twice". */
+		free(prev->e);
+		memset(prev, 0, sizeof(*prev));
 		return 0;
 	}
-	for (size_t i = 0; i < t.n; i++) {
-		struct count_entry *e = &t.e[i], *seen = NULL;
+	for (size_t i = 0; i < t.cap; i++) {
+		struct count_entry *e = &t.e[i], *seen;
 		int64_t drift = e->expected - e->actual;
 
-		if (!drift)
+		if (!e->family || !drift)
 			continue;
-		for (size_t j = 0; j < prev->n; j++)
-			if (prev->e[j].family == e->family &&
-			    !memcmp(&prev->e[j].key, &e->key, sizeof(e->key)))
-				seen = &prev->e[j];
+		seen = count_find(prev, e->family, &e->key, false);
 		if (!settle && (!seen || seen->expected - seen->actual != drift))
 			continue;
 		{
@@ -597,6 +701,13 @@ int conn_start(struct agent *a)
 			return -1;
 		}
 	}
+	if (mx_walk_init(&a->sweeper.pending, bpf_map__fd(a->conn->maps.pending_flows),
+			 sizeof(struct mx_flow), sizeof(struct mx_flow_slot)) ||
+	    mx_walk_init(&a->sweeper.live, bpf_map__fd(a->conn->maps.live_flows),
+			 sizeof(struct mx_flow), sizeof(struct mx_flow_slot))) {
+		agent_log("cannot read the flow tables: %s", strerror(errno));
+		return -1;
+	}
 	adopt_open(a);
 	conn_reconcile(a, true);
 	agent_log("parallel-connection limit on: sk_lookup in this namespace, sock_ops on %s",
@@ -632,4 +743,11 @@ void conn_stop(struct agent *a, bool keep)
 	a->conn = NULL;
 	free(a->conn_drift.e);
 	memset(&a->conn_drift, 0, sizeof(a->conn_drift));
+	mx_walk_free(&a->sweeper.pending);
+	mx_walk_free(&a->sweeper.live);
+	if (a->sweeper.sockets) {
+		set_free(a->sweeper.sockets);
+		free(a->sweeper.sockets);
+	}
+	memset(&a->sweeper, 0, sizeof(a->sweeper));
 }

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mapwalk.h"
 #include "mxguard.h"
 
 struct agent;
@@ -17,13 +18,14 @@ struct agent;
 /* A count as reconciliation sees it: what the flows say, what the map says. */
 struct count_entry {
 	struct mx_bucket6_key key;
-	uint32_t family;
+	uint32_t family;		/* 0: a free slot */
 	int64_t expected, actual;
 };
 
+/* Counts by key: an open-addressing hash table, linear in the flows. */
 struct count_table {
 	struct count_entry *e;
-	size_t n, cap;
+	size_t n, cap;			/* cap: a power of two, or 0 */
 };
 
 struct conn_stats {
@@ -32,11 +34,28 @@ struct conn_stats {
 	uint64_t corrections;		/* count drift fixed: a bug if ever non-zero */
 	uint64_t adopted;		/* connections open before the agent started */
 	uint64_t adopted_closed;	/* of those, closed since */
+	uint64_t sweeps;		/* passes over the flow tables */
+	uint64_t reconcile_skipped;	/* reconciliations left out: tables too large */
+};
+
+/*
+ * The sweep of the flow tables, a pass a second at most, done in slices
+ * between the event loop's other work (conn_work()).
+ */
+struct conn_sweeper {
+	int phase;			/* 0 idle, 1 pending flows, 2 live flows */
+	uint64_t t0;			/* when the pass took the kernel's sockets */
+	void *sockets;			/* struct flow_set: the kernel's sockets at t0 */
+	struct mx_walk pending, live;
+	uint64_t seen, last_seen;	/* flows seen in this pass, in the last one */
 };
 
 int conn_start(struct agent *a);
 void conn_stop(struct agent *a, bool keep);
+/* Once a second: begin a sweep unless one is still going. */
 void conn_sweep(struct agent *a);
+/* Sweep work until deadline (mx_mono_us()); true while some remains. */
+bool conn_work(struct agent *a, uint64_t deadline_us);
 int conn_reconcile(struct agent *a, bool settle);
 
 #endif /* MX_CONN_H */

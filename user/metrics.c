@@ -153,6 +153,17 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    a->conn_stats.adopted);
 	one(o, "mxguard_connections_adopted_closed_total", "counter",
 	    "Of the adopted connections, those closed since.", a->conn_stats.adopted_closed);
+	one(o, "mxguard_connection_sweeps_total", "counter",
+	    "Passes over the flow tables that released connections without a socket.",
+	    a->conn_stats.sweeps);
+	one(o, "mxguard_reconciliations_skipped_total", "counter",
+	    "Reconciliations left out because the flow tables were too large to read in one slice.",
+	    a->conn_stats.reconcile_skipped);
+
+	/* The agent's event loop. */
+	head(o, "mxguard_event_loop_busy_max_seconds", "gauge",
+	     "The longest turn of the agent's event loop since start: the longest a request waited.");
+	fprintf(o, "mxguard_event_loop_busy_max_seconds %.6f\n", (double)a->loop_busy_max_us / 1e6);
 
 	/* The responder. */
 	labelled(o, "mxguard_responder_replies_total", "counter",

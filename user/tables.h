@@ -84,6 +84,7 @@ int mx_reason_text(int reasons_fd, uint32_t id, char *buf, size_t len);
 
 /* A monotonic clock in milliseconds, for the agent's own timeouts. */
 uint64_t mx_mono_ms(void);
+uint64_t mx_mono_us(void);
 
 /* The data plane's clock, as bpf_ktime_get_boot_ns() reads it. */
 uint64_t mx_now_ns(void);
