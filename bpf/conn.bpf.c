@@ -30,8 +30,13 @@
  *	socket behind it; the agent releases those (it sees the kernel's
  *	sockets through sock_diag) and counts each release.
  * SECURITY
- *	Every map can be full: a SYN that cannot be accounted for is
- *	dropped (the sender retries), never admitted uncounted.
+ *	Every map can be full, and a flood of spoofed SYNs fills them. A
+ *	connection that cannot be accounted for (no room for its count or
+ *	its pending entry) is let through uncounted and counted as
+ *	conn_table_full: a full table must never refuse a legitimate
+ *	sender (sk_lookup's SK_DROP would answer it with a reset). Counts
+ *	delete themselves when their last slot goes, so the tables hold
+ *	what is live, not what was.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
@@ -48,26 +53,31 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET6	10
 #endif
 
-/* A count entry being removed by mx_count_gc: never incremented again. */
-#define MX_COUNT_DYING	0xffffffffU
 #define MX_COUNT_RETRIES 8
 
 #define CTX32(field)	(*(volatile __u32 *)&(field))
+
+/* count_word - a count and its key's tag as one map value */
+static __always_inline __u64 count_word(__u64 tag, __u32 n)
+{
+	return tag << 32 | n;
+}
 
 /*
  * count_take - add one to a live count, refusing at limit (0: none)
  *
  * 1: taken; 0: at the limit; -1: no room in the map or lost every
- * round. Counts are changed only by compare-and-swap, so that the
- * collector can claim a zero entry (0 -> DYING) before deleting it
- * without racing an increment.
+ * round. Counts are changed only by compare-and-swap of the whole word,
+ * tag included (mxguard.h), so that an entry being deleted (DYING) is
+ * never incremented and a reused one never taken for ours.
  */
-static __always_inline int count_take(void *counts, const void *key, __u32 limit)
+static __always_inline int count_take(void *counts, const void *key, __u32 tag, __u32 limit)
 {
-	__u32 zero = 0, *n;
+	__u64 zero = count_word(tag, 0), *n;
 
 	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
-		__u32 v;
+		__u64 v;
+		__u32 c;
 
 		n = bpf_map_lookup_elem(counts, key);
 		if (!n) {
@@ -76,10 +86,11 @@ static __always_inline int count_take(void *counts, const void *key, __u32 limit
 				return -1;
 			continue;
 		}
-		v = *(volatile __u32 *)n;
-		if (v == MX_COUNT_DYING)
-			continue;	/* being deleted: the next round re-creates it */
-		if (limit && v >= limit)
+		v = *(volatile __u64 *)n;
+		c = MX_COUNT_OF(v);
+		if ((v >> 32) != tag || c == MX_COUNT_DYING)
+			continue;	/* reused, or being deleted: look again */
+		if (limit && c >= limit)
 			return 0;
 		if (__sync_val_compare_and_swap(n, v, v + 1) == v)
 			return 1;
@@ -87,21 +98,48 @@ static __always_inline int count_take(void *counts, const void *key, __u32 limit
 	return -1;
 }
 
-/* count_give - take one from a live count; never below zero */
-static __always_inline void count_give(void *counts, const void *key)
+/*
+ * count_give - take one from a live count; never below zero. The last
+ * one deletes the entry at once (1 -> DYING, then delete): a count
+ * table holds only sources with connections, without waiting for the
+ * agent's collector.
+ */
+static __always_inline void count_give(void *counts, const void *key, __u32 tag)
 {
-	__u32 *n = bpf_map_lookup_elem(counts, key);
-
-	if (!n)
-		return;
 	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
-		__u32 v = *(volatile __u32 *)n;
+		__u64 *n = bpf_map_lookup_elem(counts, key), v;
+		__u32 c;
 
-		if (v == 0 || v == MX_COUNT_DYING)
+		if (!n)
 			return;
+		v = *(volatile __u64 *)n;
+		c = MX_COUNT_OF(v);
+		if ((v >> 32) != tag)
+			continue;
+		if (c == 0 || c == MX_COUNT_DYING)
+			return;
+		if (c == 1) {
+			if (__sync_val_compare_and_swap(n, v, count_word(tag, MX_COUNT_DYING)) == v) {
+				bpf_map_delete_elem(counts, key);
+				return;
+			}
+			continue;
+		}
 		if (__sync_val_compare_and_swap(n, v, v - 1) == v)
 			return;
 	}
+}
+
+/* count_tag - a count key's tag: FNV-1a over what the key holds; never 0 */
+static __always_inline __u32 count_tag(__u32 family, __u32 kind, const __u8 *addr)
+{
+	__u32 w[4], h = 2166136261U ^ family ^ (kind << 8);
+
+	__builtin_memcpy(w, addr, 16);
+#pragma unroll
+	for (int i = 0; i < 4; i++)
+		h = (h ^ w[i]) * 16777619U;
+	return h | 1;
 }
 
 /* slot_keys - the count keys of a source under the current masks */
@@ -121,53 +159,62 @@ static __always_inline void slot_keys(const struct mx_config *cfg, struct mx_flo
 	}
 }
 
-/* counts_of - the count map of a family, and the two keys of a slot */
-static __always_inline void *counts_of(const struct mx_flow_slot *slot,
-				       struct mx_bucket6_key *src, struct mx_bucket6_key *pfx)
+/* The two counts a connection holds: the map, their keys and tags. */
+struct slot_counts {
+	void *map;
+	struct mx_bucket6_key src, pfx;	/* IPv4: struct mx_bucket4_key at the start */
+	__u32 src_tag, pfx_tag;
+};
+
+/* counts_of - the count map of a slot's family, and its two keys */
+static __always_inline void counts_of(const struct mx_flow_slot *slot, struct slot_counts *sc)
 {
-	__builtin_memset(src, 0, sizeof(*src));
-	__builtin_memset(pfx, 0, sizeof(*pfx));
-	src->kind = MX_BUCKET_SOURCE;
-	pfx->kind = MX_BUCKET_PREFIX;
+	__builtin_memset(&sc->src, 0, sizeof(sc->src));
+	__builtin_memset(&sc->pfx, 0, sizeof(sc->pfx));
+	sc->src_tag = count_tag(slot->family, MX_BUCKET_SOURCE, slot->src);
+	sc->pfx_tag = count_tag(slot->family, MX_BUCKET_PREFIX, slot->pfx);
 	if (slot->family == AF_INET) {
-		struct mx_bucket4_key *s4 = (void *)src, *p4 = (void *)pfx;
+		struct mx_bucket4_key *s4 = (void *)&sc->src, *p4 = (void *)&sc->pfx;
 
 		__builtin_memcpy(&s4->addr, slot->src, 4);
 		__builtin_memcpy(&p4->addr, slot->pfx, 4);
 		s4->kind = MX_BUCKET_SOURCE;
 		p4->kind = MX_BUCKET_PREFIX;
-		return &conn_count4;
+		sc->map = &conn_count4;
+		return;
 	}
-	__builtin_memcpy(src->addr, slot->src, 16);
-	__builtin_memcpy(pfx->addr, slot->pfx, 16);
-	return &conn_count6;
+	__builtin_memcpy(sc->src.addr, slot->src, 16);
+	__builtin_memcpy(sc->pfx.addr, slot->pfx, 16);
+	sc->src.kind = MX_BUCKET_SOURCE;
+	sc->pfx.kind = MX_BUCKET_PREFIX;
+	sc->map = &conn_count6;
 }
 
 /* slot_take - take a source and a prefix slot; 1, 0 (over) or -1 (full) */
 static __always_inline int slot_take(const struct mx_flow_slot *slot,
 				     const struct mx_class_limits *cl)
 {
-	struct mx_bucket6_key src, pfx;
-	void *counts = counts_of(slot, &src, &pfx);
+	struct slot_counts sc;
 	int r;
 
-	r = count_take(counts, &src, cl ? cl->src_parallel : 0);
+	counts_of(slot, &sc);
+	r = count_take(sc.map, &sc.src, sc.src_tag, cl ? cl->src_parallel : 0);
 	if (r <= 0)
 		return r;
-	r = count_take(counts, &pfx, cl ? cl->pfx_parallel : 0);
+	r = count_take(sc.map, &sc.pfx, sc.pfx_tag, cl ? cl->pfx_parallel : 0);
 	if (r <= 0)
-		count_give(counts, &src);
+		count_give(sc.map, &sc.src, sc.src_tag);
 	return r;
 }
 
 /* slot_give - give back what slot_take took */
 static __always_inline void slot_give(const struct mx_flow_slot *slot)
 {
-	struct mx_bucket6_key src, pfx;
-	void *counts = counts_of(slot, &src, &pfx);
+	struct slot_counts sc;
 
-	count_give(counts, &src);
-	count_give(counts, &pfx);
+	counts_of(slot, &sc);
+	count_give(sc.map, &sc.src, sc.src_tag);
+	count_give(sc.map, &sc.pfx, sc.pfx_tag);
 }
 
 /* steer - hand the connection to the responder's socket */
@@ -260,17 +307,21 @@ int mx_lookup(struct bpf_sk_lookup *ctx)
 	} else {
 		r = slot_take(&slot, cl);
 		if (r < 0) {
+			/* No room to count it: let it through uncounted. */
 			stat_inc(MX_STAT_CONN_TABLE_FULL);
-			return SK_DROP;
+			return SK_PASS;
 		}
 		slot.kind = r ? MX_FLOW_ADMITTED : MX_FLOW_STEERED;
 		stat_inc(r ? MX_STAT_CONN_ADMITTED : MX_STAT_CONN_OVER_LIMIT);
 	}
 	if (bpf_map_update_elem(&pending_flows, &flow, &slot, BPF_NOEXIST)) {
+		/*
+		 * No room to remember it: an admitted one goes through
+		 * uncounted, a steered one is still steered (it held nothing).
+		 */
 		if (slot.kind == MX_FLOW_ADMITTED)
 			slot_give(&slot);
 		stat_inc(MX_STAT_CONN_TABLE_FULL);
-		return SK_DROP;
 	}
 	return slot.kind == MX_FLOW_STEERED ? steer(ctx, flow.family) : SK_PASS;
 }
@@ -423,12 +474,17 @@ int mx_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-/* gc_one - claim a zero count (0 -> DYING) and delete it */
-static long gc_one(void *map, const void *key, __u32 *val, void *ctx)
+/*
+ * gc_one - claim a zero count (0 -> DYING) and delete it. Counts delete
+ * themselves when their last slot goes (count_give); zeros remain only
+ * where a take created an entry and then found the limit, or failed.
+ */
+static long gc_one(void *map, const void *key, __u64 *val, void *ctx)
 {
-	__u64 *freed = ctx;
+	__u64 *freed = ctx, v = *(volatile __u64 *)val;
 
-	if (__sync_val_compare_and_swap(val, 0, MX_COUNT_DYING) == 0 &&
+	if (MX_COUNT_OF(v) == 0 &&
+	    __sync_val_compare_and_swap(val, v, (v >> 32) << 32 | MX_COUNT_DYING) == v &&
 	    bpf_map_delete_elem(map, key) == 0)
 		(*freed)++;
 	return 0;
@@ -525,17 +581,21 @@ int mx_flow_adopt(struct mx_conn_op *op)
 	return 0;
 }
 
-/* mx_count_adjust - add delta to one count (reconciliation), never below 0 */
+/*
+ * mx_count_adjust - add delta to one count (reconciliation), never below
+ * 0. A count that comes to 0 stays until the collector takes it.
+ */
 SEC("syscall")
 int mx_count_adjust(struct mx_conn_op *op)
 {
 	struct mx_conn_op arg;
 	struct mx_bucket6_key key6;
 	struct mx_bucket4_key key4;
+	__u32 tag;
 	__s32 delta;
 	void *counts;
 	void *key;
-	__u32 *n;
+	__u64 *n = NULL;
 
 	op_read(&arg, op);
 	key6 = arg.key;
@@ -543,14 +603,17 @@ int mx_count_adjust(struct mx_conn_op *op)
 	delta = arg.delta;
 	if (arg.family == AF_INET) {
 		__builtin_memcpy(&key4.addr, arg.key.addr, 4);
+		__builtin_memset(key6.addr + 4, 0, 12);
 		counts = &conn_count4;
 		key = &key4;
 	} else {
 		counts = &conn_count6;
 		key = &key6;
 	}
+	tag = count_tag(arg.family, arg.key.kind, key6.addr);
 	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
-		__u32 zero = 0, v, nv;
+		__u64 zero = count_word(tag, 0), v;
+		__u32 c, nc;
 
 		n = bpf_map_lookup_elem(counts, key);
 		if (!n) {
@@ -559,15 +622,16 @@ int mx_count_adjust(struct mx_conn_op *op)
 			bpf_map_update_elem(counts, key, &zero, BPF_NOEXIST);
 			continue;
 		}
-		v = *(volatile __u32 *)n;
-		if (v == MX_COUNT_DYING)
+		v = *(volatile __u64 *)n;
+		c = MX_COUNT_OF(v);
+		if ((v >> 32) != tag || c == MX_COUNT_DYING)
 			continue;
-		nv = delta < 0 && (__u32)-delta > v ? 0 : v + delta;
-		if (__sync_val_compare_and_swap(n, v, nv) == v) {
-			op->result = nv;
+		nc = delta < 0 && (__u32)-delta > c ? 0 : c + delta;
+		if (__sync_val_compare_and_swap(n, v, count_word(tag, nc)) == v) {
+			op->result = nc;
 			return 0;
 		}
 	}
-	op->result = n ? *n : 0;
+	op->result = n ? MX_COUNT_OF(*n) : 0;
 	return 0;
 }

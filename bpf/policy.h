@@ -104,14 +104,14 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
 	__type(key, struct mx_bucket4_key);
-	__type(value, __u32);
+	__type(value, __u64);	/* MX_COUNT_OF(): count; high half: tag */
 } conn_count4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 262144);
 	__type(key, struct mx_bucket6_key);
-	__type(value, __u32);
+	__type(value, __u64);
 } conn_count6 SEC(".maps");
 
 /* Connections that took a slot at SYN time and have not finished the handshake. */

@@ -155,6 +155,20 @@ struct mx_conn_op {
 	__u32 pad;		/* a multiple of 8 bytes: read as 64-bit words */
 };
 
+/*
+ * A live count (conn_count4/6) is one 64-bit word: the count in the low
+ * half, a tag of its key in the high half (never 0). A map reuses the
+ * memory of a deleted entry at once, so a program still holding a
+ * pointer to it could otherwise change another key's count; with the
+ * tag, its compare-and-swap fails and it looks the key up again.
+ *
+ * A count being removed is DYING: never incremented again. Whoever
+ * moves a count to DYING (the last give, 1 -> DYING; the collector,
+ * 0 -> DYING) deletes the entry.
+ */
+#define MX_COUNT_DYING	0xffffffffU
+#define MX_COUNT_OF(v)	((__u32)(v))
+
 enum mx_release_result {
 	MX_RELEASE_NONE = 0,	/* no such flow (already gone) */
 	MX_RELEASE_SLOT = 1,	/* released a counted connection */

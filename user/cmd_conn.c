@@ -51,15 +51,18 @@ static int read_counts(const struct agent *a, int family, struct conn_row **rows
 	size_t ksize = family == AF_INET ? sizeof(struct mx_bucket4_key) : sizeof(struct mx_bucket6_key);
 	uint8_t key[24], next[24];
 	void *prev = NULL;
-	uint32_t v;
+	uint64_t word;
 
 	while (bpf_map_get_next_key(fd, prev, next) == 0) {
 		struct conn_row *r;
-		uint32_t kind;
+		uint32_t kind, v;
 
 		memcpy(key, next, ksize);
 		prev = key;
-		if (bpf_map_lookup_elem(fd, key, &v) || v == 0 || v == 0xffffffffU)
+		if (bpf_map_lookup_elem(fd, key, &word))
+			continue;
+		v = MX_COUNT_OF(word);
+		if (v == 0 || v == MX_COUNT_DYING)
 			continue;
 		if (grow(rows, n, cap))
 			return -ENOMEM;

@@ -62,14 +62,15 @@ static void show_limit(struct mx_cmd_ctx *c, const struct mx_prefix *addr, uint3
 	struct mx_bucket b;
 	bool have_bucket;
 	uint32_t live = 0, tokens, burst, parallel;
+	uint64_t word;
 	uint64_t interval;
 	char pfx[64];
 
 	src_key(a, addr, kind, key, &ksize, &masked);
 	have_bucket = bpf_map_lookup_elem(addr->family == AF_INET ? a->bucket4_fd : a->bucket6_fd,
 					  key, &b) == 0;
-	if (bpf_map_lookup_elem(addr->family == AF_INET ? a->count4_fd : a->count6_fd, key, &live) ||
-	    live == 0xffffffffU)
+	if (bpf_map_lookup_elem(addr->family == AF_INET ? a->count4_fd : a->count6_fd, key, &word) ||
+	    (live = MX_COUNT_OF(word)) == MX_COUNT_DYING)
 		live = 0;
 	interval = kind == MX_BUCKET_SOURCE ? cl->src_interval_ns : cl->pfx_interval_ns;
 	burst = kind == MX_BUCKET_SOURCE ? cl->src_burst : cl->pfx_burst;

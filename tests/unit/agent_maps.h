@@ -63,8 +63,8 @@ static inline int agent_maps_create(struct agent *a, uint32_t entries)
 	fds[3] = a->reasons_fd = map_new(BPF_MAP_TYPE_ARRAY, 4, MX_REASON_LEN, MX_MAX_REASONS);
 	fds[4] = a->bucket4_fd = map_new(BPF_MAP_TYPE_HASH, 8, 8, entries);
 	fds[5] = a->bucket6_fd = map_new(BPF_MAP_TYPE_HASH, 20, 8, entries);
-	fds[6] = a->count4_fd = map_new(BPF_MAP_TYPE_HASH, 8, 4, entries);
-	fds[7] = a->count6_fd = map_new(BPF_MAP_TYPE_HASH, 20, 4, entries);
+	fds[6] = a->count4_fd = map_new(BPF_MAP_TYPE_HASH, 8, 8, entries);
+	fds[7] = a->count6_fd = map_new(BPF_MAP_TYPE_HASH, 20, 8, entries);
 	fds[8] = 0;
 	for (int i = 0; i < 8; i++)
 		if (fds[i] < 0)
