@@ -167,7 +167,11 @@ int cmd_ban_opts(struct mx_cmd_ctx *c, int argc, char **argv, struct ban_opts *o
 			REQ_ARGS(1);
 			o->reason = *argv;
 			if (strlen(o->reason) >= MX_REASON_LEN) {
-				p_err(c, "reason is longer than %d characters", MX_REASON_LEN - 1);
+				p_err(c, "reason is longer than %d bytes", MX_REASON_LEN - 1);
+				return -1;
+			}
+			if (!mx_utf8_valid(o->reason)) {
+				p_err(c, "reason is not valid UTF-8");
 				return -1;
 			}
 			for (const char *t = o->reason; *t; t++) {

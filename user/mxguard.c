@@ -110,6 +110,13 @@ int main(int argc, char **argv)
 	free(c.jw);	/* unused: the agent writes the JSON */
 	c.jw = NULL;
 	r = mx_ctl_send_request(fd, c.pretty ? "pretty" : c.json ? "json" : "plain", argc, argv);
+	if (r == -E2BIG) {
+		/* Nothing was sent: say so now rather than wait for the agent's timeout. */
+		fprintf(stderr, "Error: the command is too large: at most %d bytes and %d arguments\n",
+			MX_CTL_MAX_REQUEST, MX_CTL_MAX_ARGS);
+		close(fd);
+		return 1;
+	}
 	/* A refused request (busy, not root) may be answered before it is sent: read why. */
 	if (r && mx_ctl_read_reply(fd, stdout, stderr, &status)) {
 		fprintf(stderr, "Error: cannot send the request: %s\n", strerror(-r));

@@ -28,6 +28,8 @@ struct mx_prefix {
 int mx_parse_prefix(const char *s, struct mx_prefix *out, char *err, size_t errlen);
 int mx_parse_addr(const char *s, struct mx_prefix *out, char *err, size_t errlen);
 int mx_format_prefix(const struct mx_prefix *p, char *buf, size_t len);
+/* Is s well-formed UTF-8 (RFC 3629: no overlong forms, surrogates or > U+10FFFF)? */
+bool mx_utf8_valid(const char *s);
 bool mx_prefix_contains(const struct mx_prefix *p, const struct mx_prefix *addr);
 void mx_prefix_mask(int family, unsigned int len, uint8_t mask[16]);
 

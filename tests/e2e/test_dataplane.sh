@@ -111,6 +111,17 @@ test_control_socket_survives_garbage() {
 	[[ $out == *"malformed request"* ]] || fail "no error for a request without NUL: '$out'" || return 1
 	kill -0 "$AGENT_PID" || fail "agent died on garbage" || return 1
 	mx ban show $C1 | grep -q "$C1" || fail "ban lost after garbage on the socket" || return 1
+	# A command too large to send is refused at once, not after the agent's timeout.
+	local t0=$(date +%s%N)
+	out=$(mx ban add 198.18.0.99 reason "$(head -c 70000 /dev/zero | tr '\0' a)" 2>&1)
+	[[ $? == 1 && $out == "Error: the command is too large"* ]] || fail "70,000 bytes: '$out'" || return 1
+	(( ($(date +%s%N) - t0) / 1000000 < 1000 )) || fail "the size error took $(( ($(date +%s%N) - t0) / 1000000 )) ms" || return 1
+	# A reason that is not UTF-8 is refused; -j output stays JSON.
+	out=$(mx -j ban add 198.18.0.98 reason $'caf\xc3' 2>&1)
+	[[ $out == '{"error":"reason is not valid UTF-8"}' ]] || fail "bad UTF-8 reason: '$out'" || return 1
+	mx ban add 198.18.0.98 reason "café ☕" || return 1
+	mx -j ban list | python3 -c 'import json,sys; assert any(b["reason"] == "café ☕" for b in json.load(sys.stdin))' ||
+		fail "a UTF-8 reason does not come back as JSON" || return 1
 	out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$BUILD/mxguard" -s "$SOCK" ban list 2>&1)
 	[[ $? == 2 && $out == *"ermission denied"* ]] || fail "non-root client was not refused: $out"
 }

@@ -206,6 +206,10 @@ static void test_bad_input_changes_nothing(void **state)
 		"sender trap 198.18.0.1 spam count 2000000", "sender spam", "sender spam 999.1.1.1",
 		"sender clean 198.18.0.1 extra", "sender forget 198.18.0.77", "sender list weird",
 		"sender s",	/* ambiguous: show, spam */
+		/* Reasons that are not UTF-8 would make -j output invalid JSON. */
+		"ban add 198.18.0.1 reason \xff", "ban add 198.18.0.1 reason caf\xc3",
+		"ban add 198.18.0.1 reason \xc0\xaf", "ban add 198.18.0.1 reason \xed\xa0\x80",
+		"ban add 198.18.0.1 reason \xf4\x90\x80\x80",
 	};
 	struct fixture *f = *state;
 	struct mx_class_limits before[MX_MAX_CLASSES];

@@ -858,6 +858,26 @@ static void test_u32(void **state)
 /* Error buffers                                                       */
 /* ------------------------------------------------------------------ */
 
+static void test_utf8(void **state)
+{
+	static const char *const good[] = {
+		"", "plain ascii", "caf\xc3\xa9", "\xe2\x82\xac 5", "\xf0\x9f\x93\xa7 mail",
+		"\xf4\x8f\xbf\xbf", "\xed\x9f\xbf",
+	};
+	static const char *const bad[] = {
+		"\xff", "\x80", "caf\xc3", "\xc3(", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf",
+		"\xed\xa0\x80", "\xf0\x80\x80\xaf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
+		"ok\xe2\x82",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!mx_utf8_valid(good[i]))
+			fail_msg("good[%zu] refused", i);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (mx_utf8_valid(bad[i]))
+			fail_msg("bad[%zu] accepted", i);
+}
+
 static void test_error_buffers(void **state)
 {
 	struct mx_prefix p, before;
@@ -942,6 +962,7 @@ int main(void)
 		cmocka_unit_test(test_rate_refusals),
 		cmocka_unit_test(test_format_rate),
 		cmocka_unit_test(test_u32),
+		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_error_buffers),
 	};
 
