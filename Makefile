@@ -28,7 +28,7 @@ SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
              user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c \
              user/cmd_stats.c user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c \
-             user/conn.c user/mapwalk.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
+             user/conn.c user/mapwalk.c user/bans.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
              user/config.c user/cmd_reload.c user/blocklist.c user/cmd_blocklist.c user/cmd_class.c \
              user/verdict.c user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
 LIB_OBJS  := $(LIB_SRCS:user/%.c=$(OUT)/%.o)
@@ -44,7 +44,7 @@ FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/cont
               user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c user/cmd_stats.c \
               user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
               user/persist.c user/log.c user/config.c user/blocklist.c user/cmd_blocklist.c \
-              user/sockdiag.c user/cmd_class.c user/responder.c user/verdict.c user/mapwalk.c \
+              user/sockdiag.c user/cmd_class.c user/responder.c user/verdict.c user/mapwalk.c user/bans.c \
               user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)

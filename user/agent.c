@@ -384,6 +384,10 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		  a->skel->maps.allow6, a->skel->maps.allow4_prefix, a->skel->maps.allow6_prefix);
 	table_fds(&a->classes, "class", sizeof(struct mx_class_ref), a->skel->maps.class4,
 		  a->skel->maps.class6, a->skel->maps.class4_prefix, a->skel->maps.class6_prefix);
+	if (mx_bans_init(&a->claims, &a->bans, bpf_map__fd(a->skel->maps.reasons))) {
+		agent_log("out of memory");
+		goto fail;
+	}
 	a->config_fd = bpf_map__fd(a->skel->maps.config);
 	a->class_limits_fd = bpf_map__fd(a->skel->maps.class_limits);
 	a->stats_fd = bpf_map__fd(a->skel->maps.stats);
@@ -433,6 +437,7 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		  a->pin_dir);
 	return 0;
 fail:
+	mx_bans_free(&a->claims);
 	mxguard_bpf__destroy(a->skel);
 	a->skel = NULL;
 	return -1;
@@ -490,6 +495,7 @@ void agent_stop(struct agent *a, bool keep)
 	}
 	if (a->xdp_prog)
 		xdp_program__close(a->xdp_prog);
+	mx_bans_free(&a->claims);
 	mxguard_bpf__destroy(a->skel);
 	a->skel = NULL;
 }
@@ -754,27 +760,40 @@ static struct ban_sweep {
 	int map;			/* the map the pass is on; -1: idle */
 	uint64_t now;			/* CLOCK_BOOTTIME when the pass began */
 	unsigned long removed;
+	bool failed;			/* a map was not read whole: collect no reasons */
 } bsw = { .map = -1 };
 
-/* sweep_one - delete an expired ban (mx_walk callback) */
+/*
+ * sweep_one - delete an expired ban with its claims; note the reason of
+ * one that stays, for the collection of unused reason texts (mx_walk
+ * callback)
+ */
 static int sweep_one(const void *key, const void *val, void *arg)
 {
 	const struct mx_ban *b = val;
-	int fd = *(int *)arg;
+	struct agent *a = arg;
+	struct mx_prefix p;
 
-	if (b->expires_ns && b->expires_ns <= bsw.now && bpf_map_delete_elem(fd, key) == 0)
+	if (b->expires_ns && b->expires_ns <= bsw.now) {
+		mx_table_key_prefix((enum mx_table_map)bsw.map, key, &p);
+		mx_bans_expired(&a->claims, &p);
 		bsw.removed++;
+	} else {
+		mx_bans_gc_mark(&a->claims, b->reason);
+	}
 	return 0;
 }
 
 /* ban_sweep_start - begin a pass unless one is going */
-static void ban_sweep_start(void)
+static void ban_sweep_start(struct agent *a)
 {
 	if (bsw.map >= 0)
 		return;
 	bsw.map = 0;
 	bsw.now = mx_now_ns();
 	bsw.removed = 0;
+	bsw.failed = false;
+	mx_bans_gc_begin(&a->claims);
 }
 
 /* ban_sweep_work - sweep until deadline; true while the pass goes on */
@@ -782,18 +801,18 @@ static bool ban_sweep_work(struct agent *a, uint64_t deadline_us)
 {
 	while (bsw.map >= 0 && mx_mono_us() < deadline_us) {
 		struct mx_walk *w = &bsw.w[bsw.map];
-		int fd = a->bans.fd[bsw.map];
 		int r;
 
-		if (!w->key_size && mx_walk_init(w, fd, 0, sizeof(struct mx_ban))) {
+		if (!w->key_size && mx_walk_init(w, a->bans.fd[bsw.map], 0, sizeof(struct mx_ban))) {
 			agent_log("ban sweep: cannot read the ban maps: %s", strerror(errno));
 			bsw.map = -1;
 			break;
 		}
-		r = mx_walk_step(w, MX_SWEEP_SLICE, sweep_one, &fd);
+		r = mx_walk_step(w, MX_SWEEP_SLICE, sweep_one, a);
 		if (r < 0) {
 			agent_log("ban sweep: reading the bans failed: %s", strerror(-r));
 			mx_walk_reset(w);
+			bsw.failed = true;
 		} else if (r == 0) {
 			continue;
 		}
@@ -802,6 +821,13 @@ static bool ban_sweep_work(struct agent *a, uint64_t deadline_us)
 		bsw.map = -1;
 		if (bsw.removed)
 			agent_log("removed %lu expired ban%s", bsw.removed, bsw.removed == 1 ? "" : "s");
+		if (!bsw.failed) {
+			unsigned int freed = mx_bans_gc_end(&a->claims);
+
+			if (freed)
+				agent_log("freed %u reason text%s no ban names any more", freed,
+					  freed == 1 ? "" : "s");
+		}
 	}
 	return bsw.map >= 0;
 }
@@ -963,7 +989,7 @@ int agent_serve(struct agent *a)
 			next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 		}
 		if (now >= next_sweep) {
-			ban_sweep_start();
+			ban_sweep_start(a);
 			next_sweep = now + (uint64_t)a->cfg.ban_sweep_s * 1000;
 		}
 		{

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "bans.h"
 #include "config.h"
 #include "conn.h"
 #include "persist.h"
@@ -37,6 +38,7 @@ struct agent {
 	struct mxguard_bpf *skel;
 	struct xdp_program *xdp_prog;
 	struct mx_table bans, allows, classes;
+	struct mx_bans claims;		/* who holds each ban (bans.h) */
 	int config_fd, class_limits_fd, stats_fd, reasons_fd;
 	int bucket4_fd, bucket6_fd;
 	int count4_fd, count6_fd;

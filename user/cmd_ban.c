@@ -32,7 +32,7 @@ static void ttl_text(const struct mx_ban *b, uint64_t now, char *buf, size_t len
 static void print_ban(struct mx_cmd_ctx *c, const struct mx_prefix *p,
 		      const struct mx_ban *b, uint64_t now)
 {
-	char pfx[64], ttl[32], reason[MX_REASON_LEN];
+	char pfx[64], ttl[32], reason[MX_REASON_LEN], who[64];
 
 	mx_format_prefix(p, pfx, sizeof(pfx));
 	ttl_text(b, now, ttl, sizeof(ttl));
@@ -47,6 +47,8 @@ static void print_ban(struct mx_cmd_ctx *c, const struct mx_prefix *p,
 		else
 			jsonw_null_field(c->jw, "expires_in_s");
 		jsonw_string_field(c->jw, "reason", reason);
+		jsonw_string_field(c->jw, "owner",
+				   mx_bans_owner_text(&c->agent->claims, b->flags, who, sizeof(who)));
 		jsonw_end_object(c->jw);
 	} else {
 		fprintf(c->out, "%-43s %-12s %s\n", pfx, ttl, reason[0] ? reason : "-");
@@ -95,6 +97,20 @@ unsigned int mx_cut_connections(struct agent *a, const struct mx_prefix *ban)
 	return ca.cut;
 }
 
+/* note_others - say which other owner's ban is in force, if one is */
+static void note_others(struct mx_cmd_ctx *c, const struct mx_prefix *p, uint32_t mine)
+{
+	struct mx_ban claims[8], *top = &claims[0];
+	char who[64], ttl[32];
+	size_t n = mx_bans_claims(&c->agent->claims, p, claims, 8);
+
+	if (!n || (top->flags & mine))
+		return;
+	ttl_text(top, mx_now_ns(), ttl, sizeof(ttl));
+	p_info(c, "Note: %s bans it too, longer (%s): that ban is in force.",
+	       mx_bans_owner_text(&c->agent->claims, top->flags, who, sizeof(who)), ttl);
+}
+
 /* do_add - ban add PREFIX [ttl DURATION | permanent] [reason TEXT] */
 static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
@@ -118,23 +134,22 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 		return -1;
 	reason = o.reason ? o.reason : "manual";
 	ban.expires_ns = o.permanent ? 0 : now + o.ttl_ns;
+	/* All reason texts in use: the ban is made with the generic one. */
+	ban.reason = mx_bans_reason(&a->claims, reason);
 
-	r = mx_reason_intern(a->reasons_fd, reason, &ban.reason);
-	if (r) {
-		p_err(c, "cannot record reason: %s", r == -E2BIG ?
-		      "all reason texts are in use; reuse an existing one" : strerror(-r));
-		return -1;
-	}
 	/* On disk first: an acknowledged ban survives a crash right after. */
 	if (state_ban_add(a, &p, &ban, reason, err, sizeof(err))) {
 		p_err(c, "cannot add ban: %s", err);
 		return -1;
 	}
-	r = mx_table_put(&a->bans, &p, &ban, BPF_ANY);
+	r = mx_bans_claim(&a->claims, &p, &ban);
 	if (r) {
 		p_err(c, "cannot add ban: %s", mx_table_strerror(&a->bans, &p, r, err, sizeof(err)));
 		return -1;
 	}
+	if (!ban.reason && strcmp(reason, "manual"))
+		p_info(c, "Note: all reason texts are in use; the ban holds with the generic reason.");
+	note_others(c, &p, MX_BAN_F_MANUAL);
 	if (a->settings.ban_reply) {
 		unsigned int cut = mx_cut_connections(a, &p);
 
@@ -154,17 +169,53 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	return 0;
 }
 
-/* do_del - ban del PREFIX */
+/*
+ * do_del - ban del PREFIX: the operator's and the verdict engine's ban
+ * on exactly PREFIX. A blocklist's stays: it belongs to its list file.
+ */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
+	const uint32_t kinds = MX_BAN_F_MANUAL | MX_BAN_F_AUTOMATIC;
+	struct agent *a = c->agent;
+	struct mx_ban claims[8];
 	struct mx_prefix p;
-	char err[160];
+	char err[320], who[64];
+	size_t n;
+	bool mine = false;
 
-	if (cmd_del_entry(c, argc, argv, &c->agent->bans, MX_REC_BAN_DEL, "ban"))
+	REQ_ARGS(1);
+	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
+		p_err(c, "%s", err);
 		return -1;
+	}
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	n = mx_bans_claims(&a->claims, &p, claims, 8);
+	for (size_t i = 0; i < n; i++)
+		mine |= (claims[i].flags & kinds) != 0;
+	if (!mine) {
+		if (n)
+			p_err(c, "cannot delete ban %s: it is held by %s only ('blocklist del', or "
+			      "'allow add' to let it in)", *argv,
+			      mx_bans_owner_text(&a->claims, claims[0].flags, who, sizeof(who)));
+		else
+			p_err(c, "cannot delete ban %s: no such entry", *argv);
+		return -1;
+	}
+	if (state_ban_del(a, &p, kinds, NULL, err, sizeof(err))) {
+		p_err(c, "cannot delete ban %s: %s", *argv, err);
+		return -1;
+	}
+	mx_bans_unclaim(&a->claims, &p, kinds, 0);
 	/* An automatic ban lifted by hand: the sender's record says it ended now. */
-	if (mx_parse_prefix(*argv, &p, err, sizeof(err)) == 0)
-		senders_unbanned(c->agent, &p);
+	senders_unbanned(a, &p);
+	if (mx_bans_claims(&a->claims, &p, claims, 1))
+		p_info(c, "Note: %s still bans it.",
+		       mx_bans_owner_text(&a->claims, claims[0].flags, who, sizeof(who)));
+	if (c->json)
+		jsonw_null(c->jw);
 	return 0;
 }
 
@@ -256,9 +307,28 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		}
 		return 0;
 	}
-	if (!c->json)
-		fprintf(c->out, "%-43s %-12s %s\n", "PREFIX", "EXPIRES", "REASON");
-	print_ban(c, &hit, &ban, mx_now_ns());
+	{
+		struct mx_ban claims[8];
+		size_t n = mx_bans_claims(&c->agent->claims, &hit, claims, 8);
+
+		if (!n) {
+			claims[0] = ban;
+			n = 1;
+		}
+		if (!c->json)
+			fprintf(c->out, "%-43s %-12s %s\n", "PREFIX", "EXPIRES", "REASON");
+		print_ban(c, &hit, &claims[0], mx_now_ns());
+		/* Other owners' bans, shorter: in force if the first goes. */
+		for (size_t i = 1; i < n && !c->json; i++) {
+			char who[64], ttl[32], reason[MX_REASON_LEN];
+
+			ttl_text(&claims[i], mx_now_ns(), ttl, sizeof(ttl));
+			mx_reason_text(c->agent->reasons_fd, claims[i].reason, reason, sizeof(reason));
+			fprintf(c->out, "  also: %s, %s, %s\n",
+				mx_bans_owner_text(&c->agent->claims, claims[i].flags, who, sizeof(who)),
+				ttl, reason[0] ? reason : "-");
+		}
+	}
 	return 0;
 }
 

@@ -3,17 +3,21 @@
  * NAME
  *	cmd_blocklist.c - mxguard blocklist { load | list | del }
  * DESCRIPTION
- *	A blocklist is a named set of bans, told apart by their reason
- *	text "NAME: REASON" and the MX_BAN_F_BLOCKLIST flag. Loading a list
- *	again replaces its entries: the new ones are put first (an address
- *	on both lists is never unprotected), then the old ones no longer
- *	listed are removed. The whole list is parsed and checked before
- *	anything changes; all of its records go to the journal in one write
- *	and one sync before they reach the maps.
+ *	A blocklist is a named owner of bans (bans.h): its bans are held
+ *	beside any other owner's, and removing or replacing the list never
+ *	removes or shortens another owner's ban of the same address.
+ *
+ *	A load is atomic, in the maps and across a crash: the whole file is
+ *	parsed and checked first; its bans are journalled as a pending load
+ *	(one write, one sync), put into the maps under a pending owner, and
+ *	then a commit record makes them the list and the old list's bans go.
+ *	Until the commit the old list holds; a load that fails, or an agent
+ *	that dies before the commit, leaves the old list as it was (a
+ *	restore drops a load without its commit).
  * DIAGNOSTICS
  *	A bad line fails the load with FILE:LINE: message unless 'lenient'
  *	was given; then bad lines are skipped and counted. A full ban table
- *	undoes what the load added and says so.
+ *	undoes the load and says so.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,8 +29,6 @@
 #include "blocklist.h"
 #include "cmd.h"
 #include "state.h"
-
-#define MX_BL_NAME_MAX 24
 
 struct prefixes {
 	struct mx_prefix *p;
@@ -51,74 +53,13 @@ static int collect(const struct mx_prefix *p, void *arg)
 	return 0;
 }
 
-/* valid_name - letters, digits, '.', '_', '-' */
-static bool valid_name(const char *s)
+/* load_tag - names one load in the journal, so its commit finds it */
+static uint32_t load_tag(void)
 {
-	size_t n = strlen(s);
+	static uint32_t seq;
+	uint32_t t = (uint32_t)(mx_now_ns() >> 10) ^ (++seq << 20);
 
-	if (!n || n > MX_BL_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
-			return false;
-	return true;
-}
-
-/* list_ids - the reason ids whose text is "NAME: ..." */
-static int list_ids(const struct agent *a, const char *name, bool ids[MX_MAX_REASONS])
-{
-	size_t l = strlen(name);
-	int n = 0;
-
-	for (uint32_t i = 1; i < MX_MAX_REASONS; i++) {
-		char text[MX_REASON_LEN];
-
-		mx_reason_text(a->reasons_fd, i, text, sizeof(text));
-		ids[i] = !strncmp(text, name, l) && text[l] == ':' && text[l + 1] == ' ';
-		n += ids[i];
-	}
-	return n;
-}
-
-struct sweep_arg {
-	const bool *ids;
-	uint64_t keep_stamp;	/* entries put by this load */
-	struct prefixes old;
-};
-
-/* find_old - entries of the list that this load did not put */
-static int find_old(const struct mx_prefix *p, const void *val, void *arg)
-{
-	const struct mx_ban *b = val;
-	struct sweep_arg *s = arg;
-
-	if (!(b->flags & MX_BAN_F_BLOCKLIST) || b->reason >= MX_MAX_REASONS || !s->ids[b->reason])
-		return 0;
-	if (b->added_ns == s->keep_stamp)
-		return 0;
-	return collect(p, &s->old);
-}
-
-/* remove_entries - journal and delete a set of bans */
-static int remove_entries(struct mx_cmd_ctx *c, const struct prefixes *ps, char *err, size_t len)
-{
-	struct state_batch batch = STATE_BATCH_INIT(c->agent);
-
-	for (size_t i = 0; i < ps->n; i++)
-		if (state_batch_ban(&batch, MX_REC_BAN_DEL, &ps->p[i], NULL, NULL)) {
-			state_batch_free(&batch);
-			snprintf(err, len, "out of memory");
-			return -1;
-		}
-	if (state_batch_commit(c->agent, &batch, err, len)) {
-		state_batch_free(&batch);
-		return -1;
-	}
-	state_batch_free(&batch);
-	for (size_t i = 0; i < ps->n; i++)
-		mx_table_del(&c->agent->bans, &ps->p[i]);
-	return 0;
+	return t ? t : 1;
 }
 
 /* do_load - blocklist load NAME FILE [ttl D | permanent] [reason TEXT] [lenient] */
@@ -126,15 +67,15 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct agent *a = c->agent;
 	const char *name, *file, *reason = NULL;
-	char text[MX_REASON_LEN], err[512];
-	struct prefixes ps = { 0 }, added = { 0 };
+	char text[MX_REASON_LEN], err[512], why[160];
+	struct prefixes ps = { 0 };
 	struct state_batch batch = STATE_BATCH_INIT(a);
 	struct mx_bl_report rep;
-	struct sweep_arg sw = { 0 };
-	bool ids[MX_MAX_REASONS], lenient;
 	struct ban_opts o = { .permanent = true };
-	uint64_t now = mx_now_ns();
-	struct mx_ban ban = { .flags = MX_BAN_F_BLOCKLIST };
+	uint64_t now = mx_now_ns(), removed = 0;
+	struct mx_ban ban = { .flags = MX_BAN_F_BLOCKLIST, .added_ns = now };
+	uint32_t tag = load_tag(), pending;
+	bool lenient;
 	size_t len;
 	char *buf;
 	int r = -1;
@@ -142,9 +83,9 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	REQ_ARGS(2);
 	name = argv[0];
 	file = argv[1];
-	if (!valid_name(name)) {
+	if (!mx_list_name_valid(name)) {
 		p_err(c, "list name '%.40s': 1 to %d letters, digits, '.', '_' or '-'", name,
-		      MX_BL_NAME_MAX);
+		      MX_LIST_NAME_MAX);
 		return -1;
 	}
 	if (cmd_ban_opts(c, argc - 2, argv + 2, &o, true))
@@ -153,7 +94,7 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	lenient = o.lenient;
 	snprintf(text, sizeof(text), "%s: %s", name, reason ? reason : "listed on blocklist");
 	if (strlen(name) + 2 + strlen(reason ? reason : "") >= MX_REASON_LEN) {
-		p_err(c, "name and reason together are longer than %d characters", MX_REASON_LEN - 1);
+		p_err(c, "name and reason together are longer than %d bytes", MX_REASON_LEN - 1);
 		return -1;
 	}
 
@@ -173,87 +114,86 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	}
 	r = -1;
 	ban.expires_ns = o.permanent ? 0 : now + o.ttl_ns;
-	ban.added_ns = now;	/* marks this load's entries */
-	if (mx_reason_intern(a->reasons_fd, text, &ban.reason)) {
-		p_err(c, "all reason texts are in use");
+	ban.reason = mx_bans_reason(&a->claims, text);
+	pending = mx_bans_list_pending(&a->claims, name, tag);
+	if (!pending) {
+		p_err(c, "cannot load %s: %d blocklists at most", name, MX_MAX_LISTS - 1);
 		goto out;
 	}
+	ban.flags |= pending << 16;
 	for (size_t i = 0; i < ps.n; i++) {
-		if (state_batch_ban(&batch, MX_REC_BAN_ADD, &ps.p[i], &ban, text)) {
+		if (state_batch_ban(&batch, MX_REC_BAN_ADD, &ps.p[i], &ban, text, tag)) {
 			p_err(c, "out of memory");
-			goto out;
+			goto undo;
 		}
 	}
 	if (state_batch_commit(a, &batch, err, sizeof(err))) {
 		p_err(c, "cannot load %s: %s", name, err);
-		goto out;
+		goto undo;
 	}
 	for (size_t i = 0; i < ps.n; i++) {
-		struct mx_ban old;
-		bool existed = mx_table_get(&a->bans, &ps.p[i], &old) == 0;
-		int e = mx_table_put(&a->bans, &ps.p[i], &ban, BPF_ANY);
+		int e = mx_bans_claim(&a->claims, &ps.p[i], &ban);
 
 		if (e) {
-			char why[160];
-
-			/* Undo what this load added; the journal learns it too. */
-			remove_entries(c, &added, err, sizeof(err));
-			p_err(c, "cannot load %s: %s after %zu of %zu entries; the load was undone",
-			      name, mx_table_strerror(&a->bans, &ps.p[i], e, why, sizeof(why)),
-			      i, ps.n);
-			goto out;
-		}
-		if (!existed && collect(&ps.p[i], &added)) {
-			p_err(c, "out of memory");
-			goto out;
+			p_err(c, "cannot load %s: %s after %zu of %zu entries; the load was undone, "
+			      "the list is as it was", name,
+			      mx_table_strerror(&a->bans, &ps.p[i], e, why, sizeof(why)), i, ps.n);
+			goto undo;
 		}
 	}
-	/* Then the entries this load no longer lists. */
-	list_ids(a, name, ids);
-	sw.ids = ids;
-	sw.keep_stamp = now;
-	mx_table_foreach(&a->bans, find_old, &sw);
-	if (sw.old.n && remove_entries(c, &sw.old, err, sizeof(err))) {
-		p_err(c, "loaded %s, but removing %zu old entries failed: %s", name, sw.old.n, err);
-		goto out;
+	/*
+	 * The commit: from this record on, the new list is the list. (Tests
+	 * kill the agent here to show that a load is all or nothing.)
+	 */
+	if (getenv("MXGUARD_TEST_DIE_BEFORE_COMMIT"))
+		abort();
+	if (state_list_commit(a, name, tag, err, sizeof(err))) {
+		p_err(c, "cannot load %s: %s; the list is as it was", name, err);
+		goto undo;
 	}
+	mx_bans_list_commit(&a->claims, pending, &removed);
 	if (c->json) {
 		jsonw_start_object(c->jw);
 		jsonw_string_field(c->jw, "name", name);
 		jsonw_string_field(c->jw, "format", mx_bl_format_name(rep.format));
 		jsonw_uint_field(c->jw, "entries", rep.entries);
-		jsonw_uint_field(c->jw, "removed", sw.old.n);
+		jsonw_uint_field(c->jw, "removed", removed);
 		jsonw_uint_field(c->jw, "skipped", rep.skipped);
 		jsonw_end_object(c->jw);
 	} else {
-		fprintf(c->out, "%s: %lu entries (%s), %zu old ones removed", name, rep.entries,
-			mx_bl_format_name(rep.format), sw.old.n);
+		fprintf(c->out, "%s: %lu entries (%s), %llu old ones removed", name, rep.entries,
+			mx_bl_format_name(rep.format), (unsigned long long)removed);
 		if (rep.skipped)
 			fprintf(c->out, ", %lu bad lines skipped (first: line %lu)", rep.skipped,
 				rep.first_bad_line);
 		fputc('\n', c->out);
 	}
 	r = 0;
+	goto out;
+undo:
+	/* The journal's pending records without a commit are dropped at restore too. */
+	mx_bans_list_drop(&a->claims, pending, NULL);
 out:
 	free(ps.p);
-	free(added.p);
-	free(sw.old.p);
 	state_batch_free(&batch);
 	return r;
 }
 
 struct count_arg {
-	unsigned long n[MX_MAX_REASONS];
+	unsigned long n[MX_MAX_LISTS];
+	uint32_t reason[MX_MAX_LISTS];
 };
 
-/* count_lists - blocklist entries per reason id */
-static int count_lists(const struct mx_prefix *p, const void *val, void *arg)
+/* count_lists - claims per committed list */
+static int count_lists(const struct mx_prefix *p, const struct mx_ban *b, void *arg)
 {
-	const struct mx_ban *b = val;
 	struct count_arg *ca = arg;
+	uint32_t l = MX_BAN_LIST(b->flags);
 
-	if ((b->flags & MX_BAN_F_BLOCKLIST) && b->reason < MX_MAX_REASONS)
-		ca->n[b->reason]++;
+	if ((b->flags & MX_BAN_F_BLOCKLIST) && l < MX_MAX_LISTS) {
+		ca->n[l]++;
+		ca->reason[l] = b->reason;
+	}
 	return 0;
 }
 
@@ -261,33 +201,33 @@ static int count_lists(const struct mx_prefix *p, const void *val, void *arg)
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	static struct count_arg ca;
+	struct mx_bans *bans = &c->agent->claims;
 
 	if (argc)
 		return BAD_ARG();
 	memset(&ca, 0, sizeof(ca));
-	mx_table_foreach(&c->agent->bans, count_lists, &ca);
+	mx_bans_foreach(bans, count_lists, &ca);
 	if (c->json)
 		jsonw_start_array(c->jw);
 	else
 		fprintf(c->out, "%-24s %10s  %s\n", "NAME", "ENTRIES", "REASON");
-	for (uint32_t i = 1; i < MX_MAX_REASONS; i++) {
-		char text[MX_REASON_LEN], *colon;
+	for (uint32_t i = 1; i < MX_MAX_LISTS; i++) {
+		const char *name = mx_bans_list_name(bans, i);
+		const char *text = mx_bans_reason_text(bans, ca.reason[i]);
+		size_t n = strlen(name);
 
-		if (!ca.n[i])
+		if (!name[0] || mx_bans_list_is_pending(bans, i, NULL))
 			continue;
-		mx_reason_text(c->agent->reasons_fd, i, text, sizeof(text));
-		colon = strstr(text, ": ");
-		if (!colon)
-			continue;
-		*colon = '\0';
+		text = !strncmp(text, name, n) && text[n] == ':' && text[n + 1] == ' ' ? text + n + 2
+										       : "listed on blocklist";
 		if (c->json) {
 			jsonw_start_object(c->jw);
-			jsonw_string_field(c->jw, "name", text);
+			jsonw_string_field(c->jw, "name", name);
 			jsonw_uint_field(c->jw, "entries", ca.n[i]);
-			jsonw_string_field(c->jw, "reason", colon + 2);
+			jsonw_string_field(c->jw, "reason", text);
 			jsonw_end_object(c->jw);
 		} else {
-			fprintf(c->out, "%-24s %10lu  %s\n", text, ca.n[i], colon + 2);
+			fprintf(c->out, "%-24s %10lu  %s\n", name, ca.n[i], text);
 		}
 	}
 	if (c->json)
@@ -295,37 +235,34 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 	return 0;
 }
 
-/* do_del - blocklist del NAME: remove all its entries */
+/* do_del - blocklist del NAME: the list and its bans go, nobody else's */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	bool ids[MX_MAX_REASONS];
-	struct sweep_arg sw = { .ids = ids };
+	struct agent *a = c->agent;
+	uint64_t removed = 0;
+	uint32_t list;
 	char err[512];
-	int r = 0;
 
 	REQ_ARGS(1);
 	if (argc > 1) {
 		NEXT_ARG();
 		return BAD_ARG();
 	}
-	if (!valid_name(*argv) || !list_ids(c->agent, *argv, ids)) {
+	list = mx_list_name_valid(*argv) ? mx_bans_list(&a->claims, *argv, false) : 0;
+	if (!list) {
 		p_err(c, "no blocklist named '%.40s'", *argv);
 		return -1;
 	}
-	mx_table_foreach(&c->agent->bans, find_old, &sw);
-	if (!sw.old.n) {
-		p_err(c, "no blocklist named '%.40s'", *argv);
-		r = -1;
-	} else if (remove_entries(c, &sw.old, err, sizeof(err))) {
+	if (state_list_drop(a, *argv, err, sizeof(err))) {
 		p_err(c, "cannot delete %s: %s", *argv, err);
-		r = -1;
-	} else if (c->json) {
-		jsonw_null(c->jw);
-	} else {
-		fprintf(c->out, "%s: %zu entries removed\n", *argv, sw.old.n);
+		return -1;
 	}
-	free(sw.old.p);
-	return r;
+	mx_bans_list_drop(&a->claims, list, &removed);
+	if (c->json)
+		jsonw_null(c->jw);
+	else
+		fprintf(c->out, "%s: %llu entries removed\n", *argv, (unsigned long long)removed);
+	return 0;
 }
 
 static const struct cmd cmds[] = {

@@ -34,6 +34,9 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "conn_sweeps", a->conn_stats.sweeps);
 	counter(c, "conn_reconcile_skipped", a->conn_stats.reconcile_skipped);
 	counter(c, "loop_busy_max_us", a->loop_busy_max_us);
+	counter(c, "ban_shared", a->claims.shared_n);
+	counter(c, "reason_fallbacks", a->claims.reason_fallbacks);
+	counter(c, "reasons_freed", a->claims.reasons_freed);
 	counter(c, "senders", a->verdict.count);
 	counter(c, "sender_spamtrap_hits", a->verdict.hits[MX_TRAP_SPAM]);
 	counter(c, "sender_backscatter_hits", a->verdict.hits[MX_TRAP_BACKSCATTER]);

@@ -48,7 +48,9 @@ int help_ban(struct mx_cmd_ctx *c, int argc, char **argv)
 		"A ban drops every packet from the source to a guarded port. Without ttl\n"
 		"or permanent a ban lasts 24h (ban_default_ttl). 'list' streams every ban,\n"
 		"or those inside PREFIX and whose reason contains TEXT. 'show ADDR' tells\n"
-		"which ban (exact or prefix) applies to ADDR.\n");
+		"which ban (exact or prefix) applies to ADDR, and every owner's ban of it.\n"
+		"A ban has owners (you, the verdict engine, each blocklist): the longest\n"
+		"holds. 'del' lifts yours and the engine's; a blocklist's stays.\n");
 }
 
 int help_allow(struct mx_cmd_ctx *c, int argc, char **argv)
@@ -127,8 +129,10 @@ int help_blocklist(struct mx_cmd_ctx *c, int argc, char **argv)
 		"        each optionally gzip-compressed\n"
 		"\n"
 		"load bans every entry of FILE as list NAME (permanent unless ttl), replacing\n"
-		"what NAME held before. A bad line fails the load and changes nothing, unless\n"
-		"lenient: then bad lines are skipped and counted.\n");
+		"what NAME held before, all at once: until the load is done the old list\n"
+		"holds. A bad line fails the load and changes nothing, unless lenient: then\n"
+		"bad lines are skipped and counted. A list's bans are its own: deleting or\n"
+		"replacing it never lifts or shortens anyone else's ban of the same address.\n");
 }
 
 int help_class(struct mx_cmd_ctx *c, int argc, char **argv)

@@ -160,6 +160,16 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    "Reconciliations left out because the flow tables were too large to read in one slice.",
 	    a->conn_stats.reconcile_skipped);
 
+	/* Bans and their owners. */
+	one(o, "mxguard_bans_shared", "gauge",
+	    "Banned prefixes that more than one owner (operator, engine, blocklists) bans.",
+	    a->claims.shared_n);
+	one(o, "mxguard_ban_reason_fallbacks_total", "counter",
+	    "Bans made with the generic reason because every reason text was in use.",
+	    a->claims.reason_fallbacks);
+	one(o, "mxguard_ban_reasons_freed_total", "counter",
+	    "Reason texts freed when no ban named them any more.", a->claims.reasons_freed);
+
 	/* The agent's event loop. */
 	head(o, "mxguard_event_loop_busy_max_seconds", "gauge",
 	     "The longest turn of the agent's event loop since start: the longest a request waited.");

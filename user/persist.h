@@ -34,10 +34,22 @@ enum mx_record_type {
 	MX_REC_DELISTED,
 	MX_REC_SENDER_FORGET,
 	MX_REC_AUTO_CLASS,	/* class_id (0: taken back); expires: until */
+	/* Blocklists, by name (reason: "NAME"); see bans.h. */
+	MX_REC_LIST_COMMIT,	/* class_id: the load's tag: its pending bans become the list */
+	MX_REC_LIST_DROP,	/* the list and its bans go */
 	MX_REC__MAX,		/* one past the last: a newer agent's records are not ours */
 };
 
 #define MX_RECORD_MAGIC	0x314a584dU	/* "MXJ1" */
+
+/*
+ * Ban records (BAN_ADD, BAN_DEL): flags hold the owner's kind
+ * (MX_BAN_F_*; a BAN_DEL of 0 is every owner, as older agents wrote it);
+ * a blocklist's records name it in reason, "NAME: REASON" (BAN_DEL:
+ * "NAME"). A BAN_ADD of a load not yet committed carries PENDING, and
+ * the load's tag in class_id.
+ */
+#define MX_REC_F_PENDING	(1U << 8)
 
 /* One record, fixed size, host byte order (the files stay on this host). */
 struct mx_record {

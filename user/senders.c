@@ -105,38 +105,35 @@ static const char *reason_of(const struct mx_decision *d)
 	return d->offense > 1 ? "repeat offender: backscatter-trap hits" : "backscatter-trap hits";
 }
 
-/* ban - journal, apply and commit what the engine decided */
+/*
+ * ban - journal, apply and commit what the engine decided. The engine's
+ * ban is its own claim beside any other owner's: it never shortens an
+ * operator's or a list's ban of the same sender, and lifting it leaves
+ * theirs.
+ */
 static int ban(struct agent *a, struct sender_result *res, int64_t now, char *err, size_t errlen)
 {
 	const struct mx_decision *d = &res->d;
 	uint64_t boot = mx_now_ns();
-	struct mx_ban b = { .added_ns = boot, .flags = MX_BAN_F_AUTOMATIC }, old;
+	struct mx_ban b = { .added_ns = boot, .flags = MX_BAN_F_AUTOMATIC }, top;
 	const char *reason = reason_of(d);
-	bool put = true;
+	bool longer_there;
 	char pfx[64], ttl[40] = "permanently", d_text[32];
 	int r;
 
 	if (d->until != MX_FOREVER)
 		b.expires_ns = boot + (uint64_t)(d->until - now) * 1000000000ULL;
-	/* Never shorten a ban that is there (an operator's, or a longer one). */
-	if (mx_table_get(&a->bans, &res->key, &old) == 0 &&
-	    (!old.expires_ns || (b.expires_ns && old.expires_ns >= b.expires_ns)))
-		put = false;
-	r = mx_reason_intern(a->reasons_fd, reason, &b.reason);
-	if (r) {
-		snprintf(err, errlen, "cannot record the reason: %s", strerror(-r));
-		return r;
-	}
-	r = state_sender_ban(a, &res->key, put ? &b : NULL, reason, d, now, err, errlen);
+	b.reason = mx_bans_reason(&a->claims, reason);
+	r = state_sender_ban(a, &res->key, &b, reason, d, now, err, errlen);
 	if (r)
 		return r;
-	if (put) {
-		r = mx_table_put(&a->bans, &res->key, &b, BPF_ANY);
-		if (r) {
-			mx_table_strerror(&a->bans, &res->key, r, err, errlen);
-			return r;
-		}
+	r = mx_bans_claim(&a->claims, &res->key, &b);
+	if (r) {
+		mx_table_strerror(&a->bans, &res->key, r, err, errlen);
+		return r;
 	}
+	longer_there = mx_bans_claims(&a->claims, &res->key, &top, 1) &&
+		       !(top.flags & MX_BAN_F_AUTOMATIC);
 	mx_verdict_banned(&a->verdict, &res->key, d, now);
 	res->banned = true;
 	if (a->settings.ban_reply)
@@ -148,7 +145,7 @@ static int ban(struct agent *a, struct sender_result *res, int64_t now, char *er
 	}
 	agent_log("banned %s %s: %u %s-trap hits in %llds (ban %u in a row)%s", pfx, ttl, d->hits,
 		  mx_trap_kind_name(d->kind), (long long)a->verdict.s.trap_window[d->kind],
-		  d->offense, put ? "" : "; a longer ban was already there");
+		  d->offense, longer_there ? "; a longer ban was already there" : "");
 	return 0;
 }
 

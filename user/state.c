@@ -85,10 +85,46 @@ int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ba
 	struct mx_record r;
 
 	record_of(&r, MX_REC_BAN_ADD, p);
-	r.flags = b->flags;
+	r.flags = b->flags & MX_BAN_KINDS;
 	r.expires_wall_ns = boot_to_wall(b->expires_ns);
 	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
 	return journal(a, &r, err, errlen);
+}
+
+int state_ban_del(struct agent *a, const struct mx_prefix *p, uint32_t kinds, const char *list,
+		  char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, MX_REC_BAN_DEL, p);
+	r.flags = kinds & MX_BAN_KINDS;
+	snprintf(r.reason, sizeof(r.reason), "%s", list ? list : "");
+	return journal(a, &r, err, errlen);
+}
+
+/* list_record - a blocklist's commit or drop, by name */
+static int list_record(struct agent *a, enum mx_record_type type, const char *name, uint32_t tag,
+		       char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	memset(&r, 0, sizeof(r));
+	r.type = (uint8_t)type;
+	r.family = AF_INET;
+	r.class_id = tag;
+	r.added_wall_ns = wall_ns();
+	snprintf(r.reason, sizeof(r.reason), "%s", name);
+	return journal(a, &r, err, errlen);
+}
+
+int state_list_commit(struct agent *a, const char *name, uint32_t tag, char *err, size_t errlen)
+{
+	return list_record(a, MX_REC_LIST_COMMIT, name, tag, err, errlen);
+}
+
+int state_list_drop(struct agent *a, const char *name, char *err, size_t errlen)
+{
+	return list_record(a, MX_REC_LIST_DROP, name, 0, err, errlen);
 }
 
 int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen)
@@ -165,7 +201,7 @@ int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx
 		return 0;
 	if (b) {
 		record_of(&r[n], MX_REC_BAN_ADD, p);
-		r[n].flags = b->flags;
+		r[n].flags = b->flags & MX_BAN_KINDS;
 		r[n].expires_wall_ns = boot_to_wall(b->expires_ns);
 		snprintf(r[n].reason, sizeof(r[n].reason), "%s", reason ? reason : "");
 		n++;
@@ -246,9 +282,9 @@ static void batch_flush(struct state_batch *b)
 	b->n = 0;
 }
 
-/* state_batch_ban - add a ban record to a batch */
+/* state_batch_ban - add a ban record to a batch; tag: a pending list's load */
 int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struct mx_prefix *p,
-		    const struct mx_ban *ban, const char *reason)
+		    const struct mx_ban *ban, const char *reason, uint32_t tag)
 {
 	struct mx_record *r;
 
@@ -264,8 +300,12 @@ int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struc
 	r = &b->r[b->n++];
 	record_of(r, type, p);
 	if (ban) {
-		r->flags = ban->flags;
+		r->flags = ban->flags & MX_BAN_KINDS;
 		r->expires_wall_ns = boot_to_wall(ban->expires_ns);
+	}
+	if (tag) {
+		r->flags |= MX_REC_F_PENDING;
+		r->class_id = tag;
 	}
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
 	return 0;
@@ -300,6 +340,24 @@ void state_batch_free(struct state_batch *b)
 	b->start = -1;
 }
 
+/*
+ * record_list - the blocklist a record names ("NAME: REASON" or "NAME"):
+ * a pending one when the record is of a load not yet committed
+ */
+static uint32_t record_list(struct agent *a, const struct mx_record *r)
+{
+	char name[MX_LIST_NAME_MAX + 1];
+	size_t n = strcspn(r->reason, ":");
+
+	if (n == 0 || n > MX_LIST_NAME_MAX || n >= sizeof(r->reason))
+		return 0;
+	memcpy(name, r->reason, n);
+	name[n] = '\0';
+	if (r->type == MX_REC_BAN_ADD && (r->flags & MX_REC_F_PENDING))
+		return mx_bans_list_pending(&a->claims, name, r->class_id);
+	return mx_bans_list(&a->claims, name, r->type == MX_REC_BAN_ADD);
+}
+
 /* apply - put one restored record into the maps */
 static int apply(const struct mx_record *r, void *arg)
 {
@@ -307,30 +365,73 @@ static int apply(const struct mx_record *r, void *arg)
 	struct mx_prefix p;
 	int64_t now_wall = wall_ns();
 
+	switch (r->type) {
+	case MX_REC_LIST_COMMIT: {
+		char name[MX_LIST_NAME_MAX + 1];
+		uint32_t pending;
+
+		snprintf(name, sizeof(name), "%.*s", (int)strnlen(r->reason, sizeof(r->reason)),
+			 r->reason);
+		pending = mx_bans_list_pending(&a->claims, name, r->class_id);
+		if (pending)
+			mx_bans_list_commit(&a->claims, pending, NULL);
+		return 0;
+	}
+	case MX_REC_LIST_DROP: {
+		uint32_t list = record_list(a, r);
+
+		if (list)
+			mx_bans_list_drop(&a->claims, list, NULL);
+		return 0;
+	}
+	default:
+		break;
+	}
 	if (prefix_of(r, &p))
 		return 0;
 	switch (r->type) {
 	case MX_REC_BAN_ADD: {
-		struct mx_ban b = { .flags = r->flags, .added_ns = mx_now_ns() };
+		struct mx_ban b = { .flags = r->flags & MX_BAN_KINDS, .added_ns = mx_now_ns() };
 		char reason[MX_REASON_LEN];
 
+		if (!b.flags)
+			b.flags = MX_BAN_F_MANUAL;	/* a record without an owner: the operator's */
+		if (b.flags & MX_BAN_F_BLOCKLIST) {
+			uint32_t list = record_list(a, r);
+
+			if (!list)
+				return 0;	/* not a list we can name: nothing to own it */
+			b.flags |= list << 16;
+		}
 		if (r->expires_wall_ns && r->expires_wall_ns <= now_wall) {
-			mx_table_del(&a->bans, &p);	/* expired while we were away */
+			/* Expired while we were away: that owner's earlier claim goes too. */
+			mx_bans_unclaim(&a->claims, &p, b.flags & MX_BAN_KINDS, MX_BAN_LIST(b.flags));
 			return 0;
 		}
 		if (r->expires_wall_ns)
 			b.expires_ns = mx_now_ns() + (uint64_t)(r->expires_wall_ns - now_wall);
 		memcpy(reason, r->reason, sizeof(reason));
 		reason[sizeof(reason) - 1] = '\0';
-		mx_reason_intern(a->reasons_fd, reason, &b.reason);
-		if (mx_table_put(&a->bans, &p, &b, BPF_ANY))
+		b.reason = mx_bans_reason(&a->claims, reason);
+		if (mx_bans_claim(&a->claims, &p, &b))
 			a->restore_failed++;
 		return 0;
 	}
-	case MX_REC_BAN_DEL:
-		mx_table_del(&a->bans, &p);
-		mx_verdict_unbanned(&a->verdict, &p, r->added_wall_ns / 1000000000LL);
+	case MX_REC_BAN_DEL: {
+		uint32_t kinds = r->flags & MX_BAN_KINDS, list = 0;
+
+		if (!kinds)
+			kinds = MX_BAN_KINDS;	/* an older agent's: every owner */
+		if ((kinds & MX_BAN_F_BLOCKLIST) && r->reason[0]) {
+			list = record_list(a, r);
+			if (!list)
+				return 0;
+		}
+		mx_bans_unclaim(&a->claims, &p, kinds, list);
+		if (kinds & MX_BAN_F_AUTOMATIC)
+			mx_verdict_unbanned(&a->verdict, &p, r->added_wall_ns / 1000000000LL);
 		return 0;
+	}
 	case MX_REC_ALLOW_ADD: {
 		struct mx_allow al = { .added_ns = mx_now_ns() };
 
@@ -404,38 +505,49 @@ struct walk_ctx {
 	void *ctx;
 	enum mx_record_type type;
 	uint64_t now;
-	/* Reason texts by id, read once per snapshot, not once per ban. */
-	bool have[MX_MAX_REASONS];
-	char reason[MX_MAX_REASONS][MX_REASON_LEN];
 };
 
-/* walk_one - one table entry as a snapshot record */
+/* walk_claim - one owner's ban as a snapshot record */
+static int walk_claim(const struct mx_prefix *p, const struct mx_ban *b, void *arg)
+{
+	struct walk_ctx *w = arg;
+	const struct mx_bans *bans = &w->a->claims;
+	const char *text = mx_bans_reason_text(bans, b->reason);
+	struct mx_record r;
+	uint32_t tag;
+
+	if (b->expires_ns && b->expires_ns <= w->now)
+		return 0;	/* expired: nothing to keep */
+	record_of(&r, MX_REC_BAN_ADD, p);
+	r.flags = b->flags & MX_BAN_KINDS;
+	r.expires_wall_ns = boot_to_wall(b->expires_ns);
+	snprintf(r.reason, sizeof(r.reason), "%s", text);
+	if (b->flags & MX_BAN_F_BLOCKLIST) {
+		const char *name = mx_bans_list_name(bans, MX_BAN_LIST(b->flags));
+		size_t n = strlen(name);
+
+		if (!n)
+			return 0;	/* its list is gone */
+		/* The list is named by its reason text, even a generic one. */
+		if (strncmp(text, name, n) || text[n] != ':')
+			snprintf(r.reason, sizeof(r.reason), "%s: listed on blocklist", name);
+		if (mx_bans_list_is_pending(bans, MX_BAN_LIST(b->flags), &tag)) {
+			r.flags |= MX_REC_F_PENDING;
+			r.class_id = tag;
+		}
+	}
+	return w->emit(w->ctx, &r);
+}
+
+/* walk_one - one allowlist or class entry as a snapshot record */
 static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 {
 	struct walk_ctx *w = arg;
 	struct mx_record r;
 
 	record_of(&r, w->type, p);
-	if (w->type == MX_REC_BAN_ADD) {
-		const struct mx_ban *b = val;
-
-		if (b->expires_ns && b->expires_ns <= w->now)
-			return 0;	/* expired: nothing to keep */
-		r.flags = b->flags;
-		r.expires_wall_ns = boot_to_wall(b->expires_ns);
-		if (b->reason < MX_MAX_REASONS) {
-			if (!w->have[b->reason]) {
-				mx_reason_text(w->a->reasons_fd, b->reason, w->reason[b->reason],
-					       MX_REASON_LEN);
-				w->have[b->reason] = true;
-			}
-			memcpy(r.reason, w->reason[b->reason], sizeof(r.reason));
-		} else {
-			mx_reason_text(w->a->reasons_fd, b->reason, r.reason, sizeof(r.reason));
-		}
-	} else if (w->type == MX_REC_CLASS_SET) {
+	if (w->type == MX_REC_CLASS_SET)
 		r.class_id = ((const struct mx_class_ref *)val)->class_id;
-	}
 	return w->emit(w->ctx, &r);
 }
 
@@ -505,8 +617,7 @@ static int walk_state(void *arg, mx_emit_fn emit, void *ctx)
 	w.ctx = ctx;
 	w.now = mx_now_ns();
 
-	w.type = MX_REC_BAN_ADD;
-	if (mx_table_foreach(&w.a->bans, walk_one, &w))
+	if (mx_bans_foreach(&w.a->claims, walk_claim, &w))
 		return -1;
 	w.type = MX_REC_ALLOW_ADD;
 	if (mx_table_foreach(&w.a->allows, walk_one, &w))
@@ -525,10 +636,14 @@ int state_open(struct agent *a)
 
 	if (!a->state_dir || !*a->state_dir)
 		return 0;
+	/* What pinned maps hold from an earlier agent counts only if the journal says so. */
+	a->claims.restoring = true;
+	a->claims.restore_ns = mx_now_ns();
 	if (mx_persist_open(&a->persist, a->state_dir, apply, a, &rep, err, sizeof(err))) {
 		agent_log("%s", err);
 		return -1;
 	}
+	mx_bans_restore_done(&a->claims);
 	a->persist_on = true;
 	agent_log("restored %llu records from the snapshot and %llu from the journal in %s",
 		  (unsigned long long)rep.snapshot_records,

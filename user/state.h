@@ -22,6 +22,12 @@ int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ba
 		  const char *reason, char *err, size_t errlen);
 int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix *p,
 	      char *err, size_t errlen);
+/* The claims on p of the owners in kinds (MX_BAN_F_*); list: a blocklist's name. */
+int state_ban_del(struct agent *a, const struct mx_prefix *p, uint32_t kinds, const char *list,
+		  char *err, size_t errlen);
+/* A blocklist load's pending bans become the list; a list goes. */
+int state_list_commit(struct agent *a, const char *name, uint32_t tag, char *err, size_t errlen);
+int state_list_drop(struct agent *a, const char *name, char *err, size_t errlen);
 int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen);
 int state_class_set(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
 		    char *err, size_t errlen);
@@ -61,7 +67,7 @@ struct state_batch {
 };
 #define STATE_BATCH_INIT(agent) { .a = (agent), .start = -1 }
 int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struct mx_prefix *p,
-		    const struct mx_ban *ban, const char *reason);
+		    const struct mx_ban *ban, const char *reason, uint32_t tag);
 int state_batch_commit(struct agent *a, struct state_batch *b, char *err, size_t errlen);
 void state_batch_free(struct state_batch *b);
 

@@ -161,6 +161,31 @@ int mx_table_match(const struct mx_table *t, const struct mx_prefix *addr,
 	return -ENOENT;
 }
 
+/* mx_table_key_prefix - the prefix a key of one of a table's maps stands for */
+void mx_table_key_prefix(enum mx_table_map m, const void *key, struct mx_prefix *p)
+{
+	const uint8_t *k = key;
+
+	memset(p, 0, sizeof(*p));
+	switch (m) {
+	case MX_EXACT4:
+		p->family = AF_INET;
+		p->len = 32;
+		memcpy(p->addr, k, 4);
+		break;
+	case MX_EXACT6:
+		p->family = AF_INET6;
+		p->len = 128;
+		memcpy(p->addr, k, 16);
+		break;
+	default:
+		p->family = m == MX_PREFIX4 ? AF_INET : AF_INET6;
+		p->len = (uint8_t)*(const uint32_t *)(const void *)k;
+		memcpy(p->addr, k + 4, m == MX_PREFIX4 ? 4 : 16);
+		break;
+	}
+}
+
 /* foreach_map - walk one map of a table */
 static int foreach_map(const struct mx_table *t, enum mx_table_map m,
 		       mx_table_cb cb, void *arg)
@@ -173,32 +198,13 @@ static int foreach_map(const struct mx_table *t, enum mx_table_map m,
 	if (t->value_size > sizeof(val))
 		return -EINVAL;
 	while (bpf_map_get_next_key(t->fd[m], prev, next) == 0) {
-		struct mx_prefix p = { 0 };
+		struct mx_prefix p;
 
 		memcpy(key, next, sizeof(key));
 		prev = key;
 		if (bpf_map_lookup_elem(t->fd[m], key, val))
 			continue;	/* deleted meanwhile */
-		switch (m) {
-		case MX_EXACT4:
-			p.family = AF_INET;
-			p.len = 32;
-			memcpy(p.addr, key, 4);
-			break;
-		case MX_EXACT6:
-			p.family = AF_INET6;
-			p.len = 128;
-			memcpy(p.addr, key, 16);
-			break;
-		case MX_PREFIX4:
-		case MX_PREFIX6:
-			p.family = m == MX_PREFIX4 ? AF_INET : AF_INET6;
-			p.len = (uint8_t)*(uint32_t *)key;
-			memcpy(p.addr, key + 4, m == MX_PREFIX4 ? 4 : 16);
-			break;
-		default:
-			return -EINVAL;
-		}
+		mx_table_key_prefix(m, key, &p);
 		err = cb(&p, val, arg);
 		if (err)
 			return err;
@@ -294,43 +300,6 @@ int mx_dp_write_classes(int class_limits_fd, const struct mx_settings *s)
 		if (err)
 			return err;
 	}
-	return 0;
-}
-
-/*
- * mx_reason_intern - the id of a reason text, adding it if new
- *
- * Id 0 is the empty reason. When all ids are taken the text is refused
- * (-E2BIG) rather than an old one overwritten: bans refer to ids.
- */
-int mx_reason_intern(int reasons_fd, const char *text, uint32_t *id)
-{
-	char want[MX_REASON_LEN] = { 0 }, have[MX_REASON_LEN];
-	uint32_t free_id = 0;
-
-	if (!text || !*text) {
-		*id = 0;
-		return 0;
-	}
-	strncpy(want, text, sizeof(want) - 1);
-	for (uint32_t i = 1; i < MX_MAX_REASONS; i++) {
-		if (bpf_map_lookup_elem(reasons_fd, &i, have))
-			return -errno;
-		if (!have[0]) {
-			if (!free_id)
-				free_id = i;
-			continue;
-		}
-		if (strncmp(have, want, sizeof(have)) == 0) {
-			*id = i;
-			return 0;
-		}
-	}
-	if (!free_id)
-		return -E2BIG;
-	if (bpf_map_update_elem(reasons_fd, &free_id, want, BPF_ANY))
-		return -errno;
-	*id = free_id;
 	return 0;
 }
 

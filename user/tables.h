@@ -49,6 +49,8 @@ const char *mx_table_strerror(const struct mx_table *t, const struct mx_prefix *
  */
 typedef int (*mx_table_cb)(const struct mx_prefix *p, const void *val, void *arg);
 int mx_table_foreach(const struct mx_table *t, mx_table_cb cb, void *arg);
+/* The prefix a key of one of the table's maps stands for. */
+void mx_table_key_prefix(enum mx_table_map m, const void *key, struct mx_prefix *p);
 
 int mx_stats_read(int stats_fd, uint64_t sums[MX_STAT__MAX]);
 
@@ -78,8 +80,7 @@ void mx_settings_default(struct mx_settings *s);
 int mx_dp_write_config(int config_fd, const struct mx_settings *s);
 int mx_dp_write_classes(int class_limits_fd, const struct mx_settings *s);
 
-/* Reason texts: intern a text as an id in the reasons map. */
-int mx_reason_intern(int reasons_fd, const char *text, uint32_t *id);
+/* The text of a reason id in the reasons map (bans.h adds and frees them). */
 int mx_reason_text(int reasons_fd, uint32_t id, char *buf, size_t len);
 
 /* A monotonic clock in milliseconds, for the agent's own timeouts. */

@@ -6,7 +6,9 @@
 #	list, loaded into a running agent: listed senders are dropped, a
 #	reload of a list replaces its entries, a bad line fails the load
 #	and changes nothing unless lenient, del removes a list, and lists
-#	survive a restart.
+#	survive a restart. A list owns its bans: deleting or replacing it
+#	never removes or shortens an operator's ban or another list's, and a
+#	load is all or nothing even when the agent dies in the middle.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -63,6 +65,66 @@ test_bad_line_strict_and_lenient() {
 	[[ $out == *"3 entries"*"2 bad lines skipped (first: line 3)"* ]] || { fail "lenient said: $out"; return 1; }
 	out=$(mx blocklist load plain /nonexistent/list 2>&1) && { fail "missing file accepted"; return 1; }
 	[[ $out == *"/nonexistent/list"* ]] || fail "missing file: $out"
+}
+
+# ttl_of ADDR - the hours left on ADDR's ban in force, or "none"
+ttl_of() {
+	local s
+	s=$(mx -j ban show "$1" | sed -n 's/.*"expires_in_s":\([0-9]*\).*/\1/p')
+	[[ -n $s ]] && echo $(((s + 1800) / 3600)) || echo none
+}
+
+test_lists_never_take_over_other_bans() {
+	agent_start || return 1
+	printf '198.18.5.1\n198.18.5.2\n' >"$E2E_DIR/one.txt"
+	printf '198.18.5.2\n198.18.5.3\n' >"$E2E_DIR/two.txt"
+	mx ban add 198.18.5.1 ttl 7d reason "by hand" || return 1
+	mx blocklist load one "$E2E_DIR/one.txt" ttl 1h >/dev/null || return 1
+	mx blocklist load two "$E2E_DIR/two.txt" ttl 2h >/dev/null || return 1
+	# A 1-hour list does not shorten the operator's 7 days.
+	[[ $(ttl_of 198.18.5.1) == 168 ]] || fail "manual ban shortened to $(ttl_of 198.18.5.1) h" || return 1
+	mx ban show 198.18.5.1 | grep -q "also: blocklist one" || fail "owners: $(mx ban show 198.18.5.1)" || return 1
+	# The longest of two lists holds; deleting either leaves the other.
+	[[ $(ttl_of 198.18.5.2) == 2 ]] || fail "two lists: $(ttl_of 198.18.5.2) h" || return 1
+	mx blocklist del two >/dev/null || return 1
+	[[ $(ttl_of 198.18.5.2) == 1 ]] || fail "after del two: $(ttl_of 198.18.5.2)" || return 1
+	listed 198.18.5.3 && { fail "two's own entry stayed"; return 1; }
+	# What holds survives a crash, owners included.
+	agent_stop KILL
+	agent_start || return 1
+	mx blocklist del one >/dev/null || return 1
+	[[ $(ttl_of 198.18.5.1) == 168 ]] || fail "manual ban after del one: $(ttl_of 198.18.5.1)" || return 1
+	[[ $(ttl_of 198.18.5.2) == none ]] || fail "198.18.5.2 still banned" || return 1
+	# ban del lifts the operator's ban only: a list's stays, and says so.
+	mx blocklist load one "$E2E_DIR/one.txt" ttl 1h >/dev/null || return 1
+	out=$(mx ban del 198.18.5.1 2>&1) || { fail "ban del: $out"; return 1; }
+	[[ $out == *"blocklist one still bans it"* ]] || fail "ban del said: $out" || return 1
+	[[ $(ttl_of 198.18.5.1) == 1 ]] || fail "the list's ban went with the manual one" || return 1
+	out=$(mx ban del 198.18.5.2 2>&1) && { fail "ban del of a list's entry succeeded"; return 1; }
+	[[ $out == *"held by blocklist one only"* ]] || fail "ban del said: $out"
+}
+
+test_load_is_all_or_nothing_across_a_crash() {
+	agent_start || return 1
+	printf '198.18.6.1\n198.18.6.2\n' >"$E2E_DIR/old.txt"
+	seq 1 20000 | awk '{ printf "2001:db8:6::%x\n", $1 }' >"$E2E_DIR/new.txt"
+	mx blocklist load l "$E2E_DIR/old.txt" >/dev/null || return 1
+	agent_stop
+	# The agent dies after journalling and applying the new list, before its commit.
+	MXGUARD_TEST_DIE_BEFORE_COMMIT=1 agent_start || return 1
+	mx blocklist load l "$E2E_DIR/new.txt" >/dev/null 2>&1 && { fail "the load survived its abort"; return 1; }
+	wait "$AGENT_PID" 2>/dev/null
+	AGENT_PID=
+	agent_start || return 1
+	listed 198.18.6.1 && listed 198.18.6.2 || { fail "the old list was lost"; return 1; }
+	listed 2001:db8:6::1 && { fail "part of the new list was kept"; return 1; }
+	mx -j blocklist list | grep -q '"name":"l","entries":2' || fail "list: $(mx blocklist list)" || return 1
+	# The same load, committed: the new list, all of it, and none of the old.
+	mx blocklist load l "$E2E_DIR/new.txt" >/dev/null || return 1
+	agent_stop KILL
+	agent_start || return 1
+	listed 198.18.6.1 && { fail "old entries kept after the commit"; return 1; }
+	mx -j blocklist list | grep -q '"name":"l","entries":20000' || fail "list: $(mx blocklist list)"
 }
 
 test_lists_survive_restart() {

@@ -74,7 +74,8 @@ static inline int agent_maps_create(struct agent *a, uint32_t entries)
 	a->mode_name = "native";
 	strcpy(a->ifname, "test0");
 	a->cfg.verdict.max_senders = 4096;
-	if (mx_verdict_init(&a->verdict, &a->cfg.verdict))
+	if (mx_verdict_init(&a->verdict, &a->cfg.verdict) ||
+	    mx_bans_init(&a->claims, &a->bans, a->reasons_fd))
 		return -ENOMEM;
 	return mx_dp_write_classes(a->class_limits_fd, &a->settings);
 }
@@ -94,6 +95,7 @@ static inline void agent_maps_close(struct agent *a)
 		if (fds[i] > 0)
 			close(fds[i]);
 	mx_verdict_free(&a->verdict);
+	mx_bans_free(&a->claims);
 }
 
 #endif /* MX_TEST_AGENT_MAPS_H */
