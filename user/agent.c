@@ -868,17 +868,18 @@ static void notify_ready(void)
 }
 
 /*
- * snapshot_due - a snapshot costs time in proportion to the state (about
- * 9 s for 1,000,000 bans, while the event loop waits), a journal costs
- * start-up time in proportion to its records. So: when the journal has
- * grown as large as the state (at least MX_SNAPSHOT_RECORDS), and, for a
- * small state only, every MX_SNAPSHOT_INTERVAL_S when anything changed.
- * Each record then pays for its share of one snapshot, whatever the
- * state's size, and a trap-hit flood cannot stall the agent every five
- * minutes.
+ * snapshot_due - a snapshot costs time in proportion to the state (a few
+ * seconds of work for 1,000,000 bans, done in slices between requests),
+ * a journal costs start-up time in proportion to its records. So: when
+ * the journal has grown as large as the state (at least
+ * MX_SNAPSHOT_RECORDS), and, for a small state only, every
+ * MX_SNAPSHOT_INTERVAL_S when anything changed. Each record then pays for
+ * its share of one snapshot, whatever the state's size.
  */
 static bool snapshot_due(const struct mx_persist *p, bool interval_passed)
 {
+	if (p->snap)
+		return false;	/* one is being written */
 	uint64_t big = p->snapshot_records > MX_SNAPSHOT_RECORDS ? p->snapshot_records
 								   : MX_SNAPSHOT_RECORDS;
 
@@ -985,7 +986,7 @@ int agent_serve(struct agent *a)
 			next_reconcile = now + 10000;
 		}
 		if (snapshot_due(&a->persist, now >= next_snapshot)) {
-			state_snapshot(a);
+			state_snapshot_start(a);
 			next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 		}
 		if (now >= next_sweep) {
@@ -997,6 +998,7 @@ int agent_serve(struct agent *a)
 
 			busy = conn_work(a, deadline);
 			busy |= ban_sweep_work(a, deadline);
+			busy |= state_snapshot_work(a, deadline);
 		}
 		turn = mx_mono_us() - turn;
 		if (turn > a->loop_busy_max_us)

@@ -277,6 +277,22 @@ size_t mx_bans_claims(struct mx_bans *b, const struct mx_prefix *p, struct mx_ba
 	return n;
 }
 
+size_t mx_bans_expand(struct mx_bans *b, const struct mx_prefix *p, const struct mx_ban *val,
+		      struct mx_ban *out, size_t max)
+{
+	struct mx_shared *s = shared_find(b, p);
+	size_t n = 0;
+
+	if (!s) {
+		if (max)
+			out[n++] = *val;
+		return n;
+	}
+	for (; n < s->n && n < max; n++)
+		out[n] = s->c[n];
+	return n;
+}
+
 void mx_bans_expired(struct mx_bans *b, const struct mx_prefix *p)
 {
 	struct mx_shared *s = shared_find(b, p);

@@ -104,6 +104,10 @@ int mx_bans_unclaim(struct mx_bans *b, const struct mx_prefix *p, uint32_t kinds
 size_t mx_bans_claims(struct mx_bans *b, const struct mx_prefix *p, struct mx_ban *out,
 		      size_t max);
 
+/* The claims behind a map value just read: the value itself unless shared. */
+size_t mx_bans_expand(struct mx_bans *b, const struct mx_prefix *p, const struct mx_ban *val,
+		      struct mx_ban *out, size_t max);
+
 /* p's ban in the map expired (the sweep): its claims go with it. */
 void mx_bans_expired(struct mx_bans *b, const struct mx_prefix *p);
 

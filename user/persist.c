@@ -6,14 +6,17 @@
  *	Files in the state directory (default /var/lib/mxguard):
  *
  *	  journal	fixed-size records appended and fdatasync'd one by one
+ *	  journal.N	journals set aside when a snapshot began (N counts up)
  *	  snapshot.gz	the whole state as records, zlib (gzip) compressed,
- *			ending with an END record that holds the count
+ *			ending with an END record that holds the count and
+ *			the last journal.N it stands for (flags)
  *
- *	A snapshot is written to snapshot.tmp, synced, renamed over
- *	snapshot.gz and the directory synced; only then is the journal
- *	emptied. A crash anywhere in between leaves a journal that, replayed
- *	over either snapshot, gives the same state: records are puts and
- *	deletes, idempotent in order.
+ *	A snapshot begins by setting the journal aside (rename, new journal,
+ *	directory synced), is written to snapshot.tmp a slice at a time,
+ *	synced, renamed over snapshot.gz and the directory synced; only then
+ *	are the journals it stands for removed. Restore reads the snapshot,
+ *	then every journal.N after the one it names, then journal. A crash
+ *	anywhere leaves a snapshot and the journals since it.
  * SECURITY
  *	The files are the agent's own (0600 in a 0700 directory), but a
  *	disk can still tear a write: every record carries a CRC and a magic
@@ -21,8 +24,10 @@
  * DIAGNOSTICS
  *	Functions return 0 or -errno and write a one-line reason to err.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +95,7 @@ static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
 		}
 		if (r.type == MX_REC_END) {
 			rep->snapshot_damaged = r.class_id != (uint32_t)n;
+			p->segment = r.flags;	/* the journals it stands for */
 			break;
 		}
 		if (apply(&r, arg))
@@ -101,18 +107,17 @@ static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
 	return 0;
 }
 
-/* restore_journal - apply the journal; cut a torn or corrupt tail */
-static int restore_journal(struct mx_persist *p, mx_record_cb apply, void *arg,
-			   struct mx_restore_report *rep)
+/* restore_journal - apply one journal; cut a torn or corrupt tail */
+static int restore_journal(int fd, mx_record_cb apply, void *arg, struct mx_restore_report *rep)
 {
 	struct stat st;
 	struct mx_record r;
 	off_t good = 0;
 
-	if (fstat(p->journal_fd, &st))
+	if (fstat(fd, &st))
 		return -errno;
 	for (;;) {
-		ssize_t got = pread(p->journal_fd, &r, sizeof(r), good);
+		ssize_t got = pread(fd, &r, sizeof(r), good);
 
 		if (got != (ssize_t)sizeof(r) || !valid(&r) || r.type == MX_REC_END)
 			break;
@@ -121,12 +126,65 @@ static int restore_journal(struct mx_persist *p, mx_record_cb apply, void *arg,
 		rep->journal_records++;
 	}
 	if (good < st.st_size) {
-		rep->torn_bytes = (uint64_t)(st.st_size - good);
-		if (ftruncate(p->journal_fd, good) || fdatasync(p->journal_fd))
+		rep->torn_bytes += (uint64_t)(st.st_size - good);
+		if (ftruncate(fd, good) || fdatasync(fd))
 			return -errno;
 	}
-	p->journal_records = rep->journal_records;
 	return 0;
+}
+
+/* segment_of - N of "journal.N", or 0 */
+static uint32_t segment_of(const char *name)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(name, "journal.", 8) || !name[8] || name[8] < '1' || name[8] > '9')
+		return 0;
+	n = strtoul(name + 8, &end, 10);
+	return *end || n > UINT32_MAX ? 0 : (uint32_t)n;
+}
+
+/*
+ * restore_segments - the journals set aside after the snapshot's, in
+ * order; those it stands for are removed. Returns the highest N seen.
+ */
+static int restore_segments(struct mx_persist *p, mx_record_cb apply, void *arg,
+			    struct mx_restore_report *rep, uint32_t *last)
+{
+	uint32_t next = p->segment + 1, high = p->segment;
+	DIR *d = fdopendir(dup(p->dir_fd));
+	struct dirent *e;
+	char name[32];
+	int r = 0;
+
+	*last = high;
+	if (!d)
+		return -errno;
+	/* Which exist, and the old ones out of the way. */
+	while ((e = readdir(d))) {
+		uint32_t n = segment_of(e->d_name);
+
+		if (!n)
+			continue;
+		if (n <= p->segment)
+			unlinkat(p->dir_fd, e->d_name, 0);
+		else if (n > high)
+			high = n;
+	}
+	closedir(d);
+	for (uint32_t n = next; n <= high && !r; n++) {
+		int fd;
+
+		snprintf(name, sizeof(name), "journal.%u", n);
+		fd = openat(p->dir_fd, name, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* a gap: nothing set aside under that number */
+		r = restore_journal(fd, apply, arg, rep);
+		close(fd);
+	}
+	*last = high;
+	return r;
 }
 
 /* mx_persist_open - open (creating) the state directory and restore it */
@@ -152,9 +210,19 @@ int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, v
 	e = restore_snapshot(p, apply, arg, rep);
 	if (e)
 		return fail(err, errlen, -e, "cannot read %s/snapshot.gz: %s", dir, strerror(-e));
-	e = restore_journal(p, apply, arg, rep);
+	{
+		uint32_t last = p->segment;
+
+		e = restore_segments(p, apply, arg, rep, &last);
+		if (e)
+			return fail(err, errlen, -e, "cannot read the journals in %s: %s", dir,
+				    strerror(-e));
+		p->segment = last;
+	}
+	e = restore_journal(p->journal_fd, apply, arg, rep);
 	if (e)
 		return fail(err, errlen, -e, "cannot read %s/journal: %s", dir, strerror(-e));
+	p->journal_records = rep->journal_records;
 	p->snapshot_records = rep->snapshot_records;
 	return 0;
 }
@@ -247,15 +315,19 @@ int mx_persist_truncate(struct mx_persist *p, int64_t size)
 
 struct snap_ctx {
 	gzFile gz;
+	int fd;			/* for fsync: gzclose closes its own */
+	uint32_t segment;	/* the last journal this snapshot stands for */
 	uint64_t n;
 	int err;
 };
 
-/* emit - write one snapshot record */
-static int emit(void *ctx, struct mx_record *r)
+/* mx_persist_snapshot_emit - write one snapshot record */
+int mx_persist_snapshot_emit(void *ctx, struct mx_record *r)
 {
-	struct snap_ctx *s = ctx;
+	struct snap_ctx *s = ((struct mx_persist *)ctx)->snap;
 
+	if (!s || s->err)
+		return -1;
 	r->magic = MX_RECORD_MAGIC;
 	r->crc = mx_record_crc(r);
 	if (gzwrite(s->gz, r, sizeof(*r)) != (int)sizeof(*r)) {
@@ -266,54 +338,109 @@ static int emit(void *ctx, struct mx_record *r)
 	return 0;
 }
 
-/* mx_persist_snapshot - write the state, replace the snapshot, empty the journal */
-int mx_persist_snapshot(struct mx_persist *p, int (*walk)(void *arg, mx_emit_fn emit, void *ctx),
-			void *arg, char *err, size_t errlen)
+/* mx_persist_snapshot_begin - set the journal aside, open snapshot.tmp */
+int mx_persist_snapshot_begin(struct mx_persist *p, char *err, size_t errlen)
 {
-	struct snap_ctx s = { 0 };
-	struct mx_record end = { .type = MX_REC_END };
-	int fd, dup_fd;
+	struct snap_ctx *s;
+	char aside[32];
+	int fd, jfd;
 
-	fd = openat(p->dir_fd, "snapshot.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return fail(err, errlen, errno, "cannot write a snapshot: %s", strerror(errno));
-	dup_fd = dup(fd);	/* gzclose closes fd; fsync needs one */
-	s.gz = gzdopen(fd, "wb1");	/* fast: records compress well at any level */
-	if (!s.gz || dup_fd < 0) {
-		close(fd);
-		if (dup_fd >= 0)
-			close(dup_fd);
+	if (p->snap)
+		return fail(err, errlen, EBUSY, "a snapshot is being written");
+	s = calloc(1, sizeof(*s));
+	if (!s)
 		return fail(err, errlen, ENOMEM, "cannot start a snapshot");
+	fd = openat(p->dir_fd, "snapshot.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	s->fd = fd < 0 ? -1 : dup(fd);
+	s->gz = fd < 0 ? NULL : gzdopen(fd, "wb1");	/* fast: records compress well at any level */
+	if (!s->gz || s->fd < 0) {
+		int e = errno ? errno : ENOMEM;
+
+		if (s->gz)
+			gzclose(s->gz);
+		else if (fd >= 0)
+			close(fd);
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		return fail(err, errlen, e, "cannot write a snapshot: %s", strerror(e));
 	}
-	if (walk(arg, emit, &s) == 0 && !s.err) {
-		end.class_id = (uint32_t)s.n;
-		emit(&s, &end);
-	}
-	if (gzclose(s.gz) != Z_OK && !s.err)
-		s.err = ENOSPC;
-	if (!s.err && fsync(dup_fd))
-		s.err = errno;
-	close(dup_fd);
-	if (!s.err && renameat(p->dir_fd, "snapshot.tmp", p->dir_fd, "snapshot.gz"))
-		s.err = errno;
-	if (!s.err && fsync(p->dir_fd))
-		s.err = errno;
-	if (s.err) {
+	/* Everything journalled so far is in the state the snapshot will hold. */
+	snprintf(aside, sizeof(aside), "journal.%u", p->segment + 1);
+	if (fdatasync(p->journal_fd) ||
+	    renameat(p->dir_fd, "journal", p->dir_fd, aside) ||
+	    (jfd = openat(p->dir_fd, "journal", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) < 0) {
+		int e = errno;
+
+		gzclose(s->gz);
+		close(s->fd);
+		free(s);
 		unlinkat(p->dir_fd, "snapshot.tmp", 0);
-		return fail(err, errlen, s.err, "snapshot failed (%s); the journal is kept",
-			    strerror(s.err));
+		/* If the rename happened, restore finds journal.N and reads it: no loss. */
+		return fail(err, errlen, e, "cannot set the journal aside: %s", strerror(e));
 	}
-	/* The snapshot holds everything the journal did: start it again. */
-	if (ftruncate(p->journal_fd, 0) || fdatasync(p->journal_fd))
-		return fail(err, errlen, errno, "cannot empty the journal: %s", strerror(errno));
+	fsync(p->dir_fd);
+	close(p->journal_fd);
+	p->journal_fd = jfd;
+	p->segment++;
+	s->segment = p->segment;
 	p->journal_records = 0;
-	p->snapshot_records = s.n;
+	p->snap = s;
+	return 0;
+}
+
+/* mx_persist_snapshot_end - finish (ok) or abandon the snapshot being written */
+int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t errlen)
+{
+	struct snap_ctx *s = p->snap;
+	struct mx_record end = { .type = MX_REC_END };
+	uint64_t records;
+	char name[32];
+	int e;
+
+	if (!s)
+		return 0;
+	records = s->n;
+	if (ok && !s->err) {
+		end.class_id = (uint32_t)records;
+		end.flags = s->segment;
+		mx_persist_snapshot_emit(p, &end);
+	}
+	if (gzclose(s->gz) != Z_OK && !s->err)
+		s->err = ENOSPC;
+	if (!ok && !s->err)
+		s->err = ECANCELED;
+	if (!s->err && fsync(s->fd))
+		s->err = errno;
+	close(s->fd);
+	if (!s->err && renameat(p->dir_fd, "snapshot.tmp", p->dir_fd, "snapshot.gz"))
+		s->err = errno;
+	if (!s->err && fsync(p->dir_fd))
+		s->err = errno;
+	e = s->err;
+	p->snap = NULL;
+	if (e) {
+		unlinkat(p->dir_fd, "snapshot.tmp", 0);
+		free(s);
+		return fail(err, errlen, e, "snapshot failed (%s); the journals are kept", strerror(e));
+	}
+	/* The snapshot stands for the journals set aside: they can go. */
+	for (uint32_t n = s->segment; n > 0; n--) {
+		snprintf(name, sizeof(name), "journal.%u", n);
+		if (unlinkat(p->dir_fd, name, 0) && errno == ENOENT && n < s->segment)
+			break;
+	}
+	fsync(p->dir_fd);
+	p->snapshot_records = records;
+	free(s);
 	return 0;
 }
 
 /* mx_persist_close - close the files */
 void mx_persist_close(struct mx_persist *p)
 {
+	if (p->snap)
+		mx_persist_snapshot_end(p, false, NULL, 0);
 	if (p->journal_fd >= 0)
 		close(p->journal_fd);
 	if (p->dir_fd >= 0)

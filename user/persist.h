@@ -14,6 +14,7 @@
 #ifndef MX_PERSIST_H
 #define MX_PERSIST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,12 +70,16 @@ struct mx_record {
 	uint8_t pad2[8];
 };
 
+struct snap_ctx;
+
 struct mx_persist {
 	int dir_fd;
 	int journal_fd;
 	char dir[256];
-	uint64_t journal_records;	/* since the last snapshot */
+	uint64_t journal_records;	/* since the last snapshot began */
 	uint64_t snapshot_records;	/* in the last snapshot: the state's size */
+	uint32_t segment;		/* the last journal.N set aside (0: none) */
+	struct snap_ctx *snap;		/* a snapshot being written */
 };
 
 /* Called for each record restored, in order. */
@@ -103,13 +108,20 @@ int mx_persist_sync(struct mx_persist *p);
 int mx_persist_truncate(struct mx_persist *p, int64_t size);
 
 /*
- * Write a snapshot: walk() calls emit(r, ctx) for every record of the
- * current state; then the snapshot replaces the old one and the journal
- * is emptied.
+ * Snapshots, written a slice at a time while the journal goes on. begin
+ * sets the journal aside as journal.N and starts a new one: every record
+ * from then on goes to the new journal, and the snapshot (its END record
+ * names N) stands for everything up to journal.N. emit writes records of
+ * the state into it; end with ok replaces the old snapshot and removes
+ * the journals it stands for. Replaying the later journals over it gives
+ * the state, because what the snapshot took after begin is taken again
+ * by records that put or remove by key. A crash at any point leaves the
+ * old snapshot and every journal since: nothing is lost.
  */
 typedef int (*mx_emit_fn)(void *ctx, struct mx_record *r);
-int mx_persist_snapshot(struct mx_persist *p, int (*walk)(void *arg, mx_emit_fn emit, void *ctx),
-			void *arg, char *err, size_t errlen);
+int mx_persist_snapshot_begin(struct mx_persist *p, char *err, size_t errlen);
+int mx_persist_snapshot_emit(void *p, struct mx_record *r);
+int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t errlen);
 void mx_persist_close(struct mx_persist *p);
 
 uint32_t mx_record_crc(const struct mx_record *r);

@@ -26,6 +26,7 @@
 #include <bpf/bpf.h>
 
 #include "agent.h"
+#include "mapwalk.h"
 #include "state.h"
 
 /* wall_ns - CLOCK_REALTIME */
@@ -606,26 +607,99 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 	return 0;
 }
 
-/* walk_state - every ban, allowlist entry, class and sender as records */
-static int walk_state(void *arg, mx_emit_fn emit, void *ctx)
+/*
+ * The snapshot being written: the verdict engine's senders at once
+ * (memory only, and trap hits must be taken exactly at the cut), then
+ * the maps a slice at a time: bans with every owner's claim, the
+ * allowlist, classes.
+ */
+static struct snapshot_job {
+	bool on;
+	int table;			/* 0 bans, 1 allowlist, 2 classes */
+	int map;			/* enum mx_table_map */
+	struct mx_walk w;
+	struct walk_ctx ctx;
+} sj;
+
+/* snap_entry - a map entry as snapshot records (mx_walk callback) */
+static int snap_entry(const void *key, const void *val, void *arg)
 {
-	static struct walk_ctx w;
+	struct walk_ctx *w = arg;
+	struct mx_prefix p;
 
-	memset(&w, 0, sizeof(w));
-	w.a = arg;
-	w.emit = emit;
-	w.ctx = ctx;
-	w.now = mx_now_ns();
+	mx_table_key_prefix((enum mx_table_map)sj.map, key, &p);
+	if (sj.table == 0) {
+		struct mx_ban c[16];
+		size_t n = mx_bans_expand(&w->a->claims, &p, val, c, 16);
 
-	if (mx_bans_foreach(&w.a->claims, walk_claim, &w))
-		return -1;
-	w.type = MX_REC_ALLOW_ADD;
-	if (mx_table_foreach(&w.a->allows, walk_one, &w))
-		return -1;
-	w.type = MX_REC_CLASS_SET;
-	if (mx_table_foreach(&w.a->classes, walk_one, &w))
-		return -1;
-	return mx_verdict_foreach(&w.a->verdict, walk_sender, &w) ? -1 : 0;
+		for (size_t i = 0; i < n; i++)
+			if (walk_claim(&p, &c[i], w))
+				return -EIO;
+		return 0;
+	}
+	return walk_one(&p, val, w) ? -EIO : 0;
+}
+
+/* state_snapshot_start - set the journal aside, write the senders; false if none begun */
+bool state_snapshot_start(struct agent *a)
+{
+	char err[256];
+
+	if (!a->persist_on || sj.on)
+		return false;
+	if (mx_persist_snapshot_begin(&a->persist, err, sizeof(err))) {
+		agent_log("%s", err);
+		return false;
+	}
+	memset(&sj, 0, sizeof(sj));
+	sj.on = true;
+	sj.ctx.a = a;
+	sj.ctx.emit = mx_persist_snapshot_emit;
+	sj.ctx.ctx = &a->persist;
+	sj.ctx.now = mx_now_ns();
+	if (mx_verdict_foreach(&a->verdict, walk_sender, &sj.ctx)) {
+		mx_persist_snapshot_end(&a->persist, false, err, sizeof(err));
+		agent_log("%s", err);
+		sj.on = false;
+	}
+	return sj.on;
+}
+
+/* state_snapshot_work - write the snapshot until deadline; true while it goes on */
+bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
+{
+	const struct mx_table *tables[] = { &a->bans, &a->allows, &a->classes };
+	char err[256];
+
+	while (sj.on && mx_mono_us() < deadline_us) {
+		const struct mx_table *t = tables[sj.table];
+		int r = 0;
+
+		if (!sj.w.key_size)
+			r = mx_walk_init(&sj.w, t->fd[sj.map], 0, t->value_size);
+		sj.ctx.type = sj.table == 1 ? MX_REC_ALLOW_ADD : MX_REC_CLASS_SET;
+		if (!r)
+			r = mx_walk_step(&sj.w, 1024, snap_entry, &sj.ctx);
+		if (r == 0)
+			continue;
+		mx_walk_free(&sj.w);
+		memset(&sj.w, 0, sizeof(sj.w));
+		if (r < 0) {
+			mx_persist_snapshot_end(&a->persist, false, err, sizeof(err));
+			agent_log("%s", err);
+			sj.on = false;
+			break;
+		}
+		if (++sj.map < MX_TABLE_MAPS)
+			continue;
+		sj.map = 0;
+		if (++sj.table < 3)
+			continue;
+		sj.on = false;
+		if (mx_persist_snapshot_end(&a->persist, true, err, sizeof(err)))
+			agent_log("%s", err);
+	}
+	return sj.on;
 }
 
 /* state_open - restore the state directory into the maps */
@@ -661,17 +735,15 @@ int state_open(struct agent *a)
 	return 0;
 }
 
-/* state_snapshot - write a snapshot now; the journal restarts */
+/* state_snapshot - write a whole snapshot now (at a stop, in tests) */
 int state_snapshot(struct agent *a)
 {
-	char err[256];
-
 	if (!a->persist_on)
 		return 0;
-	if (mx_persist_snapshot(&a->persist, walk_state, a, err, sizeof(err))) {
-		agent_log("%s", err);
+	if (!sj.on && !state_snapshot_start(a))
 		return -1;
-	}
+	while (state_snapshot_work(a, UINT64_MAX))
+		;
 	return 0;
 }
 

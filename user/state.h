@@ -6,7 +6,9 @@
 #ifndef MX_STATE_H
 #define MX_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "persist.h"
 #include "tables.h"
@@ -16,6 +18,9 @@ struct agent;
 int state_open(struct agent *a);
 void state_close(struct agent *a);
 int state_snapshot(struct agent *a);
+/* A snapshot in slices: start it, then work on it until it says it is done. */
+bool state_snapshot_start(struct agent *a);
+bool state_snapshot_work(struct agent *a, uint64_t deadline_us);
 
 /* Journal one change before it is applied; 0, or -errno with a message in err. */
 int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ban *b,
