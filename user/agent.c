@@ -55,7 +55,7 @@
 #include "state.h"
 
 /* Entries per step of a sweep: small enough to check the deadline often. */
-#define MX_SWEEP_SLICE		1024
+#define MX_SWEEP_SLICE		256
 /*
  * Background work (sweeps) per turn of the event loop: whatever runs,
  * a request waits at most this long behind it.
@@ -629,37 +629,113 @@ static void refuse(int fd, const char *msg)
 	close(fd);
 }
 
-/* run_request - run a complete request and send the reply */
+/*
+ * Requests whose command goes on as a job (cmd.h): the reply is sent
+ * when the job is done, the loop serving others meanwhile. With every
+ * slot taken, a command's job runs at once instead.
+ */
+#define MX_CTL_MAX_JOBS	4
+
+static struct ctl_job {
+	struct mx_cmd_ctx c;
+	int fd;			/* -1: free */
+} jobs[MX_CTL_MAX_JOBS] = { [0 ... MX_CTL_MAX_JOBS - 1] = { .fd = -1 } };
+
+/* finish - the reply's end: the exit status, then close */
+static void finish(struct mx_cmd_ctx *c, int fd, int r)
+{
+	unsigned char status = r ? 1 : 0;
+
+	if (c->jw)
+		jsonw_destroy(&c->jw);
+	fflush(c->out);
+	fflush(c->err);
+	mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
+	fclose(c->out);
+	fclose(c->err);
+	close(fd);
+}
+
+/* run_request - run a complete request and send the reply (or start its job) */
 static void run_request(struct agent *a, int fd, struct mx_request *req)
 {
 	struct mx_cmd_ctx c = { .agent = a };
-	unsigned char status;
+	struct ctl_job *slot = NULL;
 	int r;
 
+	for (int i = 0; i < MX_CTL_MAX_JOBS && !slot; i++)
+		if (jobs[i].fd < 0)
+			slot = &jobs[i];
+	c.async = slot != NULL;
 	c.out = mx_ctl_stream(fd, MX_FRAME_OUT);
 	c.err = mx_ctl_stream(fd, MX_FRAME_ERR);
 	if (!c.out || !c.err)
-		goto out;
+		goto fail;
 	c.json = strcmp(req->mode, "plain") != 0;
 	c.pretty = strcmp(req->mode, "pretty") == 0;
 	if (c.json) {
 		c.jw = jsonw_new(c.out);
 		if (!c.jw)
-			goto out;
+			goto fail;
 		jsonw_pretty(c.jw, c.pretty);
 	}
 	r = mx_run_command(&c, req->argc, req->argv);
-	if (c.jw)
-		jsonw_destroy(&c.jw);
-	fflush(c.out);
-	fflush(c.err);
-	status = r ? 1 : 0;
-	mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
-out:
+	if (c.job && !r) {
+		slot->c = c;
+		slot->fd = fd;
+		return;
+	}
+	finish(&c, fd, r);
+	return;
+fail:
 	if (c.out)
 		fclose(c.out);
 	if (c.err)
 		fclose(c.err);
+	close(fd);
+}
+
+/* jobs_work - the jobs' work until deadline: 1 busy, 2 only waiting, 0 none */
+static int jobs_work(uint64_t deadline_us)
+{
+	int state = 0;
+
+	for (int i = 0; i < MX_CTL_MAX_JOBS; i++) {
+		struct ctl_job *j = &jobs[i];
+		int r;
+
+		if (j->fd < 0)
+			continue;
+		r = j->c.job->step(j->c.job, &j->c, deadline_us);
+		if (r == 0) {
+			int ret = j->c.job->ret;
+
+			j->c.job->free(j->c.job);
+			j->c.job = NULL;
+			finish(&j->c, j->fd, ret);
+			j->fd = -1;
+			continue;
+		}
+		if (r == 1 || state == 0)
+			state = r;
+	}
+	return state;
+}
+
+/* jobs_stop - the agent stops: a job left unfinished is told so */
+static void jobs_stop(void)
+{
+	for (int i = 0; i < MX_CTL_MAX_JOBS; i++) {
+		struct ctl_job *j = &jobs[i];
+
+		if (j->fd < 0)
+			continue;
+		p_err(&j->c, "mxguardd is stopping; the command was not finished");
+		j->c.job->free(j->c.job);
+		j->c.job = NULL;
+		finish(&j->c, j->fd, -1);
+		j->fd = -1;
+	}
 }
 
 /* ctl_accept - take a new control client, or refuse it */
@@ -725,8 +801,7 @@ static void ctl_read(struct agent *a, struct ctl_client *cl)
 		refuse(fd, err);
 		return;
 	}
-	run_request(a, fd, &req);
-	close(fd);
+	run_request(a, fd, &req);	/* closes fd, now or when its job is done */
 	return;
 refused:
 	cl->fd = -1;
@@ -897,7 +972,7 @@ int agent_serve(struct agent *a)
 	uint64_t next_conn_sweep = now + 1000, next_reconcile = now + 10000;
 	uint64_t next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256 + 1 + 16 + 1];
-	bool busy = false;
+	bool busy = false, waiting = false;
 	sigset_t mask;
 	int lfd, sfd, ret = 0;
 
@@ -929,6 +1004,8 @@ int agent_serve(struct agent *a)
 			timeout = 1000;
 		if (busy)
 			timeout = 0;	/* sweeps to finish: serve, then go on with them */
+		else if (waiting && timeout > 5)
+			timeout = 5;	/* a job waits on its thread: look again soon */
 		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = responder_fd(a->responder), .events = POLLIN };
@@ -996,14 +1073,19 @@ int agent_serve(struct agent *a)
 		{
 			uint64_t deadline = mx_mono_us() + MX_SLICE_US;
 
-			busy = conn_work(a, deadline);
+			int jw = jobs_work(deadline);
+
+			busy = jw == 1;
+			busy |= conn_work(a, deadline);
 			busy |= ban_sweep_work(a, deadline);
 			busy |= state_snapshot_work(a, deadline);
+			waiting = jw == 2;
 		}
 		turn = mx_mono_us() - turn;
 		if (turn > a->loop_busy_max_us)
 			a->loop_busy_max_us = turn;
 	}
+	jobs_stop();
 	ban_sweep_free();
 	policyd_close(a);
 	metrics_close(a);

@@ -77,6 +77,7 @@ struct agent {
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
 	bool journal_dirty;		/* records written, not yet synced */
+	unsigned int persist_batches;	/* journal batches open: no snapshot may begin */
 
 	/* The verdict engine (senders.c) and the policy service (policyd.c). */
 	struct mx_verdict verdict;

@@ -419,6 +419,7 @@ struct drop_arg {
 	struct mx_bans *b;
 	uint32_t list;
 	uint32_t keep;		/* a list whose claims do not count as removed */
+	int map;		/* the map being walked */
 	uint64_t removed;
 };
 
@@ -450,27 +451,103 @@ static int drop_one(const struct mx_prefix *p, const struct mx_ban *c, void *arg
 	return 0;
 }
 
+struct mx_walk_state {
+	struct mx_walk w;
+};
+
+/* drop_entry - a map entry's claims of the list go (mx_walk callback) */
+static int drop_entry(const void *key, const void *val, void *arg)
+{
+	struct drop_arg *d = arg;
+	struct mx_prefix p;
+	struct mx_ban c[16];
+	size_t n;
+
+	mx_table_key_prefix((enum mx_table_map)d->map, key, &p);
+	n = mx_bans_expand(d->b, &p, val, c, 16);
+	for (size_t i = 0; i < n; i++)
+		drop_one(&p, &c[i], d);
+	return 0;
+}
+
+int mx_bans_drop_begin(struct mx_bans *b, struct mx_bans_drop *d, uint32_t list, uint32_t keep)
+{
+	memset(d, 0, sizeof(*d));
+	if (!list || list >= MX_MAX_LISTS || !b->lists[list][0])
+		return -ENOENT;
+	d->list = list;
+	d->keep = keep;
+	d->w = calloc(1, sizeof(*d->w));
+	return d->w ? 0 : -ENOMEM;
+}
+
+int mx_bans_drop_step(struct mx_bans *b, struct mx_bans_drop *d, uint64_t deadline_us)
+{
+	struct drop_arg da = { .b = b, .list = d->list, .keep = d->keep };
+
+	while (d->map < MX_TABLE_MAPS) {
+		int r = 0;
+
+		if (mx_mono_us() >= deadline_us)
+			return 1;
+		da.map = d->map;
+		if (!d->w->w.key_size)
+			r = mx_walk_init(&d->w->w, b->map->fd[d->map], 0, sizeof(struct mx_ban));
+		if (!r)
+			r = mx_walk_step(&d->w->w, 1024, drop_entry, &da);
+		d->removed += da.removed;
+		da.removed = 0;
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		mx_walk_free(&d->w->w);
+		memset(&d->w->w, 0, sizeof(d->w->w));
+		d->map++;
+	}
+	b->lists[d->list][0] = '\0';
+	b->pending[d->list] = false;
+	return 0;
+}
+
+void mx_bans_drop_free(struct mx_bans_drop *d)
+{
+	if (d->w)
+		mx_walk_free(&d->w->w);
+	free(d->w);
+	d->w = NULL;
+}
+
 /* list_drop - the claims of a list go; those keep also holds are not counted */
 static int list_drop(struct mx_bans *b, uint32_t list, uint32_t keep, uint64_t *removed)
 {
-	struct drop_arg d = { .b = b, .list = list, .keep = keep };
-	int r;
+	struct mx_bans_drop d;
+	int r = mx_bans_drop_begin(b, &d, list, keep);
 
-	if (!list || list >= MX_MAX_LISTS || !b->lists[list][0])
-		return -ENOENT;
-	r = mx_bans_foreach(b, drop_one, &d);
+	while (r == 0 && (r = mx_bans_drop_step(b, &d, UINT64_MAX)) > 0)
+		;
 	if (removed)
 		*removed = d.removed;
-	if (r)
-		return r;
-	b->lists[list][0] = '\0';
-	b->pending[list] = false;
-	return 0;
+	mx_bans_drop_free(&d);
+	return r;
 }
 
 int mx_bans_list_drop(struct mx_bans *b, uint32_t list, uint64_t *removed)
 {
 	return list_drop(b, list, 0, removed);
+}
+
+uint32_t mx_bans_commit_target(struct mx_bans *b, uint32_t pending)
+{
+	if (!pending || pending >= MX_MAX_LISTS || !b->pending[pending])
+		return 0;
+	return mx_bans_list(b, b->lists[pending], false);
+}
+
+void mx_bans_commit_end(struct mx_bans *b, uint32_t pending)
+{
+	if (pending && pending < MX_MAX_LISTS)
+		b->pending[pending] = false;
 }
 
 int mx_bans_list_commit(struct mx_bans *b, uint32_t pending, uint64_t *removed)
@@ -480,13 +557,13 @@ int mx_bans_list_commit(struct mx_bans *b, uint32_t pending, uint64_t *removed)
 
 	if (!pending || pending >= MX_MAX_LISTS || !b->pending[pending])
 		return -ENOENT;
-	old = mx_bans_list(b, b->lists[pending], false);
+	old = mx_bans_commit_target(b, pending);
 	if (removed)
 		*removed = 0;
 	if (old)
 		r = list_drop(b, old, pending, removed);
 	if (!r)
-		b->pending[pending] = false;
+		mx_bans_commit_end(b, pending);
 	return r;
 }
 

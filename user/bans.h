@@ -126,6 +126,24 @@ int mx_bans_foreach(struct mx_bans *b, mx_claim_cb cb, void *arg);
  */
 int mx_bans_list_commit(struct mx_bans *b, uint32_t pending, uint64_t *removed);
 int mx_bans_list_drop(struct mx_bans *b, uint32_t list, uint64_t *removed);
+
+/*
+ * The same a slice at a time, between other work: begin, then step until
+ * it returns 0 (done: the list's name is free) or a negative errno. A
+ * commit is mx_bans_commit_begin, steps, then mx_bans_commit_end.
+ */
+struct mx_bans_drop {
+	uint32_t list, keep;
+	int map;
+	struct mx_walk_state *w;
+	uint64_t removed;
+};
+int mx_bans_drop_begin(struct mx_bans *b, struct mx_bans_drop *d, uint32_t list, uint32_t keep);
+int mx_bans_drop_step(struct mx_bans *b, struct mx_bans_drop *d, uint64_t deadline_us);
+void mx_bans_drop_free(struct mx_bans_drop *d);
+/* The committed list a pending one replaces (0: none) */
+uint32_t mx_bans_commit_target(struct mx_bans *b, uint32_t pending);
+void mx_bans_commit_end(struct mx_bans *b, uint32_t pending);
 /* At the end of a restore: pending lists whose commit never came are dropped. */
 void mx_bans_restore_done(struct mx_bans *b);
 

@@ -13,6 +13,7 @@
  */
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "cmd.h"
@@ -208,6 +209,23 @@ static const struct cmd objects[] = {
 };
 
 /* mx_run_command - dispatch OBJECT COMMAND ARGS */
+/* mx_cmd_job - see cmd.h */
+int mx_cmd_job(struct mx_cmd_ctx *c, struct mx_job *j)
+{
+	int r;
+
+	if (c->async) {
+		c->job = j;
+		return 0;
+	}
+	while ((r = j->step(j, c, UINT64_MAX)) != 0)
+		if (r == 2)
+			usleep(1000);
+	r = j->ret;
+	j->free(j);
+	return r;
+}
+
 int mx_run_command(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	return cmd_select(c, objects, argc, argv, do_help);

@@ -22,6 +22,8 @@ struct agent;
 #define MX_VERSION "0.1.0"
 #endif
 
+struct mx_job;
+
 struct mx_cmd_ctx {
 	FILE *out;
 	FILE *err;
@@ -29,7 +31,26 @@ struct mx_cmd_ctx {
 	bool json;
 	bool pretty;
 	struct agent *agent;
+	bool async;		/* the agent's loop runs jobs; tests run them at once */
+	struct mx_job *job;	/* set by a command that goes on as a job */
 };
+
+/*
+ * A command whose work is long (a blocklist of a million lines) goes on
+ * as a job: the agent's event loop calls step between other requests
+ * until it is done, then sends the reply; the client waits for it.
+ * step works until deadline (mx_mono_us()) and returns 1 while more
+ * remains, 2 while it waits on something else (a thread), 0 when done
+ * with its result in ret (0 or -1, its output written).
+ */
+struct mx_job {
+	int (*step)(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_us);
+	void (*free)(struct mx_job *j);
+	int ret;
+};
+
+/* Start j: in the agent it goes on after the command returns; elsewhere it runs now. */
+int mx_cmd_job(struct mx_cmd_ctx *c, struct mx_job *j);
 
 typedef int (*mx_cmd_fn)(struct mx_cmd_ctx *c, int argc, char **argv);
 

@@ -20,6 +20,8 @@
  *	undoes the load and says so.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,121 +64,332 @@ static uint32_t load_tag(void)
 	return t ? t : 1;
 }
 
+/*
+ * A load, as a job of the event loop (cmd.h): a thread reads and parses
+ * the file; then, a slice at a time between other requests, the records
+ * are journalled (one sync at the end), the bans put under the pending
+ * owner, the commit journalled, and the old list's bans removed.
+ */
+enum load_phase { L_PARSE, L_JOURNAL, L_SYNC, L_CLAIM, L_COMMIT, L_UNDO };
+
+struct load_job {
+	struct mx_job job;
+	struct agent *a;
+	enum load_phase phase;
+	char name[MX_LIST_NAME_MAX + 1];
+	char file[4096];
+	char text[MX_REASON_LEN];
+	char err[512];
+	struct ban_opts o;
+	/* The thread's (parse, then sync): read only once done is set. */
+	pthread_t thread;
+	int parsed;			/* __atomic: 1 when the thread is done */
+	int parse_r;
+	int sync_r;
+	struct mx_bl_report rep;
+	struct prefixes ps;
+	/* The loop's. */
+	size_t i;			/* entries journalled or claimed so far */
+	struct state_batch batch;
+	struct mx_ban ban;
+	uint32_t tag, pending;
+	struct mx_bans_drop drop;
+	bool dropping;
+	bool journalling;		/* from the first record to the commit record */
+	uint64_t removed;
+};
+
+/* Names being loaded: one load of a name at a time. */
+static char loading[8][MX_LIST_NAME_MAX + 1];
+
+static bool loading_mark(const char *name, bool on)
+{
+	for (size_t i = 0; i < sizeof(loading) / sizeof(loading[0]); i++) {
+		if (on && !loading[i][0]) {
+			snprintf(loading[i], sizeof(loading[i]), "%s", name);
+			return true;
+		}
+		if (!on && !strcmp(loading[i], name)) {
+			loading[i][0] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool is_loading(const char *name)
+{
+	for (size_t i = 0; i < sizeof(loading) / sizeof(loading[0]); i++)
+		if (loading[i][0] && !strcmp(loading[i], name))
+			return true;
+	return false;
+}
+
+/* parse_thread - read and check the whole file, away from the event loop */
+static void *parse_thread(void *arg)
+{
+	struct load_job *l = arg;
+	size_t len;
+	char *buf;
+
+	l->err[0] = '\0';
+	buf = mx_blocklist_read(l->file, &len, l->err, sizeof(l->err));
+	if (!buf) {
+		l->parse_r = -2;
+	} else {
+		l->parse_r = mx_blocklist_parse(l->file, buf, len, l->o.lenient, collect, &l->ps,
+						&l->rep, l->err, sizeof(l->err));
+		free(buf);
+	}
+	__atomic_store_n(&l->parsed, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* sync_thread - the journalled load on disk, away from the event loop */
+static void *sync_thread(void *arg)
+{
+	struct load_job *l = arg;
+
+	l->sync_r = mx_persist_sync(&l->a->persist);
+	__atomic_store_n(&l->parsed, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* load_open - the load's records are being written: no snapshot may begin */
+static void load_open(struct load_job *l, bool open)
+{
+	if (open != l->journalling) {
+		l->journalling = open;
+		if (open)
+			l->a->persist_batches++;
+		else
+			l->a->persist_batches--;
+	}
+}
+
+static void load_free(struct mx_job *j)
+{
+	struct load_job *l = (struct load_job *)j;
+
+	if (l->thread)
+		pthread_join(l->thread, NULL);
+	load_open(l, false);
+	loading_mark(l->name, false);
+	mx_bans_drop_free(&l->drop);
+	state_batch_free(&l->batch);
+	free(l->ps.p);
+	free(l);
+}
+
+/* load_fail - say why, and undo what the load put */
+static int load_fail(struct load_job *l, struct mx_cmd_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int load_fail(struct load_job *l, struct mx_cmd_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[700];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	p_err(c, "%s", msg);
+	l->job.ret = -1;
+	load_open(l, false);
+	/* The journal's pending records without a commit are dropped at restore too. */
+	if (l->pending && mx_bans_drop_begin(&l->a->claims, &l->drop, l->pending, 0) == 0) {
+		l->phase = L_UNDO;
+		return 1;
+	}
+	return 0;
+}
+
+/* load_report - what the load did */
+static void load_report(struct load_job *l, struct mx_cmd_ctx *c)
+{
+	if (c->json) {
+		jsonw_start_object(c->jw);
+		jsonw_string_field(c->jw, "name", l->name);
+		jsonw_string_field(c->jw, "format", mx_bl_format_name(l->rep.format));
+		jsonw_uint_field(c->jw, "entries", l->rep.entries);
+		jsonw_uint_field(c->jw, "removed", l->removed);
+		jsonw_uint_field(c->jw, "skipped", l->rep.skipped);
+		jsonw_end_object(c->jw);
+	} else {
+		fprintf(c->out, "%s: %lu entries (%s), %llu old ones removed", l->name,
+			l->rep.entries, mx_bl_format_name(l->rep.format),
+			(unsigned long long)l->removed);
+		if (l->rep.skipped)
+			fprintf(c->out, ", %lu bad lines skipped (first: line %lu)", l->rep.skipped,
+				l->rep.first_bad_line);
+		fputc('\n', c->out);
+	}
+}
+
+#define LOAD_SLICE	256	/* entries between looks at the clock */
+
+static int load_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_us)
+{
+	struct load_job *l = (struct load_job *)j;
+	struct agent *a = l->a;
+	char why[160];
+	int r;
+
+	switch (l->phase) {
+	case L_PARSE:
+		if (!__atomic_load_n(&l->parsed, __ATOMIC_ACQUIRE))
+			return 2;
+		pthread_join(l->thread, NULL);
+		l->thread = 0;
+		if (l->parse_r) {
+			p_err(c, "%s%s", l->parse_r == -ENOMEM ? "out of memory" : l->err,
+			      l->parse_r == -1 ? "; nothing loaded (add 'lenient' to skip bad lines)" : "");
+			l->job.ret = -1;
+			return 0;
+		}
+		l->ban.reason = mx_bans_reason(&a->claims, l->text);
+		l->pending = mx_bans_list_pending(&a->claims, l->name, l->tag);
+		if (!l->pending) {
+			p_err(c, "cannot load %s: %d blocklists at most", l->name, MX_MAX_LISTS - 1);
+			l->job.ret = -1;
+			return 0;
+		}
+		l->ban.flags |= l->pending << 16;
+		l->phase = L_JOURNAL;
+		load_open(l, true);	/* no snapshot sets the journal aside under us */
+		return 1;
+	case L_JOURNAL:
+		for (; l->i < l->ps.n; l->i++) {
+			if (l->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
+				return 1;
+			if (state_batch_ban(&l->batch, MX_REC_BAN_ADD, &l->ps.p[l->i], &l->ban, l->text,
+					    l->tag))
+				return load_fail(l, c, "out of memory");
+		}
+		if (state_batch_write(a, &l->batch, l->err, sizeof(l->err)))
+			return load_fail(l, c, "cannot load %s: %s", l->name, l->err);
+		/* One sync for the whole list, in a thread: it may take a while. */
+		l->parsed = 0;
+		if (!a->persist_on || pthread_create(&l->thread, NULL, sync_thread, l)) {
+			l->thread = 0;
+			l->sync_r = a->persist_on ? mx_persist_sync(&a->persist) : 0;
+			l->parsed = 1;
+		}
+		l->phase = L_SYNC;
+		return 1;
+	case L_SYNC:
+		if (!__atomic_load_n(&l->parsed, __ATOMIC_ACQUIRE))
+			return 2;
+		if (l->thread)
+			pthread_join(l->thread, NULL);
+		l->thread = 0;
+		if (l->sync_r)
+			return load_fail(l, c, "cannot load %s: cannot record it on disk in %s: %s; "
+					 "nothing changed", l->name, a->persist.dir, strerror(-l->sync_r));
+		l->i = 0;
+		l->phase = L_CLAIM;
+		/* Taken again now: a collection while the list was journalled may have freed it. */
+		l->ban.reason = mx_bans_reason(&a->claims, l->text);
+		return 1;
+	case L_CLAIM:
+		for (; l->i < l->ps.n; l->i++) {
+			if (l->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
+				return 1;
+			r = mx_bans_claim(&a->claims, &l->ps.p[l->i], &l->ban);
+			if (r)
+				return load_fail(l, c, "cannot load %s: %s after %zu of %zu entries; the "
+						 "load was undone, the list is as it was", l->name,
+						 mx_table_strerror(&a->bans, &l->ps.p[l->i], r, why,
+								   sizeof(why)), l->i, l->ps.n);
+		}
+		/*
+		 * The commit: from this record on, the new list is the list. (Tests
+		 * kill the agent here to show that a load is all or nothing.)
+		 */
+		if (getenv("MXGUARD_TEST_DIE_BEFORE_COMMIT"))
+			abort();
+		if (state_list_commit(a, l->name, l->tag, l->err, sizeof(l->err)))
+			return load_fail(l, c, "cannot load %s: %s; the list is as it was", l->name,
+					 l->err);
+		load_open(l, false);
+		l->phase = L_COMMIT;
+		{
+			uint32_t old = mx_bans_commit_target(&a->claims, l->pending);
+
+			l->dropping = old && mx_bans_drop_begin(&a->claims, &l->drop, old,
+								l->pending) == 0;
+		}
+		return 1;
+	case L_COMMIT:
+		if (l->dropping) {
+			r = mx_bans_drop_step(&a->claims, &l->drop, deadline_us);
+			if (r > 0)
+				return 1;
+			l->removed = l->drop.removed;
+		}
+		mx_bans_commit_end(&a->claims, l->pending);
+		load_report(l, c);
+		l->job.ret = 0;
+		return 0;
+	case L_UNDO:
+		r = mx_bans_drop_step(&a->claims, &l->drop, deadline_us);
+		return r > 0 ? 1 : 0;
+	}
+	return 0;
+}
+
 /* do_load - blocklist load NAME FILE [ttl D | permanent] [reason TEXT] [lenient] */
 static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct agent *a = c->agent;
-	const char *name, *file, *reason = NULL;
-	char text[MX_REASON_LEN], err[512], why[160];
-	struct prefixes ps = { 0 };
-	struct state_batch batch = STATE_BATCH_INIT(a);
-	struct mx_bl_report rep;
 	struct ban_opts o = { .permanent = true };
-	uint64_t now = mx_now_ns(), removed = 0;
-	struct mx_ban ban = { .flags = MX_BAN_F_BLOCKLIST, .added_ns = now };
-	uint32_t tag = load_tag(), pending;
-	bool lenient;
-	size_t len;
-	char *buf;
-	int r = -1;
+	struct load_job *l;
+	uint64_t now = mx_now_ns();
 
 	REQ_ARGS(2);
-	name = argv[0];
-	file = argv[1];
-	if (!mx_list_name_valid(name)) {
-		p_err(c, "list name '%.40s': 1 to %d letters, digits, '.', '_' or '-'", name,
+	if (!mx_list_name_valid(argv[0])) {
+		p_err(c, "list name '%.40s': 1 to %d letters, digits, '.', '_' or '-'", argv[0],
 		      MX_LIST_NAME_MAX);
 		return -1;
 	}
 	if (cmd_ban_opts(c, argc - 2, argv + 2, &o, true))
 		return -1;
-	reason = o.reason;
-	lenient = o.lenient;
-	snprintf(text, sizeof(text), "%s: %s", name, reason ? reason : "listed on blocklist");
-	if (strlen(name) + 2 + strlen(reason ? reason : "") >= MX_REASON_LEN) {
+	if (strlen(argv[0]) + 2 + strlen(o.reason ? o.reason : "") >= MX_REASON_LEN) {
 		p_err(c, "name and reason together are longer than %d bytes", MX_REASON_LEN - 1);
 		return -1;
 	}
-
-	/* Read and check everything before changing anything. */
-	err[0] = '\0';
-	buf = mx_blocklist_read(file, &len, err, sizeof(err));
-	if (!buf) {
-		p_err(c, "%s", err);
+	if (strlen(argv[1]) >= sizeof(l->file)) {
+		p_err(c, "file name too long");
 		return -1;
 	}
-	r = mx_blocklist_parse(file, buf, len, lenient, collect, &ps, &rep, err, sizeof(err));
-	free(buf);
-	if (r) {
-		p_err(c, "%s%s", r == -ENOMEM ? "out of memory" : err,
-		      r == -1 ? "; nothing loaded (add 'lenient' to skip bad lines)" : "");
-		goto out;
+	if (is_loading(argv[0])) {
+		p_err(c, "a load of %s is under way; try again when it is done", argv[0]);
+		return -1;
 	}
-	r = -1;
-	ban.expires_ns = o.permanent ? 0 : now + o.ttl_ns;
-	ban.reason = mx_bans_reason(&a->claims, text);
-	pending = mx_bans_list_pending(&a->claims, name, tag);
-	if (!pending) {
-		p_err(c, "cannot load %s: %d blocklists at most", name, MX_MAX_LISTS - 1);
-		goto out;
+	l = calloc(1, sizeof(*l));
+	if (!l || !loading_mark(argv[0], true)) {
+		free(l);
+		p_err(c, "too many loads at once; try again");
+		return -1;
 	}
-	ban.flags |= pending << 16;
-	for (size_t i = 0; i < ps.n; i++) {
-		if (state_batch_ban(&batch, MX_REC_BAN_ADD, &ps.p[i], &ban, text, tag)) {
-			p_err(c, "out of memory");
-			goto undo;
-		}
+	l->job.step = load_step;
+	l->job.free = load_free;
+	l->a = a;
+	l->o = o;
+	snprintf(l->name, sizeof(l->name), "%s", argv[0]);
+	snprintf(l->file, sizeof(l->file), "%s", argv[1]);
+	snprintf(l->text, sizeof(l->text), "%s: %s", l->name,
+		 o.reason ? o.reason : "listed on blocklist");
+	l->tag = load_tag();
+	l->ban = (struct mx_ban){ .flags = MX_BAN_F_BLOCKLIST, .added_ns = now,
+				  .expires_ns = o.permanent ? 0 : now + o.ttl_ns };
+	l->batch = (struct state_batch)STATE_BATCH_INIT(a);
+	if (pthread_create(&l->thread, NULL, parse_thread, l)) {
+		l->thread = 0;
+		load_free(&l->job);
+		p_err(c, "cannot start reading %s", argv[1]);
+		return -1;
 	}
-	if (state_batch_commit(a, &batch, err, sizeof(err))) {
-		p_err(c, "cannot load %s: %s", name, err);
-		goto undo;
-	}
-	for (size_t i = 0; i < ps.n; i++) {
-		int e = mx_bans_claim(&a->claims, &ps.p[i], &ban);
-
-		if (e) {
-			p_err(c, "cannot load %s: %s after %zu of %zu entries; the load was undone, "
-			      "the list is as it was", name,
-			      mx_table_strerror(&a->bans, &ps.p[i], e, why, sizeof(why)), i, ps.n);
-			goto undo;
-		}
-	}
-	/*
-	 * The commit: from this record on, the new list is the list. (Tests
-	 * kill the agent here to show that a load is all or nothing.)
-	 */
-	if (getenv("MXGUARD_TEST_DIE_BEFORE_COMMIT"))
-		abort();
-	if (state_list_commit(a, name, tag, err, sizeof(err))) {
-		p_err(c, "cannot load %s: %s; the list is as it was", name, err);
-		goto undo;
-	}
-	mx_bans_list_commit(&a->claims, pending, &removed);
-	if (c->json) {
-		jsonw_start_object(c->jw);
-		jsonw_string_field(c->jw, "name", name);
-		jsonw_string_field(c->jw, "format", mx_bl_format_name(rep.format));
-		jsonw_uint_field(c->jw, "entries", rep.entries);
-		jsonw_uint_field(c->jw, "removed", removed);
-		jsonw_uint_field(c->jw, "skipped", rep.skipped);
-		jsonw_end_object(c->jw);
-	} else {
-		fprintf(c->out, "%s: %lu entries (%s), %llu old ones removed", name, rep.entries,
-			mx_bl_format_name(rep.format), (unsigned long long)removed);
-		if (rep.skipped)
-			fprintf(c->out, ", %lu bad lines skipped (first: line %lu)", rep.skipped,
-				rep.first_bad_line);
-		fputc('\n', c->out);
-	}
-	r = 0;
-	goto out;
-undo:
-	/* The journal's pending records without a commit are dropped at restore too. */
-	mx_bans_list_drop(&a->claims, pending, NULL);
-out:
-	free(ps.p);
-	state_batch_free(&batch);
-	return r;
+	return mx_cmd_job(c, &l->job);
 }
 
 struct count_arg {

@@ -286,7 +286,7 @@ static int sweep_flow(const void *key, const void *val, void *arg)
 }
 
 /* Flows per slice: small enough to check the deadline often. */
-#define MX_SWEEP_SLICE	512
+#define MX_SWEEP_SLICE	256
 
 /* conn_work - sweep until deadline; true while the pass goes on */
 bool conn_work(struct agent *a, uint64_t deadline_us)

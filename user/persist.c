@@ -277,10 +277,11 @@ int64_t mx_persist_size(struct mx_persist *p)
 	return end < 0 ? -errno : (int64_t)end;
 }
 
-/* mx_persist_write - records appended, not yet synced */
+/* mx_persist_write - records appended, not yet synced; never half a record */
 int mx_persist_write(struct mx_persist *p, struct mx_record *r, size_t count)
 {
 	size_t bytes = count * sizeof(*r), done = 0;
+	off_t end = lseek(p->journal_fd, 0, SEEK_END);
 
 	for (size_t i = 0; i < count; i++) {
 		r[i].magic = MX_RECORD_MAGIC;
@@ -291,12 +292,24 @@ int mx_persist_write(struct mx_persist *p, struct mx_record *r, size_t count)
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ENOSPC;
+		if (n <= 0) {
+			int e = n < 0 ? errno : ENOSPC;
+
+			/* A torn record would end every restore there: cut it. */
+			if (end >= 0 && ftruncate(p->journal_fd, end))
+				(void)0;
+			return -e;
+		}
 		done += (size_t)n;
 	}
 	p->journal_records += count;
 	return 0;
+}
+
+/* mx_persist_writeback - start writing what was written, without waiting */
+void mx_persist_writeback(struct mx_persist *p)
+{
+	sync_file_range(p->journal_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 }
 
 /* mx_persist_sync - what was written is on disk */

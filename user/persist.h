@@ -105,6 +105,8 @@ int mx_persist_append_many(struct mx_persist *p, struct mx_record *r, size_t n);
 int64_t mx_persist_size(struct mx_persist *p);
 int mx_persist_write(struct mx_persist *p, struct mx_record *r, size_t n);
 int mx_persist_sync(struct mx_persist *p);
+/* Start writing back what was written, so that the sync at the end is short. */
+void mx_persist_writeback(struct mx_persist *p);
 int mx_persist_truncate(struct mx_persist *p, int64_t size);
 
 /*

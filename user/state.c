@@ -280,6 +280,8 @@ static void batch_flush(struct state_batch *b)
 	e = mx_persist_write(&b->a->persist, b->r, b->n);
 	if (e)
 		b->err = e;
+	else
+		mx_persist_writeback(&b->a->persist);
 	b->n = 0;
 }
 
@@ -312,29 +314,30 @@ int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struc
 	return 0;
 }
 
-/* state_batch_commit - the whole batch on disk, or nothing of it */
-int state_batch_commit(struct agent *a, struct state_batch *b, char *err, size_t errlen)
+/*
+ * state_batch_write - what the batch holds is written (not synced): the
+ * sync is the caller's, as long as it likes (a blocklist's job syncs in
+ * a thread of its own).
+ */
+int state_batch_write(struct agent *a, struct state_batch *b, char *err, size_t errlen)
 {
 	if (!a->persist_on)
 		return 0;
 	batch_flush(b);
-	if (!b->err && b->start >= 0)
-		b->err = mx_persist_sync(&a->persist);
-	if (b->err) {
+	if (b->err)
 		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
 			 a->persist.dir, strerror(-b->err));
-		return b->err;	/* state_batch_free cuts the journal back */
-	}
-	b->committed = true;
-	return 0;
+	return b->err;
 }
 
-/* state_batch_free - free; an uncommitted batch is cut from the journal */
+/*
+ * state_batch_free - free. Records of a batch whose load was never
+ * committed stay in the journal, harmless: a restore drops a pending
+ * load without its commit (and other records may follow them, so
+ * they are never cut).
+ */
 void state_batch_free(struct state_batch *b)
 {
-	if (b->a && b->a->persist_on && !b->committed && b->start >= 0 &&
-	    mx_persist_truncate(&b->a->persist, b->start))
-		agent_log("cannot cut an undone batch from the journal: %s", strerror(errno));
 	free(b->r);
 	b->r = NULL;
 	b->n = 0;
@@ -645,7 +648,7 @@ bool state_snapshot_start(struct agent *a)
 {
 	char err[256];
 
-	if (!a->persist_on || sj.on)
+	if (!a->persist_on || sj.on || a->persist_batches)
 		return false;
 	if (mx_persist_snapshot_begin(&a->persist, err, sizeof(err))) {
 		agent_log("%s", err);
@@ -679,7 +682,7 @@ bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
 			r = mx_walk_init(&sj.w, t->fd[sj.map], 0, t->value_size);
 		sj.ctx.type = sj.table == 1 ? MX_REC_ALLOW_ADD : MX_REC_CLASS_SET;
 		if (!r)
-			r = mx_walk_step(&sj.w, 1024, snap_entry, &sj.ctx);
+			r = mx_walk_step(&sj.w, 512, snap_entry, &sj.ctx);
 		if (r == 0)
 			continue;
 		mx_walk_free(&sj.w);

@@ -57,9 +57,10 @@ int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t clas
 void state_sync(struct agent *a);
 
 /*
- * A batch of ban changes (a blocklist), streamed to the journal in
- * chunks and synced once at commit; undone (the journal cut back) if it
- * is freed uncommitted. Memory stays one chunk, whatever the list's size.
+ * A batch of ban records (a blocklist load), streamed to the journal in
+ * chunks; the caller syncs once when all are written (mx_persist_sync).
+ * Its records are a pending load's: without the load's commit record a
+ * restore drops them. Memory stays one chunk, whatever the list's size.
  */
 #define STATE_BATCH_CHUNK 4096
 struct state_batch {
@@ -68,12 +69,11 @@ struct state_batch {
 	size_t n;			/* records in r, not yet written */
 	int64_t start;			/* journal size before the batch; -1: nothing written */
 	int err;
-	bool committed;
 };
 #define STATE_BATCH_INIT(agent) { .a = (agent), .start = -1 }
 int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struct mx_prefix *p,
 		    const struct mx_ban *ban, const char *reason, uint32_t tag);
-int state_batch_commit(struct agent *a, struct state_batch *b, char *err, size_t errlen);
+int state_batch_write(struct agent *a, struct state_batch *b, char *err, size_t errlen);
 void state_batch_free(struct state_batch *b);
 
 #endif /* MX_STATE_H */

@@ -12,8 +12,10 @@
 #	(loop_busy_max_us) stays short, and legitimate clients get in.
 #
 #	Bounds here are generous (a request answered within a second, a loop
-#	turn under 250 ms): they tell a frozen agent from a working one. The
-#	measured figures are printed, and `make bench` reports them at scale.
+#	turn under 500 ms, on a machine whose two cores the probe, the flood
+#	and the agent share): they tell a frozen agent from a working one.
+#	The measured figures are printed, and `make bench` reports them at
+#	scale.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -62,6 +64,7 @@ probe() {
 		[[ $(printf "$q" | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY") == action=DUNNO ]] ||
 			{ echo "policy failed" >"$PROBE_LOG"; return 1; }
 		t=$(($(ms) - t0)); ((t > worst)) && worst=$t
+		sleep 0.02
 	done
 	echo "$worst" >"$PROBE_LOG"
 }
@@ -74,7 +77,7 @@ answered_quickly() {
 	echo "    $1: slowest answer ${worst} ms, longest loop turn $((loop / 1000)) ms"
 	[[ $worst =~ ^[0-9]+$ ]] || fail "$1: $worst" || return 1
 	((worst < 1000)) || fail "$1: a request waited ${worst} ms" || return 1
-	((loop < 250000)) || fail "$1: the event loop was busy for $((loop / 1000)) ms in one turn"
+	((loop < 500000)) || fail "$1: the event loop was busy for $((loop / 1000)) ms in one turn"
 }
 
 # wait_counter NAME MIN SECONDS - until a counter reaches MIN
@@ -160,21 +163,17 @@ test_counts_vanish_with_their_last_connection() {
 		fail "live flows left"
 }
 
-test_mass_ban_expiry_in_slices() {
+test_mass_load_and_expiry_in_slices() {
 	start 'ban_sweep_interval = 2s\n' || return 1
-	# 300,000 bans that expire together.
+	# 300,000 bans, loaded while the agent answers, that then expire together.
 	awk 'BEGIN { for (i = 0; i < 300000; i++) printf "2001:db8:9:%x::%x\n", int(i / 65536), i % 65536 }' \
 		>"$E2E_DIR/list.txt"
-	mx blocklist load mass "$E2E_DIR/list.txt" ttl 3s >/dev/null || fail "load failed" || return 1
-	local loop_before
-	loop_before=$(counter loop_busy_max_us)
-	probe 8 || { fail "$(cat "$PROBE_LOG")"; return 1; }
-	local worst loop
-	worst=$(cat "$PROBE_LOG")
-	loop=$(counter loop_busy_max_us)
-	echo "    300,000 bans expiring: slowest answer ${worst} ms, longest loop turn $((loop / 1000)) ms" \
-		"(the load before: $((loop_before / 1000)) ms)"
-	((worst < 1000)) || fail "a request waited ${worst} ms" || return 1
+	probe 12 &
+	local probe_pid=$!
+	sleep 0.3
+	mx blocklist load mass "$E2E_DIR/list.txt" ttl 4s >/dev/null || fail "load failed" || return 1
+	wait $probe_pid || { fail "$(cat "$PROBE_LOG")"; return 1; }
+	answered_quickly "a 300,000-line load, its snapshot, and 300,000 bans expiring" || return 1
 	[[ $(mx -j ban list | grep -o '"prefix"' | wc -l) == 0 ]] || fail "expired bans remain" || return 1
 	grep -q "removed 300000 expired bans" "$AGENT_LOG" || fail "the sweep did not say what it removed"
 }
