@@ -15,6 +15,9 @@
 #	   generator and judge share one core: each rate is one over the sum
 #	   of generating and judging a frame, and the ratios understate how
 #	   much cheaper the cheaper judge is.
+#	5. The agent under full-size attacks (scripts/bench_attack.sh): the
+#	   slowest answer to the control socket, metrics and policy service,
+#	   and the longest event-loop turn, for each attack.
 #	Fails if a part cannot run; timing goals are read from the ratios,
 #	they do not fail the run.
 set -euo pipefail
@@ -148,3 +151,6 @@ for name in bare mx1 mx1m nft1 nft1m; do
 	awk -v n="${LABEL[$name]}" -v j="${JUDGED[$name]}" -v o="${OFFERED[$name]}" -v b="$bare" -v f="$nft1" \
 		'BEGIN { printf "%-30s %10.2f %10.2f %12.2f %12.2f\n", n, j / 1e6, o / 1e6, j / b, j / f }'
 done
+
+# 5. The agent under full-size attacks: its worst stall for each.
+scripts/bench_attack.sh

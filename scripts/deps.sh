@@ -11,7 +11,7 @@ PACKAGES=(
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libcmocka-dev libclang-rt-14-dev dnsmasq-base libspf2-dev rbldnsd
 	iproute2 nftables ethtool socat netcat-openbsd procps util-linux
-	postfix swaks systemd man-db prometheus curl
+	postfix swaks systemd man-db prometheus curl python3
 )
 
 missing=()

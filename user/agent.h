@@ -147,5 +147,11 @@ int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max);
 void policyd_run(struct agent *a, const struct pollfd *pfd, int n);
 
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same error, said once every 10 s with how often it came meanwhile. */
+struct mx_log_rate {
+	uint64_t last_ms, count;
+};
+void agent_log_limited(struct mx_log_rate *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 #endif /* MX_AGENT_H */

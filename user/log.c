@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "agent.h"
+#include "tables.h"
 
 /* agent_log - one line on stderr */
 void agent_log(const char *fmt, ...)
@@ -21,4 +22,28 @@ void agent_log(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+/*
+ * agent_log_limited - one line, at most once every 10 s for the same
+ * rate state: an error that every packet or request of a flood meets (a
+ * full disk, a full table) is said, with how often, not repeated.
+ */
+void agent_log_limited(struct mx_log_rate *r, const char *fmt, ...)
+{
+	uint64_t now = mx_mono_ms();
+	va_list ap;
+
+	r->count++;
+	if (r->last_ms && now - r->last_ms < 10000)
+		return;
+	va_start(ap, fmt);
+	fputs("mxguardd: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (r->count > 1)
+		fprintf(stderr, " (%llu times since the last such line)", (unsigned long long)r->count);
+	fputc('\n', stderr);
+	r->count = 0;
+	r->last_ms = now;
 }

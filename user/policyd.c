@@ -166,8 +166,11 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 	dnsbl_submit(a, &addr);
 	if (!q->too_long && mx_traps_match(&a->traps, q->recipient, &kind) &&
 	    (kind == MX_TRAP_SPAM || q->sender[0] == '\0')) {
-		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err)))
-			agent_log("trap hit from %s: %s", q->client_address, err);
+		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err))) {
+			static struct mx_log_rate rate;
+
+			agent_log_limited(&rate, "trap hit from %s: %s", q->client_address, err);
+		}
 		if (res.banned) {
 			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
 						  .url = a->policy_url,

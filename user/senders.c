@@ -164,8 +164,11 @@ int senders_trap(struct agent *a, const struct mx_prefix *addr, enum mx_trap_kin
 		snprintf(err, errlen, "cannot track the sender: %s", strerror(-r));
 		return r;
 	}
-	if (state_sender_hits(a, &res->key, kind, count, now))
-		agent_log("cannot journal a trap hit: %s", strerror(errno));
+	if (state_sender_hits(a, &res->key, kind, count, now)) {
+		static struct mx_log_rate rate;
+
+		agent_log_limited(&rate, "cannot journal a trap hit: %s", strerror(errno));
+	}
 	return r == 1 ? ban(a, res, now, err, errlen) : 0;
 }
 
@@ -288,7 +291,9 @@ int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason,
 	if (mx_table_match(&a->classes, &plain, &hit, &ref) == 0)
 		return 0;	/* the operator's class */
 	if (state_sender_class(a, &res.key, class_id, reason, until, err, sizeof(err))) {
-		agent_log("cannot give a sender class %u: %s", class_id, err);
+		static struct mx_log_rate rate;
+
+		agent_log_limited(&rate, "cannot give a sender class %u: %s", class_id, err);
 		return -1;
 	}
 	ref.class_id = class_id;

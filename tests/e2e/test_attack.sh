@@ -25,48 +25,16 @@ POLICY=$E2E_DIR/policy.sock
 CONF=$E2E_DIR/mxguard.conf
 PROBE_LOG=$E2E_DIR/probe.log
 
+ATTACK_SOCK=$SOCK
+ATTACK_POLICY=$POLICY
+ATTACK_LOG=$PROBE_LOG
+source "$TOP/scripts/attack_lib.sh"
+
 # start [SETTINGS] - a listener on port 25, the agent with a policy service
 start() {
 	printf "${1:-}policy_socket = %s\nptr_class = none\nspf_class = none\n" "$POLICY" >"$CONF"
-	tb_gw ip route add 198.18.0.0/15 via $C1 2>/dev/null
-	tb_gw ip -6 route add 2001:db8::/32 via $C6 2>/dev/null
+	attack_routes
 	listen_smtp && agent_start -C "$CONF"
-}
-
-# gw_mac - the gateway interface's MAC address
-gw_mac() { ip -n "$TB_GW" -br link show "$TB_GW_IF" | awk '{print $3}'; }
-
-# flood ARGS - spoofed segments from the client namespace (synflood's options)
-flood() {
-	local dst=$TB_GW4
-	[[ $* == *"-s 2001:"* ]] && dst=$TB_GW6
-	tb_cl "$BUILD/tests/synflood" -i "$TB_CL_IF" -d "$(gw_mac)" -t $dst "$@"
-}
-
-# ms - milliseconds since the epoch
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# probe SECONDS - ask the control socket, the metrics endpoint and the
-# policy service in turn for SECONDS; the slowest answer (ms) goes to
-# PROBE_LOG, a failed one fails the probe
-probe() {
-	local end=$(($(ms) + $1 * 1000)) worst=0 t0 t q
-	q='request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=198.18.0.10\nsender=a@client.test\nrecipient=user@gw.test\n\n'
-	while (($(ms) < end)); do
-		t0=$(ms)
-		mx -j stats >/dev/null || { echo "stats failed" >"$PROBE_LOG"; return 1; }
-		t=$(($(ms) - t0)); ((t > worst)) && worst=$t
-		t0=$(ms)
-		tb_gw curl -sf -m 5 -o /dev/null http://127.0.0.1:9489/metrics ||
-			{ echo "metrics failed" >"$PROBE_LOG"; return 1; }
-		t=$(($(ms) - t0)); ((t > worst)) && worst=$t
-		t0=$(ms)
-		[[ $(printf "$q" | timeout 5 socat -t2 - UNIX-CONNECT:"$POLICY") == action=DUNNO ]] ||
-			{ echo "policy failed" >"$PROBE_LOG"; return 1; }
-		t=$(($(ms) - t0)); ((t > worst)) && worst=$t
-		sleep 0.02
-	done
-	echo "$worst" >"$PROBE_LOG"
 }
 
 # answered_quickly WHAT - the probe's verdict, and the loop's longest turn
@@ -176,6 +144,32 @@ test_mass_load_and_expiry_in_slices() {
 	answered_quickly "a 300,000-line load, its snapshot, and 300,000 bans expiring" || return 1
 	[[ $(mx -j ban list | grep -o '"prefix"' | wc -l) == 0 ]] || fail "expired bans remain" || return 1
 	grep -q "removed 300000 expired bans" "$AGENT_LOG" || fail "the sweep did not say what it removed"
+}
+
+test_slow_clients_on_the_responder() {
+	# A banned sender answered 554 in reply mode, 300 connections that say nothing.
+	start 'ban_action = reply\nresponder_sessions = 64\nresponder_timeout = 3s\n' || return 1
+	mx ban add $C1 reason "slow test" >/dev/null || return 1
+	tb_cl python3 -c '
+import socket, sys, time
+held = []
+for i in range(300):
+    s = socket.socket(); s.setblocking(False)
+    s.bind(("198.18.0.10", 0))
+    try: s.connect(("198.18.0.1", 25))
+    except BlockingIOError: pass
+    held.append(s)
+time.sleep(6)' &
+	local slow=$!
+	probe 5 || { fail "$(cat "$PROBE_LOG")"; return 1; }
+	answered_quickly "300 silent clients on the responder" || return 1
+	wait $slow
+	# The session limit held, and the timeout gave every session back.
+	local s
+	s=$(tb_gw curl -sf http://127.0.0.1:9489/metrics | awk '$1 == "mxguard_responder_sessions" { print $2 }')
+	[[ $s == 0 ]] || fail "$s responder sessions left" || return 1
+	out=$(tb_cl timeout 5 nc -w 3 -s $C1 $TB_GW4 25 </dev/null 2>/dev/null)
+	[[ $out == "554 5.7.1 "* ]] || fail "after the slow clients, a banned client read '$out'"
 }
 
 preflight_attack() {

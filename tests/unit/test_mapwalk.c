@@ -33,6 +33,7 @@ struct seen {
 	uint8_t *hits;		/* by key index */
 	uint32_t n, max;
 	bool delete;
+	bool lpm;		/* keys are struct mx_lpm4_key */
 };
 
 /* index_of - the test keys are numbered: IPv4 198.18.x.y + i */
@@ -44,23 +45,11 @@ static uint32_t index_of(const void *key, bool lpm)
 	return ntohl(v) - 0xc6120000U;
 }
 
-static int visit_hash(const void *key, const void *val, void *arg)
+/* visit - count an entry, and delete it when asked (mx_walk callback) */
+static int visit(const void *key, const void *val, void *arg)
 {
 	struct seen *s = arg;
-	uint32_t i = index_of(key, false);
-
-	assert_true(i < s->max);
-	s->hits[i]++;
-	s->n++;
-	if (s->delete)
-		assert_int_equal(bpf_map_delete_elem(s->fd, key), 0);
-	return 0;
-}
-
-static int visit_lpm(const void *key, const void *val, void *arg)
-{
-	struct seen *s = arg;
-	uint32_t i = index_of(key, true);
+	uint32_t i = index_of(key, s->lpm);
 
 	assert_true(i < s->max);
 	s->hits[i]++;
@@ -101,7 +90,7 @@ static void test_hash_delete_as_you_go(void **state)
 	}
 	assert_int_equal(mx_walk_init(&w, s.fd, 4, sizeof(b)), 0);
 	assert_true(w.batch);
-	steps = walk_all(&w, 1000, visit_hash, &s);
+	steps = walk_all(&w, 1000, visit, &s);
 	assert_int_equal(s.n, n);
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_equal(s.hits[i], 1);
@@ -110,7 +99,7 @@ static void test_hash_delete_as_you_go(void **state)
 	assert_int_not_equal(bpf_map_get_next_key(s.fd, NULL, &next), 0);	/* empty */
 
 	/* An empty map: a pass of one step. */
-	assert_int_equal(mx_walk_step(&w, 1000, visit_hash, &s), 1);
+	assert_int_equal(mx_walk_step(&w, 1000, visit, &s), 1);
 	mx_walk_free(&w);
 	free(s.hits);
 	close(s.fd);
@@ -119,7 +108,7 @@ static void test_hash_delete_as_you_go(void **state)
 static void test_lpm_delete_as_you_go(void **state)
 {
 	const uint32_t n = 20000;
-	struct seen s = { .max = n, .delete = true };
+	struct seen s = { .max = n, .delete = true, .lpm = true };
 	struct mx_lpm4_key k = { .prefixlen = 32 };
 	struct mx_ban b = { 0 };
 	struct mx_walk w;
@@ -134,7 +123,7 @@ static void test_lpm_delete_as_you_go(void **state)
 	}
 	assert_int_equal(mx_walk_init(&w, s.fd, sizeof(k), sizeof(b)), 0);
 	assert_false(w.batch);
-	walk_all(&w, 512, visit_lpm, &s);
+	walk_all(&w, 512, visit, &s);
 	assert_int_equal(s.n, n);
 	for (uint32_t i = 0; i < n; i++)
 		assert_int_equal(s.hits[i], 1);
@@ -148,7 +137,7 @@ static void test_lpm_delete_as_you_go(void **state)
 static void test_passes_resume_and_repeat(void **state)
 {
 	const uint32_t n = 5000;
-	struct seen s = { .max = n };
+	struct seen s = { .max = n, .lpm = true };
 	struct mx_lpm4_key k = { .prefixlen = 32 };
 	struct mx_ban b = { 0 };
 	struct mx_walk w;
@@ -164,16 +153,16 @@ static void test_passes_resume_and_repeat(void **state)
 	assert_int_equal(mx_walk_init(&w, s.fd, 0, 0), 0);
 	/* Half a pass, then someone else deletes the held key: the pass begins again. */
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(mx_walk_step(&w, 500, visit_lpm, &s), 0);
+		assert_int_equal(mx_walk_step(&w, 500, visit, &s), 0);
 	assert_true(w.held);
 	assert_int_equal(bpf_map_delete_elem(s.fd, w.cursor), 0);
-	walk_all(&w, 500, visit_lpm, &s);
+	walk_all(&w, 500, visit, &s);
 	assert_int_equal(w.restarts, 1);
 	assert_int_equal(w.passes, 1);
 	/* Nothing deleted by the walk: a second pass sees everything once more. */
 	memset(s.hits, 0, n);
 	s.n = 0;
-	walk_all(&w, 700, visit_lpm, &s);
+	walk_all(&w, 700, visit, &s);
 	assert_int_equal(s.n, n - 1);
 	assert_int_equal(w.passes, 2);
 
