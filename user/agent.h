@@ -133,7 +133,6 @@ void senders_unbanned(struct agent *a, const struct mx_prefix *p);
 int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok);
 void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
 void senders_tick(struct agent *a);
-int64_t mx_wall_s(void);
 
 #include "metrics.h"
 

@@ -19,20 +19,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 
 #include "agent.h"
 #include "state.h"
-
-int64_t mx_wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec;
-}
 
 /*
  * evicted - a sender forgotten for room: a class we gave it must not

@@ -21,26 +21,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 
 #include "agent.h"
 #include "state.h"
 
-/* wall_ns - CLOCK_REALTIME */
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* boot_to_wall - a CLOCK_BOOTTIME instant as CLOCK_REALTIME (0 stays 0) */
 static int64_t boot_to_wall(uint64_t boot)
 {
-	return boot ? wall_ns() + ((int64_t)boot - (int64_t)mx_now_ns()) : 0;
+	return boot ? mx_wall_ns() + ((int64_t)boot - (int64_t)mx_now_ns()) : 0;
 }
 
 /* record_of - a record for a prefix */
@@ -51,7 +41,7 @@ static void record_of(struct mx_record *r, enum mx_record_type type, const struc
 	r->family = (uint8_t)p->family;
 	r->len = p->len;
 	memcpy(r->addr, p->addr, 16);
-	r->added_wall_ns = wall_ns();
+	r->added_wall_ns = mx_wall_ns();
 }
 
 /* prefix_of - the prefix of a record */
@@ -305,7 +295,7 @@ static int apply(const struct mx_record *r, void *arg)
 {
 	struct agent *a = arg;
 	struct mx_prefix p;
-	int64_t now_wall = wall_ns();
+	int64_t now_wall = mx_wall_ns();
 
 	if (prefix_of(r, &p))
 		return 0;
@@ -447,7 +437,7 @@ static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 static int walk_sender(const struct mx_sender *e, void *arg)
 {
 	struct walk_ctx *w = arg;
-	int64_t now = wall_ns() / 1000000000LL;
+	int64_t now = mx_wall_ns() / 1000000000LL;
 	struct mx_record r;
 
 	if (e->last_ban) {
