@@ -39,6 +39,12 @@ uint64_t mx_now_ns(void)
 	return (uint64_t)(read_ns(CLOCK_BOOTTIME) + boot_offset_ns);
 }
 
+/* mx_now_s - the boot clock in whole seconds: the verdict engine's clock */
+int64_t mx_now_s(void)
+{
+	return (int64_t)(mx_now_ns() / MX_NS_PER_S);
+}
+
 /* mx_wall_ns, mx_wall_s - CLOCK_REALTIME: for what is stored or shown, never to decide */
 int64_t mx_wall_ns(void)
 {

@@ -8,6 +8,8 @@
  *	  mx_now_ns()	CLOCK_BOOTTIME: the data plane's clock
  *			(bpf_ktime_get_boot_ns()); it counts suspend and
  *			never jumps, and restarts at zero at each boot.
+ *			Every decision runs on it: mx_now_s() is the
+ *			verdict engine's clock, in seconds.
  *	  mx_wall_ns()	CLOCK_REALTIME: set by people and NTP, it may jump
  *			either way at any time.
  *	  mx_mono_ms()	CLOCK_MONOTONIC: the agent's own timeouts.
@@ -32,6 +34,7 @@
 #define MX_NS_PER_S	1000000000LL
 
 uint64_t mx_now_ns(void);
+int64_t mx_now_s(void);
 int64_t mx_wall_ns(void);
 int64_t mx_wall_s(void);
 uint64_t mx_mono_us(void);

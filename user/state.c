@@ -33,6 +33,33 @@ static int64_t boot_to_wall(uint64_t boot)
 	return boot ? mx_wall_ns() + ((int64_t)boot - (int64_t)mx_now_ns()) : 0;
 }
 
+/* secs_wall - an engine time (boot-clock seconds, verdict.h) for a record; MX_FOREVER: 0 */
+static int64_t secs_wall(int64_t s)
+{
+	return s == MX_FOREVER ? 0 : mx_wall_ns() + (s * MX_NS_PER_S - (int64_t)mx_now_ns());
+}
+
+/* wall_boot - a record's wall-clock time on the boot clock (ns; before this boot: negative) */
+static int64_t wall_boot(int64_t wall)
+{
+	return (int64_t)mx_now_ns() + (wall - mx_wall_ns());
+}
+
+/* wall_secs - a record's time for the engine: boot-clock seconds, never 0 (its "none") */
+static int64_t wall_secs(int64_t wall)
+{
+	int64_t ns = wall_boot(wall);
+	int64_t s = ns / MX_NS_PER_S - (ns % MX_NS_PER_S < 0);
+
+	return s ? s : -1;
+}
+
+/* wall_until - a record's end for the engine; 0 (never) as MX_FOREVER */
+static int64_t wall_until(int64_t wall)
+{
+	return wall ? wall_secs(wall) : MX_FOREVER;
+}
+
 /* record_of - a record for a prefix */
 static void record_of(struct mx_record *r, enum mx_record_type type, const struct mx_prefix *p)
 {
@@ -108,17 +135,6 @@ int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix 
 	return journal(a, &r, err, errlen);
 }
 
-/* secs_ns / ns_secs - the engine's seconds and MX_FOREVER as record times (0: never) */
-static int64_t secs_ns(int64_t s)
-{
-	return s == MX_FOREVER ? 0 : s * 1000000000LL;
-}
-
-static int64_t ns_secs(int64_t ns)
-{
-	return ns ? ns / 1000000000LL : MX_FOREVER;
-}
-
 int state_sender_hits(struct agent *a, const struct mx_prefix *p, int kind, uint32_t count,
 		      int64_t when)
 {
@@ -131,7 +147,7 @@ int state_sender_hits(struct agent *a, const struct mx_prefix *p, int kind, uint
 	record_of(&r, MX_REC_TRAP_HIT, p);
 	r.class_id = (uint32_t)kind;
 	r.flags = count;
-	r.added_wall_ns = when * 1000000000LL;
+	r.added_wall_ns = secs_wall(when);
 	end = mx_persist_size(&a->persist);
 	if (end < 0)
 		return (int)end;
@@ -162,8 +178,8 @@ int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx
 	}
 	record_of(&r[n], MX_REC_SENDER_BAN, p);
 	r[n].flags = d->offense;
-	r[n].added_wall_ns = now * 1000000000LL;
-	r[n].expires_wall_ns = secs_ns(d->until);
+	r[n].added_wall_ns = secs_wall(now);
+	r[n].expires_wall_ns = secs_wall(d->until);
 	n++;
 	e = mx_persist_append_many(&a->persist, r, n);
 	if (e)
@@ -180,8 +196,8 @@ int state_sender_listed(struct agent *a, const struct mx_prefix *p, int64_t sinc
 	struct mx_record r;
 
 	record_of(&r, since ? MX_REC_LISTED : MX_REC_DELISTED, p);
-	r.added_wall_ns = since * 1000000000LL;
-	r.expires_wall_ns = secs_ns(until);
+	r.added_wall_ns = since ? secs_wall(since) : 0;
+	r.expires_wall_ns = secs_wall(until);
 	return journal(a, &r, err, errlen);
 }
 
@@ -201,7 +217,7 @@ int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t clas
 	record_of(&r, MX_REC_AUTO_CLASS, p);
 	r.class_id = class_id;
 	r.flags = reasons;
-	r.expires_wall_ns = class_id ? secs_ns(until) : 0;
+	r.expires_wall_ns = class_id ? secs_wall(until) : 0;
 	return journal(a, &r, err, errlen);
 }
 
@@ -319,7 +335,7 @@ static int apply(const struct mx_record *r, void *arg)
 	}
 	case MX_REC_BAN_DEL:
 		mx_table_del(&a->bans, &p);
-		mx_verdict_unbanned(&a->verdict, &p, r->added_wall_ns / 1000000000LL);
+		mx_verdict_unbanned(&a->verdict, &p, wall_secs(r->added_wall_ns));
 		return 0;
 	case MX_REC_ALLOW_ADD: {
 		struct mx_allow al = { .added_ns = mx_now_ns() };
@@ -344,15 +360,15 @@ static int apply(const struct mx_record *r, void *arg)
 	case MX_REC_TRAP_HIT:
 		if (r->class_id < MX_TRAP_KINDS && r->flags)
 			mx_verdict_restore_hits(&a->verdict, &p, (enum mx_trap_kind)r->class_id,
-						r->added_wall_ns / 1000000000LL, r->flags);
+						wall_secs(r->added_wall_ns), r->flags);
 		return 0;
 	case MX_REC_SENDER_BAN:
-		mx_verdict_restore_ban(&a->verdict, &p, r->flags, r->added_wall_ns / 1000000000LL,
-				       ns_secs(r->expires_wall_ns));
+		mx_verdict_restore_ban(&a->verdict, &p, r->flags, wall_secs(r->added_wall_ns),
+				       wall_until(r->expires_wall_ns));
 		return 0;
 	case MX_REC_LISTED:
-		mx_verdict_restore_listed(&a->verdict, &p, r->added_wall_ns / 1000000000LL,
-					  ns_secs(r->expires_wall_ns));
+		mx_verdict_restore_listed(&a->verdict, &p, wall_secs(r->added_wall_ns),
+					  wall_until(r->expires_wall_ns));
 		return 0;
 	case MX_REC_DELISTED:
 		mx_verdict_restore_listed(&a->verdict, &p, 0, 0);
@@ -362,11 +378,11 @@ static int apply(const struct mx_record *r, void *arg)
 		return 0;
 	case MX_REC_AUTO_CLASS: {
 		struct mx_class_ref ref = { .class_id = r->class_id };
-		int64_t until = ns_secs(r->expires_wall_ns);
+		int64_t until = wall_until(r->expires_wall_ns);
 
 		if (r->class_id >= MX_MAX_CLASSES)
 			return 0;
-		if (!r->class_id || until <= now_wall / 1000000000LL) {
+		if (!r->class_id || until <= mx_now_s()) {
 			struct mx_class_ref old;
 
 			/* Taken back or expired: the map entry goes if it is still ours. */
@@ -378,7 +394,7 @@ static int apply(const struct mx_record *r, void *arg)
 			return 0;
 		}
 		mx_verdict_auto_class(&a->verdict, &p, r->class_id, r->flags ? r->flags : 1, until,
-				      r->added_wall_ns / 1000000000LL);
+				      wall_secs(r->added_wall_ns));
 		if (mx_table_put(&a->classes, &p, &ref, BPF_ANY))
 			a->restore_failed++;
 		return 0;
@@ -437,14 +453,14 @@ static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 static int walk_sender(const struct mx_sender *e, void *arg)
 {
 	struct walk_ctx *w = arg;
-	int64_t now = mx_wall_ns() / 1000000000LL;
+	int64_t now = mx_now_s();	/* the engine's clock: a wall-clock jump drops nothing */
 	struct mx_record r;
 
 	if (e->last_ban) {
 		record_of(&r, MX_REC_SENDER_BAN, &e->src);
 		r.flags = e->offenses;
-		r.added_wall_ns = e->last_ban * 1000000000LL;
-		r.expires_wall_ns = secs_ns(e->ban_until);
+		r.added_wall_ns = secs_wall(e->last_ban);
+		r.expires_wall_ns = secs_wall(e->ban_until);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
@@ -452,14 +468,14 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 		record_of(&r, MX_REC_AUTO_CLASS, &e->src);
 		r.class_id = e->auto_class;
 		r.flags = e->auto_reasons;
-		r.expires_wall_ns = secs_ns(e->auto_class_until);
+		r.expires_wall_ns = secs_wall(e->auto_class_until);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
 	if (e->listed_since && e->listed_until > now) {
 		record_of(&r, MX_REC_LISTED, &e->src);
-		r.added_wall_ns = e->listed_since * 1000000000LL;
-		r.expires_wall_ns = secs_ns(e->listed_until);
+		r.added_wall_ns = secs_wall(e->listed_since);
+		r.expires_wall_ns = secs_wall(e->listed_until);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
@@ -476,7 +492,7 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 			record_of(&r, MX_REC_TRAP_HIT, &e->src);
 			r.class_id = (uint32_t)k;
 			r.flags = n;
-			r.added_wall_ns = t * 1000000000LL;
+			r.added_wall_ns = secs_wall(t);
 			if (w->emit(w->ctx, &r))
 				return -1;
 		}

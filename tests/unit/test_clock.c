@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	test_clock.c - the wall clock jumps; the verdicts and the state do not
+ * DESCRIPTION
+ *	An agent on real BPF maps (agent_maps.h), its verdict engine fed by
+ *	senders.c and read through the CLI, with the clocks moved by
+ *	mx_clock_test_set(): the wall clock jumps as people and NTP make it
+ *	jump, the boot clock moves as time passes. While running, only the
+ *	passing of time may change windows, bans, listings and classes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "agent_maps.h"
+#include "clock.h"
+#include "cmd.h"
+#include "state.h"
+
+#define HOUR	(3600 * MX_NS_PER_S)
+#define DAY	(24 * HOUR)
+#define YEAR	(365 * DAY)
+
+struct fixture {
+	struct agent a;
+	char dir[64];
+	char *out;
+	size_t out_len;
+	int64_t boot, wall;	/* the clocks' offsets now */
+};
+
+/* move - the wall clock jumps by dwall; time passes by dboot (both move) */
+static void move(struct fixture *f, int64_t dwall, int64_t dboot)
+{
+	f->boot += dboot;
+	f->wall += dwall + dboot;
+	mx_clock_test_set(f->boot, f->wall, NULL);
+}
+
+static void agent_new(struct fixture *f)
+{
+	int err;
+
+	memset(&f->a, 0, sizeof(f->a));
+	err = agent_maps_create(&f->a, 64);
+	if (err)
+		fail_msg("creating BPF maps: %s (the unit tests need root and BPF)", strerror(-err));
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	mx_clock_test_set(0, 0, NULL);
+	agent_new(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/mxguard-clock.XXXXXX");
+	if (!mkdtemp(f->dir))
+		fail_msg("mkdtemp: %s", strerror(errno));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+
+	if (f->a.persist_on)
+		mx_persist_close(&f->a.persist);
+	agent_maps_close(&f->a);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd))
+		(void)0;
+	free(f->out);
+	free(f);
+	mx_clock_test_set(0, 0, NULL);
+	return 0;
+}
+
+/* run - a command line through the CLI's commands; JSON output in f->out */
+static int run(struct fixture *f, const char *line)
+{
+	struct mx_cmd_ctx c = { .agent = &f->a, .json = true };
+	char buf[256], *argv[16], *tok, *save = NULL;
+	int argc = 0, r;
+	FILE *err = fopen("/dev/null", "w");
+
+	free(f->out);
+	c.out = open_memstream(&f->out, &f->out_len);
+	c.err = err;
+	c.jw = jsonw_new(c.out);
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (tok = strtok_r(buf, " ", &save); tok && argc < 15; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	r = mx_run_command(&c, argc, argv);
+	jsonw_destroy(&c.jw);
+	fclose(c.out);
+	fclose(err);
+	return r;
+}
+
+/* field - a number field of the last JSON output; -1 if absent or null */
+static long long field(struct fixture *f, const char *name)
+{
+	char key[64], *p;
+
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	p = f->out ? strstr(f->out, key) : NULL;
+	if (!p || !strncmp(p + strlen(key), "null", 4))
+		return -1;
+	return strtoll(p + strlen(key), NULL, 10);
+}
+
+/* flag - a boolean field of the last JSON output */
+static bool flag(struct fixture *f, const char *name)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "\"%s\":true", name);
+	return f->out && strstr(f->out, key);
+}
+
+static struct mx_prefix pfx(const char *s)
+{
+	struct mx_prefix p;
+
+	assert_int_equal(mx_parse_prefix(s, &p, NULL, 0), 0);
+	return p;
+}
+
+/* trap - count spam-trap hits from s; true if that banned it */
+static bool trap(struct fixture *f, const char *s, uint32_t count)
+{
+	struct mx_prefix p = pfx(s);
+	struct sender_result res;
+	char err[256];
+
+	assert_int_equal(senders_trap(&f->a, &p, MX_TRAP_SPAM, count, &res, err, sizeof(err)), 0);
+	return res.banned;
+}
+
+/* ban_left_s - seconds left of the ban on s in the map; -1: none, 0: permanent */
+static long long ban_left_s(struct fixture *f, const char *s)
+{
+	struct mx_prefix p = pfx(s);
+	struct mx_ban b;
+
+	if (mx_table_get(&f->a.bans, &p, &b))
+		return -1;
+	if (!b.expires_ns)
+		return 0;
+	return ((long long)b.expires_ns - (long long)mx_now_ns()) / MX_NS_PER_S;
+}
+
+/* show - sender show s, JSON in f->out */
+static void show(struct fixture *f, const char *s)
+{
+	char line[96];
+
+	snprintf(line, sizeof(line), "sender show %s", s);
+	assert_int_equal(run(f, line), 0);
+}
+
+/* tick - senders_tick until automatic classes have been looked at (every 30th) */
+static void tick(struct fixture *f)
+{
+	for (int i = 0; i < 30; i++)
+		senders_tick(&f->a);
+}
+
+/* Trap windows count the time that passed, whatever the wall clock did. */
+static void test_trap_window_while_running(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_false(trap(f, "198.18.0.1", 30));
+	move(f, 2 * DAY, 0);		/* the wall clock two days ahead */
+	show(f, "198.18.0.1");
+	assert_int_equal(field(f, "spamtrap_hits"), 30);
+	assert_true(trap(f, "198.18.0.1", 21));
+	assert_true(ban_left_s(f, "198.18.0.1") > DAY / MX_NS_PER_S - 5);
+
+	assert_false(trap(f, "198.18.0.2", 30));
+	move(f, -30 * DAY, 0);		/* back a month */
+	move(f, 0, DAY);		/* and a day passes: the 30 hits are out */
+	show(f, "198.18.0.2");
+	assert_int_equal(field(f, "spamtrap_hits"), 0);
+	assert_false(trap(f, "198.18.0.2", 21));
+}
+
+/* A ban's time and the repeat window are the time that passed. */
+static void test_ban_and_repeat_while_running(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_true(trap(f, "198.18.0.3", 51));
+	move(f, 2 * DAY, 0);	/* still banned: more hits ask for nothing */
+	assert_false(trap(f, "198.18.0.3", 51));
+	show(f, "198.18.0.3");
+	assert_true(flag(f, "banned"));
+	assert_int_equal(field(f, "bans_in_a_row"), 1);
+	assert_true(field(f, "ban_ends_in_s") > DAY / MX_NS_PER_S - 5);
+
+	assert_int_equal(run(f, "ban del 198.18.0.3"), 0);
+	move(f, 60 * DAY, 0);	/* lifted a minute ago, whatever the wall clock says */
+	assert_true(trap(f, "198.18.0.3", 51));
+	show(f, "198.18.0.3");
+	assert_int_equal(field(f, "bans_in_a_row"), 2);
+	assert_true(ban_left_s(f, "198.18.0.3") > 7 * DAY / MX_NS_PER_S - 5);
+
+	/* Set back, the wall clock does not make a lifted ban recent. */
+	assert_true(trap(f, "198.18.0.4", 51));
+	assert_int_equal(run(f, "ban del 198.18.0.4"), 0);
+	move(f, -60 * DAY, 31 * DAY);	/* a month passes, the clock set back two */
+	assert_true(trap(f, "198.18.0.4", 51));
+	show(f, "198.18.0.4");
+	assert_int_equal(field(f, "bans_in_a_row"), 1);
+}
+
+/* A listing ends after listed_ttl of time that passed. */
+static void test_listing_while_running(void **state)
+{
+	struct fixture *f = *state;
+	struct mx_prefix a = pfx("198.18.0.5"), b = pfx("198.18.0.6");
+	struct sender_result res;
+	char err[256];
+
+	assert_int_equal(senders_mail(&f->a, &a, true, &res, err, sizeof(err)), 0);
+	move(f, 30 * DAY, 0);
+	show(f, "198.18.0.5");
+	assert_true(flag(f, "listed"));
+
+	assert_int_equal(senders_mail(&f->a, &b, true, &res, err, sizeof(err)), 0);
+	move(f, -30 * DAY, 7 * DAY);
+	show(f, "198.18.0.6");
+	assert_false(flag(f, "listed"));
+}
+
+/* An automatic class lasts ptr_class_ttl of time that passed. */
+static void test_auto_class_while_running(void **state)
+{
+	struct fixture *f = *state;
+	struct mx_prefix a = pfx("198.18.0.7"), b = pfx("198.18.0.8");
+	struct mx_class_ref ref;
+
+	assert_int_equal(senders_auto(&f->a, &a, MX_AUTO_PTR, false), 1);
+	move(f, 2 * DAY, 0);
+	tick(f);
+	assert_int_equal(mx_table_get(&f->a.classes, &a, &ref), 0);
+	show(f, "198.18.0.7");
+	assert_true(field(f, "auto_class_ends_in_s") > DAY / MX_NS_PER_S - 5);
+
+	assert_int_equal(senders_auto(&f->a, &b, MX_AUTO_PTR, false), 1);
+	move(f, -2 * DAY, DAY + HOUR);
+	tick(f);
+	assert_int_not_equal(mx_table_get(&f->a.classes, &b, &ref), 0);
+	assert_int_not_equal(mx_table_get(&f->a.classes, &a, &ref), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_trap_window_while_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ban_and_repeat_while_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_listing_while_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auto_class_while_running, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
