@@ -33,6 +33,9 @@
 #include "persist.h"
 
 _Static_assert(sizeof(struct mx_record) == 128, "record layout is on disk: keep it");
+_Static_assert(offsetof(struct mx_record, boot_tag) == 20 &&
+	       offsetof(struct mx_record, wall_minus_boot_ns) == 120,
+	       "the clock fields are where pad1 and pad2 were");
 
 /* fail - write a reason, return -err */
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)

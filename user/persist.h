@@ -39,7 +39,14 @@ enum mx_record_type {
 
 #define MX_RECORD_MAGIC	0x314a584dU	/* "MXJ1" */
 
-/* One record, fixed size, host byte order (the files stay on this host). */
+/*
+ * One record, fixed size, host byte order (the files stay on this host).
+ * Times are wall-clock times, the only clock that means something after
+ * a reboot; wall_minus_boot_ns says how the writer's wall clock stood to
+ * its boot clock, so that on the same boot (boot_tag) each is read back
+ * as the exact boot-clock time it was, whatever the wall clock did
+ * since. Records of older agents have both 0 (pad1 and pad2 then).
+ */
 struct mx_record {
 	uint32_t magic;
 	uint32_t crc;			/* crc32 of everything after this field */
@@ -49,12 +56,12 @@ struct mx_record {
 	uint8_t pad0;
 	uint32_t flags;			/* MX_BAN_F_* */
 	uint32_t class_id;
-	uint32_t pad1;
+	uint32_t boot_tag;		/* the writer's boot (mx_boot_tag()); 0: unknown */
 	int64_t expires_wall_ns;	/* CLOCK_REALTIME; 0 = permanent */
 	int64_t added_wall_ns;
 	uint8_t addr[16];
 	char reason[MX_REASON_LEN];
-	uint8_t pad2[8];
+	int64_t wall_minus_boot_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME when written */
 };
 
 struct mx_persist {

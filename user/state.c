@@ -9,10 +9,14 @@
  *	dies between the two. Start-up restores the snapshot and journal
  *	into the maps before the program is attached.
  *
- *	Times: the maps hold CLOCK_BOOTTIME, which restarts at boot; the
- *	files hold CLOCK_REALTIME, so an expiry means the same moment after
- *	a reboot. A ban that expired while the agent was down is not
- *	restored.
+ *	Times: the maps and the verdict engine run on the boot clock
+ *	(CLOCK_BOOTTIME), which never jumps but restarts at each boot; the
+ *	files hold wall-clock times (CLOCK_REALTIME), which mean the same
+ *	moment after a reboot. Each record also names the boot it was
+ *	written on and how the wall clock then stood to the boot clock
+ *	(record_of), so a restart without a reboot reads every time back
+ *	exactly, whatever the wall clock did meanwhile. A ban that expired
+ *	while the agent was down is not restored.
  * DIAGNOSTICS
  *	A change that cannot be journalled is refused with the reason (a
  *	full disk: "No space left on device") and nothing changes.
@@ -27,48 +31,87 @@
 #include "agent.h"
 #include "state.h"
 
-/* boot_to_wall - a CLOCK_BOOTTIME instant as CLOCK_REALTIME (0 stays 0) */
-static int64_t boot_to_wall(uint64_t boot)
+/*
+ * record_of - a record for a prefix, stamped with the writer's boot and
+ * how its wall clock stands to its boot clock: every time in the record
+ * is converted with that one offset, so on this boot it converts back
+ * exactly (wall_boot), whatever the wall clock does in between.
+ */
+static void record_of(struct mx_record *r, enum mx_record_type type, const struct mx_prefix *p)
 {
-	return boot ? mx_wall_ns() + ((int64_t)boot - (int64_t)mx_now_ns()) : 0;
+	int64_t boot = (int64_t)mx_now_ns();
+
+	memset(r, 0, sizeof(*r));
+	r->type = (uint8_t)type;
+	r->family = (uint8_t)p->family;
+	r->len = p->len;
+	memcpy(r->addr, p->addr, 16);
+	r->boot_tag = mx_boot_tag();
+	r->wall_minus_boot_ns = mx_wall_ns() - boot;
+	r->added_wall_ns = boot + r->wall_minus_boot_ns;
 }
 
-/* secs_wall - an engine time (boot-clock seconds, verdict.h) for a record; MX_FOREVER: 0 */
-static int64_t secs_wall(int64_t s)
+/* boot_to_wall - a boot-clock instant (ns) as the record's wall-clock time (0 stays 0) */
+static int64_t boot_to_wall(const struct mx_record *r, uint64_t boot)
 {
-	return s == MX_FOREVER ? 0 : mx_wall_ns() + (s * MX_NS_PER_S - (int64_t)mx_now_ns());
+	return boot ? (int64_t)boot + r->wall_minus_boot_ns : 0;
 }
 
-/* wall_boot - a record's wall-clock time on the boot clock (ns; before this boot: negative) */
-static int64_t wall_boot(int64_t wall)
+/* secs_wall - an engine time (boot-clock seconds, verdict.h) for the record; MX_FOREVER: 0 */
+static int64_t secs_wall(const struct mx_record *r, int64_t s)
 {
+	return s == MX_FOREVER ? 0 : s * MX_NS_PER_S + r->wall_minus_boot_ns;
+}
+
+/* same_boot - was the record written on this boot? Then its times are exact. */
+static bool same_boot(const struct mx_record *r)
+{
+	return r->boot_tag && r->boot_tag == mx_boot_tag();
+}
+
+/*
+ * wall_boot - a record's wall-clock time on this boot's clock (ns; before
+ * this boot: negative). Written on this boot: exactly the boot-clock time
+ * it was written from. Else the wall clock is all there is.
+ */
+static int64_t wall_boot(const struct agent *a, const struct mx_record *r, int64_t wall)
+{
+	if (same_boot(r))
+		return wall - r->wall_minus_boot_ns;
 	return (int64_t)mx_now_ns() + (wall - mx_wall_ns());
 }
 
 /* wall_secs - a record's time for the engine: boot-clock seconds, never 0 (its "none") */
-static int64_t wall_secs(int64_t wall)
+static int64_t wall_secs(const struct agent *a, const struct mx_record *r, int64_t wall)
 {
-	int64_t ns = wall_boot(wall);
+	int64_t ns = wall_boot(a, r, wall);
 	int64_t s = ns / MX_NS_PER_S - (ns % MX_NS_PER_S < 0);
 
 	return s ? s : -1;
 }
 
 /* wall_until - a record's end for the engine; 0 (never) as MX_FOREVER */
-static int64_t wall_until(int64_t wall)
+static int64_t wall_until(const struct agent *a, const struct mx_record *r, int64_t wall)
 {
-	return wall ? wall_secs(wall) : MX_FOREVER;
+	return wall ? wall_secs(a, r, wall) : MX_FOREVER;
 }
 
-/* record_of - a record for a prefix */
-static void record_of(struct mx_record *r, enum mx_record_type type, const struct mx_prefix *p)
+/*
+ * restore_expiry - a restored ban's expiry on the boot clock (0:
+ * permanent); false if it is over.
+ */
+static bool restore_expiry(const struct agent *a, const struct mx_record *r, __u64 *expires_ns)
 {
-	memset(r, 0, sizeof(*r));
-	r->type = (uint8_t)type;
-	r->family = (uint8_t)p->family;
-	r->len = p->len;
-	memcpy(r->addr, p->addr, 16);
-	r->added_wall_ns = mx_wall_ns();
+	int64_t e;
+
+	*expires_ns = 0;
+	if (!r->expires_wall_ns)
+		return true;
+	e = wall_boot(a, r, r->expires_wall_ns);
+	if (e <= (int64_t)mx_now_ns())
+		return false;
+	*expires_ns = (__u64)e;
+	return true;
 }
 
 /* prefix_of - the prefix of a record */
@@ -103,7 +146,7 @@ int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ba
 
 	record_of(&r, MX_REC_BAN_ADD, p);
 	r.flags = b->flags;
-	r.expires_wall_ns = boot_to_wall(b->expires_ns);
+	r.expires_wall_ns = boot_to_wall(&r, b->expires_ns);
 	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
 	return journal(a, &r, err, errlen);
 }
@@ -147,7 +190,7 @@ int state_sender_hits(struct agent *a, const struct mx_prefix *p, int kind, uint
 	record_of(&r, MX_REC_TRAP_HIT, p);
 	r.class_id = (uint32_t)kind;
 	r.flags = count;
-	r.added_wall_ns = secs_wall(when);
+	r.added_wall_ns = secs_wall(&r, when);
 	end = mx_persist_size(&a->persist);
 	if (end < 0)
 		return (int)end;
@@ -172,14 +215,14 @@ int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx
 	if (b) {
 		record_of(&r[n], MX_REC_BAN_ADD, p);
 		r[n].flags = b->flags;
-		r[n].expires_wall_ns = boot_to_wall(b->expires_ns);
+		r[n].expires_wall_ns = boot_to_wall(&r[n], b->expires_ns);
 		snprintf(r[n].reason, sizeof(r[n].reason), "%s", reason ? reason : "");
 		n++;
 	}
 	record_of(&r[n], MX_REC_SENDER_BAN, p);
 	r[n].flags = d->offense;
-	r[n].added_wall_ns = secs_wall(now);
-	r[n].expires_wall_ns = secs_wall(d->until);
+	r[n].added_wall_ns = secs_wall(&r[n], now);
+	r[n].expires_wall_ns = secs_wall(&r[n], d->until);
 	n++;
 	e = mx_persist_append_many(&a->persist, r, n);
 	if (e)
@@ -196,8 +239,8 @@ int state_sender_listed(struct agent *a, const struct mx_prefix *p, int64_t sinc
 	struct mx_record r;
 
 	record_of(&r, since ? MX_REC_LISTED : MX_REC_DELISTED, p);
-	r.added_wall_ns = since ? secs_wall(since) : 0;
-	r.expires_wall_ns = secs_wall(until);
+	r.added_wall_ns = since ? secs_wall(&r, since) : 0;
+	r.expires_wall_ns = secs_wall(&r, until);
 	return journal(a, &r, err, errlen);
 }
 
@@ -217,7 +260,7 @@ int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t clas
 	record_of(&r, MX_REC_AUTO_CLASS, p);
 	r.class_id = class_id;
 	r.flags = reasons;
-	r.expires_wall_ns = class_id ? secs_wall(until) : 0;
+	r.expires_wall_ns = class_id ? secs_wall(&r, until) : 0;
 	return journal(a, &r, err, errlen);
 }
 
@@ -271,7 +314,7 @@ int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struc
 	record_of(r, type, p);
 	if (ban) {
 		r->flags = ban->flags;
-		r->expires_wall_ns = boot_to_wall(ban->expires_ns);
+		r->expires_wall_ns = boot_to_wall(r, ban->expires_ns);
 	}
 	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
 	return 0;
@@ -311,7 +354,6 @@ static int apply(const struct mx_record *r, void *arg)
 {
 	struct agent *a = arg;
 	struct mx_prefix p;
-	int64_t now_wall = mx_wall_ns();
 
 	if (prefix_of(r, &p))
 		return 0;
@@ -320,12 +362,10 @@ static int apply(const struct mx_record *r, void *arg)
 		struct mx_ban b = { .flags = r->flags, .added_ns = mx_now_ns() };
 		char reason[MX_REASON_LEN];
 
-		if (r->expires_wall_ns && r->expires_wall_ns <= now_wall) {
+		if (!restore_expiry(a, r, &b.expires_ns)) {
 			mx_table_del(&a->bans, &p);	/* expired while we were away */
 			return 0;
 		}
-		if (r->expires_wall_ns)
-			b.expires_ns = mx_now_ns() + (uint64_t)(r->expires_wall_ns - now_wall);
 		memcpy(reason, r->reason, sizeof(reason));
 		reason[sizeof(reason) - 1] = '\0';
 		mx_reason_intern(a->reasons_fd, reason, &b.reason);
@@ -335,7 +375,7 @@ static int apply(const struct mx_record *r, void *arg)
 	}
 	case MX_REC_BAN_DEL:
 		mx_table_del(&a->bans, &p);
-		mx_verdict_unbanned(&a->verdict, &p, wall_secs(r->added_wall_ns));
+		mx_verdict_unbanned(&a->verdict, &p, wall_secs(a, r, r->added_wall_ns));
 		return 0;
 	case MX_REC_ALLOW_ADD: {
 		struct mx_allow al = { .added_ns = mx_now_ns() };
@@ -360,15 +400,15 @@ static int apply(const struct mx_record *r, void *arg)
 	case MX_REC_TRAP_HIT:
 		if (r->class_id < MX_TRAP_KINDS && r->flags)
 			mx_verdict_restore_hits(&a->verdict, &p, (enum mx_trap_kind)r->class_id,
-						wall_secs(r->added_wall_ns), r->flags);
+						wall_secs(a, r, r->added_wall_ns), r->flags);
 		return 0;
 	case MX_REC_SENDER_BAN:
-		mx_verdict_restore_ban(&a->verdict, &p, r->flags, wall_secs(r->added_wall_ns),
-				       wall_until(r->expires_wall_ns));
+		mx_verdict_restore_ban(&a->verdict, &p, r->flags, wall_secs(a, r, r->added_wall_ns),
+				       wall_until(a, r, r->expires_wall_ns));
 		return 0;
 	case MX_REC_LISTED:
-		mx_verdict_restore_listed(&a->verdict, &p, wall_secs(r->added_wall_ns),
-					  wall_until(r->expires_wall_ns));
+		mx_verdict_restore_listed(&a->verdict, &p, wall_secs(a, r, r->added_wall_ns),
+					  wall_until(a, r, r->expires_wall_ns));
 		return 0;
 	case MX_REC_DELISTED:
 		mx_verdict_restore_listed(&a->verdict, &p, 0, 0);
@@ -378,7 +418,7 @@ static int apply(const struct mx_record *r, void *arg)
 		return 0;
 	case MX_REC_AUTO_CLASS: {
 		struct mx_class_ref ref = { .class_id = r->class_id };
-		int64_t until = wall_until(r->expires_wall_ns);
+		int64_t until = wall_until(a, r, r->expires_wall_ns);
 
 		if (r->class_id >= MX_MAX_CLASSES)
 			return 0;
@@ -394,7 +434,7 @@ static int apply(const struct mx_record *r, void *arg)
 			return 0;
 		}
 		mx_verdict_auto_class(&a->verdict, &p, r->class_id, r->flags ? r->flags : 1, until,
-				      wall_secs(r->added_wall_ns));
+				      wall_secs(a, r, r->added_wall_ns));
 		if (mx_table_put(&a->classes, &p, &ref, BPF_ANY))
 			a->restore_failed++;
 		return 0;
@@ -428,7 +468,7 @@ static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 		if (b->expires_ns && b->expires_ns <= w->now)
 			return 0;	/* expired: nothing to keep */
 		r.flags = b->flags;
-		r.expires_wall_ns = boot_to_wall(b->expires_ns);
+		r.expires_wall_ns = boot_to_wall(&r, b->expires_ns);
 		if (b->reason < MX_MAX_REASONS) {
 			if (!w->have[b->reason]) {
 				mx_reason_text(w->a->reasons_fd, b->reason, w->reason[b->reason],
@@ -459,8 +499,8 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 	if (e->last_ban) {
 		record_of(&r, MX_REC_SENDER_BAN, &e->src);
 		r.flags = e->offenses;
-		r.added_wall_ns = secs_wall(e->last_ban);
-		r.expires_wall_ns = secs_wall(e->ban_until);
+		r.added_wall_ns = secs_wall(&r, e->last_ban);
+		r.expires_wall_ns = secs_wall(&r, e->ban_until);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
@@ -468,14 +508,14 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 		record_of(&r, MX_REC_AUTO_CLASS, &e->src);
 		r.class_id = e->auto_class;
 		r.flags = e->auto_reasons;
-		r.expires_wall_ns = secs_wall(e->auto_class_until);
+		r.expires_wall_ns = secs_wall(&r, e->auto_class_until);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
 	if (e->listed_since && e->listed_until > now) {
 		record_of(&r, MX_REC_LISTED, &e->src);
-		r.added_wall_ns = secs_wall(e->listed_since);
-		r.expires_wall_ns = secs_wall(e->listed_until);
+		r.added_wall_ns = secs_wall(&r, e->listed_since);
+		r.expires_wall_ns = secs_wall(&r, e->listed_until);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
@@ -492,7 +532,7 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 			record_of(&r, MX_REC_TRAP_HIT, &e->src);
 			r.class_id = (uint32_t)k;
 			r.flags = n;
-			r.added_wall_ns = secs_wall(t);
+			r.added_wall_ns = secs_wall(&r, t);
 			if (w->emit(w->ctx, &r))
 				return -1;
 		}

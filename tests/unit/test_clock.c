@@ -268,6 +268,137 @@ static void test_auto_class_while_running(void **state)
 	assert_int_not_equal(mx_table_get(&f->a.classes, &a, &ref), 0);
 }
 
+/* open_state - the agent restores its state directory */
+static void open_state(struct fixture *f)
+{
+	f->a.state_dir = f->dir;
+	assert_int_equal(state_open(&f->a), 0);
+}
+
+/* stop - the agent stops: a clean stop writes a snapshot, a crash does not */
+static void stop(struct fixture *f, bool clean)
+{
+	if (clean) {
+		state_close(&f->a);
+	} else {
+		state_sync(&f->a);
+		mx_persist_close(&f->a.persist);
+		f->a.persist_on = false;
+	}
+	agent_maps_close(&f->a);
+}
+
+/* start - a new agent on new maps restores the state directory */
+static void start(struct fixture *f)
+{
+	agent_new(f);
+	open_state(f);
+}
+
+/* ban_ns - the boot-clock expiry of the ban on s; -1: none */
+static long long ban_ns(struct fixture *f, const char *s)
+{
+	struct mx_prefix p = pfx(s);
+	struct mx_ban b;
+
+	return mx_table_get(&f->a.bans, &p, &b) ? -1 : (long long)b.expires_ns;
+}
+
+/* state_of_many - bans, hits, a listing, a class; their ban expiries in e[2] */
+static void state_of_many(struct fixture *f, long long e[2])
+{
+	struct mx_prefix l = pfx("198.18.1.3"), c = pfx("198.18.1.4");
+	struct sender_result res;
+	char err[256];
+
+	assert_int_equal(run(f, "ban add 198.18.1.1 ttl 1h reason by-hand"), 0);
+	assert_false(trap(f, "198.18.1.2", 30));
+	assert_int_equal(senders_mail(&f->a, &l, true, &res, err, sizeof(err)), 0);
+	assert_int_equal(senders_auto(&f->a, &c, MX_AUTO_PTR, false), 1);
+	assert_true(trap(f, "198.18.1.5", 51));
+	e[0] = ban_ns(f, "198.18.1.1");
+	e[1] = ban_ns(f, "198.18.1.5");
+	assert_true(e[0] > 0 && e[1] > 0);
+}
+
+/* all_there - everything state_of_many made, exactly */
+static void all_there(struct fixture *f, const long long e[2])
+{
+	struct mx_prefix c = pfx("198.18.1.4");
+	struct mx_class_ref ref;
+
+	assert_int_equal(ban_ns(f, "198.18.1.1"), e[0]);
+	assert_int_equal(ban_ns(f, "198.18.1.5"), e[1]);
+	show(f, "198.18.1.2");
+	assert_int_equal(field(f, "spamtrap_hits"), 30);
+	show(f, "198.18.1.3");
+	assert_true(flag(f, "listed"));
+	assert_int_equal(mx_table_get(&f->a.classes, &c, &ref), 0);
+	show(f, "198.18.1.4");
+	assert_true(field(f, "auto_class_ends_in_s") > DAY / MX_NS_PER_S - 120);
+	show(f, "198.18.1.5");
+	assert_true(flag(f, "banned"));
+	assert_int_equal(field(f, "bans_in_a_row"), 1);
+	/* The repeat still counts from the ban's real end. */
+	assert_int_equal(run(f, "ban del 198.18.1.5"), 0);
+	assert_true(trap(f, "198.18.1.5", 51));
+	show(f, "198.18.1.5");
+	assert_int_equal(field(f, "bans_in_a_row"), 2);
+}
+
+/* A restart without a reboot is exact, the wall clock ten years ahead (journal). */
+static void test_same_boot_wall_ahead(void **state)
+{
+	struct fixture *f = *state;
+	long long e[2];
+
+	open_state(f);
+	state_of_many(f, e);
+	stop(f, false);
+	move(f, 10 * YEAR, 60 * MX_NS_PER_S);
+	start(f);
+	all_there(f, e);
+}
+
+/* The same, the wall clock ten years behind, through a snapshot. */
+static void test_same_boot_wall_behind(void **state)
+{
+	struct fixture *f = *state;
+	long long e[2];
+
+	open_state(f);
+	state_of_many(f, e);
+	stop(f, true);
+	move(f, -10 * YEAR, 60 * MX_NS_PER_S);
+	start(f);
+	all_there(f, e);
+}
+
+/*
+ * The wall clock jumped while the agent ran: records written before and
+ * after the jump, a snapshot written during it, then the clock set right.
+ */
+static void test_same_boot_jump_between_records(void **state)
+{
+	struct fixture *f = *state;
+	long long a, b;
+
+	open_state(f);
+	assert_int_equal(run(f, "ban add 198.18.2.1 ttl 2h"), 0);
+	a = ban_ns(f, "198.18.2.1");
+	move(f, 5 * YEAR, 0);
+	assert_int_equal(run(f, "ban add 198.18.2.2 ttl 2h"), 0);
+	b = ban_ns(f, "198.18.2.2");
+	assert_int_equal(state_snapshot(&f->a), 0);
+	assert_int_equal(run(f, "ban add 198.18.2.3 ttl 2h"), 0);
+	stop(f, false);
+	move(f, -5 * YEAR, 0);
+	start(f);
+	assert_int_equal(ban_ns(f, "198.18.2.1"), a);
+	assert_int_equal(ban_ns(f, "198.18.2.2"), b);
+	assert_true(ban_ns(f, "198.18.2.3") > b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +406,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ban_and_repeat_while_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listing_while_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_class_while_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_boot_wall_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_boot_wall_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_boot_jump_between_records, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
