@@ -72,6 +72,7 @@ struct agent {
 	bool persist_on;
 	uint64_t restore_failed;
 	uint64_t restore_torn_bytes;
+	uint64_t restore_clock_suspect;	/* earlier boots restored with the wall clock not trusted */
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
 	bool journal_dirty;		/* records written, not yet synced */

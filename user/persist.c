@@ -24,12 +24,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "persist.h"
 
 _Static_assert(sizeof(struct mx_record) == 128, "record layout is on disk: keep it");
@@ -65,9 +67,12 @@ static int valid(const struct mx_record *r)
 	       r->type >= MX_REC_BAN_ADD && r->type < MX_REC__MAX;
 }
 
-/* restore_snapshot - apply snapshot.gz; a damaged one is applied up to the damage */
+/*
+ * restore_snapshot - apply snapshot.gz; a damaged one is applied up to the
+ * damage. To scan, the END record is given to apply too.
+ */
 static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
-			    struct mx_restore_report *rep)
+			    struct mx_restore_report *rep, bool scan)
 {
 	char path[300];
 	struct mx_record r;
@@ -93,6 +98,8 @@ static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
 		}
 		if (r.type == MX_REC_END) {
 			rep->snapshot_damaged = r.class_id != (uint32_t)n;
+			if (scan)
+				apply(&r, arg);
 			break;
 		}
 		if (apply(&r, arg))
@@ -104,9 +111,9 @@ static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
 	return 0;
 }
 
-/* restore_journal - apply the journal; cut a torn or corrupt tail */
+/* restore_journal - apply the journal; cut a torn or corrupt tail (unless only scanning) */
 static int restore_journal(struct mx_persist *p, mx_record_cb apply, void *arg,
-			   struct mx_restore_report *rep)
+			   struct mx_restore_report *rep, bool scan)
 {
 	struct stat st;
 	struct mx_record r;
@@ -123,6 +130,8 @@ static int restore_journal(struct mx_persist *p, mx_record_cb apply, void *arg,
 		good += (off_t)sizeof(r);
 		rep->journal_records++;
 	}
+	if (scan)
+		return 0;
 	if (good < st.st_size) {
 		rep->torn_bytes = (uint64_t)(st.st_size - good);
 		if (ftruncate(p->journal_fd, good) || fdatasync(p->journal_fd))
@@ -133,9 +142,10 @@ static int restore_journal(struct mx_persist *p, mx_record_cb apply, void *arg,
 }
 
 /* mx_persist_open - open (creating) the state directory and restore it */
-int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, void *arg,
-		    struct mx_restore_report *rep, char *err, size_t errlen)
+int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb scan, mx_record_cb apply,
+		    void *arg, struct mx_restore_report *rep, char *err, size_t errlen)
 {
+	struct mx_restore_report first;
 	int e;
 
 	memset(p, 0, sizeof(*p));
@@ -152,10 +162,19 @@ int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, v
 	p->journal_fd = openat(p->dir_fd, "journal", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (p->journal_fd < 0)
 		return fail(err, errlen, errno, "cannot open %s/journal: %s", dir, strerror(errno));
-	e = restore_snapshot(p, apply, arg, rep);
+	if (scan) {
+		memset(&first, 0, sizeof(first));
+		e = restore_snapshot(p, scan, arg, &first, true);
+		if (!e)
+			e = restore_journal(p, scan, arg, &first, true);
+		if (e)
+			return fail(err, errlen, -e, "cannot read %s: %s", dir, strerror(-e));
+		scan(NULL, arg);
+	}
+	e = restore_snapshot(p, apply, arg, rep, false);
 	if (e)
 		return fail(err, errlen, -e, "cannot read %s/snapshot.gz: %s", dir, strerror(-e));
-	e = restore_journal(p, apply, arg, rep);
+	e = restore_journal(p, apply, arg, rep, false);
 	if (e)
 		return fail(err, errlen, -e, "cannot read %s/journal: %s", dir, strerror(-e));
 	p->snapshot_records = rep->snapshot_records;
@@ -275,7 +294,13 @@ int mx_persist_snapshot(struct mx_persist *p, int (*walk)(void *arg, mx_emit_fn 
 {
 	struct snap_ctx s = { 0 };
 	struct mx_record end = { .type = MX_REC_END };
+	int64_t boot = (int64_t)mx_now_ns();
 	int fd, dup_fd;
+
+	/* When the snapshot was written, for the next restore's clock check. */
+	end.boot_tag = mx_boot_tag();
+	end.wall_minus_boot_ns = mx_wall_ns() - boot;
+	end.added_wall_ns = boot + end.wall_minus_boot_ns;
 
 	fd = openat(p->dir_fd, "snapshot.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)

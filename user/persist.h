@@ -82,8 +82,14 @@ struct mx_restore_report {
 	int snapshot_damaged;
 };
 
-int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, void *arg,
-		    struct mx_restore_report *rep, char *err, size_t errlen);
+/*
+ * Open the state directory and restore it: apply(r, arg) for each record.
+ * If scan is not NULL, it sees every record first (with the snapshot's
+ * END record, whose added_wall_ns says when the snapshot was written),
+ * then NULL once: what apply does may depend on all of it.
+ */
+int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb scan, mx_record_cb apply,
+		    void *arg, struct mx_restore_report *rep, char *err, size_t errlen);
 int mx_persist_append(struct mx_persist *p, struct mx_record *r);
 /* Many records in one write and one sync. */
 int mx_persist_append_many(struct mx_persist *p, struct mx_record *r, size_t n);

@@ -15,8 +15,10 @@
  *	moment after a reboot. Each record also names the boot it was
  *	written on and how the wall clock then stood to the boot clock
  *	(record_of), so a restart without a reboot reads every time back
- *	exactly, whatever the wall clock did meanwhile. A ban that expired
- *	while the agent was down is not restored.
+ *	exactly, whatever the wall clock did meanwhile. After a reboot, a
+ *	ban that expired while the agent was down is not restored; but a
+ *	wall clock that went back, or far ahead, is reported and makes no
+ *	ban look expired (plan_earlier).
  * DIAGNOSTICS
  *	A change that cannot be journalled is refused with the reason (a
  *	full disk: "No space left on device") and nothing changes.
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
@@ -70,44 +73,183 @@ static bool same_boot(const struct mx_record *r)
 }
 
 /*
+ * Records of earlier boots. Their boot clocks are gone, so the wall clock
+ * alone can say how long ago they were written; and at boot the wall
+ * clock may be far wrong until NTP sets it (a dead or local-time RTC, a
+ * bad time server). Before anything is applied, the restore scans every
+ * record (scan_clock) and keeps, for each earlier boot, its latest
+ * record's time on that boot's own clock: all its records are placed
+ * relative to that one, exactly as that boot saw them, whatever its wall
+ * clock did meanwhile. Only the gap from that record to now comes from
+ * the wall clock, and only if it is plausible: not behind the record
+ * (beyond CLOCK_BEHIND_SLACK), not more than CLOCK_AHEAD_MAX ahead of it.
+ * Otherwise the wall clock is reported, and the gap is not counted:
+ * bans, trap windows, listings and classes go on from where that record
+ * left them. A ban then ends late by at most the real downtime, and none
+ * is deleted because of the clock; a trusted wrong clock would instead
+ * delete every ban it puts in the past. The agent writes a snapshot
+ * when it stops, so after a planned reboot the gap is the reboot's own
+ * few minutes; an hour catches an RTC kept in local time, or decades off.
+ */
+#define CLOCK_AHEAD_MAX		(3600 * MX_NS_PER_S)
+#define CLOCK_BEHIND_SLACK	(300 * MX_NS_PER_S)
+#define EARLIER_BOOTS		8
+
+struct earlier_boot {
+	uint32_t tag;			/* 0: unknown (older agents): wall-clock times */
+	bool seen;			/* a record with a time */
+	bool planned;			/* shift_ns is set */
+	uint64_t records;
+	int64_t last_ns;		/* its latest record, on its clock (earlier_ns) */
+	int64_t last_wall_ns;		/* the same on its wall clock */
+	int64_t shift_ns;		/* from its clock to this boot's */
+};
+
+static struct {
+	struct earlier_boot b[EARLIER_BOOTS];	/* [0]: tag 0, and any beyond the others */
+	unsigned int n;
+} earlier;
+
+/* earlier_of - the earlier boot of a record; made while scanning */
+static struct earlier_boot *earlier_of(const struct mx_record *r, bool make)
+{
+	for (unsigned int i = 1; r->boot_tag && i < earlier.n; i++)
+		if (earlier.b[i].tag == r->boot_tag)
+			return &earlier.b[i];
+	if (!earlier.n)
+		earlier.n = 1;
+	if (r->boot_tag && make && earlier.n < EARLIER_BOOTS) {
+		earlier.b[earlier.n].tag = r->boot_tag;
+		return &earlier.b[earlier.n++];
+	}
+	return &earlier.b[0];
+}
+
+/* earlier_ns - a record's time on its own boot's clock (tag 0: the wall clock) */
+static int64_t earlier_ns(const struct earlier_boot *e, const struct mx_record *r, int64_t wall)
+{
+	return e->tag ? wall - r->wall_minus_boot_ns : wall;
+}
+
+/* when_text - a wall-clock time for the log, UTC */
+static void when_text(int64_t wall, char *buf, size_t len)
+{
+	time_t t = (time_t)(wall / MX_NS_PER_S);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld s", (long long)t);
+}
+
+/* plan_earlier - how each earlier boot's clock maps to ours; report a wall clock not trusted */
+static void plan_earlier(struct agent *a)
+{
+	int64_t wall = mx_wall_ns(), now = (int64_t)mx_now_ns();
+
+	for (unsigned int i = 0; i < earlier.n; i++) {
+		struct earlier_boot *e = &earlier.b[i];
+		int64_t gap = wall - e->last_wall_ns;
+		char last[32], cur[32], d[32];
+
+		if (!e->records)
+			continue;
+		e->planned = true;
+		if (!e->seen) {		/* nothing in it has a time */
+			e->shift_ns = now - wall;
+			continue;
+		}
+		when_text(e->last_wall_ns, last, sizeof(last));
+		when_text(wall, cur, sizeof(cur));
+		mx_format_duration((uint64_t)(gap < 0 ? -gap : gap), d, sizeof(d));
+		if (gap >= -CLOCK_BEHIND_SLACK && gap <= CLOCK_AHEAD_MAX) {
+			e->shift_ns = now - e->last_ns - (gap > 0 ? gap : 0);
+			agent_log("restoring %llu records of an earlier boot, the latest written %s "
+				  "before now (%s)", (unsigned long long)e->records,
+				  gap > 0 ? d : "0s", last);
+			continue;
+		}
+		e->shift_ns = now - e->last_ns;
+		a->restore_clock_suspect++;
+		agent_log("warning: the wall clock (%s) is %s %s the latest of %llu records of an "
+			  "earlier boot (%s): not trusted. The time since that record is not counted: "
+			  "bans, trap windows, listings and classes go on from where it left them, and "
+			  "no ban is deleted for the clock ('mxguard ban del' lifts one early)",
+			  cur, d, gap < 0 ? "behind" : "ahead of", (unsigned long long)e->records, last);
+	}
+}
+
+/* scan_clock - before the restore: each earlier boot's latest record (NULL: all seen) */
+static int scan_clock(const struct mx_record *r, void *arg)
+{
+	struct earlier_boot *e;
+	int64_t t;
+
+	if (!r) {
+		plan_earlier(arg);
+		return 0;
+	}
+	if (same_boot(r))
+		return 0;
+	e = earlier_of(r, true);
+	e->records += r->type != MX_REC_END;
+	if (!r->added_wall_ns)
+		return 0;
+	t = earlier_ns(e, r, r->added_wall_ns);
+	if (!e->seen || t > e->last_ns) {
+		e->seen = true;
+		e->last_ns = t;
+		e->last_wall_ns = r->added_wall_ns;
+	}
+	return 0;
+}
+
+/*
  * wall_boot - a record's wall-clock time on this boot's clock (ns; before
  * this boot: negative). Written on this boot: exactly the boot-clock time
- * it was written from. Else the wall clock is all there is.
+ * it was written from. Of an earlier boot: as placed by plan_earlier.
  */
-static int64_t wall_boot(const struct agent *a, const struct mx_record *r, int64_t wall)
+static int64_t wall_boot(const struct mx_record *r, int64_t wall)
 {
+	const struct earlier_boot *e;
+
 	if (same_boot(r))
 		return wall - r->wall_minus_boot_ns;
-	return (int64_t)mx_now_ns() + (wall - mx_wall_ns());
+	e = earlier_of(r, false);
+	if (!e->planned)	/* not scanned: cannot be, but then the wall clock as is */
+		return (int64_t)mx_now_ns() + (wall - mx_wall_ns());
+	return earlier_ns(e, r, wall) + e->shift_ns;
 }
 
 /* wall_secs - a record's time for the engine: boot-clock seconds, never 0 (its "none") */
-static int64_t wall_secs(const struct agent *a, const struct mx_record *r, int64_t wall)
+static int64_t wall_secs(const struct mx_record *r, int64_t wall)
 {
-	int64_t ns = wall_boot(a, r, wall);
+	int64_t ns = wall_boot(r, wall);
 	int64_t s = ns / MX_NS_PER_S - (ns % MX_NS_PER_S < 0);
 
 	return s ? s : -1;
 }
 
 /* wall_until - a record's end for the engine; 0 (never) as MX_FOREVER */
-static int64_t wall_until(const struct agent *a, const struct mx_record *r, int64_t wall)
+static int64_t wall_until(const struct mx_record *r, int64_t wall)
 {
-	return wall ? wall_secs(a, r, wall) : MX_FOREVER;
+	return wall ? wall_secs(r, wall) : MX_FOREVER;
 }
 
 /*
  * restore_expiry - a restored ban's expiry on the boot clock (0:
- * permanent); false if it is over.
+ * permanent); false if it is over. Over means over by this boot's clock,
+ * or, for a ban of an earlier boot, by the time that boot's last record
+ * plus a gap the wall clock could be trusted for (see above): a wall
+ * clock set far ahead never makes a ban look over.
  */
-static bool restore_expiry(const struct agent *a, const struct mx_record *r, __u64 *expires_ns)
+static bool restore_expiry(const struct mx_record *r, __u64 *expires_ns)
 {
 	int64_t e;
 
 	*expires_ns = 0;
 	if (!r->expires_wall_ns)
 		return true;
-	e = wall_boot(a, r, r->expires_wall_ns);
+	e = wall_boot(r, r->expires_wall_ns);
 	if (e <= (int64_t)mx_now_ns())
 		return false;
 	*expires_ns = (__u64)e;
@@ -362,7 +504,7 @@ static int apply(const struct mx_record *r, void *arg)
 		struct mx_ban b = { .flags = r->flags, .added_ns = mx_now_ns() };
 		char reason[MX_REASON_LEN];
 
-		if (!restore_expiry(a, r, &b.expires_ns)) {
+		if (!restore_expiry(r, &b.expires_ns)) {
 			mx_table_del(&a->bans, &p);	/* expired while we were away */
 			return 0;
 		}
@@ -375,7 +517,7 @@ static int apply(const struct mx_record *r, void *arg)
 	}
 	case MX_REC_BAN_DEL:
 		mx_table_del(&a->bans, &p);
-		mx_verdict_unbanned(&a->verdict, &p, wall_secs(a, r, r->added_wall_ns));
+		mx_verdict_unbanned(&a->verdict, &p, wall_secs(r, r->added_wall_ns));
 		return 0;
 	case MX_REC_ALLOW_ADD: {
 		struct mx_allow al = { .added_ns = mx_now_ns() };
@@ -400,15 +542,15 @@ static int apply(const struct mx_record *r, void *arg)
 	case MX_REC_TRAP_HIT:
 		if (r->class_id < MX_TRAP_KINDS && r->flags)
 			mx_verdict_restore_hits(&a->verdict, &p, (enum mx_trap_kind)r->class_id,
-						wall_secs(a, r, r->added_wall_ns), r->flags);
+						wall_secs(r, r->added_wall_ns), r->flags);
 		return 0;
 	case MX_REC_SENDER_BAN:
-		mx_verdict_restore_ban(&a->verdict, &p, r->flags, wall_secs(a, r, r->added_wall_ns),
-				       wall_until(a, r, r->expires_wall_ns));
+		mx_verdict_restore_ban(&a->verdict, &p, r->flags, wall_secs(r, r->added_wall_ns),
+				       wall_until(r, r->expires_wall_ns));
 		return 0;
 	case MX_REC_LISTED:
-		mx_verdict_restore_listed(&a->verdict, &p, wall_secs(a, r, r->added_wall_ns),
-					  wall_until(a, r, r->expires_wall_ns));
+		mx_verdict_restore_listed(&a->verdict, &p, wall_secs(r, r->added_wall_ns),
+					  wall_until(r, r->expires_wall_ns));
 		return 0;
 	case MX_REC_DELISTED:
 		mx_verdict_restore_listed(&a->verdict, &p, 0, 0);
@@ -418,7 +560,7 @@ static int apply(const struct mx_record *r, void *arg)
 		return 0;
 	case MX_REC_AUTO_CLASS: {
 		struct mx_class_ref ref = { .class_id = r->class_id };
-		int64_t until = wall_until(a, r, r->expires_wall_ns);
+		int64_t until = wall_until(r, r->expires_wall_ns);
 
 		if (r->class_id >= MX_MAX_CLASSES)
 			return 0;
@@ -434,7 +576,7 @@ static int apply(const struct mx_record *r, void *arg)
 			return 0;
 		}
 		mx_verdict_auto_class(&a->verdict, &p, r->class_id, r->flags ? r->flags : 1, until,
-				      wall_secs(a, r, r->added_wall_ns));
+				      wall_secs(r, r->added_wall_ns));
 		if (mx_table_put(&a->classes, &p, &ref, BPF_ANY))
 			a->restore_failed++;
 		return 0;
@@ -571,7 +713,9 @@ int state_open(struct agent *a)
 
 	if (!a->state_dir || !*a->state_dir)
 		return 0;
-	if (mx_persist_open(&a->persist, a->state_dir, apply, a, &rep, err, sizeof(err))) {
+	memset(&earlier, 0, sizeof(earlier));
+	if (mx_persist_open(&a->persist, a->state_dir, scan_clock, apply, a, &rep, err,
+			    sizeof(err))) {
 		agent_log("%s", err);
 		return -1;
 	}

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent.h"
@@ -37,6 +38,7 @@ struct fixture {
 	char *out;
 	size_t out_len;
 	int64_t boot, wall;	/* the clocks' offsets now */
+	char boot_id[32];	/* "": the real boot */
 };
 
 /* move - the wall clock jumps by dwall; time passes by dboot (both move) */
@@ -44,7 +46,23 @@ static void move(struct fixture *f, int64_t dwall, int64_t dboot)
 {
 	f->boot += dboot;
 	f->wall += dwall + dboot;
-	mx_clock_test_set(f->boot, f->wall, NULL);
+	mx_clock_test_set(f->boot, f->wall, f->boot_id[0] ? f->boot_id : NULL);
+}
+
+/*
+ * reboot - a new boot: its clock starts again (30 s in), down after the
+ * last one ended by the wall clock, which is off by dwall
+ */
+static void reboot(struct fixture *f, int64_t down, int64_t dwall)
+{
+	static int n;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	f->boot = 30 * MX_NS_PER_S - ((int64_t)ts.tv_sec * MX_NS_PER_S + ts.tv_nsec);
+	f->wall += down + dwall;
+	snprintf(f->boot_id, sizeof(f->boot_id), "test-boot-%d", ++n);
+	mx_clock_test_set(f->boot, f->wall, f->boot_id);
 }
 
 static void agent_new(struct fixture *f)
@@ -399,6 +417,152 @@ static void test_same_boot_jump_between_records(void **state)
 	assert_true(ban_ns(f, "198.18.2.3") > b);
 }
 
+/* near - seconds left of a ban: want, give or take a few seconds of test */
+static void near(long long left, long long want)
+{
+	if (left < want - 5 || left > want)
+		fail_msg("%lld s left, %lld wanted", left, want);
+}
+
+/*
+ * as_of_stop - what state_of_many made, as it was when the agent stopped
+ * (bans with the time they had left then)
+ */
+static void as_of_stop(struct fixture *f)
+{
+	struct mx_prefix c = pfx("198.18.1.4");
+	struct mx_class_ref ref;
+
+	near(ban_left_s(f, "198.18.1.1"), 3600);
+	near(ban_left_s(f, "198.18.1.5"), 86400);
+	show(f, "198.18.1.2");
+	assert_int_equal(field(f, "spamtrap_hits"), 30);
+	show(f, "198.18.1.3");
+	assert_true(flag(f, "listed"));
+	assert_int_equal(mx_table_get(&f->a.classes, &c, &ref), 0);
+	show(f, "198.18.1.5");
+	assert_true(flag(f, "banned"));
+	assert_int_equal(field(f, "bans_in_a_row"), 1);
+	near(field(f, "ban_ends_in_s"), 86400);
+}
+
+/*
+ * After a reboot, the wall clock ten years ahead (before NTP sets it):
+ * reported, and nothing is lost; nor when a snapshot was written with it
+ * and the next boot has the clock right again.
+ */
+static void test_reboot_wall_far_ahead(void **state)
+{
+	struct fixture *f = *state;
+	long long e[2];
+
+	open_state(f);
+	state_of_many(f, e);
+	stop(f, false);				/* a power cut */
+	reboot(f, 120 * MX_NS_PER_S, 10 * YEAR);
+	start(f);
+	as_of_stop(f);
+	assert_int_equal(f->a.restore_clock_suspect, 1);
+	assert_int_equal(run(f, "stats"), 0);
+	assert_int_equal(field(f, "restore_clock_suspect"), 1);
+
+	stop(f, true);				/* a snapshot, the clock still ahead */
+	reboot(f, 60 * MX_NS_PER_S, -10 * YEAR);
+	start(f);
+	as_of_stop(f);
+	assert_int_equal(f->a.restore_clock_suspect, 1);	/* now behind that snapshot */
+}
+
+/* After a reboot, the wall clock twenty years behind (a dead RTC): no ban lasts decades. */
+static void test_reboot_wall_behind(void **state)
+{
+	struct fixture *f = *state;
+	long long e[2];
+
+	open_state(f);
+	state_of_many(f, e);
+	stop(f, true);
+	reboot(f, 120 * MX_NS_PER_S, -20 * YEAR);
+	start(f);
+	as_of_stop(f);
+	assert_int_equal(f->a.restore_clock_suspect, 1);
+}
+
+/*
+ * After a reboot with the wall clock right, the time the agent was down
+ * counts, and a ban that ended meanwhile is gone; even when the wall
+ * clock jumped during the last boot, between the snapshot and the
+ * journal.
+ */
+static void test_reboot_clock_right(void **state)
+{
+	struct fixture *f = *state;
+
+	open_state(f);
+	move(f, 5 * YEAR, 0);			/* wrong at boot, until NTP */
+	assert_int_equal(run(f, "ban add 198.18.3.1 ttl 1h"), 0);
+	assert_int_equal(run(f, "ban add 198.18.3.2 ttl 5m"), 0);
+	assert_false(trap(f, "198.18.3.3", 30));
+	assert_int_equal(state_snapshot(&f->a), 0);
+	move(f, -5 * YEAR, 0);			/* NTP sets it right */
+	assert_int_equal(run(f, "ban add 198.18.3.4 ttl 2h"), 0);
+	stop(f, false);
+	reboot(f, 10 * 60 * MX_NS_PER_S, 0);
+	start(f);
+	near(ban_left_s(f, "198.18.3.1"), 3600 - 600);
+	assert_int_equal(ban_left_s(f, "198.18.3.2"), -1);
+	near(ban_left_s(f, "198.18.3.4"), 7200 - 600);
+	show(f, "198.18.3.3");
+	assert_int_equal(field(f, "spamtrap_hits"), 30);
+	assert_int_equal(f->a.restore_clock_suspect, 0);
+}
+
+/* oldrec - a ban record as agents before boot tags wrote them */
+static void oldrec(struct mx_record *r, const char *s, int64_t added, int64_t expires)
+{
+	struct mx_prefix p = pfx(s);
+
+	memset(r, 0, sizeof(*r));
+	r->type = MX_REC_BAN_ADD;
+	r->family = (uint8_t)p.family;
+	r->len = p.len;
+	memcpy(r->addr, p.addr, 16);
+	r->added_wall_ns = added;
+	r->expires_wall_ns = expires;
+	snprintf(r->reason, sizeof(r->reason), "old");
+}
+
+/* A journal of an older agent (no boot tags) is read as before; a far-ahead clock spares it. */
+static void test_old_journal(void **state)
+{
+	struct fixture *f = *state;
+	struct mx_persist p;
+	struct mx_restore_report rep;
+	struct mx_record r[3];
+	int64_t w = mx_wall_ns();
+	char err[256];
+
+	assert_int_equal(mx_persist_open(&p, f->dir, NULL, NULL, NULL, &rep, err, sizeof(err)), 0);
+	oldrec(&r[0], "198.18.4.1", w - 600 * MX_NS_PER_S, w + HOUR);
+	oldrec(&r[1], "198.18.4.2", w - 600 * MX_NS_PER_S, w - 60 * MX_NS_PER_S);
+	oldrec(&r[2], "198.18.4.3", w - 600 * MX_NS_PER_S, 0);
+	assert_int_equal(mx_persist_append_many(&p, r, 3), 0);
+	mx_persist_close(&p);
+
+	open_state(f);				/* the clock right: as before */
+	near(ban_left_s(f, "198.18.4.1"), 3600);
+	assert_int_equal(ban_left_s(f, "198.18.4.2"), -1);
+	assert_int_equal(ban_left_s(f, "198.18.4.3"), 0);
+	assert_int_equal(f->a.restore_clock_suspect, 0);
+	stop(f, false);
+
+	move(f, 3 * YEAR, 0);			/* three years ahead: reported, kept */
+	start(f);
+	near(ban_left_s(f, "198.18.4.1"), 3600 + 600);	/* as of the latest record */
+	assert_int_equal(ban_left_s(f, "198.18.4.3"), 0);
+	assert_int_equal(f->a.restore_clock_suspect, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +573,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_boot_wall_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_boot_wall_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_boot_jump_between_records, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reboot_wall_far_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reboot_wall_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reboot_clock_right, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_old_journal, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
