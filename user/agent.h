@@ -76,6 +76,7 @@ struct agent {
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
 	bool journal_dirty;		/* records written, not yet synced */
+	bool snapshot_soon;		/* restored records of an earlier boot: rewrite them */
 
 	/* The verdict engine (senders.c) and the policy service (policyd.c). */
 	struct mx_verdict verdict;

@@ -720,6 +720,15 @@ int state_open(struct agent *a)
 		return -1;
 	}
 	a->persist_on = true;
+	/*
+	 * Records of an earlier boot were placed on this boot's clock once, by
+	 * the wall clock of now: a snapshot in the event loop's first turn
+	 * (not here: the program is attached first) writes them again as this
+	 * boot's, so a restart on this boot is exact and does not judge the
+	 * same records by a later wall clock.
+	 */
+	for (unsigned int i = 0; i < earlier.n; i++)
+		a->snapshot_soon |= earlier.b[i].records != 0;
 	agent_log("restored %llu records from the snapshot and %llu from the journal in %s",
 		  (unsigned long long)rep.snapshot_records,
 		  (unsigned long long)rep.journal_records, a->state_dir);

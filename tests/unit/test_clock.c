@@ -473,6 +473,32 @@ static void test_reboot_wall_far_ahead(void **state)
 	assert_int_equal(f->a.restore_clock_suspect, 1);	/* now behind that snapshot */
 }
 
+/*
+ * After a reboot that restored records of the earlier boot with the wall
+ * clock not trusted, time passes and the agent crashes: the restart on
+ * this boot is exact, it does not doubt the clock again and give the
+ * bans their time once more. The event loop writes a snapshot at once.
+ */
+static void test_reboot_then_restart(void **state)
+{
+	struct fixture *f = *state;
+	long long e[2];
+
+	open_state(f);
+	state_of_many(f, e);
+	stop(f, false);
+	reboot(f, 120 * MX_NS_PER_S, 10 * YEAR);
+	start(f);
+	assert_int_equal(f->a.restore_clock_suspect, 1);
+	if (f->a.snapshot_soon)			/* as agent_serve does */
+		assert_int_equal(state_snapshot(&f->a), 0);
+	move(f, 0, 30 * 60 * MX_NS_PER_S);
+	stop(f, false);
+	start(f);
+	near(ban_left_s(f, "198.18.1.1"), 1800);
+	assert_int_equal(f->a.restore_clock_suspect, 0);
+}
+
 /* After a reboot, the wall clock twenty years behind (a dead RTC): no ban lasts decades. */
 static void test_reboot_wall_behind(void **state)
 {
@@ -574,6 +600,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_same_boot_wall_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_same_boot_jump_between_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reboot_wall_far_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reboot_then_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reboot_wall_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reboot_clock_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_journal, setup, teardown),
