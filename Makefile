@@ -25,7 +25,7 @@ endif
 
 BPF_OBJS  := $(OUT)/mxguard.bpf.o $(OUT)/conn.bpf.o $(OUT)/bare.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
-LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
+LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/clock.c user/control.c \
              user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c \
              user/cmd_stats.c user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c \
              user/conn.c user/mapwalk.c user/bans.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
@@ -40,7 +40,7 @@ BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(OUT)/tests/%)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
 # What the harnesses reach, built with the sanitizers by clang.
-FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/control.c \
+FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/clock.c user/control.c \
               user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c user/cmd_stats.c \
               user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
               user/persist.c user/log.c user/config.c user/blocklist.c user/cmd_blocklist.c \

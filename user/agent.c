@@ -1062,8 +1062,9 @@ int agent_serve(struct agent *a)
 			conn_reconcile(a, false);
 			next_reconcile = now + 10000;
 		}
-		if (snapshot_due(&a->persist, now >= next_snapshot)) {
-			state_snapshot_start(a);
+		if (a->snapshot_soon || snapshot_due(&a->persist, now >= next_snapshot)) {
+			if (state_snapshot_start(a))
+				a->snapshot_soon = false;
 			next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 		}
 		if (now >= next_sweep) {

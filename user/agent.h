@@ -74,10 +74,12 @@ struct agent {
 	bool persist_on;
 	uint64_t restore_failed;
 	uint64_t restore_torn_bytes;
+	uint64_t restore_clock_suspect;	/* earlier boots restored with the wall clock not trusted */
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
 	bool journal_dirty;		/* records written, not yet synced */
 	unsigned int persist_batches;	/* journal batches open: no snapshot may begin */
+	bool snapshot_soon;		/* restored records of an earlier boot: rewrite them */
 
 	/* The verdict engine (senders.c) and the policy service (policyd.c). */
 	struct mx_verdict verdict;
@@ -136,7 +138,6 @@ void senders_unbanned(struct agent *a, const struct mx_prefix *p);
 int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok);
 void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
 void senders_tick(struct agent *a);
-int64_t mx_wall_s(void);
 
 #include "metrics.h"
 

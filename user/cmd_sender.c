@@ -11,6 +11,10 @@
  *	    sender clean ADDR       mail from ADDR was clean: delists it
  *
  *	Each is journalled before it is acknowledged, as bans are.
+ *
+ *	The engine's times are on the boot clock (verdict.h): what is shown
+ *	is how long ago or how long from now; last_ban, the one instant
+ *	shown, is Unix time worked out from last_ban_ago_s.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,7 +22,7 @@
 #include "agent.h"
 #include "cmd.h"
 
-/* when_text - "in 23h59m", "permanent", "-" */
+/* until_text - "23h59m", "permanent", "-" */
 static void until_text(int64_t until, int64_t now, char *buf, size_t len)
 {
 	if (until == MX_FOREVER)
@@ -26,7 +30,7 @@ static void until_text(int64_t until, int64_t now, char *buf, size_t len)
 	else if (until <= now)
 		snprintf(buf, len, "-");
 	else
-		mx_format_duration((uint64_t)(until - now) * 1000000000ULL, buf, len);
+		mx_format_duration((uint64_t)(until - now) * MX_NS_PER_S, buf, len);
 }
 
 /* print_sender - one sender as a JSON object or a text row */
@@ -45,10 +49,13 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 		jsonw_uint_field(c->jw, "spamtrap_hits", spam);
 		jsonw_uint_field(c->jw, "backscatter_hits", bs);
 		jsonw_uint_field(c->jw, "bans_in_a_row", e->offenses);
-		if (e->last_ban)
-			jsonw_int_field(c->jw, "last_ban", e->last_ban);
-		else
+		if (e->last_ban) {
+			jsonw_int_field(c->jw, "last_ban", mx_wall_s() - (now - e->last_ban));
+			jsonw_int_field(c->jw, "last_ban_ago_s", now - e->last_ban);
+		} else {
 			jsonw_null_field(c->jw, "last_ban");
+			jsonw_null_field(c->jw, "last_ban_ago_s");
+		}
 		jsonw_bool_field(c->jw, "banned", e->ban_until > now);
 		if (e->ban_until == MX_FOREVER)
 			jsonw_null_field(c->jw, "ban_ends_in_s");
@@ -138,7 +145,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		return 0;
 	}
 	header(c);
-	print_sender(c, e, mx_wall_s());
+	print_sender(c, e, mx_now_s());
 	return 0;
 }
 
@@ -165,7 +172,7 @@ static int list_one(const struct mx_sender *e, void *arg)
 /* do_list - sender list [listed | banned | trapped] */
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct list_arg la = { .c = c, .now = mx_wall_s() };
+	struct list_arg la = { .c = c, .now = mx_now_s() };
 
 	if (argc) {
 		if (is_prefix(*argv, "listed"))
@@ -198,7 +205,7 @@ static void report(struct mx_cmd_ctx *c, const char *addr, const struct sender_r
 	if (res->banned && res->d.until != MX_FOREVER) {
 		char d[24];
 
-		mx_format_duration((uint64_t)(res->d.until - mx_wall_s()) * 1000000000ULL, d,
+		mx_format_duration((uint64_t)(res->d.until - mx_now_s()) * MX_NS_PER_S, d,
 				   sizeof(d));
 		snprintf(ttl, sizeof(ttl), "for %s", d);
 	}

@@ -63,6 +63,7 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "policy_malformed", a->policy_stats.malformed);
 	counter(c, "policy_banned", a->policy_stats.banned);
 	counter(c, "policy_rejected_listed", a->policy_stats.rejected_listed);
+	counter(c, "restore_clock_suspect", a->restore_clock_suspect);
 }
 
 /* do_show - stats [show] */

@@ -244,6 +244,10 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    "Bytes of torn or corrupt journal tail cut at start-up.", a->restore_torn_bytes);
 	one(o, "mxguard_restore_failed", "gauge",
 	    "Restored entries that did not fit in the maps at start-up.", a->restore_failed);
+	one(o, "mxguard_restore_clock_suspect", "gauge",
+	    "Earlier boots whose records were restored with the wall clock not trusted "
+	    "(behind their latest record, or more than an hour ahead of it).",
+	    a->restore_clock_suspect);
 	return ferror(o) ? -EIO : 0;
 }
 

@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 	static struct mx_config_file cfg;
 	static struct agent a;
 	enum mx_attach_mode mode;
-	char err[4096];
+	char err[4096], note[160];
 	int opt, n;
 
 	run.config = MX_CONFIG_PATH;
@@ -283,6 +283,12 @@ int main(int argc, char **argv)
 		       run.config : "defaults (no settings file)");
 		return 0;
 	}
+	if (mx_clock_init(note, sizeof(note), err, sizeof(err))) {
+		fprintf(stderr, "mxguardd: %s\n", err);
+		return 2;
+	}
+	if (note[0])
+		agent_log("warning: for tests only: %s", note);
 	if (!cfg.interface[0]) {
 		fprintf(stderr, "mxguardd: no interface: set 'interface' in %s or give --interface\n",
 			run.config);

@@ -29,15 +29,20 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "clock.h"
 #include "persist.h"
 
 _Static_assert(sizeof(struct mx_record) == 128, "record layout is on disk: keep it");
+_Static_assert(offsetof(struct mx_record, boot_tag) == 20 &&
+	       offsetof(struct mx_record, wall_minus_boot_ns) == 120,
+	       "the clock fields are where pad1 and pad2 were");
 
 /* fail - write a reason, return -err */
 static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
@@ -67,9 +72,12 @@ static int valid(const struct mx_record *r)
 	       r->type >= MX_REC_BAN_ADD && r->type < MX_REC__MAX;
 }
 
-/* restore_snapshot - apply snapshot.gz; a damaged one is applied up to the damage */
+/*
+ * restore_snapshot - apply snapshot.gz; a damaged one is applied up to the
+ * damage. To scan, the END record is given to apply too.
+ */
 static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
-			    struct mx_restore_report *rep)
+			    struct mx_restore_report *rep, bool scan)
 {
 	char path[300];
 	struct mx_record r;
@@ -96,6 +104,8 @@ static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
 		if (r.type == MX_REC_END) {
 			rep->snapshot_damaged = r.class_id != (uint32_t)n;
 			p->segment = r.flags;	/* the journals it stands for */
+			if (scan)
+				apply(&r, arg);
 			break;
 		}
 		if (apply(&r, arg))
@@ -107,8 +117,9 @@ static int restore_snapshot(struct mx_persist *p, mx_record_cb apply, void *arg,
 	return 0;
 }
 
-/* restore_journal - apply one journal; cut a torn or corrupt tail */
-static int restore_journal(int fd, mx_record_cb apply, void *arg, struct mx_restore_report *rep)
+/* restore_journal - apply one journal; cut a torn or corrupt tail (unless only scanning) */
+static int restore_journal(int fd, mx_record_cb apply, void *arg, struct mx_restore_report *rep,
+			   bool scan)
 {
 	struct stat st;
 	struct mx_record r;
@@ -125,6 +136,8 @@ static int restore_journal(int fd, mx_record_cb apply, void *arg, struct mx_rest
 		good += (off_t)sizeof(r);
 		rep->journal_records++;
 	}
+	if (scan)
+		return 0;
 	if (good < st.st_size) {
 		rep->torn_bytes += (uint64_t)(st.st_size - good);
 		if (ftruncate(fd, good) || fdatasync(fd))
@@ -150,7 +163,7 @@ static uint32_t segment_of(const char *name)
  * order; those it stands for are removed. Returns the highest N seen.
  */
 static int restore_segments(struct mx_persist *p, mx_record_cb apply, void *arg,
-			    struct mx_restore_report *rep, uint32_t *last)
+			    struct mx_restore_report *rep, uint32_t *last, bool scan)
 {
 	uint32_t next = p->segment + 1, high = p->segment;
 	DIR *d = fdopendir(dup(p->dir_fd));
@@ -167,7 +180,7 @@ static int restore_segments(struct mx_persist *p, mx_record_cb apply, void *arg,
 
 		if (!n)
 			continue;
-		if (n <= p->segment)
+		if (n <= p->segment && !scan)
 			unlinkat(p->dir_fd, e->d_name, 0);
 		else if (n > high)
 			high = n;
@@ -180,7 +193,7 @@ static int restore_segments(struct mx_persist *p, mx_record_cb apply, void *arg,
 		fd = openat(p->dir_fd, name, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;	/* a gap: nothing set aside under that number */
-		r = restore_journal(fd, apply, arg, rep);
+		r = restore_journal(fd, apply, arg, rep, scan);
 		close(fd);
 	}
 	*last = high;
@@ -188,9 +201,10 @@ static int restore_segments(struct mx_persist *p, mx_record_cb apply, void *arg,
 }
 
 /* mx_persist_open - open (creating) the state directory and restore it */
-int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, void *arg,
-		    struct mx_restore_report *rep, char *err, size_t errlen)
+int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb scan, mx_record_cb apply,
+		    void *arg, struct mx_restore_report *rep, char *err, size_t errlen)
 {
+	struct mx_restore_report first;
 	int e;
 
 	memset(p, 0, sizeof(*p));
@@ -207,19 +221,32 @@ int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, v
 	p->journal_fd = openat(p->dir_fd, "journal", O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (p->journal_fd < 0)
 		return fail(err, errlen, errno, "cannot open %s/journal: %s", dir, strerror(errno));
-	e = restore_snapshot(p, apply, arg, rep);
+	if (scan) {
+		uint32_t last;
+
+		memset(&first, 0, sizeof(first));
+		e = restore_snapshot(p, scan, arg, &first, true);
+		if (!e)
+			e = restore_segments(p, scan, arg, &first, &last, true);
+		if (!e)
+			e = restore_journal(p->journal_fd, scan, arg, &first, true);
+		if (e)
+			return fail(err, errlen, -e, "cannot read %s: %s", dir, strerror(-e));
+		scan(NULL, arg);
+	}
+	e = restore_snapshot(p, apply, arg, rep, false);
 	if (e)
 		return fail(err, errlen, -e, "cannot read %s/snapshot.gz: %s", dir, strerror(-e));
 	{
 		uint32_t last = p->segment;
 
-		e = restore_segments(p, apply, arg, rep, &last);
+		e = restore_segments(p, apply, arg, rep, &last, false);
 		if (e)
 			return fail(err, errlen, -e, "cannot read the journals in %s: %s", dir,
 				    strerror(-e));
 		p->segment = last;
 	}
-	e = restore_journal(p->journal_fd, apply, arg, rep);
+	e = restore_journal(p->journal_fd, apply, arg, rep, false);
 	if (e)
 		return fail(err, errlen, -e, "cannot read %s/journal: %s", dir, strerror(-e));
 	p->journal_records = rep->journal_records;
@@ -332,6 +359,7 @@ struct snap_ctx {
 	uint32_t segment;	/* the last journal this snapshot stands for */
 	uint64_t n;
 	int err;
+	struct mx_record end;	/* stamped at the cut, written last */
 };
 
 /* mx_persist_snapshot_emit - write one snapshot record */
@@ -363,6 +391,15 @@ int mx_persist_snapshot_begin(struct mx_persist *p, char *err, size_t errlen)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return fail(err, errlen, ENOMEM, "cannot start a snapshot");
+	/* When the state it holds was taken, for the next restore's clock check. */
+	{
+		int64_t boot = (int64_t)mx_now_ns();
+
+		s->end.type = MX_REC_END;
+		s->end.boot_tag = mx_boot_tag();
+		s->end.wall_minus_boot_ns = mx_wall_ns() - boot;
+		s->end.added_wall_ns = boot + s->end.wall_minus_boot_ns;
+	}
 	fd = openat(p->dir_fd, "snapshot.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	s->fd = fd < 0 ? -1 : dup(fd);
 	s->gz = fd < 0 ? NULL : gzdopen(fd, "wb1");	/* fast: records compress well at any level */
@@ -406,7 +443,6 @@ int mx_persist_snapshot_begin(struct mx_persist *p, char *err, size_t errlen)
 int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t errlen)
 {
 	struct snap_ctx *s = p->snap;
-	struct mx_record end = { .type = MX_REC_END };
 	uint64_t records;
 	char name[32];
 	int e;
@@ -415,9 +451,9 @@ int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t err
 		return 0;
 	records = s->n;
 	if (ok && !s->err) {
-		end.class_id = (uint32_t)records;
-		end.flags = s->segment;
-		mx_persist_snapshot_emit(p, &end);
+		s->end.class_id = (uint32_t)records;
+		s->end.flags = s->segment;
+		mx_persist_snapshot_emit(p, &s->end);
 	}
 	if (gzclose(s->gz) != Z_OK && !s->err)
 		s->err = ENOSPC;

@@ -52,7 +52,14 @@ enum mx_record_type {
  */
 #define MX_REC_F_PENDING	(1U << 8)
 
-/* One record, fixed size, host byte order (the files stay on this host). */
+/*
+ * One record, fixed size, host byte order (the files stay on this host).
+ * Times are wall-clock times, the only clock that means something after
+ * a reboot; wall_minus_boot_ns says how the writer's wall clock stood to
+ * its boot clock, so that on the same boot (boot_tag) each is read back
+ * as the exact boot-clock time it was, whatever the wall clock did
+ * since. Records of older agents have both 0 (pad1 and pad2 then).
+ */
 struct mx_record {
 	uint32_t magic;
 	uint32_t crc;			/* crc32 of everything after this field */
@@ -62,12 +69,12 @@ struct mx_record {
 	uint8_t pad0;
 	uint32_t flags;			/* MX_BAN_F_* */
 	uint32_t class_id;
-	uint32_t pad1;
+	uint32_t boot_tag;		/* the writer's boot (mx_boot_tag()); 0: unknown */
 	int64_t expires_wall_ns;	/* CLOCK_REALTIME; 0 = permanent */
 	int64_t added_wall_ns;
 	uint8_t addr[16];
 	char reason[MX_REASON_LEN];
-	uint8_t pad2[8];
+	int64_t wall_minus_boot_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME when written */
 };
 
 struct snap_ctx;
@@ -92,8 +99,14 @@ struct mx_restore_report {
 	int snapshot_damaged;
 };
 
-int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb apply, void *arg,
-		    struct mx_restore_report *rep, char *err, size_t errlen);
+/*
+ * Open the state directory and restore it: apply(r, arg) for each record.
+ * If scan is not NULL, it sees every record first (with the snapshot's
+ * END record, whose added_wall_ns says when the snapshot was written),
+ * then NULL once: what apply does may depend on all of it.
+ */
+int mx_persist_open(struct mx_persist *p, const char *dir, mx_record_cb scan, mx_record_cb apply,
+		    void *arg, struct mx_restore_report *rep, char *err, size_t errlen);
 int mx_persist_append(struct mx_persist *p, struct mx_record *r);
 /* Many records in one write and one sync. */
 int mx_persist_append_many(struct mx_persist *p, struct mx_record *r, size_t n);

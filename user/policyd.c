@@ -190,7 +190,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 		mx_verdict_key(&addr, a->settings.src_len4, a->settings.src_len6, &key);
 		mx_verdict_unmap(&addr, &plain);
 		/* Allowlisted: normal service, even if it was listed before. */
-		if (mx_verdict_listed(&a->verdict, &key, mx_wall_s()) &&
+		if (mx_verdict_listed(&a->verdict, &key, mx_now_s()) &&
 		    mx_table_match(&a->allows, &plain, &hit, &al)) {
 			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
 						  .url = a->policy_url, .reason = "listed" };

@@ -15,24 +15,21 @@
  *
  *	An automatic ban never shortens a ban already there: an operator's
  *	permanent ban on the same address stays as it is.
+ *
+ *	The engine's clock is the boot clock in seconds (mx_now_s()), the
+ *	clock the data plane enforces bans on: trap windows, bans, the
+ *	repeat window, listings and classes last the time that passed,
+ *	whatever people or NTP do to the wall clock meanwhile. Wall-clock
+ *	time is only for what is stored (state.c) and shown.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 
 #include "agent.h"
 #include "state.h"
-
-int64_t mx_wall_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec;
-}
 
 /*
  * evicted - a sender forgotten for room: a class we gave it must not
@@ -122,7 +119,7 @@ static int ban(struct agent *a, struct sender_result *res, int64_t now, char *er
 	int r;
 
 	if (d->until != MX_FOREVER)
-		b.expires_ns = boot + (uint64_t)(d->until - now) * 1000000000ULL;
+		b.expires_ns = boot + (uint64_t)(d->until - now) * MX_NS_PER_S;
 	b.reason = mx_bans_reason(&a->claims, reason);
 	r = state_sender_ban(a, &res->key, &b, reason, d, now, err, errlen);
 	if (r)
@@ -140,7 +137,7 @@ static int ban(struct agent *a, struct sender_result *res, int64_t now, char *er
 		mx_cut_connections(a, &res->key);
 	mx_format_prefix(&res->key, pfx, sizeof(pfx));
 	if (d->until != MX_FOREVER) {
-		mx_format_duration((uint64_t)(d->until - now) * 1000000000ULL, d_text, sizeof(d_text));
+		mx_format_duration((uint64_t)(d->until - now) * MX_NS_PER_S, d_text, sizeof(d_text));
 		snprintf(ttl, sizeof(ttl), "for %s", d_text);
 	}
 	agent_log("banned %s %s: %u %s-trap hits in %llds (ban %u in a row)%s", pfx, ttl, d->hits,
@@ -152,7 +149,7 @@ static int ban(struct agent *a, struct sender_result *res, int64_t now, char *er
 int senders_trap(struct agent *a, const struct mx_prefix *addr, enum mx_trap_kind kind,
 		 uint32_t count, struct sender_result *res, char *err, size_t errlen)
 {
-	int64_t now = mx_wall_s();
+	int64_t now = mx_now_s();
 	int r;
 
 	if (key_of(a, addr, res)) {
@@ -175,7 +172,7 @@ int senders_trap(struct agent *a, const struct mx_prefix *addr, enum mx_trap_kin
 int senders_mail(struct agent *a, const struct mx_prefix *addr, bool spam,
 		 struct sender_result *res, char *err, size_t errlen)
 {
-	int64_t now = mx_wall_s(), since = now, until = 0;
+	int64_t now = mx_now_s(), since = now, until = 0;
 	const struct mx_sender *e;
 	int r;
 
@@ -218,7 +215,7 @@ int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, siz
 /* senders_unbanned - an operator deleted the ban on p: the engine's ban ends now */
 void senders_unbanned(struct agent *a, const struct mx_prefix *p)
 {
-	mx_verdict_unbanned(&a->verdict, p, mx_wall_s());
+	mx_verdict_unbanned(&a->verdict, p, mx_now_s());
 }
 
 /* take_class_back - the automatic class goes: journalled, then out of the map if still ours */
@@ -259,7 +256,7 @@ int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason,
 			    a->cfg.ptr_class;
 	int64_t ttl = which == 1 ? a->cfg.spf_class_ttl :
 		      which == 2 ? a->cfg.dnsbl_class_ttl : a->cfg.ptr_class_ttl;
-	int64_t now = mx_wall_s(), until = now + ttl;
+	int64_t now = mx_now_s(), until = now + ttl;
 	struct sender_result res;
 	struct mx_class_ref ref;
 	struct mx_prefix hit, plain;
@@ -323,7 +320,7 @@ static void expire_classes(struct agent *a)
 	struct mx_prefix due[256];
 	uint32_t ids[256];
 	unsigned int n = 0;
-	int64_t now = mx_wall_s();
+	int64_t now = mx_now_s();
 
 	for (const struct mx_sender *e = a->verdict.newest; e && n < 256; e = e->older) {
 		if (e->auto_class && e->auto_class_until <= now) {
@@ -343,5 +340,5 @@ void senders_tick(struct agent *a)
 	state_sync(a);
 	if (++ticks % 30 == 0)
 		expire_classes(a);
-	mx_verdict_expire(&a->verdict, mx_wall_s(), 1024);
+	mx_verdict_expire(&a->verdict, mx_now_s(), 1024);
 }

@@ -275,7 +275,7 @@ static void queue(struct agent *a, const struct mx_prefix *addr, bool is_dnsbl, 
 {
 	struct spf_worker *w = a->spf;
 	uint64_t key;
-	int64_t now = mx_wall_s();
+	int64_t now = mx_now_s();	/* boot clock: a wall-clock jump neither stops nor floods checks */
 	unsigned int slot;
 
 	key = seen_key(addr, domain);

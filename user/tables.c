@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -339,27 +338,4 @@ int mx_stats_read(int stats_fd, uint64_t sums[MX_STAT__MAX])
 	}
 	free(vals);
 	return 0;
-}
-
-/* mx_mono_us, mx_mono_ms - CLOCK_MONOTONIC, for the agent's own timeouts */
-uint64_t mx_mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-uint64_t mx_mono_ms(void)
-{
-	return mx_mono_us() / 1000;
-}
-
-/* mx_now_ns - CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns() */
-uint64_t mx_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "mxguard.h"
 #include "parse.h"
 
@@ -82,12 +83,5 @@ int mx_dp_write_classes(int class_limits_fd, const struct mx_settings *s);
 
 /* The text of a reason id in the reasons map (bans.h adds and frees them). */
 int mx_reason_text(int reasons_fd, uint32_t id, char *buf, size_t len);
-
-/* A monotonic clock in milliseconds, for the agent's own timeouts. */
-uint64_t mx_mono_ms(void);
-uint64_t mx_mono_us(void);
-
-/* The data plane's clock, as bpf_ktime_get_boot_ns() reads it. */
-uint64_t mx_now_ns(void);
 
 #endif /* MX_TABLES_H */

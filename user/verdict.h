@@ -16,8 +16,11 @@
  *	    (or listed_ttl).
  *
  *	The engine decides; it neither touches maps nor disk, and takes the
- *	time (CLOCK_REALTIME seconds) from its caller, so it is tested on
- *	its own. The agent journals a decision, applies it to the maps, and
+ *	time from its caller, so it is tested on its own. The agent gives
+ *	it the boot clock (CLOCK_BOOTTIME seconds, mx_now_s()), never the
+ *	wall clock, which people and NTP move: a window, a ban, a listing
+ *	lasts the time that passed. Times before this boot (restored) are
+ *	negative; 0 means "none", so a restored time is never 0. The agent journals a decision, applies it to the maps, and
  *	only then commits it here (mx_verdict_banned): a ban that cannot be
  *	recorded leaves the hits in place, and the next hit asks again.
  * SECURITY

@@ -5,7 +5,9 @@
 #	The agent is stopped, killed with SIGKILL in a loop while a client
 #	adds bans as fast as it can, its journal is torn, its disk is full;
 #	after each restart every ban the CLI acknowledged (exit 0) is in the
-#	map, and enforced.
+#	map, and enforced. The wall clock jumps ten years between a stop and
+#	a start, with and without a reboot: no ban is lost, and after a
+#	reboot the clock is reported.
 
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/pf_lib.sh"
@@ -47,6 +49,80 @@ test_bans_survive_restart() {
 	mx ip show 198.18.6.9 | grep -q "^class *1$" || { fail "class assignment lost: $(mx ip show 198.18.6.9)"; return 1; }
 	connects $C1 $TB_GW4 && fail "restored ban not enforced"
 	return 0
+}
+
+# ban_left PREFIX - seconds left of the ban on PREFIX
+ban_left() {
+	mx -j ban show "$1" | sed -n 's/.*"expires_in_s":\([0-9]*\).*/\1/p'
+}
+
+# about_an_hour PREFIX - its 1-hour ban has (nearly) all its time left
+about_an_hour() {
+	local left
+	left=$(ban_left "$1")
+	[[ -n $left ]] && (( left >= 3540 && left <= 3600 )) ||
+		fail "$2: the 1-hour ban on $1 has ${left:-no} seconds left: $(mx ban show "$1")"
+}
+
+# sender_ok - the sender state made by the tests below, as it was
+sender_ok() {
+	mx -j sender show 198.18.0.30 | grep -q '"spamtrap_hits":30' ||
+		fail "$1: trap hits lost: $(mx sender show 198.18.0.30)" || return 1
+	mx -j sender show 198.18.0.31 | grep -q '"listed":true' ||
+		fail "$1: listing lost: $(mx sender show 198.18.0.31)"
+}
+
+# Ten years, in seconds.
+DECADE=$((10 * 365 * 86400))
+
+test_wall_clock_jump_without_reboot() {
+	agent_start || return 1
+	mx ban add $C1 ttl 1h && mx sender trap 198.18.0.30 spam count 30 &&
+		mx sender spam 198.18.0.31 || return 1
+	sleep 1.5	# trap hits are synced within a second
+	agent_stop KILL
+	MXGUARD_TEST_WALL_OFFSET=$DECADE agent_start || return 1
+	grep -q "for tests only: the wall clock is moved by $DECADE s" "$AGENT_LOG" ||
+		{ fail "the agent did not read MXGUARD_TEST_WALL_OFFSET"; return 1; }
+	about_an_hour $C1 "the wall clock ten years ahead" && sender_ok "ten years ahead" || return 1
+	grep -q "not trusted" "$AGENT_LOG" && { fail "a restart on the same boot doubted the clock"; return 1; }
+	# A snapshot written with the clock ten years ahead, read with it right again.
+	agent_stop TERM
+	agent_start || return 1
+	about_an_hour $C1 "the clock set right again" && sender_ok "set right again"
+}
+
+test_reboot_with_wall_clock_far_ahead() {
+	listen_smtp && agent_start || return 1
+	mx ban add $C1 ttl 1h reason "trap hits" && mx ban add 198.18.9.0/24 permanent &&
+		mx sender trap 198.18.0.30 spam count 30 && mx sender spam 198.18.0.31 || return 1
+	agent_stop KILL
+	# A reboot: the maps are gone, another boot id, the wall clock ten years ahead.
+	MXGUARD_TEST_BOOT_ID=e2e-1 MXGUARD_TEST_WALL_OFFSET=$DECADE fresh_start || return 1
+	listed $C1 || { fail "a TTL ban was deleted: the clock ten years ahead"; return 1; }
+	about_an_hour $C1 "after a reboot, ten years ahead" && sender_ok "ten years ahead" || return 1
+	listed 198.18.9.0/24 || { fail "the permanent ban was lost"; return 1; }
+	grep -Eq "warning: the wall clock \(.*\) is 3650d.* ahead of the latest of .* not trusted" \
+		"$AGENT_LOG" || { fail "the clock was not reported"; return 1; }
+	[[ $(mx -j stats | sed -n 's/.*"restore_clock_suspect":\([0-9]*\).*/\1/p') == 1 ]] ||
+		{ fail "restore_clock_suspect: $(mx stats | grep restore)"; return 1; }
+	connects $C1 $TB_GW4 && { fail "the restored ban is not enforced"; return 1; }
+	# The event loop's first turn writes what was restored again, as this boot's:
+	# killed and restarted on this boot, the clock still ahead, nothing is doubted.
+	sleep 2
+	agent_stop KILL
+	MXGUARD_TEST_BOOT_ID=e2e-1 MXGUARD_TEST_WALL_OFFSET=$DECADE agent_start || return 1
+	(( $(grep -c "not trusted" "$AGENT_LOG") == 1 )) ||
+		{ fail "a restart on the same boot doubted the clock again"; return 1; }
+	about_an_hour $C1 "restarted on that boot" || return 1
+	# Its snapshot, written ten years ahead, read after a reboot with the clock right.
+	agent_stop TERM
+	: >"$AGENT_LOG"
+	MXGUARD_TEST_BOOT_ID=e2e-2 fresh_start || return 1
+	listed $C1 || { fail "the ban did not survive a snapshot written ten years ahead"; return 1; }
+	about_an_hour $C1 "the next reboot, clock right" && sender_ok "the next reboot" || return 1
+	grep -Eq "warning: the wall clock \(.*\) is 36[0-9][0-9]d.* behind the latest of .* not trusted" \
+		"$AGENT_LOG" || fail "the clock behind the snapshot was not reported"
 }
 
 test_kill9_loop_loses_nothing() {

@@ -71,7 +71,7 @@ static void restore(const char *dir, char *out, size_t len)
 	char err[128];
 	size_t o = 0;
 
-	assert_int_equal(mx_persist_open(&p, dir, record, &s, &rep, err, sizeof(err)), 0);
+	assert_int_equal(mx_persist_open(&p, dir, NULL, record, &s, &rep, err, sizeof(err)), 0);
 	mx_persist_close(&p);
 	out[0] = '\0';
 	for (int i = 0; i < s.n && i < MAXSEEN; i++)
@@ -100,7 +100,7 @@ static void test_snapshot_while_the_journal_goes_on(void **state)
 	char dir[64], got[256], err[128];
 
 	fresh(dir);
-	assert_int_equal(mx_persist_open(&p, dir, record, &s, &rep, err, sizeof(err)), 0);
+	assert_int_equal(mx_persist_open(&p, dir, NULL, record, &s, &rep, err, sizeof(err)), 0);
 	append(&p, 1);
 	append(&p, 2);
 	assert_int_equal(mx_persist_snapshot_begin(&p, err, sizeof(err)), 0);
@@ -127,7 +127,7 @@ static void test_crash_while_writing_keeps_everything(void **state)
 	char dir[64], got[256], err[128];
 
 	fresh(dir);
-	assert_int_equal(mx_persist_open(&p, dir, record, &s, &rep, err, sizeof(err)), 0);
+	assert_int_equal(mx_persist_open(&p, dir, NULL, record, &s, &rep, err, sizeof(err)), 0);
 	append(&p, 1);
 	assert_int_equal(mx_persist_snapshot_begin(&p, err, sizeof(err)), 0);
 	emit(&p, 1);
@@ -158,7 +158,7 @@ static void test_journals_a_snapshot_holds_are_not_replayed(void **state)
 	int fd;
 
 	fresh(dir);
-	assert_int_equal(mx_persist_open(&p, dir, record, &s, &rep, err, sizeof(err)), 0);
+	assert_int_equal(mx_persist_open(&p, dir, NULL, record, &s, &rep, err, sizeof(err)), 0);
 	append(&p, 1);
 	assert_int_equal(mx_persist_snapshot_begin(&p, err, sizeof(err)), 0);
 	emit(&p, 1);

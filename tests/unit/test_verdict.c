@@ -20,7 +20,7 @@
 #include "verdict.h"
 
 #define DAY	86400
-#define T0	1700000000LL	/* an arbitrary wall-clock second */
+#define T0	1700000000LL	/* an arbitrary second (the agent gives boot-clock seconds) */
 
 static struct mx_prefix addr(const char *s)
 {
