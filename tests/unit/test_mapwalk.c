@@ -166,9 +166,9 @@ static void test_passes_resume_and_repeat(void **state)
 	assert_int_equal(s.n, n - 1);
 	assert_int_equal(w.passes, 2);
 
+	mx_walk_free(&w);
 	/* Wrong sizes are refused. */
 	assert_int_equal(mx_walk_init(&w, s.fd, 4, 0), -EINVAL);
-	mx_walk_free(&w);
 	free(s.hits);
 	close(s.fd);
 }
