@@ -659,7 +659,7 @@ static void finish(struct mx_cmd_ctx *c, int fd, int r)
 /* run_request - run a complete request and send the reply (or start its job) */
 static void run_request(struct agent *a, int fd, struct mx_request *req)
 {
-	struct mx_cmd_ctx c = { .agent = a };
+	struct mx_cmd_ctx c = { .agent = a, .fd = fd };
 	struct ctl_job *slot = NULL;
 	int r;
 

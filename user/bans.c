@@ -302,58 +302,6 @@ void mx_bans_expired(struct mx_bans *b, const struct mx_prefix *p)
 		shared_del(b, s);
 }
 
-struct foreach_arg {
-	struct mx_bans *b;
-	enum mx_table_map m;
-	mx_claim_cb cb;
-	void *arg;
-};
-
-/* foreach_one - a map value, or the claims behind it (mx_walk callback) */
-static int foreach_one(const void *key, const void *val, void *arg)
-{
-	struct foreach_arg *fa = arg;
-	struct mx_prefix p;
-	struct mx_shared *s;
-
-	mx_table_key_prefix(fa->m, key, &p);
-	s = shared_find(fa->b, &p);
-	if (!s)
-		return fa->cb(&p, val, fa->arg);
-	{
-		/* A copy: the callback may change the claims. */
-		uint32_t n = s->n;
-		struct mx_ban c[n ? n : 1];
-
-		memcpy(c, s->c, n * sizeof(c[0]));
-		for (uint32_t i = 0; i < n; i++) {
-			int r = fa->cb(&p, &c[i], fa->arg);
-
-			if (r)
-				return r;
-		}
-	}
-	return 0;
-}
-
-int mx_bans_foreach(struct mx_bans *b, mx_claim_cb cb, void *arg)
-{
-	struct foreach_arg fa = { .b = b, .cb = cb, .arg = arg };
-	int r = 0;
-
-	for (fa.m = 0; fa.m < MX_TABLE_MAPS && r >= 0; fa.m++) {
-		struct mx_walk w;
-
-		r = mx_walk_init(&w, b->map->fd[fa.m], 0, sizeof(struct mx_ban));
-		while (r == 0)
-			r = mx_walk_step(&w, 4096, foreach_one, &fa);
-		mx_walk_free(&w);
-		if (r > 0)
-			r = 0;
-	}
-	return r;
-}
-
 /* ---- lists ---- */
 
 bool mx_list_name_valid(const char *s)

@@ -112,13 +112,6 @@ size_t mx_bans_expand(struct mx_bans *b, const struct mx_prefix *p, const struct
 void mx_bans_expired(struct mx_bans *b, const struct mx_prefix *p);
 
 /*
- * Visit every claim of every prefix (the map's values, and the claims
- * behind shared ones). cb may claim and unclaim.
- */
-typedef int (*mx_claim_cb)(const struct mx_prefix *p, const struct mx_ban *claim, void *arg);
-int mx_bans_foreach(struct mx_bans *b, mx_claim_cb cb, void *arg);
-
-/*
  * Commit a pending list: the claims of the committed list of that name
  * go (removed: those on prefixes the new list does not hold), and the
  * pending one takes its name. Or drop a pending or committed list

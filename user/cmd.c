@@ -11,12 +11,16 @@
  *	p_err() writes {"error": "..."} to the output in JSON mode and
  *	"Error: ..." to the error stream otherwise.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "agent.h"
 #include "cmd.h"
+#include "mapwalk.h"
 #include "state.h"
 
 static __thread const char *current_cmd = "mxguard";
@@ -224,6 +228,101 @@ int mx_cmd_job(struct mx_cmd_ctx *c, struct mx_job *j)
 	r = j->ret;
 	j->free(j);
 	return r;
+}
+
+struct walk_job {
+	struct mx_job job;
+	const struct mx_table *t;
+	int map;
+	struct mx_walk w;
+	int (*each)(const struct mx_prefix *p, const void *val, void *arg);
+	int (*done)(struct mx_cmd_ctx *c, void *arg, int r);
+	void *arg;
+};
+
+/* walk_entry - a map entry as a prefix, to the command's callback (mx_walk callback) */
+static int walk_entry(const void *key, const void *val, void *arg)
+{
+	struct walk_job *wj = arg;
+	struct mx_prefix p;
+
+	mx_table_key_prefix((enum mx_table_map)wj->map, key, &p);
+	return wj->each(&p, val, wj->arg);
+}
+
+/* writable - may the job write now without waiting on the client? */
+static bool writable(const struct mx_cmd_ctx *c)
+{
+	struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+
+	return c->fd <= 0 || (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLOUT | POLLERR | POLLHUP)));
+}
+
+#define WALK_SLICE	64	/* entries, a few KiB of output */
+
+static int walk_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_us)
+{
+	struct walk_job *wj = (struct walk_job *)j;
+	int r = 0;
+
+	/* The context moves with the job: the callbacks find it where it is now. */
+	*(struct mx_cmd_ctx **)wj->arg = c;
+	while (wj->map < MX_TABLE_MAPS) {
+		if (mx_mono_us() >= deadline_us)
+			return 1;
+		if (!writable(c))
+			return 2;	/* the client reads slowly: wait for it */
+		if (!wj->w.key_size)
+			r = mx_walk_init(&wj->w, wj->t->fd[wj->map], 0, wj->t->value_size);
+		if (!r)
+			r = mx_walk_step(&wj->w, WALK_SLICE, walk_entry, wj);
+		fflush(c->out);
+		if (r < 0 || ferror(c->out)) {
+			r = r < 0 ? r : -EPIPE;
+			break;
+		}
+		if (r == 0)
+			continue;
+		mx_walk_free(&wj->w);
+		memset(&wj->w, 0, sizeof(wj->w));
+		wj->map++;
+		r = 0;
+	}
+	j->ret = wj->done(c, wj->arg, r);
+	return 0;
+}
+
+static void walk_free(struct mx_job *j)
+{
+	struct walk_job *wj = (struct walk_job *)j;
+
+	mx_walk_free(&wj->w);
+	free(wj->arg);
+	free(wj);
+}
+
+int cmd_table_walk(struct mx_cmd_ctx *c, const struct mx_table *t,
+		   int (*each)(const struct mx_prefix *p, const void *val, void *arg),
+		   int (*done)(struct mx_cmd_ctx *c, void *arg, int r), const void *arg,
+		   size_t arg_size)
+{
+	struct walk_job *wj = calloc(1, sizeof(*wj));
+
+	if (wj)
+		wj->arg = malloc(arg_size);
+	if (!wj || !wj->arg) {
+		if (wj)
+			free(wj);
+		p_err(c, "out of memory");
+		return -1;
+	}
+	memcpy(wj->arg, arg, arg_size);
+	wj->job.step = walk_step;
+	wj->job.free = walk_free;
+	wj->t = t;
+	wj->each = each;
+	wj->done = done;
+	return mx_cmd_job(c, &wj->job);
 }
 
 int mx_run_command(struct mx_cmd_ctx *c, int argc, char **argv)

@@ -33,6 +33,7 @@ struct mx_cmd_ctx {
 	struct agent *agent;
 	bool async;		/* the agent's loop runs jobs; tests run them at once */
 	struct mx_job *job;	/* set by a command that goes on as a job */
+	int fd;			/* the client's connection (agent); 0: none (tests) */
 };
 
 /*
@@ -51,6 +52,22 @@ struct mx_job {
 
 /* Start j: in the agent it goes on after the command returns; elsewhere it runs now. */
 int mx_cmd_job(struct mx_cmd_ctx *c, struct mx_job *j);
+
+/*
+ * A job that walks a table (its four maps) a slice at a time, calling
+ * each for every entry, then done (once, with the walk's result: 0 or a
+ * negative errno). Output goes out slice by slice, and only while the
+ * client takes it: a slow reader makes the job wait, never the agent.
+ * arg (arg_size bytes) is copied into the job and freed with it; it
+ * begins with a struct mx_cmd_ctx *, which the walk keeps pointing at the
+ * command's context wherever the agent keeps it.
+ */
+struct mx_table;
+struct mx_prefix;
+int cmd_table_walk(struct mx_cmd_ctx *c, const struct mx_table *t,
+		   int (*each)(const struct mx_prefix *p, const void *val, void *arg),
+		   int (*done)(struct mx_cmd_ctx *c, void *arg, int r), const void *arg,
+		   size_t arg_size);
 
 typedef int (*mx_cmd_fn)(struct mx_cmd_ctx *c, int argc, char **argv);
 

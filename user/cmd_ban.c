@@ -220,9 +220,10 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 }
 
 struct list_arg {
-	struct mx_cmd_ctx *c;
-	const struct mx_prefix *within;
-	const char *reason;	/* only bans whose reason contains this */
+	struct mx_cmd_ctx *c;	/* first: cmd_table_walk keeps it current */
+	struct mx_prefix within;
+	bool has_within;
+	char reason[MX_REASON_LEN];	/* only bans whose reason contains this */
 	uint64_t now;
 	unsigned long count;
 };
@@ -232,9 +233,9 @@ static int list_one(const struct mx_prefix *p, const void *val, void *arg)
 {
 	struct list_arg *la = arg;
 
-	if (la->within && !mx_prefix_contains(la->within, p))
+	if (la->has_within && !mx_prefix_contains(&la->within, p))
 		return 0;
-	if (la->reason) {
+	if (la->reason[0]) {
 		char text[MX_REASON_LEN];
 
 		mx_reason_text(la->c->agent->reasons_fd, ((const struct mx_ban *)val)->reason,
@@ -247,23 +248,37 @@ static int list_one(const struct mx_prefix *p, const void *val, void *arg)
 	return ferror(la->c->out) ? -EPIPE : 0;
 }
 
-/* do_list - ban list [PREFIX] [reason TEXT]: every ban, or those matching */
+/* list_done - the end of the list */
+static int list_done(struct mx_cmd_ctx *c, void *arg, int r)
+{
+	if (c->json)
+		jsonw_end_array(c->jw);
+	if (r) {
+		p_err(c, "ban list stopped: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * do_list - ban list [PREFIX] [reason TEXT]: every ban, or those
+ * matching, streamed a slice at a time (a million bans never hold the
+ * agent, and a slow reader only itself)
+ */
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct list_arg la = { .c = c, .now = mx_now_ns() };
-	struct mx_prefix within;
 	char err[160];
-	int r;
 
 	while (argc) {
 		if (is_prefix(*argv, "reason")) {
 			NEXT_ARG();
 			REQ_ARGS(1);
-			la.reason = *argv;
-		} else if (!la.within && mx_parse_prefix(*argv, &within, err, sizeof(err)) == 0) {
-			la.within = &within;
+			snprintf(la.reason, sizeof(la.reason), "%s", *argv);
+		} else if (!la.has_within && mx_parse_prefix(*argv, &la.within, err, sizeof(err)) == 0) {
+			la.has_within = true;
 		} else {
-			p_err(c, "%s", la.within ? "what is that?" : err);
+			p_err(c, "%s", la.has_within ? "what is that?" : err);
 			return -1;
 		}
 		NEXT_ARG();
@@ -272,14 +287,7 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 		jsonw_start_array(c->jw);
 	else
 		fprintf(c->out, "%-43s %-12s %s\n", "PREFIX", "EXPIRES", "REASON");
-	r = mx_table_foreach(&c->agent->bans, list_one, &la);
-	if (c->json)
-		jsonw_end_array(c->jw);
-	if (r) {
-		p_err(c, "ban list stopped: %s", strerror(-r));
-		return -1;
-	}
-	return 0;
+	return cmd_table_walk(c, &c->agent->bans, list_one, list_done, &la, sizeof(la));
 }
 
 /* do_show - ban show ADDR: the ban the data plane applies to ADDR */

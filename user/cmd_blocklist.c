@@ -70,7 +70,7 @@ static uint32_t load_tag(void)
  * are journalled (one sync at the end), the bans put under the pending
  * owner, the commit journalled, and the old list's bans removed.
  */
-enum load_phase { L_PARSE, L_JOURNAL, L_SYNC, L_CLAIM, L_COMMIT, L_UNDO };
+enum load_phase { L_PARSE, L_READY, L_JOURNAL, L_SYNC, L_CLAIM, L_COMMIT, L_UNDO };
 
 struct load_job {
 	struct mx_job job;
@@ -173,6 +173,12 @@ static void load_free(struct mx_job *j)
 
 	if (l->thread)
 		pthread_join(l->thread, NULL);
+	/* Stopped after its commit record (the agent stops): the commit is done now. */
+	if (l->phase == L_COMMIT) {
+		while (l->dropping && mx_bans_drop_step(&l->a->claims, &l->drop, UINT64_MAX) > 0)
+			;
+		mx_bans_commit_end(&l->a->claims, l->pending);
+	}
 	load_open(l, false);
 	loading_mark(l->name, false);
 	mx_bans_drop_free(&l->drop);
@@ -194,12 +200,12 @@ static int load_fail(struct load_job *l, struct mx_cmd_ctx *c, const char *fmt, 
 	va_end(ap);
 	p_err(c, "%s", msg);
 	l->job.ret = -1;
-	load_open(l, false);
 	/* The journal's pending records without a commit are dropped at restore too. */
 	if (l->pending && mx_bans_drop_begin(&l->a->claims, &l->drop, l->pending, 0) == 0) {
 		l->phase = L_UNDO;
 		return 1;
 	}
+	load_open(l, false);
 	return 0;
 }
 
@@ -246,6 +252,16 @@ static int load_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_u
 			l->job.ret = -1;
 			return 0;
 		}
+		l->phase = L_READY;
+		return 1;
+	case L_READY:
+		/*
+		 * A snapshot stands for the journal up to its cut: one must not be
+		 * written across a load (from its first record to its commit's end),
+		 * or it would hold half of one without the other.
+		 */
+		if (a->persist.snap)
+			return 2;
 		l->ban.reason = mx_bans_reason(&a->claims, l->text);
 		l->pending = mx_bans_list_pending(&a->claims, l->name, l->tag);
 		if (!l->pending) {
@@ -255,7 +271,7 @@ static int load_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_u
 		}
 		l->ban.flags |= l->pending << 16;
 		l->phase = L_JOURNAL;
-		load_open(l, true);	/* no snapshot sets the journal aside under us */
+		load_open(l, true);	/* no snapshot begins until the commit is done */
 		return 1;
 	case L_JOURNAL:
 		for (; l->i < l->ps.n; l->i++) {
@@ -310,7 +326,6 @@ static int load_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_u
 		if (state_list_commit(a, l->name, l->tag, l->err, sizeof(l->err)))
 			return load_fail(l, c, "cannot load %s: %s; the list is as it was", l->name,
 					 l->err);
-		load_open(l, false);
 		l->phase = L_COMMIT;
 		{
 			uint32_t old = mx_bans_commit_target(&a->claims, l->pending);
@@ -327,12 +342,16 @@ static int load_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_u
 			l->removed = l->drop.removed;
 		}
 		mx_bans_commit_end(&a->claims, l->pending);
+		load_open(l, false);
 		load_report(l, c);
 		l->job.ret = 0;
 		return 0;
 	case L_UNDO:
 		r = mx_bans_drop_step(&a->claims, &l->drop, deadline_us);
-		return r > 0 ? 1 : 0;
+		if (r > 0)
+			return 1;
+		load_open(l, false);
+		return 0;
 	}
 	return 0;
 }
@@ -393,40 +412,46 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 }
 
 struct count_arg {
+	struct mx_cmd_ctx *c;	/* first: cmd_table_walk keeps it current */
 	unsigned long n[MX_MAX_LISTS];
 	uint32_t reason[MX_MAX_LISTS];
 };
 
-/* count_lists - claims per committed list */
-static int count_lists(const struct mx_prefix *p, const struct mx_ban *b, void *arg)
+/* count_lists - the claims of a ban, per list (cmd_table_walk callback) */
+static int count_lists(const struct mx_prefix *p, const void *val, void *arg)
 {
 	struct count_arg *ca = arg;
-	uint32_t l = MX_BAN_LIST(b->flags);
+	struct mx_ban c[16];
+	size_t n = mx_bans_expand(&ca->c->agent->claims, p, val, c, 16);
 
-	if ((b->flags & MX_BAN_F_BLOCKLIST) && l < MX_MAX_LISTS) {
-		ca->n[l]++;
-		ca->reason[l] = b->reason;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t l = MX_BAN_LIST(c[i].flags);
+
+		if ((c[i].flags & MX_BAN_F_BLOCKLIST) && l < MX_MAX_LISTS) {
+			ca->n[l]++;
+			ca->reason[l] = c[i].reason;
+		}
 	}
 	return 0;
 }
 
-/* do_list - blocklist list: each list with its entries */
-static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
+/* print_lists - each list with its entries, once all are counted */
+static int print_lists(struct mx_cmd_ctx *c, void *arg, int r)
 {
-	static struct count_arg ca;
+	struct count_arg *ca = arg;
 	struct mx_bans *bans = &c->agent->claims;
 
-	if (argc)
-		return BAD_ARG();
-	memset(&ca, 0, sizeof(ca));
-	mx_bans_foreach(bans, count_lists, &ca);
+	if (r) {
+		p_err(c, "blocklist list stopped: %s", strerror(-r));
+		return -1;
+	}
 	if (c->json)
 		jsonw_start_array(c->jw);
 	else
 		fprintf(c->out, "%-24s %10s  %s\n", "NAME", "ENTRIES", "REASON");
 	for (uint32_t i = 1; i < MX_MAX_LISTS; i++) {
 		const char *name = mx_bans_list_name(bans, i);
-		const char *text = mx_bans_reason_text(bans, ca.reason[i]);
+		const char *text = mx_bans_reason_text(bans, ca->reason[i]);
 		size_t n = strlen(name);
 
 		if (!name[0] || mx_bans_list_is_pending(bans, i, NULL))
@@ -436,16 +461,28 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 		if (c->json) {
 			jsonw_start_object(c->jw);
 			jsonw_string_field(c->jw, "name", name);
-			jsonw_uint_field(c->jw, "entries", ca.n[i]);
+			jsonw_uint_field(c->jw, "entries", ca->n[i]);
 			jsonw_string_field(c->jw, "reason", text);
 			jsonw_end_object(c->jw);
 		} else {
-			fprintf(c->out, "%-24s %10lu  %s\n", name, ca.n[i], text);
+			fprintf(c->out, "%-24s %10lu  %s\n", name, ca->n[i], text);
 		}
 	}
 	if (c->json)
 		jsonw_end_array(c->jw);
 	return 0;
+}
+
+/* do_list - blocklist list: each list with its entries (counted as a job) */
+static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	static struct count_arg ca;
+
+	if (argc)
+		return BAD_ARG();
+	memset(&ca, 0, sizeof(ca));
+	ca.c = c;
+	return cmd_table_walk(c, &c->agent->bans, count_lists, print_lists, &ca, sizeof(ca));
 }
 
 /* do_del - blocklist del NAME: the list and its bans go, nobody else's */
