@@ -964,6 +964,47 @@ static bool snapshot_due(const struct mx_persist *p, bool interval_passed)
 	       p->snapshot_records + p->journal_records < MX_SNAPSHOT_RECORDS;
 }
 
+/*
+ * Where a turn of the loop went, so that a slow one says what made it
+ * slow: requests, the once-a-second tick (sock_diag, the verdict
+ * engine), reconciliation, starting periodic work, the slices.
+ */
+enum { LAP_REQUESTS, LAP_TICK, LAP_RECONCILE, LAP_STARTS, LAP_SLICES, LAP__MAX };
+struct laps {
+	uint64_t t;			/* when the last lap ended */
+	uint64_t us[LAP__MAX];
+};
+
+static void lap(struct laps *l, int which)
+{
+	uint64_t now = mx_mono_us();
+
+	l->us[which] = now - l->t;
+	l->t = now;
+}
+
+#define MX_SLOW_TURN_US	100000
+
+/* slow_turn - say where a turn longer than 100 ms went (at most every 10 s) */
+static void slow_turn(const struct laps *l)
+{
+	static struct mx_log_rate rate;
+	uint64_t sum = 0;
+
+	for (int i = 0; i < LAP__MAX; i++)
+		sum += l->us[i];
+	if (sum < MX_SLOW_TURN_US)
+		return;
+	agent_log_limited(&rate, "a loop turn took %llu ms: requests %llu, tick %llu, "
+			  "reconciliation %llu, starts %llu, slices %llu",
+			  (unsigned long long)sum / 1000,
+			  (unsigned long long)l->us[LAP_REQUESTS] / 1000,
+			  (unsigned long long)l->us[LAP_TICK] / 1000,
+			  (unsigned long long)l->us[LAP_RECONCILE] / 1000,
+			  (unsigned long long)l->us[LAP_STARTS] / 1000,
+			  (unsigned long long)l->us[LAP_SLICES] / 1000);
+}
+
 /* agent_serve - the event loop: control socket, signals, sweeps */
 int agent_serve(struct agent *a)
 {
@@ -973,6 +1014,7 @@ int agent_serve(struct agent *a)
 	uint64_t next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256 + 1 + 16 + 1];
 	bool busy = false, waiting = false;
+	struct laps laps = { 0 };
 	sigset_t mask;
 	int lfd, sfd, ret = 0;
 
@@ -1022,6 +1064,7 @@ int agent_serve(struct agent *a)
 		if (n < 0 && errno != EINTR)
 			break;
 		turn = mx_mono_us();
+		laps.t = turn;
 		if (pfd[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -1052,16 +1095,19 @@ int agent_serve(struct agent *a)
 			spf_run(a);
 		/* The responder first: it never blocks, and senders wait on it. */
 		responder_run(a->responder);
+		lap(&laps, LAP_REQUESTS);
 		now = mx_mono_ms();
 		if (now >= next_conn_sweep) {
 			conn_sweep(a);
 			senders_tick(a);
 			next_conn_sweep = now + 1000;
 		}
+		lap(&laps, LAP_TICK);
 		if (now >= next_reconcile) {
 			conn_reconcile(a, false);
 			next_reconcile = now + 10000;
 		}
+		lap(&laps, LAP_RECONCILE);
 		if (a->snapshot_soon || snapshot_due(&a->persist, now >= next_snapshot)) {
 			if (state_snapshot_start(a))
 				a->snapshot_soon = false;
@@ -1071,6 +1117,7 @@ int agent_serve(struct agent *a)
 			ban_sweep_start(a);
 			next_sweep = now + (uint64_t)a->cfg.ban_sweep_s * 1000;
 		}
+		lap(&laps, LAP_STARTS);
 		{
 			uint64_t deadline = mx_mono_us() + MX_SLICE_US;
 
@@ -1082,6 +1129,8 @@ int agent_serve(struct agent *a)
 			busy |= state_snapshot_work(a, deadline);
 			waiting = jw == 2;
 		}
+		lap(&laps, LAP_SLICES);
+		slow_turn(&laps);
 		turn = mx_mono_us() - turn;
 		if (turn > a->loop_busy_max_us)
 			a->loop_busy_max_us = turn;

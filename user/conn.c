@@ -445,11 +445,12 @@ static int read_all(int fd, mx_walk_cb cb, struct reconcile_walk *rw)
 
 /*
  * Reconciliation reads every flow and count in one slice of the event
- * loop. It is a check, not what keeps counts right: with more entries
- * than this (a flood's half-open connections) it waits for a calmer
- * moment, and says how often it did.
+ * loop (about 30 ms for this many). It is a check, not what keeps counts
+ * right: with more flows than this (a flood's half-open connections, as
+ * the last sweep counted them) it waits for a calmer moment, and says
+ * how often it did. The entries it reads are bounded all the same.
  */
-#define MX_RECONCILE_MAX	200000
+#define MX_RECONCILE_MAX	50000
 
 /*
  * conn_reconcile - compare counts with flows; correct a drift seen the
@@ -460,9 +461,15 @@ int conn_reconcile(struct agent *a, bool settle)
 {
 	struct count_table t = { 0 };
 	struct count_table *prev = &a->conn_drift;
-	struct reconcile_walk rw = { .t = &t, .budget = MX_RECONCILE_MAX };
+	struct reconcile_walk rw = { .t = &t, .budget = 3 * MX_RECONCILE_MAX };
 	int fixed = 0, r;
 
+	if (a->sweeper.last_seen > MX_RECONCILE_MAX || a->sweeper.seen > MX_RECONCILE_MAX) {
+		a->conn_stats.reconcile_skipped++;
+		free(prev->e);
+		memset(prev, 0, sizeof(*prev));
+		return 0;
+	}
 	r = read_all(bpf_map__fd(a->conn->maps.pending_flows), expect_flow, &rw);
 	if (!r)
 		r = read_all(bpf_map__fd(a->conn->maps.live_flows), expect_flow, &rw);
