@@ -65,13 +65,17 @@ open_prefixes() {
 		mx limit set default prefix-parallel 1000000
 }
 
-# syn_flood_answers SRCBASE - 20,000 SYNs from 20,000 sources; the agent answers
+# syn_flood_answers SRCBASE SRCBASE2 - 20,000 SYNs from 20,000 sources, 10,000
+# from each base; the agent answers (and reloads its settings in the middle)
 syn_flood_answers() {
 	start && open_prefixes || return 1
 	probe 8 &
 	local probe_pid=$!
 	sleep 0.5
-	flood -s "$1" -n 20000 -c 20000 >/dev/null || fail "synflood failed" || return 1
+	flood -s "$1" -n 10000 -c 10000 >/dev/null || fail "synflood failed" || return 1
+	mx reload >/dev/null || fail "reload during the flood failed" || return 1
+	open_prefixes || return 1	# the file's limits are back: open them again
+	flood -s "$2" -n 10000 -c 10000 >/dev/null || fail "synflood failed" || return 1
 	wait $probe_pid
 	answered_quickly "20,000 spoofed SYNs" || return 1
 	# Every half-open connection without a request socket was released
@@ -84,11 +88,11 @@ syn_flood_answers() {
 }
 
 test_syn_flood_ipv4_agent_answers() {
-	syn_flood_answers 198.18.2.0
+	syn_flood_answers 198.18.2.0 198.18.100.0
 }
 
 test_syn_flood_ipv6_agent_answers() {
-	syn_flood_answers 2001:db8:5::1
+	syn_flood_answers 2001:db8:5::1 2001:db8:6::1
 }
 
 test_restart_after_flood_is_quick() {
@@ -145,6 +149,38 @@ test_mass_load_and_expiry_in_slices() {
 	answered_quickly "a 300,000-line load, its snapshot, and 300,000 bans expiring" || return 1
 	[[ $(mx -j ban list | grep -o '"prefix"' | wc -l) == 0 ]] || fail "expired bans remain" || return 1
 	grep -q "removed 300000 expired bans" "$AGENT_LOG" || fail "the sweep did not say what it removed"
+}
+
+test_trap_hit_flood_on_a_full_disk() {
+	mkdir -p "$STATE_DIR"
+	mount -t tmpfs -o size=256k tmpfs "$STATE_DIR" || { fail "cannot mount a tmpfs"; return 1; }
+	printf 'trap@gw.test spam\n' >"$E2E_DIR/traps"
+	start "trap_file = $E2E_DIR/traps\n" || return 1
+	dd if=/dev/zero of="$STATE_DIR/filler" bs=4k 2>/dev/null
+	# 3,000 trap hits from 300 senders on one policy connection, as fast as it takes them.
+	local out
+	out=$(python3 - "$POLICY" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1])
+answers = 0
+for i in range(3000):
+    s.sendall(b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=198.18.%d.%d\n"
+              b"sender=a@x.test\nrecipient=trap@gw.test\n\n" % (2 + i % 300 // 250, i % 250 + 1))
+    buf = b""
+    while not buf.endswith(b"\n\n"):
+        buf += s.recv(4096)
+    answers += buf.startswith(b"action=")
+print(answers)
+PY
+)
+	[[ $out == 3000 ]] || fail "policy answers on a full disk: $out" || return 1
+	probe 2 && answered_quickly "3,000 trap hits on a full disk" || return 1
+	# Said, not said 3,000 times.
+	local lines
+	lines=$(grep -c "cannot journal a trap hit" "$AGENT_LOG")
+	((lines >= 1 && lines <= 3)) || fail "$lines log lines for the journal errors" || return 1
+	rm "$STATE_DIR/filler"
+	mx ban add 198.18.7.7 >/dev/null || fail "the disk has room again, a ban was refused"
 }
 
 test_slow_clients_on_the_responder() {
