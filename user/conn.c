@@ -185,10 +185,11 @@ static int run_op(struct bpf_program *prog, struct mx_conn_op *op)
 	return err;
 }
 
-/* release - release one flow from pending (live=0) or live (live=1) */
-static int release(struct agent *a, const struct mx_flow *f, int live)
+/* release - release one flow from pending (live=0) or live (live=1), as seen */
+static int release(struct agent *a, const struct mx_flow *f, const struct mx_flow_slot *seen,
+		   int live)
 {
-	struct mx_conn_op op = { .flow = *f, .live = (uint32_t)live };
+	struct mx_conn_op op = { .flow = *f, .live = (uint32_t)live, .since_ns = seen->since_ns };
 
 	if (run_op(a->conn->progs.mx_flow_release, &op))
 		return -1;
@@ -264,7 +265,7 @@ static int sweep_flow(const void *key, const void *val, void *arg)
 	sw->seen++;
 	if (slot->since_ns + MX_PENDING_GRACE_NS > sw->t0 || set_has(sw->sockets, key))
 		return 0;
-	switch (release(a, key, live)) {
+	switch (release(a, key, slot, live)) {
 	case MX_RELEASE_SLOT:
 		if (!live)
 			a->conn_stats.halfopen_released++;
