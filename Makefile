@@ -104,6 +104,10 @@ $(OUT)/tests/synflood: tests/tools/synflood.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
+$(OUT)/tests/lateack: tests/tools/lateack.c | $(OUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
 $(OUT)/tests/connrate: tests/bench/connrate.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
@@ -137,7 +141,8 @@ fuzz: deps $(FUZZ_BINS)
 	done
 
 # The README's test command: installs what it needs, builds, runs all.
-test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(OUT)/tests/connrate $(OUT)/tests/synflood $(FUZZ_BINS) $(SAN_BINS)
+test: deps all $(UNIT_BINS) $(BPFT_BINS) $(OUT)/tests/connhold $(OUT)/tests/connrate $(OUT)/tests/synflood \
+      $(OUT)/tests/lateack $(FUZZ_BINS) $(SAN_BINS)
 	$(Q)tests/run.sh
 
 bench: deps all $(OUT)/tests/bench_xdp $(OUT)/tests/connrate $(OUT)/tests/linerate $(OUT)/tests/synflood

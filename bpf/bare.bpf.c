@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NAME
- *	bare.bpf.c - the cheapest XDP programs, for benchmark baselines
+ *	bare.bpf.c - the cheapest XDP and TC programs, for benchmark baselines
  * DESCRIPTION
  *	make bench measures mxguard next to these in the same run and
  *	reports ratios, so that the numbers do not depend on the machine.
  */
 #include <linux/bpf.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "GPL";
@@ -28,4 +29,11 @@ SEC("xdp")
 int bare_tx(struct xdp_md *ctx)
 {
 	return XDP_TX;
+}
+
+/* The baseline of a TC ingress judge: on to the next program, as mx_cookie_ack ends. */
+SEC("tc")
+int bare_tc(struct __sk_buff *skb)
+{
+	return TC_ACT_UNSPEC;
 }

@@ -17,6 +17,10 @@
  *	mx_sockops (sock_ops)	at PASSIVE_ESTABLISHED moves a pending
  *				connection to live_flows and asks for state
  *				callbacks; at TCP_CLOSE gives the slot back.
+ *	mx_cookie_ack (tc)	while the listener answers with SYN cookies
+ *				(the agent attaches it then), judges each
+ *				final ACK that carries a valid cookie, so
+ *				that the limit holds however late it comes.
  *	mx_count_gc (syscall)	run by the agent: removes count entries
  *				that fell to zero (see count_take()).
  *	mx_flow_release,	run by the agent: release a flow whose
@@ -39,11 +43,14 @@
  *	what is live, not what was.
  */
 #include <linux/bpf.h>
+#include <linux/errno.h>
 #include <linux/in.h>
+#include <linux/pkt_cls.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "mxguard.h"
+#include "parsing.h"
 #include "policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -475,6 +482,330 @@ int mx_sockops(struct bpf_sock_ops *skops)
 }
 
 /*
+ * SYN cookies. A listener answering with a cookie keeps no request
+ * socket, so the agent releases the SYN's pending entry two seconds on,
+ * and the final ACK may come later still: a cookie is good for two
+ * minutes. sk_lookup runs for that ACK but cannot tell it from a stray
+ * segment (it sees no TCP flags), and established() would count it
+ * whatever the limit. mx_cookie_ack, at TC ingress of the guarded
+ * interface, sees the ACK before the stack does and judges it as
+ * sk_lookup judges a SYN:
+ *
+ *   the flow still has its pending entry	its verdict stands; the entry
+ *						is renewed so that the agent
+ *						does not release it meanwhile
+ *   the flow has a socket already		not judged (a duplicate ACK,
+ *						early data)
+ *   otherwise					a slot is taken now under the
+ *						limit, and the flow noted
+ *						pending, admitted or steered
+ *
+ * Admitted, the ACK goes on: sk_lookup finds the pending entry and
+ * passes it to the MTA's listener, whose kernel decodes the cookie.
+ * Steered (over the limit, or banned in reply mode), it becomes a
+ * request socket of the responder's listener (bpf_sk_assign_tcp_reqsk)
+ * and the sender reads 421 (554). Steering it in sk_lookup instead
+ * would meet the responder's own cookie check, which refuses (with a
+ * reset) cookies unless that listener itself sent some lately
+ * (tcp_synq_no_recent_overflow); the kfunc's request socket skips it.
+ *
+ * Only an ACK whose cookie the kernel would accept is judged
+ * (bpf_tcp_raw_check_syncookie_*: the same secret, the same age): a
+ * spoofed or stray ACK never takes a slot. The program never drops: on
+ * any failure the stack gets the segment as it would without us.
+ */
+
+/* Not in the UAPI headers: the kfunc's options of the connection. */
+struct bpf_tcp_req_attrs {
+	__u32 rcv_tsval;
+	__u32 rcv_tsecr;
+	__u16 mss;
+	__u8 rcv_wscale;
+	__u8 snd_wscale;
+	__u8 ecn_ok;
+	__u8 wscale_ok;
+	__u8 sack_ok;
+	__u8 tstamp_ok;
+	__u8 usec_ts_ok;
+	__u8 reserved[3];
+};
+
+/*
+ * The kfunc's argument type is checked by name against the kernel's
+ * BTF: it must be a struct sock with a body (a forward declaration is
+ * not matched). The body is never used.
+ */
+struct sock {
+	int __opaque;
+};
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
+
+/* tcx: on to the next program, then the stack. The judge never ends the chain. */
+#define MX_TC_NEXT	TC_ACT_UNSPEC
+
+/* The options of a Linux timestamp block at the start: NOP NOP TS(10). */
+#define MX_TCPOPT_NOP_NOP_TS	0x0101080a
+
+/*
+ * pending_renew - a flow's pending entry, renewed (since_ns = now) so
+ * that the agent leaves it for its handshake to complete: 1 and its
+ * kind; 0 if there is none; -1 if it could not be renewed. A renewal
+ * and the agent's release are each a compare-and-swap of since_ns
+ * (mx_flow_release): exactly one of them wins. An entry being released
+ * is gone a moment later: look again.
+ */
+static __always_inline int pending_renew(const struct mx_flow *flow, __u64 now, __u32 *kind)
+{
+	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
+		struct mx_flow_slot *p = bpf_map_lookup_elem(&pending_flows, flow);
+		__u64 since;
+
+		if (!p)
+			return 0;
+		since = *(volatile __u64 *)&p->since_ns;
+		if (since == MX_SINCE_RELEASING)
+			continue;
+		if (__sync_val_compare_and_swap(&p->since_ns, since, now) == since) {
+			*kind = p->kind;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+/* has_socket - does the flow have a socket already (not only a listener)? */
+static __always_inline int has_socket(struct __sk_buff *skb, const struct mx_flow *flow)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 len;
+	int found;
+
+	/* From the key on the stack: the packet pointers are not the verifier's to trust here. */
+	if (flow->family == AF_INET) {
+		__builtin_memcpy(&t.ipv4.saddr, flow->remote, 4);
+		__builtin_memcpy(&t.ipv4.daddr, flow->local, 4);
+		t.ipv4.sport = bpf_htons(flow->rport);
+		t.ipv4.dport = bpf_htons(flow->lport);
+		len = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, flow->remote, 16);
+		__builtin_memcpy(t.ipv6.daddr, flow->local, 16);
+		t.ipv6.sport = bpf_htons(flow->rport);
+		t.ipv6.dport = bpf_htons(flow->lport);
+		len = sizeof(t.ipv6);
+	}
+	/* Runs sk_lookup too: mx_lookup has nothing to do for a flow not pending. */
+	sk = bpf_skc_lookup_tcp(skb, &t, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return 0;
+	found = sk->state != BPF_TCP_LISTEN;
+	bpf_sk_release(sk);
+	return found;
+}
+
+/*
+ * cookie_judge - the verdict for a cookie ACK of a flow with no pending
+ * entry: a slot taken now under the class limit (as sk_lookup takes one
+ * for a SYN), noted pending. The kind noted, or 0 to leave the segment
+ * to the stack unjudged.
+ */
+static __always_inline __u32 cookie_judge(const struct mx_config *cfg, const struct mx_flow *flow,
+					  __u64 now)
+{
+	struct mx_flow_slot slot = { .since_ns = now };
+	struct mx_class_limits *cl;
+	__u32 stat;
+	int banned, r;
+
+	if (flow->family == AF_INET) {
+		__u32 ra;
+
+		__builtin_memcpy(&ra, flow->remote, 4);
+		banned = src_banned4(ra, now);
+		cl = src_class4(ra);
+	} else {
+		struct mx_addr6 ra;
+
+		__builtin_memcpy(ra.addr, flow->remote, 16);
+		banned = src_banned6(&ra, now);
+		cl = src_class6(&ra);
+	}
+	slot_keys(cfg, &slot, flow->remote, flow->family);
+	if (banned) {
+		slot.kind = MX_FLOW_STEERED;
+		stat = MX_STAT_CONN_BANNED;
+	} else {
+		r = slot_take(&slot, cl);
+		if (r < 0) {
+			/* No room to count it: let it through uncounted, as sk_lookup would. */
+			stat_inc(MX_STAT_CONN_TABLE_FULL);
+			return 0;
+		}
+		slot.kind = r ? MX_FLOW_ADMITTED : MX_FLOW_STEERED;
+		stat = r ? MX_STAT_CONN_COOKIE_ADMITTED : MX_STAT_CONN_COOKIE_OVER_LIMIT;
+	}
+	r = bpf_map_update_elem(&pending_flows, flow, &slot, BPF_NOEXIST);
+	if (r == -EEXIST) {
+		/* A copy of this ACK on another CPU was judged first: its verdict stands. */
+		if (slot.kind == MX_FLOW_ADMITTED)
+			slot_give(&slot);
+		return 0;
+	}
+	stat_inc(stat);
+	if (r) {
+		/* No room to remember it: as in sk_lookup. */
+		stat_inc(MX_STAT_CONN_TABLE_FULL);
+		if (slot.kind == MX_FLOW_ADMITTED) {
+			slot_give(&slot);
+			return 0;
+		}
+	}
+	return slot.kind;
+}
+
+/* A cookie ACK as the judge needs it: its flow, and its timestamps if any. */
+struct cookie_ack {
+	struct mx_flow flow;
+	__u32 tsval, tsecr;
+	__u32 ts_ok;
+	__u32 pad;
+};
+
+/*
+ * cookie_to_responder - make the ACK a request socket of the responder's
+ * listener; 0 on success. The options the cookie stands for are hidden
+ * (the kernel keeps them in the timestamp, offset by a per-flow secret):
+ * a minimal MSS, no window scaling, no SACK, timestamps echoed when the
+ * ACK has them. Enough for a reply line and a QUIT.
+ */
+static __always_inline long cookie_to_responder(struct __sk_buff *skb, const struct cookie_ack *ack)
+{
+	__u32 idx = ack->flow.family == AF_INET ? MX_RESPONDER_V4 : MX_RESPONDER_V6;
+	struct bpf_tcp_req_attrs attrs = {
+		.mss = ack->flow.family == AF_INET ? 536 : 1220,
+		.tstamp_ok = ack->ts_ok ? 1 : 0,
+		.rcv_tsval = ack->tsval,
+		.rcv_tsecr = ack->tsecr,
+	};
+	struct bpf_sock *sk;
+	struct tcp_sock *tp;
+	long err = -1;
+
+	sk = bpf_map_lookup_elem(&responder_socks, &idx);
+	if (!sk)
+		return -1;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (tp)
+		err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)tp, &attrs, sizeof(attrs));
+	bpf_sk_release(sk);
+	return err;
+}
+
+/*
+ * cookie_ack_judge - judge a cookie ACK (see above). A global function:
+ * the verifier checks it once, not once for every way the packet parser
+ * can end (IPv6 extension headers), which together would exceed its
+ * limit. Returns the kind the flow ended with, or 0 if left unjudged.
+ */
+__noinline int cookie_ack_judge(struct __sk_buff *skb, struct cookie_ack *ack)
+{
+	struct mx_config *cfg = get_config();
+	struct mx_flow flow;
+	__u32 kind = 0;
+	__u64 now;
+	int r;
+
+	if (!skb || !ack || !cfg)
+		return 0;
+	flow = ack->flow;
+	if (flow.family != AF_INET && flow.family != AF_INET6)
+		return 0;
+	if (flow_allowed(&flow))
+		return 0;
+
+	now = now_ns();
+	r = pending_renew(&flow, now, &kind);
+	if (r < 0)
+		return 0;	/* every round lost: established() counts it (conn_late) */
+	if (r == 0) {
+		if (has_socket(skb, &flow))
+			return 0;
+		kind = cookie_judge(cfg, &flow, now);
+	}
+	/*
+	 * Should the kfunc fail, sk_lookup steers the ACK by its pending
+	 * entry: the responder answers 421 if it sent cookies lately, else a
+	 * reset (or, with no responder, it is dropped and counted there).
+	 */
+	if (kind == MX_FLOW_STEERED)
+		cookie_to_responder(skb, ack);
+	return (int)kind;
+}
+
+SEC("tc")
+int mx_cookie_ack(struct __sk_buff *skb)
+{
+	struct hdr_cursor c = {
+		.pos = (void *)(long)skb->data,
+		.end = (void *)(long)skb->data_end,
+	};
+	struct cookie_ack ack = {};
+	struct ipv6hdr *ip6h = NULL;
+	struct iphdr *iph = NULL;
+	struct mx_config *cfg;
+	struct tcphdr *th;
+	__be16 proto;
+	__u8 *o;
+	int r;
+
+	cfg = get_config();
+	if (!cfg || parse_ethhdr(&c, &proto) != MX_PARSE_OK)
+		return MX_TC_NEXT;
+	if (proto == bpf_htons(ETH_P_IP))
+		r = parse_iphdr(&c, &iph);
+	else if (proto == bpf_htons(ETH_P_IPV6))
+		r = parse_ipv6hdr(&c, &ip6h);
+	else
+		return MX_TC_NEXT;
+	if (r != MX_PARSE_OK || parse_tcphdr(&c, &th) != MX_PARSE_OK)
+		return MX_TC_NEXT;
+	if (!th->ack || th->syn || th->rst || !port_guarded(cfg, bpf_ntohs(th->dest)))
+		return MX_TC_NEXT;
+
+	/* The kernel's own check of the cookie, less the listener's recent-overflow test. */
+	if (iph) {
+		if (bpf_tcp_raw_check_syncookie_ipv4(iph, th))
+			return MX_TC_NEXT;
+		ack.flow.family = AF_INET;
+		__builtin_memcpy(ack.flow.remote, &iph->saddr, 4);
+		__builtin_memcpy(ack.flow.local, &iph->daddr, 4);
+	} else if (ip6h) {
+		if (bpf_tcp_raw_check_syncookie_ipv6(ip6h, th))
+			return MX_TC_NEXT;
+		ack.flow.family = AF_INET6;
+		__builtin_memcpy(ack.flow.remote, &ip6h->saddr, 16);
+		__builtin_memcpy(ack.flow.local, &ip6h->daddr, 16);
+	} else {
+		return MX_TC_NEXT;
+	}
+	ack.flow.rport = bpf_ntohs(th->source);
+	ack.flow.lport = bpf_ntohs(th->dest);
+	/* Timestamps where Linux puts them: NOP NOP TS first. */
+	o = (__u8 *)(th + 1);
+	if (th->doff >= 8 && (void *)(o + 12) <= c.end &&
+	    *(__be32 *)o == bpf_htonl(MX_TCPOPT_NOP_NOP_TS)) {
+		ack.ts_ok = 1;
+		ack.tsval = bpf_ntohl(*(__be32 *)(o + 4));
+		ack.tsecr = bpf_ntohl(*(__be32 *)(o + 8));
+	}
+	cookie_ack_judge(skb, &ack);
+	return MX_TC_NEXT;
+}
+
+/*
  * gc_one - claim a zero count (0 -> DYING) and delete it. Counts delete
  * themselves when their last slot goes (count_give); zeros remain only
  * where a take created an entry and then found the limit, or failed.
@@ -523,6 +854,12 @@ static __always_inline void op_read(struct mx_conn_op *dst, const struct mx_conn
  * give back its slot. Deleting the entry is what claims it, so a
  * handshake completing at the same moment (established()) and this
  * release can never both give the slot back.
+ *
+ * Only the entry as the agent saw it goes: one renewed since (its
+ * since_ns moved on) stays. The claim is a compare-and-swap of since_ns
+ * to MX_SINCE_RELEASING, which a renewal (another compare-and-swap of
+ * the same word) cannot overlap; the agent's copy of the entry may be
+ * a slice of the sweep old.
  */
 SEC("syscall")
 int mx_flow_release(struct mx_conn_op *op)
@@ -538,7 +875,9 @@ int mx_flow_release(struct mx_conn_op *op)
 
 	op->result = MX_RELEASE_NONE;
 	p = bpf_map_lookup_elem(map, &flow);
-	if (!p)
+	if (!p || arg.since_ns == MX_SINCE_RELEASING ||
+	    __sync_val_compare_and_swap(&p->since_ns, arg.since_ns, MX_SINCE_RELEASING) !=
+	    arg.since_ns)
 		return 0;
 	slot = *p;
 	if (bpf_map_delete_elem(map, &flow))

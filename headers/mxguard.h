@@ -139,10 +139,19 @@ enum mx_flow_kind {
 struct mx_flow_slot {
 	__u8 src[16];		/* masked source address */
 	__u8 pfx[16];		/* masked prefix */
-	__u64 since_ns;		/* CLOCK_BOOTTIME at SYN (pending) or handshake (live) */
+	__u64 since_ns;		/* CLOCK_BOOTTIME at SYN (pending) or handshake (live);
+				 * MX_SINCE_RELEASING while the agent releases it */
 	__u32 family;
 	__u32 kind;		/* enum mx_flow_kind */
 };
+
+/*
+ * A pending entry the agent is releasing: mx_flow_release claims it by
+ * compare-and-swap of since_ns before deleting it, so that a cookie's
+ * final ACK renewing the entry at that moment (mx_cookie_ack) and the
+ * release cannot both believe they own it.
+ */
+#define MX_SINCE_RELEASING	0
 
 /* Argument of the agent's mx_flow_release and mx_count_adjust programs. */
 struct mx_conn_op {
@@ -152,8 +161,9 @@ struct mx_conn_op {
 	struct mx_bucket6_key key;	/* adjust: the count (IPv4: addr in first 4 bytes) */
 	__u32 family;		/* adjust: AF_INET or AF_INET6 */
 	__u32 result;		/* out: enum mx_release_result, or the new count */
-	__u32 pad;		/* a multiple of 8 bytes: read as 64-bit words */
-};
+	__u32 pad;
+	__u64 since_ns;		/* release: the entry's since_ns as the agent saw it */
+};				/* a multiple of 8 bytes: read as 64-bit words */
 
 /*
  * A live count (conn_count4/6) is one 64-bit word: the count in the low
@@ -223,6 +233,8 @@ struct mx_config {
  * parallel limit or banned (steered to the responder), no responder
  * socket (SYN dropped), flow table full (steered), late (handshake done
  * after its pending slot was released), closed (slot given back).
+ * CONN_COOKIE_* count what the SYN-cookie ACK judge decides for a final
+ * ACK that found no pending slot: admitted (took one), over the limit.
  */
 #define MX_STATS(X)							\
 	X(PASS_NOT_GUARDED,	"pass_not_guarded")			\
@@ -245,7 +257,9 @@ struct mx_config {
 	X(CONN_NO_RESPONDER,	"conn_no_responder")			\
 	X(CONN_TABLE_FULL,	"conn_table_full")			\
 	X(CONN_LATE,		"conn_late")				\
-	X(CONN_CLOSED,		"conn_closed")
+	X(CONN_CLOSED,		"conn_closed")				\
+	X(CONN_COOKIE_ADMITTED,	"conn_cookie_admitted")			\
+	X(CONN_COOKIE_OVER_LIMIT, "conn_cookie_over_limit")
 
 #define MX_STAT_ENUM(name, str) MX_STAT_##name,
 enum mx_stat {

@@ -3,7 +3,8 @@
 #	bench.sh - make bench: mxguard's costs as ratios measured in one run
 # DESCRIPTION
 #	1. The XDP program per packet against bare XDP_PASS and XDP_DROP
-#	   programs, with 1 to 1,000,000 bans (build/tests/bench_xdp).
+#	   programs, with 1 to 1,000,000 bans, and the SYN-cookie ACK judge
+#	   per segment against a bare TC program (build/tests/bench_xdp).
 #	2. TCP connection setup rate with and without mxguard.
 #	3. A 1,000,000-entry blocklist: load time and memory, full ban list.
 #	4. Banned SYNs at line rate: real frames from a generator core

@@ -126,7 +126,7 @@ static struct bpf_map **pinned_maps(struct mxguard_bpf *skel, size_t *n)
 }
 
 /* Links pinned beside the maps, so that counting goes on without the agent. */
-static const char *const link_pins[] = { "link_lookup", "link_sockops" };
+static const char *const link_pins[] = { "link_lookup", "link_sockops", "link_cookie" };
 
 /* unpin_all - remove our pins and the directory; leaves others alone */
 static void unpin_all(struct agent *a)

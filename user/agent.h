@@ -62,6 +62,7 @@ struct agent {
 	struct conn_stats conn_stats;
 	struct count_table conn_drift;
 	struct conn_sweeper sweeper;
+	struct cookie_watch cookies;
 	uint64_t loop_busy_max_us;	/* the event loop's longest turn since start */
 	const char *cgroup_path;
 	char hostname[256];

@@ -18,6 +18,15 @@
  *	flow without a socket would mean a missed close: it is released
  *	and counted as a correction.
  *
+ *	While the namespace answers SYNs with SYN cookies, the final ACK
+ *	of a handshake can come long after its pending entry was released
+ *	(a cookie leaves no request socket to wait for). cookie_watch(), at
+ *	the start of every sweep, attaches mx_cookie_ack to the interface's
+ *	TC ingress (a tcx link, pinned beside the others) while
+ *	tcp_syncookies is 2 or the kernel sent a cookie in the last
+ *	MX_COOKIE_HOLD_NS, and detaches it after; it judges those ACKs
+ *	against the limit (conn.bpf.c).
+ *
  *	conn_reconcile(), every ten seconds and at start, recomputes every
  *	count from the flows and corrects a difference seen the same in
  *	two passes in a row (a single pass can catch a SYN between its
@@ -30,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,6 +64,16 @@
 
 /* A handshake can finish this long after the SYN's pending entry was noted. */
 #define MX_PENDING_GRACE_NS	(2ULL * 1000000000ULL)
+
+/*
+ * The ACK judge stays this long after the last cookie the kernel sent:
+ * a cookie is good for two minutes at most (tcp_cookie_time() counts
+ * minutes, MAX_SYNCOOKIE_AGE is 2), and a margin.
+ */
+#define MX_COOKIE_HOLD_NS	(130ULL * 1000000000ULL)
+
+/* BPF_TCX_INGRESS: newer than the UAPI headers here (Linux 6.6). */
+#define MX_BPF_TCX_INGRESS	46
 
 /* flow_hash - FNV-1a over a flow key */
 static uint64_t flow_hash(const struct mx_flow *f)
@@ -185,10 +205,11 @@ static int run_op(struct bpf_program *prog, struct mx_conn_op *op)
 	return err;
 }
 
-/* release - release one flow from pending (live=0) or live (live=1) */
-static int release(struct agent *a, const struct mx_flow *f, int live)
+/* release - release one flow from pending (live=0) or live (live=1), as seen */
+static int release(struct agent *a, const struct mx_flow *f, const struct mx_flow_slot *seen,
+		   int live)
 {
-	struct mx_conn_op op = { .flow = *f, .live = (uint32_t)live };
+	struct mx_conn_op op = { .flow = *f, .live = (uint32_t)live, .since_ns = seen->since_ns };
 
 	if (run_op(a->conn->progs.mx_flow_release, &op))
 		return -1;
@@ -226,6 +247,135 @@ static void adopt_open(struct agent *a)
 			  a->conn_stats.adopted == 1 ? "" : "s");
 }
 
+/* syncookies_mode - net.ipv4.tcp_syncookies of this namespace; 1 if unknown */
+static int syncookies_mode(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_syncookies", "re");
+	int mode = 1;
+
+	if (!f)
+		return 1;
+	if (fscanf(f, "%d", &mode) != 1)
+		mode = 1;
+	fclose(f);
+	return mode;
+}
+
+/* syncookies_sent - TcpExt SyncookiesSent of this namespace; 0 or -1 */
+static int syncookies_sent(uint64_t *sent)
+{
+	FILE *f = fopen("/proc/net/netstat", "re");
+	char *names = NULL, *vals = NULL;
+	size_t nlen = 0, vlen = 0;
+	int found = -1;
+
+	if (!f)
+		return -1;
+	/* Pairs of lines: "TcpExt: Name ..." then "TcpExt: value ...". */
+	while (found && getline(&names, &nlen, f) > 0 && getline(&vals, &vlen, f) > 0) {
+		char *sn, *sv, *n, *v;
+
+		if (strncmp(names, "TcpExt:", 7))
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(vals, " \n", &sv);
+		while (n && v && found) {
+			n = strtok_r(NULL, " \n", &sn);
+			v = strtok_r(NULL, " \n", &sv);
+			if (n && v && !strcmp(n, "SyncookiesSent")) {
+				*sent = strtoull(v, NULL, 10);
+				found = 0;
+			}
+		}
+	}
+	free(names);
+	free(vals);
+	fclose(f);
+	return found;
+}
+
+/* cookie_link_path - where the judge's link is pinned */
+static void cookie_link_path(const struct agent *a, char *path, size_t len)
+{
+	snprintf(path, len, "%s/link_cookie", a->pin_dir);
+}
+
+/* cookie_attach - the ACK judge onto the interface's TC ingress, pinned; 0 or -1 */
+static int cookie_attach(struct agent *a, const char *why)
+{
+	struct cookie_watch *cw = &a->cookies;
+	char path[300];
+	int fd;
+
+	cookie_link_path(a, path, sizeof(path));
+	unlink(path);	/* a pin left by an agent whose link was detached since */
+	fd = bpf_link_create(bpf_program__fd(a->conn->progs.mx_cookie_ack), a->ifindex,
+			     (enum bpf_attach_type)MX_BPF_TCX_INGRESS, NULL);
+	if (fd < 0 || bpf_obj_pin(fd, path)) {
+		if (!cw->failing)
+			agent_log("SYN cookies in use (%s), but the ACK judge cannot be attached to "
+				  "%s: %s; late final ACKs are counted uncapped (conn_late)",
+				  why, a->ifname, strerror(errno));
+		cw->failing = true;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	cw->link_fd = fd;
+	cw->failing = false;
+	agent_log("SYN cookies in use (%s): judging final ACKs on %s at TC ingress", why, a->ifname);
+	return 0;
+}
+
+/* cookie_detach - the ACK judge off the interface, its pin removed */
+static void cookie_detach(struct agent *a)
+{
+	struct cookie_watch *cw = &a->cookies;
+	char path[300];
+
+	if (cw->link_fd <= 0)
+		return;
+	cookie_link_path(a, path, sizeof(path));
+	bpf_link_detach(cw->link_fd);
+	unlink(path);
+	close(cw->link_fd);
+	cw->link_fd = -1;
+}
+
+/*
+ * cookie_watch - judge final ACKs while cookies are sent, and for
+ * MX_COOKIE_HOLD_NS after. Called before a sweep releases anything: a
+ * cookie's pending entry is released at least MX_PENDING_GRACE_NS after
+ * the cookie went out, and by then this has seen SyncookiesSent rise
+ * and the judge is in place for its ACK, however late.
+ */
+static void cookie_watch(struct agent *a)
+{
+	struct cookie_watch *cw = &a->cookies;
+	uint64_t now = mx_now_ns(), sent;
+	bool mode2 = syncookies_mode() == 2;
+
+	if (syncookies_sent(&sent) == 0) {
+		/* At start, cookies sent before are as good as sent now. */
+		if (cw->have_sent ? sent != cw->sent : sent != 0)
+			cw->rose_ns = now;
+		cw->sent = sent;
+		cw->have_sent = true;
+	} else {
+		cw->rose_ns = now;	/* cannot tell: keep judging */
+	}
+	if (mode2 || (cw->rose_ns && now - cw->rose_ns < MX_COOKIE_HOLD_NS)) {
+		if (cw->link_fd <= 0)
+			cookie_attach(a, mode2 ? "tcp_syncookies = 2" : "the kernel sends SYN cookies");
+		return;
+	}
+	if (cw->link_fd > 0) {
+		cookie_detach(a);
+		agent_log("no SYN cookies sent for %llu s: the ACK judge is off %s",
+			  MX_COOKIE_HOLD_NS / 1000000000ULL, a->ifname);
+	}
+}
+
 /*
  * conn_sweep - once a second, begin a pass over the flow tables unless
  * the last one is still going: take the kernel's sockets now, then let
@@ -236,7 +386,10 @@ void conn_sweep(struct agent *a)
 	struct conn_sweeper *sw = &a->sweeper;
 	struct flow_set *set;
 
-	if (sw->phase || !a->conn)
+	if (!a->conn)
+		return;
+	cookie_watch(a);
+	if (sw->phase)
 		return;
 	set = calloc(1, sizeof(*set));
 	if (!set)
@@ -264,7 +417,7 @@ static int sweep_flow(const void *key, const void *val, void *arg)
 	sw->seen++;
 	if (slot->since_ns + MX_PENDING_GRACE_NS > sw->t0 || set_has(sw->sockets, key))
 		return 0;
-	switch (release(a, key, live)) {
+	switch (release(a, key, slot, live)) {
 	case MX_RELEASE_SLOT:
 		if (!live)
 			a->conn_stats.halfopen_released++;
@@ -629,6 +782,8 @@ int conn_start(struct agent *a)
 	struct bpf_map *m;
 	int netns_fd, cg_fd, err;
 
+	memset(&a->cookies, 0, sizeof(a->cookies));
+	a->cookies.link_fd = -1;
 	a->conn = conn_bpf__open();
 	if (!a->conn) {
 		agent_log("cannot open the connection programs: %s", strerror(errno));
@@ -708,6 +863,23 @@ int conn_start(struct agent *a)
 			return -1;
 		}
 	}
+	/* The ACK judge an earlier agent left attached goes on, with our program. */
+	{
+		char path[300];
+		int fd;
+
+		cookie_link_path(a, path, sizeof(path));
+		fd = access(path, F_OK) ? -1 : bpf_obj_get(path);
+		if (fd >= 0 && bpf_link_update(fd, bpf_program__fd(a->conn->progs.mx_cookie_ack), NULL)) {
+			agent_log("cannot update the pinned link %s: %s; detaching it", path,
+				  strerror(errno));
+			bpf_link_detach(fd);
+			unlink(path);
+			close(fd);
+			fd = -1;
+		}
+		a->cookies.link_fd = fd;
+	}
 	if (mx_walk_init(&a->sweeper.pending, bpf_map__fd(a->conn->maps.pending_flows),
 			 sizeof(struct mx_flow), sizeof(struct mx_flow_slot)) ||
 	    mx_walk_init(&a->sweeper.live, bpf_map__fd(a->conn->maps.live_flows),
@@ -724,8 +896,9 @@ int conn_start(struct agent *a)
 
 /*
  * conn_stop - close; unless keep, unpin the links so that they go too.
- * Kept links go on counting (sock_ops) and steering (sk_lookup, which
- * drops what it would steer while no responder listens).
+ * Kept links go on counting (sock_ops), steering (sk_lookup, which
+ * drops what it would steer while no responder listens) and, if it was
+ * attached, judging cookie ACKs.
  */
 void conn_stop(struct agent *a, bool keep)
 {
@@ -734,7 +907,11 @@ void conn_stop(struct agent *a, bool keep)
 			bpf_link__unpin(a->lookup_link);
 		if (a->sockops_link)
 			bpf_link__unpin(a->sockops_link);
+		cookie_detach(a);
 	}
+	if (a->cookies.link_fd > 0)
+		close(a->cookies.link_fd);
+	a->cookies.link_fd = -1;
 	bpf_link__destroy(a->lookup_link);
 	bpf_link__destroy(a->sockops_link);
 	a->lookup_link = a->sockops_link = NULL;

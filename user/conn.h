@@ -50,6 +50,18 @@ struct conn_sweeper {
 	uint64_t seen, last_seen;	/* flows seen in this pass, in the last one */
 };
 
+/*
+ * The SYN-cookie watch: mx_cookie_ack is attached (tcx, pinned) while
+ * the namespace answers SYNs with cookies.
+ */
+struct cookie_watch {
+	int link_fd;			/* the judge's tcx link; <= 0: not attached */
+	bool have_sent;			/* sent holds a reading */
+	bool failing;			/* the last attach failed (said once) */
+	uint64_t sent;			/* TcpExt SyncookiesSent at the last look */
+	uint64_t rose_ns;		/* when it last rose; 0: not seen rising */
+};
+
 int conn_start(struct agent *a);
 void conn_stop(struct agent *a, bool keep);
 /* Once a second: begin a sweep unless one is still going. */

@@ -159,6 +159,9 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	one(o, "mxguard_reconciliations_skipped_total", "counter",
 	    "Reconciliations left out because the flow tables were too large to read in one slice.",
 	    a->conn_stats.reconcile_skipped);
+	one(o, "mxguard_cookie_judge_attached", "gauge",
+	    "1 while final ACKs of SYN-cookie handshakes are judged at TC ingress (cookies in use).",
+	    a->cookies.link_fd > 0);
 
 	/* Bans and their owners. */
 	one(o, "mxguard_bans_shared", "gauge",
