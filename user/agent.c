@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -444,6 +445,24 @@ fail:
 }
 
 /*
+ * apply_priority - high_priority: nice -10, so that while floods keep the
+ * CPUs busy (the kernel's receive path, other processes) Postfix, the CLI
+ * and Prometheus still get their answers at once. The threads the agent
+ * starts later (SPF, a blocklist's reader) share it. Without the
+ * capability to raise it, the agent says so and runs as it is.
+ */
+static void apply_priority(const struct agent *a)
+{
+	int want = a->cfg.high_priority ? -10 : 0;
+
+	errno = 0;
+	if (getpriority(PRIO_PROCESS, 0) == want && !errno)
+		return;
+	if (setpriority(PRIO_PROCESS, 0, want))
+		agent_log("cannot set the agent's priority to nice %d: %s", want, strerror(errno));
+}
+
+/*
  * agent_apply_settings - the settings in a->settings and the responder's
  * texts into the running data plane. Buckets, bans and counts stay.
  */
@@ -459,6 +478,7 @@ int agent_apply_settings(struct agent *a)
 	    mx_dp_write_config(a->config_fd, &a->settings))
 		return -1;
 	responder_configure(a->responder, &rs);
+	apply_priority(a);
 	return 0;
 }
 
@@ -1029,6 +1049,7 @@ int agent_serve(struct agent *a)
 	sigset_t mask;
 	int lfd, sfd, ret = 0;
 
+	apply_priority(a);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

@@ -112,6 +112,7 @@ static const struct opt opts[] = {
 	{ "spf_class",		OPT_CLASS, F(spf_class), 0, 0, 0, NULL },
 	{ "spf_class_ttl",	OPT_SECS,  F(spf_class_ttl), 60, 366 * 86400, 0, NULL },
 	{ "spf_softfail",	OPT_BOOL,  F(spf_softfail), 0, 0, 0, NULL },
+	{ "high_priority",	OPT_BOOL,  F(high_priority), 0, 0, 0, NULL },
 	{ "dnsbl_zones",	OPT_ZONES, F(dnsbl_zones), 0, 0, SZ(dnsbl_zones), NULL },
 	{ "dnsbl_class",	OPT_CLASS, F(dnsbl_class), 0, 0, 0, NULL },
 	{ "dnsbl_class_ttl",	OPT_SECS,  F(dnsbl_class_ttl), 60, 366 * 86400, 0, NULL },
@@ -128,6 +129,7 @@ void mx_config_default(struct mx_config_file *c)
 	snprintf(c->policy_url, sizeof(c->policy_url), "%s", MX_POLICY_URL);
 	c->ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
 	c->ban_sweep_s = 30;
+	c->high_priority = true;
 	c->responder_timeout_ms = 10000;
 	c->responder_sessions = 256;
 	c->responder_max_line = 512;

@@ -55,6 +55,7 @@ struct mx_config_file {
 	uint32_t spf_class;			/* for senders failing SPF; 0: no SPF checks */
 	int64_t spf_class_ttl;
 	bool spf_softfail;			/* a softfail counts as a fail */
+	bool high_priority;			/* the agent runs at nice -10 */
 	char dnsbl_zones[256];			/* "zone,zone"; empty: no DNSBL lookups */
 	uint32_t dnsbl_class;
 	int64_t dnsbl_class_ttl;
