@@ -188,9 +188,12 @@ test_stray_segments_take_no_slot() {
 	done
 	sleep 0.3
 	tb_cl "$BUILD/tests/connrate" run $C1 $TB_GW4 25 5000 64 >/dev/null || { fail "connrate failed"; return 1; }
+	# Each connection is counted once: at its SYN, or (when another SYN of
+	# the same receive batch took its note's slot, rarely) at its handshake.
 	local syns=$(counter_of pass_within_limits) admitted=$(counter_of conn_admitted)
-	[[ $syns == 5000 && $admitted == 5000 ]] ||
-		{ fail "5000 connects: $syns SYNs passed, $admitted connections counted"; return 1; }
+	local late=$(counter_of conn_late)
+	[[ $syns == 5000 && $((admitted + late)) == 5000 ]] ||
+		{ fail "5000 connects: $syns SYNs passed, $admitted + $late connections counted"; return 1; }
 	wait_live $C1 0 || return 1
 	sleep 2.5	# a sweep: a stray segment's pending entry would be released now
 	[[ $(counter_of conn_halfopen_released) == 0 ]] ||
