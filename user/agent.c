@@ -989,7 +989,8 @@ static bool snapshot_due(const struct mx_persist *p, bool interval_passed)
  * slow: requests, the once-a-second tick (sock_diag, the verdict
  * engine), reconciliation, starting periodic work, the slices.
  */
-enum { LAP_REQUESTS, LAP_TICK, LAP_RECONCILE, LAP_STARTS, LAP_SLICES, LAP__MAX };
+enum { LAP_REQUESTS, LAP_TICK, LAP_RECONCILE, LAP_STARTS, LAP_JOBS, LAP_SWEEPS, LAP_SNAPSHOT,
+       LAP__MAX };
 struct laps {
 	uint64_t t;			/* when the last lap ended */
 	uint64_t us[LAP__MAX];
@@ -1027,13 +1028,15 @@ static void slow_turn(const struct laps *l)
 		return;
 	agent_log_limited(&rate, "a loop turn took %llu ms (%llu ms on the CPU; the rest, waiting "
 			  "for it): requests %llu, tick %llu, reconciliation %llu, starts %llu, "
-			  "slices %llu", (unsigned long long)sum / 1000,
+			  "jobs %llu, sweeps %llu, snapshot %llu", (unsigned long long)sum / 1000,
 			  (unsigned long long)(thread_cpu_us() - l->cpu) / 1000,
 			  (unsigned long long)l->us[LAP_REQUESTS] / 1000,
 			  (unsigned long long)l->us[LAP_TICK] / 1000,
 			  (unsigned long long)l->us[LAP_RECONCILE] / 1000,
 			  (unsigned long long)l->us[LAP_STARTS] / 1000,
-			  (unsigned long long)l->us[LAP_SLICES] / 1000);
+			  (unsigned long long)l->us[LAP_JOBS] / 1000,
+			  (unsigned long long)l->us[LAP_SWEEPS] / 1000,
+			  (unsigned long long)l->us[LAP_SNAPSHOT] / 1000);
 }
 
 /* agent_serve - the event loop: control socket, signals, sweeps */
@@ -1156,13 +1159,15 @@ int agent_serve(struct agent *a)
 
 			int jw = jobs_work(deadline);
 
+			lap(&laps, LAP_JOBS);
 			busy = jw == 1;
 			busy |= conn_work(a, deadline);
 			busy |= ban_sweep_work(a, deadline);
+			lap(&laps, LAP_SWEEPS);
 			busy |= state_snapshot_work(a, deadline);
+			lap(&laps, LAP_SNAPSHOT);
 			waiting = jw == 2;
 		}
-		lap(&laps, LAP_SLICES);
 		slow_turn(&laps);
 		turn = mx_mono_us() - turn;
 		if (turn > a->loop_busy_max_us)
