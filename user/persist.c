@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -356,10 +357,14 @@ int mx_persist_truncate(struct mx_persist *p, int64_t size)
 struct snap_ctx {
 	gzFile gz;
 	int fd;			/* for fsync: gzclose closes its own */
+	int dir_fd;
 	uint32_t segment;	/* the last journal this snapshot stands for */
-	uint64_t n;
+	uint64_t n, records;
 	int err;
 	struct mx_record end;	/* stamped at the cut, written last */
+	bool closing;		/* written whole: the finisher thread has it */
+	int done;		/* __atomic: the finisher is done */
+	pthread_t thread;
 };
 
 /* mx_persist_snapshot_emit - write one snapshot record */
@@ -367,7 +372,7 @@ int mx_persist_snapshot_emit(void *ctx, struct mx_record *r)
 {
 	struct snap_ctx *s = ((struct mx_persist *)ctx)->snap;
 
-	if (!s || s->err)
+	if (!s || s->err || (s->closing && r->type != MX_REC_END))
 		return -1;
 	r->magic = MX_RECORD_MAGIC;
 	r->crc = mx_record_crc(r);
@@ -439,19 +444,50 @@ int mx_persist_snapshot_begin(struct mx_persist *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* mx_persist_snapshot_end - finish (ok) or abandon the snapshot being written */
-int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t errlen)
+/*
+ * finisher - make the written snapshot durable and the current one: sync
+ * it, rename it over snapshot.gz, sync the directory, remove the journals
+ * it stands for. On disk work that may wait on the device (a load's
+ * writeback): a thread does it, not the event loop.
+ */
+static void *finisher(void *arg)
+{
+	struct snap_ctx *s = arg;
+	char name[32];
+
+	if (!s->err && fsync(s->fd))
+		s->err = errno;
+	close(s->fd);
+	if (!s->err && renameat(s->dir_fd, "snapshot.tmp", s->dir_fd, "snapshot.gz"))
+		s->err = errno;
+	if (!s->err && fsync(s->dir_fd))
+		s->err = errno;
+	if (s->err) {
+		unlinkat(s->dir_fd, "snapshot.tmp", 0);
+	} else {
+		/* The snapshot stands for the journals set aside: they can go. */
+		for (uint32_t n = s->segment; n > 0; n--) {
+			snprintf(name, sizeof(name), "journal.%u", n);
+			if (unlinkat(s->dir_fd, name, 0) && errno == ENOENT && n < s->segment)
+				break;
+		}
+		fsync(s->dir_fd);
+	}
+	__atomic_store_n(&s->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* mx_persist_snapshot_close - the last record written; the rest goes on in a thread */
+void mx_persist_snapshot_close(struct mx_persist *p, bool ok)
 {
 	struct snap_ctx *s = p->snap;
-	uint64_t records;
-	char name[32];
-	int e;
 
-	if (!s)
-		return 0;
-	records = s->n;
+	if (!s || s->closing)
+		return;
+	s->closing = true;
+	s->records = s->n;
 	if (ok && !s->err) {
-		s->end.class_id = (uint32_t)records;
+		s->end.class_id = (uint32_t)s->records;
 		s->end.flags = s->segment;
 		mx_persist_snapshot_emit(p, &s->end);
 	}
@@ -459,30 +495,44 @@ int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t err
 		s->err = ENOSPC;
 	if (!ok && !s->err)
 		s->err = ECANCELED;
-	if (!s->err && fsync(s->fd))
-		s->err = errno;
-	close(s->fd);
-	if (!s->err && renameat(p->dir_fd, "snapshot.tmp", p->dir_fd, "snapshot.gz"))
-		s->err = errno;
-	if (!s->err && fsync(p->dir_fd))
-		s->err = errno;
+	s->dir_fd = p->dir_fd;
+	if (pthread_create(&s->thread, NULL, finisher, s)) {
+		finisher(s);
+		s->thread = 0;
+	}
+}
+
+/* mx_persist_snapshot_poll - 1 while the snapshot is being finished, 0 done, or -errno */
+int mx_persist_snapshot_poll(struct mx_persist *p, char *err, size_t errlen)
+{
+	struct snap_ctx *s = p->snap;
+	int e;
+
+	if (!s)
+		return 0;
+	if (!s->closing || !__atomic_load_n(&s->done, __ATOMIC_ACQUIRE))
+		return 1;
+	if (s->thread)
+		pthread_join(s->thread, NULL);
 	e = s->err;
 	p->snap = NULL;
-	if (e) {
-		unlinkat(p->dir_fd, "snapshot.tmp", 0);
-		free(s);
-		return fail(err, errlen, e, "snapshot failed (%s); the journals are kept", strerror(e));
-	}
-	/* The snapshot stands for the journals set aside: they can go. */
-	for (uint32_t n = s->segment; n > 0; n--) {
-		snprintf(name, sizeof(name), "journal.%u", n);
-		if (unlinkat(p->dir_fd, name, 0) && errno == ENOENT && n < s->segment)
-			break;
-	}
-	fsync(p->dir_fd);
-	p->snapshot_records = records;
+	if (!e)
+		p->snapshot_records = s->records;
 	free(s);
+	if (e)
+		return fail(err, errlen, e, "snapshot failed (%s); the journals are kept", strerror(e));
 	return 0;
+}
+
+/* mx_persist_snapshot_end - finish (ok) or abandon the snapshot being written, and wait */
+int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t errlen)
+{
+	int r;
+
+	mx_persist_snapshot_close(p, ok);
+	while ((r = mx_persist_snapshot_poll(p, err, errlen)) == 1)
+		usleep(1000);
+	return r;
 }
 
 /* mx_persist_close - close the files */

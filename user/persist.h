@@ -137,6 +137,13 @@ typedef int (*mx_emit_fn)(void *ctx, struct mx_record *r);
 int mx_persist_snapshot_begin(struct mx_persist *p, char *err, size_t errlen);
 int mx_persist_snapshot_emit(void *p, struct mx_record *r);
 int mx_persist_snapshot_end(struct mx_persist *p, bool ok, char *err, size_t errlen);
+/*
+ * The same without waiting: close writes the last record and hands the
+ * syncs, the rename and the removal of old journals to a thread; poll
+ * answers 1 until that is done, then 0 (or -errno, with err).
+ */
+void mx_persist_snapshot_close(struct mx_persist *p, bool ok);
+int mx_persist_snapshot_poll(struct mx_persist *p, char *err, size_t errlen);
 void mx_persist_close(struct mx_persist *p);
 
 uint32_t mx_record_crc(const struct mx_record *r);

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 
@@ -804,6 +805,7 @@ static int walk_sender(const struct mx_sender *e, void *arg)
  */
 static struct snapshot_job {
 	bool on;
+	bool closing;			/* written: a thread makes it durable */
 	int table;			/* 0 bans, 1 allowlist, 2 classes */
 	int map;			/* enum mx_table_map */
 	struct mx_walk w;
@@ -860,6 +862,16 @@ bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
 	const struct mx_table *tables[] = { &a->bans, &a->allows, &a->classes };
 	char err[256];
 
+	if (sj.on && sj.closing) {
+		int r = mx_persist_snapshot_poll(&a->persist, err, sizeof(err));
+
+		if (r == 1)
+			return false;	/* nothing for the loop to do: it looks again next turn */
+		if (r)
+			agent_log("%s", err);
+		sj.on = sj.closing = false;
+		return false;
+	}
 	while (sj.on && mx_mono_us() < deadline_us) {
 		const struct mx_table *t = tables[sj.table];
 		int r = 0;
@@ -884,11 +896,11 @@ bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
 		sj.map = 0;
 		if (++sj.table < 3)
 			continue;
-		sj.on = false;
-		if (mx_persist_snapshot_end(&a->persist, true, err, sizeof(err)))
-			agent_log("%s", err);
+		mx_persist_snapshot_close(&a->persist, true);
+		sj.closing = true;
+		return false;
 	}
-	return sj.on;
+	return sj.on && !sj.closing;
 }
 
 /* state_open - restore the state directory into the maps */
@@ -942,8 +954,9 @@ int state_snapshot(struct agent *a)
 		return 0;
 	if (!sj.on && !state_snapshot_start(a))
 		return -1;
-	while (state_snapshot_work(a, UINT64_MAX))
-		;
+	while (sj.on)
+		if (!state_snapshot_work(a, UINT64_MAX) && sj.on)
+			usleep(1000);	/* its thread makes it durable */
 	return 0;
 }
 
