@@ -309,6 +309,20 @@ static void test_full_table_is_an_error(void **state)
 	}
 	assert_int_not_equal(run(f, false, "ban add 198.18.99.0/24"), 0);
 	assert_non_null(strstr(f->err, "full"));
+
+	/* The allowlist and the classes: the same clear error, nothing half done. */
+	for (int i = 1; i <= SMALL; i++) {
+		snprintf(line, sizeof(line), "allow add 198.18.2.%d", i);
+		assert_int_equal(run(f, false, line), 0);
+		snprintf(line, sizeof(line), "class add 198.18.3.%d strict", i);
+		assert_int_equal(run(f, false, line), 0);
+	}
+	assert_int_not_equal(run(f, false, "allow add 198.18.2.200"), 0);
+	assert_non_null(strstr(f->err, "full"));
+	assert_int_equal(total(&f->a.allows), SMALL);
+	assert_int_not_equal(run(f, false, "class add 198.18.3.200 strict"), 0);
+	assert_non_null(strstr(f->err, "full"));
+	assert_int_equal(total(&f->a.classes), SMALL);
 }
 
 static void test_limit_set_writes_map(void **state)
