@@ -100,11 +100,11 @@ $(OUT)/tests/connhold: tests/tools/connhold.c | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(OUT)/tests/synflood: tests/tools/synflood.c | $(OUT)/tests
+$(OUT)/tests/synflood: tests/tools/synflood.c tests/tools/rawpkt.h | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
-$(OUT)/tests/lateack: tests/tools/lateack.c | $(OUT)/tests
+$(OUT)/tests/lateack: tests/tools/lateack.c tests/tools/rawpkt.h | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 

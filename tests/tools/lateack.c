@@ -43,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rawpkt.h"
+
 #define MAX_FLOWS	1000
 #define SYNACK_WAIT_MS	1000
 
@@ -94,45 +96,12 @@ static unsigned long number(const char *s, unsigned long max)
 	return v;
 }
 
-/* in_test_range - 198.18.0.0/15 or 2001:db8::/32 */
-static int in_test_range(const uint8_t *a)
-{
-	if (family == AF_INET)
-		return a[0] == 198 && (a[1] & 0xfe) == 18;
-	return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8;
-}
-
 static long long now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
-/* csum_add - add len bytes to a ones' complement sum */
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint16_t w;
-
-	for (; len > 1; len -= 2, p += 2) {
-		memcpy(&w, p, 2);
-		sum += w;
-	}
-	if (len) {
-		w = 0;
-		memcpy(&w, p, 1);
-		sum += w;
-	}
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* send_segment - one TCP segment of flow i with these flags */
@@ -290,7 +259,7 @@ int main(int argc, char **argv)
 	if ((strchr(s, ':') ? AF_INET6 : AF_INET) != family || inet_pton(family, s, src) != 1 ||
 	    inet_pton(family, d, dst) != 1)
 		usage();
-	if (!in_test_range(src) || !in_test_range(dst))
+	if (!in_test_range(family, src) || !in_test_range(family, dst))
 		fail("%s and %s must lie in 198.18.0.0/15 or 2001:db8::/32", s, d);
 
 	fd = socket(family, SOCK_RAW, IPPROTO_TCP);

@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rawpkt.h"
+
 #define BATCH		64	/* frames per sendmmsg() */
 #define FRAME_MAX	128	/* 14 + 40 + 24 bytes at most */
 #define NET_ALIGN	2	/* puts the IP header on a 4-byte boundary */
@@ -115,14 +117,6 @@ static uint64_t xorshift(struct flood *f)
 	return f->rng;
 }
 
-/* in_test_range - 198.18.0.0/15 or 2001:db8::/32 */
-static int in_test_range(int family, const uint8_t *a)
-{
-	if (family == AF_INET)
-		return a[0] == 198 && (a[1] & 0xfe) == 18;
-	return a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8;
-}
-
 /* source - the idx-th source address, SRCBASE + idx, into out */
 static void source(const struct flood *f, uint32_t idx, uint8_t *out)
 {
@@ -139,26 +133,6 @@ static void source(const struct flood *f, uint32_t idx, uint8_t *out)
 		memcpy(out, &lo, 8);
 		memcpy(out + 8, f->src + 8, 8);
 	}
-}
-
-/* csum_add - add len (even) bytes to a ones' complement sum */
-static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint16_t w;
-
-	for (; len > 1; len -= 2, p += 2) {
-		memcpy(&w, p, 2);
-		sum += w;
-	}
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* build - frame number k into buf; returns its length */
