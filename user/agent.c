@@ -15,10 +15,15 @@
  *	which needs freplace; where the kernel lacks it libxdp attaches the
  *	single program itself. Both work; prog show says which program id
  *	ended up on the interface.
+ *	The event loop never waits long on anything: periodic work (sweeps,
+ *	snapshots) and long commands (jobs: a blocklist load, ban list) run
+ *	a slice of at most MX_SLICE_US per turn, and a turn over 50 ms is
+ *	logged with where it went.
  * SECURITY
  *	The control socket is mode 0600 in a 0700 directory, and every
  *	peer's credentials are checked (SO_PEERCRED: uid 0 only). Requests
- *	are bounded in size and time (control.c); one client at a time.
+ *	are bounded in size and time (control.c): at most eight clients at
+ *	once, each read without blocking.
  * DIAGNOSTICS
  *	Start-up failures name the step and the reason and exit non-zero.
  */
