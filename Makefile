@@ -11,7 +11,15 @@ ARCH_INC := /usr/include/$(shell gcc -dumpmachine)
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE \
-            -Iheaders -Iuser -I$(OUT)
+            -Iheaders -I$(OUT)
+# The parts of user/, each seeing only the headers below it: lib (code that
+# never sees the agent), agent (mxguardd's services), cmd (the commands the
+# agent runs for the CLI), cli (the mxguard program: lib only).
+INC_lib   := -Iuser/lib
+INC_agent := -Iuser/lib -Iuser/agent
+INC_cmd   := -Iuser/lib -Iuser/agent -Iuser/cmd
+INC_cli   := -Iuser/lib
+INC_tests := -Iuser/lib -Iuser/agent -Iuser/cmd
 LDLIBS   += -lxdp -lbpf -lelf -lz -lspf2 -lresolv -lpthread
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iheaders -Ibpf -I$(ARCH_INC)
 
@@ -25,13 +33,10 @@ endif
 
 BPF_OBJS  := $(OUT)/mxguard.bpf.o $(OUT)/conn.bpf.o $(OUT)/bare.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
-LIB_SRCS  := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/clock.c user/control.c \
-             user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c \
-             user/cmd_stats.c user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c \
-             user/conn.c user/mapwalk.c user/bans.c user/responder.c user/sockdiag.c user/persist.c user/state.c user/log.c \
-             user/config.c user/cmd_reload.c user/blocklist.c user/cmd_blocklist.c user/cmd_class.c \
-             user/verdict.c user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
-LIB_OBJS  := $(LIB_SRCS:user/%.c=$(OUT)/%.o)
+LIB_SRCS   := $(wildcard user/lib/*.c)
+AGENT_SRCS := $(filter-out user/agent/mxguardd.c,$(wildcard user/agent/*.c)) $(wildcard user/cmd/*.c)
+LIB_OBJS   := $(LIB_SRCS:user/lib/%.c=$(OUT)/lib/%.o)
+AGENT_OBJS := $(AGENT_SRCS:user/%.c=$(OUT)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/tests/%)
 BPFT_SRCS := $(wildcard tests/bpf/test_*.c)
@@ -40,20 +45,17 @@ BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(OUT)/tests/%)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
 # What the harnesses reach, built with the sanitizers by clang.
-FUZZ_LIB   := user/parse.c user/json_writer.c user/cmd.c user/tables.c user/clock.c user/control.c \
-              user/help.c user/cmd_ban.c user/cmd_allow.c user/cmd_limit.c user/cmd_stats.c \
-              user/cmd_prog.c user/cmd_conn.c user/cmd_ip.c user/cmd_reload.c user/state.c \
-              user/persist.c user/log.c user/config.c user/blocklist.c user/cmd_blocklist.c \
-              user/sockdiag.c user/cmd_class.c user/responder.c user/verdict.c user/mapwalk.c user/bans.c \
-              user/senders.c user/policyd.c user/policy.c user/cmd_sender.c user/text.c user/metrics.c user/spf.c
+# (Not the data plane's lifecycle, agent.c and conn.c: no harness reaches it.)
+NOT_FUZZED := user/agent/agent.c user/agent/conn.c
+FUZZ_LIB   := $(LIB_SRCS) $(filter-out $(NOT_FUZZED),$(AGENT_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-              -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
+              -std=gnu11 -D_GNU_SOURCE -Iheaders $(INC_tests) -I$(OUT)
 FUZZ_SECONDS ?= 60
 
 # The unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUT)/san/%)
 SAN_FLAGS := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-             -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Iheaders -Iuser -I$(OUT)
+             -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -Iheaders $(INC_tests) -I$(OUT)
 
 .PHONY: all deps test unit-test bpf-test e2e-test bench demo clean fuzz install
 all: $(OUT)/mxguardd $(OUT)/mxguard
@@ -72,29 +74,61 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .,_,$(notdir $(basename $<))) > $@
 
-$(OUT)/%.o: user/%.c $(wildcard user/*.h) headers/mxguard.h $(SKELS) | $(OUT)
+USER_HDRS := $(wildcard user/*/*.h) headers/mxguard.h
+
+$(OUT)/lib/%.o: user/lib/%.c $(USER_HDRS) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INC_lib) -c $< -o $@
+
+# main wires the commands into the agent's control server: it alone sees both.
+$(OUT)/agent/mxguardd.o: user/agent/mxguardd.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INC_cmd) -c $< -o $@
+
+$(OUT)/agent/%.o: user/agent/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INC_agent) -c $< -o $@
+
+$(OUT)/cmd/%.o: user/cmd/%.c $(USER_HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INC_cmd) -c $< -o $@
+
+$(OUT)/cli/%.o: user/cli/%.c $(USER_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(INC_cli) -c $< -o $@
 
 $(OUT)/libmx.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)ar rcs $@ $^
 
-$(OUT)/mxguardd: $(OUT)/mxguardd.o $(OUT)/agent.o $(OUT)/libmx.a
+$(OUT)/libmxagent.a: $(AGENT_OBJS)
+	$(call msg,AR,$@)
+	$(Q)ar rcs $@ $^
+
+# The agent's libraries: its services and commands, then lib.
+AGENT_LIBS := $(OUT)/libmxagent.a $(OUT)/libmx.a
+
+$(OUT)/mxguardd: $(OUT)/agent/mxguardd.o $(AGENT_LIBS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/mxguard: $(OUT)/mxguard.o $(OUT)/libmx.a
+# The CLI links lib only: help, the control protocol, JSON.
+$(OUT)/mxguard: $(OUT)/cli/mxguard.o $(OUT)/libmx.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/tests/%: tests/unit/%.c $(OUT)/libmx.a | $(OUT)/tests
+$(OUT)/tests/%: tests/unit/%.c $(AGENT_LIBS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INC_tests) $^ -lcmocka $(LDLIBS) -o $@
 
-$(OUT)/tests/%: tests/bpf/%.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
+$(OUT)/tests/%: tests/bpf/%.c $(AGENT_LIBS) $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INC_tests) -Itests/bpf $< $(AGENT_LIBS) -lcmocka $(LDLIBS) -o $@
 
 $(OUT)/tests/connhold: tests/tools/connhold.c | $(OUT)/tests
 	$(call msg,CC,$@)
@@ -116,19 +150,19 @@ $(OUT)/tests/linerate: tests/bench/linerate.c $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(LDLIBS) -o $@
 
-$(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(OUT)/libmx.a $(SKELS) | $(OUT)/tests
+$(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(AGENT_LIBS) $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf $< $(OUT)/libmx.a $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INC_tests) -Itests/bpf $< $(AGENT_LIBS) $(LDLIBS) -o $@
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(SKELS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_LIB) $(LDLIBS) -o $@
 
-$(OUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(SKELS)
+$(OUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(AGENT_SRCS) $(SKELS)
 	$(call msg,SAN-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(SAN_FLAGS) $< $(filter-out user/conn.c,$(LIB_SRCS)) \
+	$(Q)$(CC) $(SAN_FLAGS) $< $(FUZZ_LIB) \
 		-lcmocka $(LDLIBS) -o $@
 
 # Each harness for FUZZ_SECONDS, growing its corpus in build/fuzz/corpus.

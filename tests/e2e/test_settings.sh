@@ -27,7 +27,7 @@ test_shipped_example_checks() {
 	keys=$(grep -Eo '^#?[a-z_.0-9]+ =' "$TOP/docs/mxguard.conf" | tr -d '# =' | sort -u | wc -l)
 	(( keys >= 40 )) || { fail "only $keys settings documented"; return 1; }
 	local k
-	for k in $(sed -n 's/^\t{ "\([a-z_0-9]*\)",.*/\1/p' "$TOP/user/config.c"); do
+	for k in $(sed -n 's/^\t{ "\([a-z_0-9]*\)",.*/\1/p' "$TOP/user/lib/config.c"); do
 		grep -Eq "^#?$k = " "$TOP/docs/mxguard.conf" || { fail "setting $k is not documented"; return 1; }
 	done
 	[[ $out == *"traps.example: OK, 3 trap addresses"* ]] || fail "the example trap file: $out"

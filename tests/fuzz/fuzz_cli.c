@@ -19,7 +19,7 @@
 
 #include "agent.h"
 #include "../unit/agent_maps.h"
-#include "cmd.h"
+#include "commands.h"
 
 static struct agent a;
 

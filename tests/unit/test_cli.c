@@ -26,7 +26,7 @@
 
 #include "agent.h"
 #include "agent_maps.h"
-#include "cmd.h"
+#include "commands.h"
 #include "control.h"
 
 #define SMALL 4		/* entries per exact/prefix map: easy to fill */

@@ -25,7 +25,7 @@
 #include "agent.h"
 #include "agent_maps.h"
 #include "clock.h"
-#include "cmd.h"
+#include "commands.h"
 #include "state.h"
 
 #define HOUR	(3600 * MX_NS_PER_S)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "metrics.h"
+#include "http.h"
 
 static int parse(const char *s, enum mx_http_method *m, char *path)
 {

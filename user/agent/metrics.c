@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	metrics.c - Prometheus metrics over HTTP (GET /metrics)
+ * SYNOPSIS
+ *	mxguard.conf:  metrics_listen = 127.0.0.1:9489
+ *	prometheus.yml: scrape_configs: [{job_name: mxguard,
+ *	                 static_configs: [{targets: ['127.0.0.1:9489']}]}]
+ * DESCRIPTION
+ *	Every counter of `mxguard stats`, in the text exposition format
+ *	0.0.4, named as Prometheus asks (mxguard_ prefix, _total for
+ *	counters, one metric per meaning with labels for its kinds). The
+ *	data plane's per-CPU counters are summed at each scrape; nothing is
+ *	cached, so a scrape always sees the counters of that moment.
+ *
+ *	A small HTTP/1.x server in the agent's event loop: GET or HEAD of
+ *	/metrics (200) or / (a pointer to /metrics); 404 for other paths,
+ *	405 for other methods, 400 for what is not HTTP. One request per
+ *	connection (Connection: close).
+ * SECURITY
+ *	Untrusted peers when listening beyond loopback: at most
+ *	MX_METRICS_CLIENTS connections (a new one replaces the oldest), a
+ *	request head of at most MX_HTTP_HEAD_MAX bytes, MX_METRICS_TIMEOUT_MS
+ *	to send it, and the answer written with a send timeout. The metrics
+ *	name no address of any sender.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "cmd.h"
+#include "http.h"
+#include "metrics.h"
+#include "responder.h"
+
+#define MX_METRICS_CLIENTS	16
+#define MX_METRICS_TIMEOUT_MS	5000
+
+#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
+static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
+#undef MX_STAT_NAME
+
+/* head - HELP and TYPE of a metric family */
+static void head(FILE *o, const char *name, const char *type, const char *help)
+{
+	fprintf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* one - a metric family of one sample without labels */
+static void one(FILE *o, const char *name, const char *type, const char *help, uint64_t v)
+{
+	head(o, name, type, help);
+	fprintf(o, "%s %llu\n", name, (unsigned long long)v);
+}
+
+/* A label value and its sample. */
+struct lv {
+	const char *value;
+	uint64_t v;
+};
+
+/* labelled - a metric family with one label; lvs ends with a NULL value */
+static void labelled(FILE *o, const char *name, const char *type, const char *help,
+		     const char *lname, const struct lv *lvs)
+{
+	head(o, name, type, help);
+	for (; lvs->value; lvs++)
+		fprintf(o, "%s{%s=\"%s\"} %llu\n", name, lname, lvs->value,
+			(unsigned long long)lvs->v);
+}
+
+/* label - a label value with \, " and newlines escaped */
+static void label(FILE *o, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fprintf(o, "\\%c", *v);
+		else if (*v == '\n')
+			fputs("\\n", o);
+		else
+			fputc(*v, o);
+	}
+}
+
+/* stats_family - the data plane's counters whose names start with prefix */
+static void stats_family(FILE *o, const uint64_t *sums, const char *prefix, bool strip,
+			 const char *name, const char *lname, const char *help)
+{
+	size_t n = strlen(prefix);
+
+	head(o, name, "counter", help);
+	for (int i = 0; i < MX_STAT__MAX; i++) {
+		if (strncmp(stat_names[i], prefix, n))
+			continue;
+		fprintf(o, "%s{%s=\"%s\"} %llu\n", name, lname, stat_names[i] + (strip ? n : 0),
+			(unsigned long long)sums[i]);
+	}
+}
+
+int mx_metrics_write(struct agent *a, FILE *o)
+{
+	uint64_t sums[MX_STAT__MAX];
+	struct responder_stats rs;
+	int r = mx_stats_read(a->stats_fd, sums);
+
+	if (r)
+		return r;
+	responder_stats(a->responder, &rs);
+
+	head(o, "mxguard_build_info", "gauge", "mxguard's version.");
+	fprintf(o, "mxguard_build_info{version=\"%s\"} 1\n", MX_VERSION);
+	head(o, "mxguard_attached_info", "gauge", "The interface and XDP mode mxguard judges on.");
+	fputs("mxguard_attached_info{interface=\"", o);
+	label(o, a->ifname);
+	fputs("\",mode=\"", o);
+	label(o, a->mode_name ? a->mode_name : "");
+	fputs("\"} 1\n", o);
+	one(o, "mxguard_attached_time_seconds", "gauge",
+	    "When the program was attached or adopted, Unix time.", (uint64_t)a->attached_at);
+
+	/* The data plane. */
+	head(o, "mxguard_xdp_packets_total", "counter",
+	     "Frames on the guarded interface by the XDP program's verdict; each frame counts once.");
+	for (int i = 0; i < MX_STAT__MAX; i++)
+		if (!strncmp(stat_names[i], "pass_", 5) || !strncmp(stat_names[i], "drop_", 5))
+			fprintf(o, "mxguard_xdp_packets_total{verdict=\"%s\"} %llu\n", stat_names[i],
+				(unsigned long long)sums[i]);
+	stats_family(o, sums, "bucket_new_", true, "mxguard_buckets_created_total", "kind",
+		     "Token buckets created (creations minus live buckets are LRU evictions).");
+	one(o, "mxguard_bucket_unavailable_total", "counter",
+	    "SYNs passed because their bucket could not be created.",
+	    sums[MX_STAT_BUCKET_UNAVAILABLE]);
+	stats_family(o, sums, "conn_", true, "mxguard_connections_total", "event",
+		     "New connections to guarded ports by what became of them at SYN time, and closes.");
+
+	/* The agent's share of connection counting. */
+	labelled(o, "mxguard_connections_released_total", "counter",
+		 "Pending connections released by the agent because their handshake never completed.",
+		 "kind", (const struct lv[]){ { "admitted", a->conn_stats.halfopen_released },
+					      { "steered", a->conn_stats.steered_released },
+					      { NULL, 0 } });
+	one(o, "mxguard_connection_count_corrections_total", "counter",
+	    "Live-connection counts corrected by reconciliation: a bug if it ever rises.",
+	    a->conn_stats.corrections);
+	one(o, "mxguard_connections_adopted_total", "counter",
+	    "Connections open before the agent started, counted when it started.",
+	    a->conn_stats.adopted);
+	one(o, "mxguard_connections_adopted_closed_total", "counter",
+	    "Of the adopted connections, those closed since.", a->conn_stats.adopted_closed);
+	one(o, "mxguard_connection_sweeps_total", "counter",
+	    "Passes over the flow tables that released connections without a socket.",
+	    a->conn_stats.sweeps);
+	one(o, "mxguard_reconciliations_skipped_total", "counter",
+	    "Reconciliations left out because the flow tables were too large to read in one slice.",
+	    a->conn_stats.reconcile_skipped);
+	one(o, "mxguard_cookie_judge_attached", "gauge",
+	    "1 while final ACKs of SYN-cookie handshakes are judged at TC ingress (cookies in use).",
+	    a->cookies.link_fd > 0);
+
+	/* Bans and their owners. */
+	one(o, "mxguard_bans_shared", "gauge",
+	    "Banned prefixes that more than one owner (operator, engine, blocklists) bans.",
+	    a->claims.shared_n);
+	one(o, "mxguard_ban_reason_fallbacks_total", "counter",
+	    "Bans made with the generic reason because every reason text was in use.",
+	    a->claims.reason_fallbacks);
+	one(o, "mxguard_ban_reasons_freed_total", "counter",
+	    "Reason texts freed when no ban named them any more.", a->claims.reasons_freed);
+
+	/* The agent's event loop. */
+	head(o, "mxguard_event_loop_busy_max_seconds", "gauge",
+	     "The longest turn of the agent's event loop since start: the longest a request waited.");
+	fprintf(o, "mxguard_event_loop_busy_max_seconds %.6f\n", (double)a->loop_busy_max_us / 1e6);
+
+	/* The responder. */
+	labelled(o, "mxguard_responder_replies_total", "counter",
+		 "Replies of the SMTP responder by code: 421 over the limit, 554 banned, 221 and 503 after.",
+		 "code", (const struct lv[]){ { "421", rs.replied_421 }, { "554", rs.replied_554 },
+					      { "221", rs.replied_221 }, { "503", rs.replied_503 },
+					      { NULL, 0 } });
+	one(o, "mxguard_responder_sessions_total", "counter", "Responder sessions accepted.",
+	    rs.accepted);
+	one(o, "mxguard_responder_sessions", "gauge", "Responder sessions open now.", rs.active);
+	labelled(o, "mxguard_responder_errors_total", "counter",
+		 "Responder sessions refused (all in use), timed out, with overlong lines, or whose writes failed.",
+		 "kind", (const struct lv[]){ { "refused_full", rs.refused_full },
+					      { "timeout", rs.timeouts },
+					      { "line_too_long", rs.line_too_long },
+					      { "write_error", rs.write_errors }, { NULL, 0 } });
+
+	/* The verdict engine and the policy service. */
+	one(o, "mxguard_senders", "gauge", "Senders the verdict engine remembers.", a->verdict.count);
+	head(o, "mxguard_trap_hits_total", "counter", "Trap hits counted, by trap kind.");
+	for (int k = 0; k < MX_TRAP_KINDS; k++)
+		fprintf(o, "mxguard_trap_hits_total{kind=\"%s\"} %llu\n", mx_trap_kind_name(k),
+			(unsigned long long)a->verdict.hits[k]);
+	one(o, "mxguard_trap_hits_ignored_total", "counter",
+	    "Trap hits of allowlisted senders, not counted.", a->trap_hits_ignored);
+	one(o, "mxguard_automatic_bans_total", "counter",
+	    "Bans the verdict engine made (trap hits, repeat offenders).", a->verdict.bans);
+	one(o, "mxguard_listings_total", "counter", "Senders listed after mail classified as spam.",
+	    a->verdict.listed);
+	one(o, "mxguard_delistings_total", "counter", "Senders delisted by a clean mail.",
+	    a->verdict.delisted);
+	one(o, "mxguard_senders_evicted_total", "counter",
+	    "Senders forgotten because the table was full (sender_entries).", a->verdict.evicted);
+	labelled(o, "mxguard_auto_classes_total", "counter",
+		 "Senders put into a stricter class (no forward-confirmed PTR, SPF fail), and taken back out.",
+		 "change", (const struct lv[]){ { "given_ptr", a->auto_classed[0] },
+						{ "given_spf", a->auto_classed[1] },
+						{ "given_dnsbl", a->auto_classed[2] },
+						{ "taken_back", a->auto_unclassed }, { NULL, 0 } });
+	labelled(o, "mxguard_spf_checks_total", "counter",
+		 "SPF checks of senders by result; dropped: the queue was full.",
+		 "result", (const struct lv[]){ { "pass", a->spf_stats.results[MX_SPF_PASS] },
+						{ "fail", a->spf_stats.results[MX_SPF_FAIL] },
+						{ "softfail", a->spf_stats.results[MX_SPF_SOFTFAIL] },
+						{ "temperror", a->spf_stats.results[MX_SPF_TEMPERROR] },
+						{ "none", a->spf_stats.results[MX_SPF_NONE] },
+						{ "dropped", a->spf_stats.dropped }, { NULL, 0 } });
+	labelled(o, "mxguard_dnsbl_lookups_total", "counter",
+		 "DNSBL lookups of client addresses by result (listed in any zone, in none, no answer).",
+		 "result", (const struct lv[]){ { "listed", a->dnsbl_stats.results[MX_DNSBL_LISTED] },
+						{ "clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN] },
+						{ "error", a->dnsbl_stats.results[MX_DNSBL_ERROR] },
+						{ NULL, 0 } });
+	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
+	    a->policy_stats.requests);
+	one(o, "mxguard_policy_malformed_total", "counter",
+	    "Postfix policy connections closed for a malformed request.", a->policy_stats.malformed);
+	labelled(o, "mxguard_policy_rejections_total", "counter",
+		 "Policy answers that refused a recipient: banned (521) or listed (550).",
+		 "reason", (const struct lv[]){ { "banned", a->policy_stats.banned },
+						{ "listed", a->policy_stats.rejected_listed },
+						{ NULL, 0 } });
+
+	/* Persistence. */
+	one(o, "mxguard_journal_records", "gauge", "Journal records since the last snapshot.",
+	    a->persist.journal_records);
+	one(o, "mxguard_restore_torn_bytes", "gauge",
+	    "Bytes of torn or corrupt journal tail cut at start-up.", a->restore_torn_bytes);
+	one(o, "mxguard_restore_failed", "gauge",
+	    "Restored entries that did not fit in the maps at start-up.", a->restore_failed);
+	one(o, "mxguard_restore_clock_suspect", "gauge",
+	    "Earlier boots whose records were restored with the wall clock not trusted "
+	    "(behind their latest record, or more than an hour ahead of it).",
+	    a->restore_clock_suspect);
+	return ferror(o) ? -EIO : 0;
+}
+
+/* The server. */
+struct metrics_client {
+	int fd;
+	bool lingering;			/* answered: reading what is left until EOF */
+	size_t got;
+	uint64_t deadline_ms;
+	char buf[MX_HTTP_HEAD_MAX];
+};
+
+struct metrics_server {
+	int lfd;
+	struct metrics_client c[MX_METRICS_CLIENTS];
+	uint64_t scrapes;
+};
+
+int metrics_open(struct agent *a)
+{
+	struct sockaddr_storage ss;
+	struct metrics_server *m;
+	socklen_t len;
+	char err[128];
+	int one = 1;
+
+	if (!a->cfg.metrics_listen[0])
+		return 0;
+	if (mx_parse_listen(a->cfg.metrics_listen, &ss, &len, err, sizeof(err))) {
+		mx_log("metrics_listen %s: %s", a->cfg.metrics_listen, err);
+		return -1;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -1;
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
+		m->c[i].fd = -1;
+	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, 16)) {
+		mx_log("cannot serve metrics on %s: %s (set metrics_listen, or leave it empty "
+			  "for none)", a->cfg.metrics_listen, strerror(errno));
+		if (m->lfd >= 0)
+			close(m->lfd);
+		free(m);
+		return -1;
+	}
+	a->metrics = m;
+	mx_log("metrics on http://%s/metrics", a->cfg.metrics_listen);
+	return 0;
+}
+
+void metrics_close(struct agent *a)
+{
+	struct metrics_server *m = a->metrics;
+
+	if (!m)
+		return;
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
+		if (m->c[i].fd >= 0)
+			close(m->c[i].fd);
+	close(m->lfd);
+	free(m);
+	a->metrics = NULL;
+}
+
+int metrics_pollfds(struct agent *a, struct pollfd *pfd, int max)
+{
+	struct metrics_server *m = a->metrics;
+
+	if (!m || max < 1 + MX_METRICS_CLIENTS)
+		return 0;
+	pfd[0] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
+		pfd[1 + i] = (struct pollfd){ .fd = m->c[i].fd, .events = POLLIN };
+	return 1 + MX_METRICS_CLIENTS;
+}
+
+/* respond - the whole answer, blocking with a send timeout, then close */
+static void respond(struct agent *a, struct metrics_client *c, int status,
+		    enum mx_http_method method, const char *path)
+{
+	static const struct {
+		int code;
+		const char *text;
+	} reasons[] = {
+		{ 200, "OK" }, { 400, "Bad Request" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 414, "URI Too Long" },
+		{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" },
+		{ 505, "HTTP Version Not Supported" },
+	};
+	struct timeval tv = { .tv_sec = 2 };
+	const char *type = "text/plain; charset=utf-8", *reason = "Error";
+	char *body = NULL, hdr[256];
+	size_t blen = 0;
+	int n;
+
+	if (status == 1 && method == MX_HTTP_OTHER) {
+		status = 405;
+	} else if (status == 1 && !strcmp(path, "/metrics")) {
+		FILE *f = open_memstream(&body, &blen);
+
+		status = f && mx_metrics_write(a, f) == 0 ? 200 : 500;
+		if (f)
+			fclose(f);
+		type = "text/plain; version=0.0.4; charset=utf-8";
+		if (status == 200)
+			a->metrics->scrapes++;
+	} else if (status == 1 && !strcmp(path, "/")) {
+		status = 200;
+	} else if (status == 1) {
+		status = 404;
+	}
+	if (status != 200 || !body) {
+		free(body);
+		body = NULL;
+		blen = (size_t)asprintf(&body, status == 200 ? "mxguardd: metrics are at /metrics\n" :
+					"%d\n", status);
+		if (!body)
+			blen = 0;
+	}
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++)
+		if (reasons[i].code == status)
+			reason = reasons[i].text;
+	n = snprintf(hdr, sizeof(hdr),
+		     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
+		     "Connection: close\r\n\r\n", status, reason, type, blen,
+		     status == 405 ? "Allow: GET, HEAD\r\n" : "");
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+	setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (send(c->fd, hdr, (size_t)n, MSG_NOSIGNAL) == n && body && method != MX_HTTP_HEAD) {
+		size_t done = 0;
+
+		while (done < blen) {
+			ssize_t w = send(c->fd, body + done, blen - done, MSG_NOSIGNAL);
+
+			if (w <= 0)
+				break;
+			done += (size_t)w;
+		}
+	}
+	free(body);
+	/*
+	 * A lingering close: closing with unread input would send a reset,
+	 * and the client could lose the answer (a 431 to a request still
+	 * arriving). Say we are done, then read until the client is too.
+	 */
+	shutdown(c->fd, SHUT_WR);
+	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+	c->lingering = true;
+	c->deadline_ms = mx_mono_ms() + 2000;
+}
+
+void metrics_run(struct agent *a, const struct pollfd *pfd, int n)
+{
+	struct metrics_server *m = a->metrics;
+	uint64_t now = mx_mono_ms();
+
+	if (!m || n < 1 + MX_METRICS_CLIENTS)
+		return;
+	for (int i = 0; i < MX_METRICS_CLIENTS; i++) {
+		struct metrics_client *c = &m->c[i];
+		enum mx_http_method method = MX_HTTP_OTHER;
+		char path[256];
+		ssize_t got;
+		int r;
+
+		if (c->fd < 0 || pfd[1 + i].fd != c->fd)
+			continue;
+		if (!pfd[1 + i].revents) {
+			if (now >= c->deadline_ms) {
+				close(c->fd);	/* said nothing whole in time */
+				c->fd = -1;
+			}
+			continue;
+		}
+		if (c->lingering) {
+			char sink[4096];
+
+			got = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
+				close(c->fd);
+				c->fd = -1;
+			}
+			continue;
+		}
+		got = recv(c->fd, c->buf + c->got, sizeof(c->buf) - c->got, MSG_DONTWAIT);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (got <= 0) {
+			close(c->fd);
+			c->fd = -1;
+			continue;
+		}
+		c->got += (size_t)got;
+		r = mx_http_parse(c->buf, c->got, &method, path, sizeof(path));
+		if (r)
+			respond(a, c, r, method, path);
+	}
+	if (pfd[0].revents & POLLIN) {
+		int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct metrics_client *slot = NULL;
+
+		if (fd < 0)
+			return;
+		for (int i = 0; i < MX_METRICS_CLIENTS; i++) {
+			if (m->c[i].fd < 0) {
+				slot = &m->c[i];
+				break;
+			}
+			if (!slot || m->c[i].deadline_ms < slot->deadline_ms)
+				slot = &m->c[i];
+		}
+		if (slot->fd >= 0)
+			close(slot->fd);	/* the oldest waiting goes */
+		slot->fd = fd;
+		slot->lingering = false;
+		slot->got = 0;
+		slot->deadline_ms = now + MX_METRICS_TIMEOUT_MS;
+	}
+}

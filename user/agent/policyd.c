@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	policyd.c - the Postfix policy service: trap hits in, verdicts out
+ * SYNOPSIS
+ *	main.cf:
+ *	    smtpd_recipient_restrictions = ..., reject_unauth_destination,
+ *	        check_policy_service unix:private/mxguard, ...
+ *	mxguard.conf:
+ *	    policy_socket = /var/spool/postfix/private/mxguard
+ *	    trap_file = /etc/mxguard/traps
+ * DESCRIPTION
+ *	Postfix asks at each RCPT TO. The answer:
+ *
+ *	  - a recipient in the trap file counts a hit for the client: any
+ *	    mail to a spam trap, a bounce (null sender) to a backscatter
+ *	    trap. The hit that crosses the threshold bans the client and is
+ *	    answered "521 5.7.1 ..." (Postfix replies and disconnects); any
+ *	    other hit is answered DUNNO, and Postfix's own tables decide what
+ *	    becomes of mail to the trap: the sender learns nothing.
+ *	  - a client listed after spam gets "550 5.7.1 ... listed ..." for
+ *	    every recipient but postmaster and abuse (RFC 5321 4.5.1, RFC
+ *	    2142), so it can still reach a person;
+ *	  - everything else, and anything we cannot read, is DUNNO: the
+ *	    service never rejects mail for its own failure.
+ *
+ *	Connections are served by the agent's event loop without blocking:
+ *	at most MX_POLICY_CLIENTS (Postfix keeps one per smtpd process); a
+ *	new one over that takes the place of the one idle longest. A
+ *	request over MX_POLICY_REQUEST_MAX bytes or malformed closes its
+ *	connection; one idle MX_POLICY_IDLE_MS is closed too.
+ * SECURITY
+ *	The socket is mode 0660, owned by root and policy_group: a process
+ *	that can report trap hits can ban addresses.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define MX_POLICY_CLIENTS	256
+#define MX_POLICY_IDLE_MS	(600 * 1000)
+
+struct policy_client {
+	int fd;
+	size_t got;
+	uint64_t last_ms;
+	char *buf;			/* MX_POLICY_REQUEST_MAX, while connected */
+};
+
+struct policyd {
+	int lfd;
+	char path[108];
+	struct policy_client c[MX_POLICY_CLIENTS];
+};
+
+int policyd_open(struct agent *a)
+{
+	const char *path = a->cfg.policy_socket;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct policyd *p;
+	struct group *g;
+
+	if (!path[0])
+		return 0;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		mx_log("policy_socket %s is longer than %zu characters", path,
+			  sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	g = getgrnam(a->cfg.policy_group);
+	if (!g) {
+		mx_log("policy_group '%s' is no group on this host", a->cfg.policy_group);
+		return -1;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	for (int i = 0; i < MX_POLICY_CLIENTS; i++)
+		p->c[i].fd = -1;
+	strcpy(sun.sun_path, path);
+	strcpy(p->path, path);
+	p->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (p->lfd < 0)
+		goto fail;
+	unlink(path);
+	if (bind(p->lfd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chown(path, 0, g->gr_gid) || chmod(path, 0660) || listen(p->lfd, 64)) {
+		mx_log("cannot serve the policy service on %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	a->policyd = p;
+	mx_log("policy service on %s (group %s)", path, a->cfg.policy_group);
+	return 0;
+fail:
+	if (p->lfd >= 0)
+		close(p->lfd);
+	free(p);
+	return -1;
+}
+
+static void drop_client(struct policy_client *c)
+{
+	close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	c->buf = NULL;
+	c->got = 0;
+}
+
+void policyd_close(struct agent *a)
+{
+	struct policyd *p = a->policyd;
+
+	if (!p)
+		return;
+	for (int i = 0; i < MX_POLICY_CLIENTS; i++)
+		if (p->c[i].fd >= 0)
+			drop_client(&p->c[i]);
+	close(p->lfd);
+	unlink(p->path);
+	free(p);
+	a->policyd = NULL;
+}
+
+/* policyd_pollfds - the listener and every client; how many were filled */
+int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max)
+{
+	struct policyd *p = a->policyd;
+	int n = 0;
+
+	if (!p || max < 1 + MX_POLICY_CLIENTS)
+		return 0;
+	pfd[n++] = (struct pollfd){ .fd = p->lfd, .events = POLLIN };
+	for (int i = 0; i < MX_POLICY_CLIENTS; i++)
+		pfd[n++] = (struct pollfd){ .fd = p->c[i].fd, .events = POLLIN };
+	return n;
+}
+
+/* decide - the action for one request */
+static void decide(struct agent *a, const struct mx_policy_req *q, char *act, size_t len)
+{
+	struct sender_result res;
+	enum mx_trap_kind kind;
+	struct mx_prefix addr;
+	char err[256], text[MX_TEXT_OUT];
+
+	snprintf(act, len, "DUNNO");
+	if (strcmp(q->protocol_state, "RCPT") ||
+	    mx_parse_addr(q->client_address, &addr, err, sizeof(err)))
+		return;
+	/* Postfix says "unknown" for a name it could not forward-confirm. */
+	if (q->client_name[0] && !q->too_long)
+		senders_auto(a, &addr, MX_AUTO_PTR, strcmp(q->client_name, "unknown") != 0);
+	if (!q->too_long)
+		spf_submit(a, &addr, q->sender, q->helo_name);
+	dnsbl_submit(a, &addr);
+	if (!q->too_long && mx_traps_match(&a->traps, q->recipient, &kind) &&
+	    (kind == MX_TRAP_SPAM || q->sender[0] == '\0')) {
+		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err))) {
+			static struct mx_log_rate rate;
+
+			mx_log_limited(&rate, "trap hit from %s: %s", q->client_address, err);
+		}
+		if (res.banned) {
+			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
+						  .url = a->policy_url,
+						  .reason = kind == MX_TRAP_SPAM ? "spam-trap hits" :
+							    "backscatter-trap hits" };
+
+			a->policy_stats.banned++;
+			mx_text_expand(text, sizeof(text), a->cfg.reply_trap_ban, &v);
+			snprintf(act, len, "521 5.7.1 %s", text);
+			return;
+		}
+	}
+	if (!mx_policy_role_address(q->recipient)) {
+		struct mx_prefix key, plain, hit;
+		struct mx_allow al;
+
+		mx_verdict_key(&addr, a->settings.src_len4, a->settings.src_len6, &key);
+		mx_verdict_unmap(&addr, &plain);
+		/* Allowlisted: normal service, even if it was listed before. */
+		if (mx_verdict_listed(&a->verdict, &key, mx_now_s()) &&
+		    mx_table_match(&a->allows, &plain, &hit, &al)) {
+			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
+						  .url = a->policy_url, .reason = "listed" };
+
+			a->policy_stats.rejected_listed++;
+			mx_text_expand(text, sizeof(text), a->cfg.reply_listed, &v);
+			snprintf(act, len, "550 5.7.1 %s", text);
+		}
+	}
+}
+
+/* serve - answer every whole request in a client's buffer */
+static int serve(struct agent *a, struct policy_client *c)
+{
+	struct mx_policy_req q;
+	char err[128], act[MX_TEXT_OUT + 16], out[MX_TEXT_OUT + 40];
+	size_t used;
+	int r;
+
+	while ((r = mx_policy_parse(c->buf, c->got, &q, &used, err, sizeof(err))) == 1) {
+		int n;
+
+		a->policy_stats.requests++;
+		decide(a, &q, act, sizeof(act));
+		n = snprintf(out, sizeof(out), "action=%s\n\n", act);
+		if (send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
+			return -1;	/* a client that does not read its answers */
+		memmove(c->buf, c->buf + used, c->got - used);
+		c->got -= used;
+	}
+	if (r < 0) {
+		uint64_t n = ++a->policy_stats.malformed;
+
+		if (n < 10 || n % 1000 == 0)
+			mx_log("policy service: %s; closing that connection (%llu so far)", err,
+				  (unsigned long long)n);
+		return -1;
+	}
+	return 0;
+}
+
+/* take - a new client, in a free slot or the one idle longest */
+static void take(struct policyd *p)
+{
+	int fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct policy_client *slot = NULL;
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < MX_POLICY_CLIENTS; i++) {
+		struct policy_client *c = &p->c[i];
+
+		if (c->fd < 0) {
+			slot = c;
+			break;
+		}
+		if (!slot || c->last_ms < slot->last_ms)
+			slot = c;
+	}
+	if (slot->fd >= 0)
+		drop_client(slot);
+	slot->buf = malloc(MX_POLICY_REQUEST_MAX);
+	if (!slot->buf) {
+		close(fd);
+		return;
+	}
+	slot->fd = fd;
+	slot->got = 0;
+	slot->last_ms = mx_mono_ms();
+}
+
+/* policyd_run - after poll: accept, read, answer, expire */
+void policyd_run(struct agent *a, const struct pollfd *pfd, int n)
+{
+	struct policyd *p = a->policyd;
+	uint64_t now = mx_mono_ms();
+
+	if (!p || n < 1 + MX_POLICY_CLIENTS)
+		return;
+	for (int i = 0; i < MX_POLICY_CLIENTS; i++) {
+		struct policy_client *c = &p->c[i];
+		ssize_t got;
+
+		if (c->fd < 0 || pfd[1 + i].fd != c->fd)
+			continue;
+		if (!pfd[1 + i].revents) {
+			if (now - c->last_ms > MX_POLICY_IDLE_MS)
+				drop_client(c);
+			continue;
+		}
+		got = recv(c->fd, c->buf + c->got, MX_POLICY_REQUEST_MAX - c->got, MSG_DONTWAIT);
+		if (got < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (got <= 0) {
+			drop_client(c);
+			continue;
+		}
+		c->got += (size_t)got;
+		c->last_ms = now;
+		if (serve(a, c))
+			drop_client(c);
+	}
+	if (pfd[0].revents & POLLIN)
+		take(p);
+}

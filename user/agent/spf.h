@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	spf.h - SPF checks of senders, off the event loop
+ */
+#ifndef MX_SPF_H
+#define MX_SPF_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "parse.h"
+
+enum mx_spf_result {
+	MX_SPF_NONE,		/* none, neutral, permerror: nothing to say */
+	MX_SPF_PASS,
+	MX_SPF_FAIL,
+	MX_SPF_SOFTFAIL,
+	MX_SPF_TEMPERROR,
+	MX_SPF__MAX,
+};
+
+enum mx_dnsbl_result {
+	MX_DNSBL_CLEAN,		/* in none of the zones */
+	MX_DNSBL_LISTED,	/* in at least one */
+	MX_DNSBL_ERROR,		/* a zone did not answer: nothing to say */
+	MX_DNSBL__MAX,
+};
+
+
+/* A result from the worker to the event loop (one pipe write). */
+struct mx_spf_answer {
+	struct mx_prefix addr;
+	uint32_t dnsbl;		/* 1: a DNSBL result, 0: SPF */
+	uint32_t result;	/* enum mx_spf_result or mx_dnsbl_result */
+};
+
+struct agent;
+int spf_open(struct agent *a);
+void spf_close(struct agent *a);
+/* Queue a check (never blocks; a full queue drops it and counts it). */
+void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sender,
+		const char *helo);
+/* Queue a DNSBL lookup of the address in every dnsbl_zones zone. */
+void dnsbl_submit(struct agent *a, const struct mx_prefix *addr);
+/* The DNS name to look up for addr in zone; 0, or -1 if it does not fit. */
+int mx_dnsbl_name(const struct mx_prefix *addr, const char *zone, char *name, size_t len);
+int spf_fd(struct agent *a);
+void spf_run(struct agent *a);
+
+#endif /* MX_SPF_H */

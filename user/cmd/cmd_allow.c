@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	cmd_allow.c - mxguard allow { add | del | list }
+ * DESCRIPTION
+ *	An allowlisted source or prefix is never limited and never
+ *	dropped by the XDP program, whatever the ban tables say.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "commands.h"
+#include "state.h"
+
+/* parse_one - the single PREFIX argument of add and del */
+static int parse_one(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p)
+{
+	char err[160];
+
+	REQ_ARGS(1);
+	if (mx_parse_prefix(*argv, p, err, sizeof(err))) {
+		p_err(c, "%s", err);
+		return -1;
+	}
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	return 0;
+}
+
+/* do_add - allow add PREFIX */
+static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct mx_allow allow = { .added_ns = mx_now_ns() };
+	struct mx_prefix p;
+	char err[320];
+	int r;
+
+	if (parse_one(c, argc, argv, &p))
+		return -1;
+	if (state_allow_add(c->agent, &p, err, sizeof(err))) {
+		p_err(c, "cannot add allowlist entry: %s", err);
+		return -1;
+	}
+	r = mx_table_put(&c->agent->allows, &p, &allow, BPF_ANY);
+	if (r) {
+		p_err(c, "cannot add allowlist entry: %s",
+		      mx_table_strerror(&c->agent->allows, &p, r, err, sizeof(err)));
+		return -1;
+	}
+	if (c->json)
+		jsonw_null(c->jw);
+	return 0;
+}
+
+/* do_del - allow del PREFIX */
+static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return cmd_del_entry(c, argc, argv, &c->agent->allows, MX_REC_ALLOW_DEL, "allowlist entry");
+}
+
+/* list_one - one allowlist entry */
+static int list_one(const struct mx_prefix *p, const void *val, void *arg)
+{
+	struct mx_cmd_ctx *c = arg;
+	char pfx[64];
+
+	mx_format_prefix(p, pfx, sizeof(pfx));
+	if (c->json)
+		jsonw_string(c->jw, pfx);
+	else
+		fprintf(c->out, "%s\n", pfx);
+	return ferror(c->out) ? -EPIPE : 0;
+}
+
+/* do_list - allow list */
+static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	int r;
+
+	if (argc)
+		return BAD_ARG();
+	if (c->json)
+		jsonw_start_array(c->jw);
+	r = mx_table_foreach(&c->agent->allows, list_one, c);
+	if (c->json)
+		jsonw_end_array(c->jw);
+	if (r) {
+		p_err(c, "allow list stopped: %s", strerror(-r));
+		return -1;
+	}
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "add",	do_add },
+	{ "delete",	do_del },
+	{ "list",	do_list },
+	{ "show",	do_list },
+	{ "help",	help_allow },
+	{ 0 }
+};
+
+int do_allow(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return cmd_select(c, cmds, argc, argv, help_allow);
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	cmd_sender.c - mxguard sender { show | list | trap | spam | clean | forget }
+ * DESCRIPTION
+ *	What the verdict engine knows of senders, and the way to tell it
+ *	more from outside Postfix (a content filter, another MX, a script):
+ *
+ *	    sender trap ADDR {spam|backscatter} [count N]
+ *	    sender spam ADDR        mail from ADDR was classified as spam
+ *	    sender clean ADDR       mail from ADDR was clean: delists it
+ *
+ *	Each is journalled before it is acknowledged, as bans are.
+ *
+ *	The engine's times are on the boot clock (verdict.h): what is shown
+ *	is how long ago or how long from now; last_ban, the one instant
+ *	shown, is Unix time worked out from last_ban_ago_s.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "agent.h"
+#include "commands.h"
+
+/* until_text - "23h59m", "permanent", "-" */
+static void until_text(int64_t until, int64_t now, char *buf, size_t len)
+{
+	if (until == MX_FOREVER)
+		snprintf(buf, len, "permanent");
+	else if (until <= now)
+		snprintf(buf, len, "-");
+	else
+		mx_format_duration((uint64_t)(until - now) * MX_NS_PER_S, buf, len);
+}
+
+/* print_sender - one sender as a JSON object or a text row */
+static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_t now)
+{
+	struct mx_verdict *v = &c->agent->verdict;
+	uint32_t spam = mx_sender_hits(v, e, MX_TRAP_SPAM, now);
+	uint32_t bs = mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, now);
+	bool listed = e->listed_since && e->listed_until > now;
+	char pfx[64], ban[32], lst[32], cls[16];
+
+	mx_format_prefix(&e->src, pfx, sizeof(pfx));
+	if (c->json) {
+		jsonw_start_object(c->jw);
+		jsonw_string_field(c->jw, "sender", pfx);
+		jsonw_uint_field(c->jw, "spamtrap_hits", spam);
+		jsonw_uint_field(c->jw, "backscatter_hits", bs);
+		jsonw_uint_field(c->jw, "bans_in_a_row", e->offenses);
+		if (e->last_ban) {
+			jsonw_int_field(c->jw, "last_ban", mx_wall_s() - (now - e->last_ban));
+			jsonw_int_field(c->jw, "last_ban_ago_s", now - e->last_ban);
+		} else {
+			jsonw_null_field(c->jw, "last_ban");
+			jsonw_null_field(c->jw, "last_ban_ago_s");
+		}
+		jsonw_bool_field(c->jw, "banned", e->ban_until > now);
+		if (e->ban_until == MX_FOREVER)
+			jsonw_null_field(c->jw, "ban_ends_in_s");
+		else
+			jsonw_int_field(c->jw, "ban_ends_in_s", e->ban_until > now ? e->ban_until - now : 0);
+		jsonw_bool_field(c->jw, "listed", listed);
+		if (e->auto_class) {
+			jsonw_uint_field(c->jw, "auto_class", e->auto_class);
+			jsonw_name(c->jw, "auto_reasons");
+			jsonw_start_array(c->jw);
+			if (e->auto_reasons & MX_AUTO_PTR)
+				jsonw_string(c->jw, "ptr");
+			if (e->auto_reasons & MX_AUTO_SPF)
+				jsonw_string(c->jw, "spf");
+			if (e->auto_reasons & MX_AUTO_DNSBL)
+				jsonw_string(c->jw, "dnsbl");
+			jsonw_end_array(c->jw);
+			jsonw_int_field(c->jw, "auto_class_ends_in_s",
+					e->auto_class_until > now ? e->auto_class_until - now : 0);
+		} else {
+			jsonw_null_field(c->jw, "auto_class");
+		}
+		jsonw_end_object(c->jw);
+		return;
+	}
+	until_text(e->ban_until, now, ban, sizeof(ban));
+	if (listed)
+		until_text(e->listed_until, now, lst, sizeof(lst));
+	else
+		snprintf(lst, sizeof(lst), "-");
+	if (e->auto_class)
+		snprintf(cls, sizeof(cls), "%u", e->auto_class);
+	else
+		snprintf(cls, sizeof(cls), "-");
+	fprintf(c->out, "%-43s %5u/%-5u %5u/%-5u %4u  %-10s %-10s %s\n", pfx, spam,
+		v->s.trap_hits[MX_TRAP_SPAM], bs, v->s.trap_hits[MX_TRAP_BACKSCATTER], e->offenses,
+		ban, lst, cls);
+}
+
+static void header(struct mx_cmd_ctx *c)
+{
+	if (!c->json)
+		fprintf(c->out, "%-43s %-11s %-11s %-5s %-10s %-10s %s\n", "SENDER", "SPAMTRAP",
+			"BACKSCATTER", "BANS", "BANNED", "LISTED", "CLASS");
+}
+
+/* parse_addr - one address argument */
+static int parse_addr(struct mx_cmd_ctx *c, const char *s, struct mx_prefix *p)
+{
+	char err[160];
+
+	if (mx_parse_addr(s, p, err, sizeof(err))) {
+		p_err(c, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* only_addr - the command's one argument, an address */
+static int only_addr(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p)
+{
+	REQ_ARGS(1);
+	if (parse_addr(c, *argv, p))
+		return -1;
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	return 0;
+}
+
+/* do_show - sender show ADDR */
+static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct mx_prefix p, key;
+	const struct mx_sender *e;
+
+	if (only_addr(c, argc, argv, &p))
+		return -1;
+	mx_verdict_key(&p, c->agent->settings.src_len4, c->agent->settings.src_len6, &key);
+	e = mx_verdict_find(&c->agent->verdict, &key);
+	if (!e) {
+		if (c->json)
+			jsonw_null(c->jw);
+		else
+			fprintf(c->out, "nothing is known of %s\n", *argv);
+		return 0;
+	}
+	header(c);
+	print_sender(c, e, mx_now_s());
+	return 0;
+}
+
+struct list_arg {
+	struct mx_cmd_ctx *c;
+	int64_t now;
+	int filter;	/* 0 all, 1 listed, 2 banned, 3 trapped */
+};
+
+static int list_one(const struct mx_sender *e, void *arg)
+{
+	struct list_arg *la = arg;
+	struct mx_verdict *v = &la->c->agent->verdict;
+
+	if ((la->filter == 1 && !(e->listed_since && e->listed_until > la->now)) ||
+	    (la->filter == 2 && e->ban_until <= la->now) ||
+	    (la->filter == 3 && !mx_sender_hits(v, e, MX_TRAP_SPAM, la->now) &&
+	     !mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, la->now)))
+		return 0;
+	print_sender(la->c, e, la->now);
+	return ferror(la->c->out) ? -EPIPE : 0;
+}
+
+/* do_list - sender list [listed | banned | trapped] */
+static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct list_arg la = { .c = c, .now = mx_now_s() };
+
+	if (argc) {
+		if (is_prefix(*argv, "listed"))
+			la.filter = 1;
+		else if (is_prefix(*argv, "banned"))
+			la.filter = 2;
+		else if (is_prefix(*argv, "trapped"))
+			la.filter = 3;
+		else
+			return BAD_ARG();
+		if (argc > 1) {
+			NEXT_ARG();
+			return BAD_ARG();
+		}
+	}
+	if (c->json)
+		jsonw_start_array(c->jw);
+	header(c);
+	mx_verdict_foreach(&c->agent->verdict, list_one, &la);
+	if (c->json)
+		jsonw_end_array(c->jw);
+	return 0;
+}
+
+/* report - what a verdict did, for people and for scripts */
+static void report(struct mx_cmd_ctx *c, const char *addr, const struct sender_result *res)
+{
+	char ttl[32] = "permanently";
+
+	if (res->banned && res->d.until != MX_FOREVER) {
+		char d[24];
+
+		mx_format_duration((uint64_t)(res->d.until - mx_now_s()) * MX_NS_PER_S, d,
+				   sizeof(d));
+		snprintf(ttl, sizeof(ttl), "for %s", d);
+	}
+	if (c->json) {
+		jsonw_start_object(c->jw);
+		jsonw_bool_field(c->jw, "allowlisted", res->allowlisted);
+		jsonw_bool_field(c->jw, "banned", res->banned);
+		jsonw_end_object(c->jw);
+		return;
+	}
+	if (res->allowlisted)
+		p_info(c, "Note: %s is allowlisted: never banned, never listed; nothing recorded.",
+		       addr);
+	else if (res->banned)
+		p_info(c, "%s banned %s: %u %s-trap hits (ban %u in a row).", addr, ttl, res->d.hits,
+		       mx_trap_kind_name(res->d.kind), res->d.offense);
+}
+
+/* do_trap - sender trap ADDR {spam|backscatter} [count N] */
+static int do_trap(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct sender_result res;
+	enum mx_trap_kind kind;
+	struct mx_prefix p;
+	uint32_t count = 1;
+	const char *addr;
+	char err[320];
+
+	REQ_ARGS(2);
+	if (parse_addr(c, *argv, &p))
+		return -1;
+	addr = *argv;
+	NEXT_ARG();
+	if (mx_trap_kind_parse(*argv, &kind)) {
+		p_err(c, "'%s' is no trap kind: use spam or backscatter", *argv);
+		return -1;
+	}
+	NEXT_ARG();
+	if (argc) {
+		if (!is_prefix(*argv, "count"))
+			return BAD_ARG();
+		NEXT_ARG();
+		REQ_ARGS(1);
+		if (mx_parse_u32(*argv, 1, 1000000, &count, err, sizeof(err))) {
+			p_err(c, "count: %s", err);
+			return -1;
+		}
+		NEXT_ARG();
+		if (argc)
+			return BAD_ARG();
+	}
+	if (senders_trap(c->agent, &p, kind, count, &res, err, sizeof(err))) {
+		p_err(c, "cannot record the trap hit: %s", err);
+		return -1;
+	}
+	report(c, addr, &res);
+	return 0;
+}
+
+/* mail - sender { spam | clean } ADDR */
+static int mail(struct mx_cmd_ctx *c, int argc, char **argv, bool spam)
+{
+	struct sender_result res;
+	struct mx_prefix p;
+	char err[320];
+
+	if (only_addr(c, argc, argv, &p))
+		return -1;
+	if (senders_mail(c->agent, &p, spam, &res, err, sizeof(err))) {
+		p_err(c, "cannot record it: %s", err);
+		return -1;
+	}
+	report(c, *argv, &res);
+	return 0;
+}
+
+static int do_spam(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return mail(c, argc, argv, true);
+}
+
+static int do_clean(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return mail(c, argc, argv, false);
+}
+
+/* do_forget - sender forget ADDR */
+static int do_forget(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct mx_prefix p;
+	char err[320];
+
+	if (only_addr(c, argc, argv, &p))
+		return -1;
+	if (senders_forget(c->agent, &p, err, sizeof(err))) {
+		p_err(c, "cannot forget %s: %s", *argv, err);
+		return -1;
+	}
+	if (c->json)
+		jsonw_null(c->jw);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "show",	do_show },
+	{ "list",	do_list },
+	{ "trap",	do_trap },
+	{ "spam",	do_spam },
+	{ "clean",	do_clean },
+	{ "forget",	do_forget },
+	{ "help",	help_sender },
+	{ 0 }
+};
+
+int do_sender(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return cmd_select(c, cmds, argc, argv, help_sender);
+}

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	cmd_stats.c - mxguard stats: verdict counters summed over CPUs
+ */
+#include <string.h>
+
+#include "agent.h"
+#include "commands.h"
+
+#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
+static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
+#undef MX_STAT_NAME
+
+/* counter - one agent-side counter */
+static void counter(struct mx_cmd_ctx *c, const char *name, uint64_t v)
+{
+	if (c->json)
+		jsonw_uint_field(c->jw, name, v);
+	else
+		fprintf(c->out, "%-24s %18llu\n", name, (unsigned long long)v);
+}
+
+/* agent_counters - what the agent itself counts, beside the programs' */
+static void agent_counters(struct mx_cmd_ctx *c)
+{
+	const struct agent *a = c->agent;
+
+	counter(c, "conn_halfopen_released", a->conn_stats.halfopen_released);
+	counter(c, "conn_steered_released", a->conn_stats.steered_released);
+	counter(c, "conn_corrections", a->conn_stats.corrections);
+	counter(c, "conn_adopted", a->conn_stats.adopted);
+	counter(c, "conn_adopted_closed", a->conn_stats.adopted_closed);
+	counter(c, "conn_sweeps", a->conn_stats.sweeps);
+	counter(c, "conn_reconcile_skipped", a->conn_stats.reconcile_skipped);
+	counter(c, "conn_cookie_judge", a->cookies.link_fd > 0);
+	counter(c, "loop_busy_max_us", a->loop_busy_max_us);
+	counter(c, "ban_shared", a->claims.shared_n);
+	counter(c, "reason_fallbacks", a->claims.reason_fallbacks);
+	counter(c, "reasons_freed", a->claims.reasons_freed);
+	counter(c, "senders", a->verdict.count);
+	counter(c, "sender_spamtrap_hits", a->verdict.hits[MX_TRAP_SPAM]);
+	counter(c, "sender_backscatter_hits", a->verdict.hits[MX_TRAP_BACKSCATTER]);
+	counter(c, "sender_hits_ignored", a->trap_hits_ignored);
+	counter(c, "sender_bans", a->verdict.bans);
+	counter(c, "sender_listed", a->verdict.listed);
+	counter(c, "sender_delisted", a->verdict.delisted);
+	counter(c, "sender_evicted", a->verdict.evicted);
+	counter(c, "sender_ptr_classed", a->auto_classed[0]);
+	counter(c, "sender_spf_classed", a->auto_classed[1]);
+	counter(c, "sender_dnsbl_classed", a->auto_classed[2]);
+	counter(c, "dnsbl_listed", a->dnsbl_stats.results[MX_DNSBL_LISTED]);
+	counter(c, "dnsbl_clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN]);
+	counter(c, "dnsbl_error", a->dnsbl_stats.results[MX_DNSBL_ERROR]);
+	counter(c, "sender_unclassed", a->auto_unclassed);
+	counter(c, "spf_checks", a->spf_stats.queued);
+	counter(c, "spf_checks_dropped", a->spf_stats.dropped);
+	counter(c, "spf_pass", a->spf_stats.results[MX_SPF_PASS]);
+	counter(c, "spf_fail", a->spf_stats.results[MX_SPF_FAIL]);
+	counter(c, "spf_softfail", a->spf_stats.results[MX_SPF_SOFTFAIL]);
+	counter(c, "spf_temperror", a->spf_stats.results[MX_SPF_TEMPERROR]);
+	counter(c, "spf_none", a->spf_stats.results[MX_SPF_NONE]);
+	counter(c, "policy_requests", a->policy_stats.requests);
+	counter(c, "policy_malformed", a->policy_stats.malformed);
+	counter(c, "policy_banned", a->policy_stats.banned);
+	counter(c, "policy_rejected_listed", a->policy_stats.rejected_listed);
+	counter(c, "restore_clock_suspect", a->restore_clock_suspect);
+}
+
+/* do_show - stats [show] */
+static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	uint64_t sums[MX_STAT__MAX];
+	int r;
+
+	if (argc)
+		return BAD_ARG();
+	r = mx_stats_read(c->agent->stats_fd, sums);
+	if (r) {
+		p_err(c, "cannot read counters: %s", strerror(-r));
+		return -1;
+	}
+	if (c->json)
+		jsonw_start_object(c->jw);
+	for (int i = 0; i < MX_STAT__MAX; i++) {
+		if (c->json)
+			jsonw_uint_field(c->jw, stat_names[i], sums[i]);
+		else
+			fprintf(c->out, "%-24s %18llu\n", stat_names[i], (unsigned long long)sums[i]);
+	}
+	agent_counters(c);
+	if (c->json)
+		jsonw_end_object(c->jw);
+	return 0;
+}
+
+static const struct cmd cmds[] = {
+	{ "show",	do_show },
+	{ "list",	do_show },
+	{ "help",	help_stats },
+	{ 0 }
+};
+
+int do_stats(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	if (argc == 0)
+		return do_show(c, argc, argv);
+	return cmd_select(c, cmds, argc, argv, help_stats);
+}

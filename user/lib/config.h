@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	config.h - the settings file of mxguardd
+ */
+#ifndef MX_CONFIG_H
+#define MX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tables.h"
+#include "text.h"
+#include "verdict.h"
+
+#define MX_CONFIG_PATH	"/etc/mxguard/mxguard.conf"
+#define MX_PIN_DIR		"/sys/fs/bpf/mxguard"
+#define MX_SOCKET_PATH		"/run/mxguard/mxguardd.sock"
+#define MX_STATE_DIR		"/var/lib/mxguard"
+#define MX_CGROUP_PATH		"/sys/fs/cgroup/unified"
+#define MX_POLICY_URL		"https://example.org/mail-policy"
+#define MX_DEFAULT_BAN_TTL_NS	(24ULL * 3600 * MX_NS_PER_S)
+#define MX_PATH_MAX	256
+#define MX_DNSBL_ZONES	4	/* dnsbl_zones: at most this many */
+#define MX_METRICS_LISTEN	"127.0.0.1:9489"
+
+/* The replies' default texts: Postfix's wording where Postfix has one. */
+#define MX_REPLY_OVER_LIMIT	"%h Error: too many connections from %a"
+#define MX_REPLY_BANNED		"%h %r; see %u"
+#define MX_REPLY_TRAP_BAN	"%h: Service unavailable; client [%a] banned: %r; see %u"
+#define MX_REPLY_LISTED		"%h: Service unavailable; client [%a] is listed after mail " \
+				"classified as spam; see %u"
+
+struct mx_config_file {
+	struct mx_settings dp;		/* what the data plane reads */
+	char interface[16];		/* IF_NAMESIZE */
+	char mode[8];			/* auto, native, skb */
+	char hostname[256];
+	char policy_url[256];
+	uint64_t ban_ttl_ns;
+	int64_t ban_sweep_s;		/* expired bans are removed this often */
+	uint32_t responder_timeout_ms;
+	uint32_t responder_sessions;
+	uint32_t responder_max_line;
+	char state_dir[MX_PATH_MAX];
+	char pin_dir[MX_PATH_MAX];
+	char socket[MX_PATH_MAX];
+	char cgroup[MX_PATH_MAX];
+	struct mx_verdict_settings verdict;	/* trap bans, repeats, listing */
+	char trap_file[MX_PATH_MAX];		/* trap addresses; empty: none */
+	char policy_socket[MX_PATH_MAX];	/* Postfix policy service; empty: off */
+	char policy_group[64];			/* may connect to it (mode 0660) */
+	/* Reply texts after the code (text.h): 421, 554, 521 and 550. */
+	char reply_over_limit[MX_TEXT_MAX];
+	char reply_banned[MX_TEXT_MAX];
+	char reply_trap_ban[MX_TEXT_MAX];
+	char reply_listed[MX_TEXT_MAX];
+	char metrics_listen[64];		/* ADDR:PORT for GET /metrics; empty: none */
+	uint32_t ptr_class;			/* for senders without FCrDNS; 0: none */
+	int64_t ptr_class_ttl;			/* seconds since last seen so */
+	uint32_t spf_class;			/* for senders failing SPF; 0: no SPF checks */
+	int64_t spf_class_ttl;
+	bool spf_softfail;			/* a softfail counts as a fail */
+	bool high_priority;			/* the agent runs at nice -10 */
+	char dnsbl_zones[256];			/* "zone,zone"; empty: no DNSBL lookups */
+	uint32_t dnsbl_class;
+	int64_t dnsbl_class_ttl;
+};
+
+/* The defaults, as documented in mxguard.conf(5) and the README. */
+void mx_config_default(struct mx_config_file *c);
+
+/*
+ * Parse text (a whole file) over the defaults in c. On error, c is left
+ * as it was and err holds "FILE:LINE: message" lines (as many as fit).
+ * Returns the number of errors.
+ */
+int mx_config_parse(struct mx_config_file *c, const char *name, const char *text, size_t len,
+		    char *err, size_t errlen);
+
+/* Read and parse a file; a missing default file is no error. */
+int mx_config_load(struct mx_config_file *c, const char *path, bool must_exist,
+		   char *err, size_t errlen);
+
+/* Settings that only a restart applies; names the first that differs. */
+const char *mx_config_restart_needed(const struct mx_config_file *old,
+				     const struct mx_config_file *new);
+/* Those settings of next put back as running has them (a reload keeps them). */
+void mx_config_keep_restart(struct mx_config_file *next, const struct mx_config_file *running);
+
+#endif /* MX_CONFIG_H */
