@@ -77,8 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(buf);
 	if (++runs % 1000 == 0) {
 		for (int i = 0; i < MX_TABLE_MAPS; i++) {
-			empty(a.bans.fd[i]);
-			empty(a.allows.fd[i]);
+			empty(a.store.bans.fd[i]);
+			empty(a.store.allows.fd[i]);
 		}
 	}
 	return 0;

@@ -48,19 +48,20 @@ static inline int table_new(struct mx_table *t, const char *name, uint32_t val, 
 /* agent_maps_create - every map a command can touch; 0 or -errno */
 static inline int agent_maps_create(struct agent *a, uint32_t entries)
 {
+	char err_text[256];
 	int fds[9], err;
 
 	mx_config_default(&a->cfg);
 	mx_settings_default(&a->settings);
-	if ((err = table_new(&a->bans, "ban", sizeof(struct mx_ban), entries)) ||
-	    (err = table_new(&a->allows, "allowlist", sizeof(struct mx_allow), entries)) ||
-	    (err = table_new(&a->classes, "class", sizeof(struct mx_class_ref), entries)))
+	if ((err = table_new(&a->store.bans, "ban", sizeof(struct mx_ban), entries)) ||
+	    (err = table_new(&a->store.allows, "allowlist", sizeof(struct mx_allow), entries)) ||
+	    (err = table_new(&a->store.classes, "class", sizeof(struct mx_class_ref), entries)))
 		return err;
 	fds[0] = a->class_limits_fd = map_new(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_class_limits),
 					      MX_MAX_CLASSES);
 	fds[1] = a->config_fd = map_new(BPF_MAP_TYPE_ARRAY, 4, sizeof(struct mx_config), 1);
 	fds[2] = a->stats_fd = map_new(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, MX_STAT__MAX);
-	fds[3] = a->reasons_fd = map_new(BPF_MAP_TYPE_ARRAY, 4, MX_REASON_LEN, MX_MAX_REASONS);
+	fds[3] = a->store.reasons_fd = map_new(BPF_MAP_TYPE_ARRAY, 4, MX_REASON_LEN, MX_MAX_REASONS);
 	fds[4] = a->bucket4_fd = map_new(BPF_MAP_TYPE_HASH, 8, 8, entries);
 	fds[5] = a->bucket6_fd = map_new(BPF_MAP_TYPE_HASH, 20, 8, entries);
 	fds[6] = a->count4_fd = map_new(BPF_MAP_TYPE_HASH, 8, 8, entries);
@@ -74,8 +75,9 @@ static inline int agent_maps_create(struct agent *a, uint32_t entries)
 	a->mode_name = "native";
 	strcpy(a->ifname, "test0");
 	a->cfg.verdict.max_senders = 4096;
-	if (mx_verdict_init(&a->verdict, &a->cfg.verdict) ||
-	    mx_bans_init(&a->claims, &a->bans, a->reasons_fd))
+	a->store.settings = &a->settings;
+	if (store_init(&a->store) ||
+	    senders_init(&a->senders, &a->cfg, &a->settings, &a->store, err_text, sizeof(err_text)))
 		return -ENOMEM;
 	return mx_dp_write_classes(a->class_limits_fd, &a->settings);
 }
@@ -83,8 +85,8 @@ static inline int agent_maps_create(struct agent *a, uint32_t entries)
 /* agent_maps_close - close what agent_maps_create opened */
 static inline void agent_maps_close(struct agent *a)
 {
-	const struct mx_table *t[] = { &a->bans, &a->allows, &a->classes };
-	int fds[] = { a->class_limits_fd, a->config_fd, a->stats_fd, a->reasons_fd,
+	const struct mx_table *t[] = { &a->store.bans, &a->store.allows, &a->store.classes };
+	int fds[] = { a->class_limits_fd, a->config_fd, a->stats_fd, a->store.reasons_fd,
 		      a->bucket4_fd, a->bucket6_fd, a->count4_fd, a->count6_fd };
 
 	for (size_t i = 0; i < 3; i++)
@@ -94,8 +96,8 @@ static inline void agent_maps_close(struct agent *a)
 	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] > 0)
 			close(fds[i]);
-	mx_verdict_free(&a->verdict);
-	mx_bans_free(&a->claims);
+	senders_free(&a->senders);
+	store_free(&a->store);
 }
 
 #endif /* MX_TEST_AGENT_MAPS_H */

@@ -118,28 +118,28 @@ static void test_ban_add_exact_and_prefix(void **state)
 	uint64_t now = mx_now_ns();
 
 	assert_int_equal(run(f, false, "ban add 198.18.0.7 ttl 1h reason trap"), 0);
-	assert_int_equal(count(f->a.bans.fd[MX_EXACT4]), 1);
+	assert_int_equal(count(f->a.store.bans.fd[MX_EXACT4]), 1);
 	assert_int_equal(run(f, false, "ban add 198.18.4.0/22 permanent"), 0);
-	assert_int_equal(count(f->a.bans.fd[MX_PREFIX4]), 1);
+	assert_int_equal(count(f->a.store.bans.fd[MX_PREFIX4]), 1);
 	assert_int_equal(run(f, false, "ban add 2001:db8::/32"), 0);
-	assert_int_equal(count(f->a.bans.fd[MX_PREFIX6]), 1);
+	assert_int_equal(count(f->a.store.bans.fd[MX_PREFIX6]), 1);
 	assert_int_equal(run(f, false, "ban add 2001:db8::5"), 0);
-	assert_int_equal(count(f->a.bans.fd[MX_EXACT6]), 1);
+	assert_int_equal(count(f->a.store.bans.fd[MX_EXACT6]), 1);
 
 	assert_int_equal(mx_parse_prefix("198.18.0.7", &p, NULL, 0), 0);
-	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(mx_table_get(&f->a.store.bans, &p, &b), 0);
 	assert_true(b.expires_ns > now + 3599ULL * 1000000000ULL);
 	assert_true(b.expires_ns <= mx_now_ns() + 3600ULL * 1000000000ULL);
-	mx_reason_text(f->a.reasons_fd, b.reason, reason, sizeof(reason));
+	mx_reason_text(f->a.store.reasons_fd, b.reason, reason, sizeof(reason));
 	assert_string_equal(reason, "trap");
 
 	assert_int_equal(mx_parse_prefix("198.18.4.0/22", &p, NULL, 0), 0);
-	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(mx_table_get(&f->a.store.bans, &p, &b), 0);
 	assert_int_equal(b.expires_ns, 0);
 
 	/* Default TTL: 24 hours. */
 	assert_int_equal(mx_parse_prefix("2001:db8::/32", &p, NULL, 0), 0);
-	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(mx_table_get(&f->a.store.bans, &p, &b), 0);
 	assert_true(b.expires_ns > now + MX_DEFAULT_BAN_TTL_NS - 1000000000ULL);
 }
 
@@ -223,8 +223,8 @@ static void test_bad_input_changes_nothing(void **state)
 			fail_msg("'%s' succeeded", bad[i]);
 		if (strncmp(f->err, "Error: ", 7) || strchr(f->err, '\n') != f->err + f->err_len - 1)
 			fail_msg("'%s': expected one 'Error:' line, got '%s'", bad[i], f->err);
-		assert_int_equal(total(&f->a.bans), 1);
-		assert_int_equal(total(&f->a.allows), 0);
+		assert_int_equal(total(&f->a.store.bans), 1);
+		assert_int_equal(total(&f->a.store.allows), 0);
 		assert_memory_equal(before, f->a.settings.classes, sizeof(before));
 	}
 	for (uint32_t i = 0; i < MX_MAX_CLASSES; i++) {
@@ -247,21 +247,21 @@ static void test_sender_trap_bans(void **state)
 	char err[64], reason[MX_REASON_LEN];
 
 	assert_int_equal(run(f, false, "sender trap 198.18.0.9 spam count 50"), 0);
-	assert_int_equal(total(&f->a.bans), 0);
+	assert_int_equal(total(&f->a.store.bans), 0);
 	assert_int_equal(run(f, false, "sender show 198.18.0.9"), 0);
 	assert_non_null(strstr(f->out, "   50/50"));
 	assert_int_equal(run(f, false, "sender trap 198.18.0.9 spam"), 0);
 	assert_non_null(strstr(f->err, "198.18.0.9 banned for 1d: 51 spam-trap hits (ban 1 in a row)."));
 	assert_int_equal(mx_parse_prefix("198.18.0.9", &p, err, sizeof(err)), 0);
-	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(mx_table_get(&f->a.store.bans, &p, &b), 0);
 	assert_int_equal(b.flags, MX_BAN_F_AUTOMATIC);
-	assert_int_equal(mx_reason_text(f->a.reasons_fd, b.reason, reason, sizeof(reason)), 0);
+	assert_int_equal(mx_reason_text(f->a.store.reasons_fd, b.reason, reason, sizeof(reason)), 0);
 	assert_string_equal(reason, "spam-trap hits");
 	/* An operator's permanent ban is never shortened by an automatic one. */
 	assert_int_equal(run(f, false, "ban add 198.18.0.10 permanent reason mine"), 0);
 	assert_int_equal(run(f, false, "sender trap 198.18.0.10 backscatter count 21"), 0);
 	assert_int_equal(mx_parse_prefix("198.18.0.10", &p, err, sizeof(err)), 0);
-	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(mx_table_get(&f->a.store.bans, &p, &b), 0);
 	assert_int_equal(b.expires_ns, 0);
 	assert_int_equal(b.flags, MX_BAN_F_MANUAL);
 	/* Allowlisted: nothing counted. */
@@ -299,7 +299,7 @@ static void test_full_table_is_an_error(void **state)
 	}
 	assert_int_not_equal(run(f, false, "ban add 198.18.1.200"), 0);
 	assert_non_null(strstr(f->err, "full"));
-	assert_int_equal(total(&f->a.bans), SMALL);
+	assert_int_equal(total(&f->a.store.bans), SMALL);
 	/* Replacing an existing ban still works when full. */
 	assert_int_equal(run(f, false, "ban add 198.18.1.1 permanent"), 0);
 
@@ -319,10 +319,10 @@ static void test_full_table_is_an_error(void **state)
 	}
 	assert_int_not_equal(run(f, false, "allow add 198.18.2.200"), 0);
 	assert_non_null(strstr(f->err, "full"));
-	assert_int_equal(total(&f->a.allows), SMALL);
+	assert_int_equal(total(&f->a.store.allows), SMALL);
 	assert_int_not_equal(run(f, false, "class add 198.18.3.200 strict"), 0);
 	assert_non_null(strstr(f->err, "full"));
-	assert_int_equal(total(&f->a.classes), SMALL);
+	assert_int_equal(total(&f->a.store.classes), SMALL);
 }
 
 static void test_limit_set_writes_map(void **state)
@@ -357,7 +357,7 @@ static void test_allow_add_list_del(void **state)
 	assert_int_equal(run(f, false, "ban add 198.18.0.5"), 0);
 	assert_non_null(strstr(f->err, "allowlist entry 198.18.0.0/24"));
 	assert_int_equal(run(f, false, "allow del 198.18.0.0/24"), 0);
-	assert_int_equal(total(&f->a.allows), 1);
+	assert_int_equal(total(&f->a.store.allows), 1);
 }
 
 /* A full reason table never prevents a ban: the generic reason, counted. */
@@ -372,20 +372,49 @@ static void test_reason_table_full(void **state)
 		char text[16];
 
 		snprintf(text, sizeof(text), "r%d", i);
-		assert_int_equal(mx_bans_reason(&f->a.claims, text), i);
+		assert_int_equal(mx_bans_reason(&f->a.store.claims, text), i);
 	}
-	assert_int_equal(mx_bans_reason(&f->a.claims, "r7"), 7);
+	assert_int_equal(mx_bans_reason(&f->a.store.claims, "r7"), 7);
 	assert_int_equal(run(f, false, "ban add 198.18.0.9 reason brand-new"), 0);
 	assert_non_null(strstr(f->err, "generic reason"));
-	assert_int_equal(total(&f->a.bans), 1);
+	assert_int_equal(total(&f->a.store.bans), 1);
 	assert_int_equal(mx_parse_prefix("198.18.0.9", &p, err, sizeof(err)), 0);
-	assert_int_equal(mx_table_get(&f->a.bans, &p, &b), 0);
+	assert_int_equal(mx_table_get(&f->a.store.bans, &p, &b), 0);
 	assert_int_equal(b.reason, 0);
-	assert_int_equal(f->a.claims.reason_fallbacks, 1);
+	assert_int_equal(f->a.store.claims.reason_fallbacks, 1);
 	/* Nothing names r1..r255: a collection pass frees them all. */
-	mx_bans_gc_begin(&f->a.claims);
-	assert_int_equal(mx_bans_gc_end(&f->a.claims), MX_MAX_REASONS - 1);
-	assert_int_not_equal(mx_bans_reason(&f->a.claims, "brand-new"), 0);
+	mx_bans_gc_begin(&f->a.store.claims);
+	assert_int_equal(mx_bans_gc_end(&f->a.store.claims), MX_MAX_REASONS - 1);
+	assert_int_not_equal(mx_bans_reason(&f->a.store.claims, "brand-new"), 0);
+}
+
+/*
+ * class del on a class the agent gave automatically: the class goes and
+ * the command succeeds (it used to take the class back, then fail with
+ * "no such entry").
+ */
+static void test_class_del_automatic(void **state)
+{
+	struct fixture *f = *state;
+	struct mx_prefix p;
+	struct mx_class_ref ref;
+	char err[128];
+
+	assert_int_equal(mx_parse_prefix("198.18.9.9", &p, err, sizeof(err)), 0);
+	f->a.cfg.ptr_class = 1;
+	assert_int_equal(senders_auto(&f->a.senders, &p, MX_AUTO_PTR, false), 1);
+	assert_int_equal(mx_table_get(&f->a.store.classes, &p, &ref), 0);
+	assert_int_equal(run(f, false, "class del 198.18.9.9"), 0);
+	assert_int_equal(f->err_len, 0);
+	assert_int_not_equal(mx_table_get(&f->a.store.classes, &p, &ref), 0);
+	assert_int_equal(mx_verdict_find(&f->a.senders.verdict, &p)->auto_class, 0);
+	/* Nothing left there: now it is an error. */
+	assert_int_not_equal(run(f, false, "class del 198.18.9.9"), 0);
+	assert_non_null(strstr(f->err, "no such entry"));
+	/* The operator's class is deleted as before. */
+	assert_int_equal(run(f, false, "class add 198.18.9.0/24 3"), 0);
+	assert_int_equal(run(f, false, "class del 198.18.9.0/24"), 0);
+	assert_int_equal(total(&f->a.store.classes), 0);
 }
 
 static void test_stats_and_prog(void **state)
@@ -459,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_limit_set_writes_map, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allow_add_list_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reason_table_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_class_del_automatic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_and_prog, setup, teardown),
 		cmocka_unit_test(test_help_requests),
 		cmocka_unit_test(test_control_request_parser),

@@ -93,8 +93,8 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char cmd[128];
 
-	if (f->a.persist_on)
-		mx_persist_close(&f->a.persist);
+	if (f->a.store.state.on)
+		mx_persist_close(&f->a.store.state.persist);
 	agent_maps_close(&f->a);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	if (system(cmd))
@@ -164,7 +164,7 @@ static bool trap(struct fixture *f, const char *s, uint32_t count)
 	struct sender_result res;
 	char err[256];
 
-	assert_int_equal(senders_trap(&f->a, &p, MX_TRAP_SPAM, count, &res, err, sizeof(err)), 0);
+	assert_int_equal(senders_trap(&f->a.senders, &p, MX_TRAP_SPAM, count, &res, err, sizeof(err)), 0);
 	return res.banned;
 }
 
@@ -174,7 +174,7 @@ static long long ban_left_s(struct fixture *f, const char *s)
 	struct mx_prefix p = pfx(s);
 	struct mx_ban b;
 
-	if (mx_table_get(&f->a.bans, &p, &b))
+	if (mx_table_get(&f->a.store.bans, &p, &b))
 		return -1;
 	if (!b.expires_ns)
 		return 0;
@@ -194,7 +194,7 @@ static void show(struct fixture *f, const char *s)
 static void tick(struct fixture *f)
 {
 	for (int i = 0; i < 30; i++)
-		senders_tick(&f->a);
+		senders_tick(&f->a.senders);
 }
 
 /* Trap windows count the time that passed, whatever the wall clock did. */
@@ -254,12 +254,12 @@ static void test_listing_while_running(void **state)
 	struct sender_result res;
 	char err[256];
 
-	assert_int_equal(senders_mail(&f->a, &a, true, &res, err, sizeof(err)), 0);
+	assert_int_equal(senders_mail(&f->a.senders, &a, true, &res, err, sizeof(err)), 0);
 	move(f, 30 * DAY, 0);
 	show(f, "198.18.0.5");
 	assert_true(flag(f, "listed"));
 
-	assert_int_equal(senders_mail(&f->a, &b, true, &res, err, sizeof(err)), 0);
+	assert_int_equal(senders_mail(&f->a.senders, &b, true, &res, err, sizeof(err)), 0);
 	move(f, -30 * DAY, 7 * DAY);
 	show(f, "198.18.0.6");
 	assert_false(flag(f, "listed"));
@@ -272,36 +272,36 @@ static void test_auto_class_while_running(void **state)
 	struct mx_prefix a = pfx("198.18.0.7"), b = pfx("198.18.0.8");
 	struct mx_class_ref ref;
 
-	assert_int_equal(senders_auto(&f->a, &a, MX_AUTO_PTR, false), 1);
+	assert_int_equal(senders_auto(&f->a.senders, &a, MX_AUTO_PTR, false), 1);
 	move(f, 2 * DAY, 0);
 	tick(f);
-	assert_int_equal(mx_table_get(&f->a.classes, &a, &ref), 0);
+	assert_int_equal(mx_table_get(&f->a.store.classes, &a, &ref), 0);
 	show(f, "198.18.0.7");
 	assert_true(field(f, "auto_class_ends_in_s") > DAY / MX_NS_PER_S - 5);
 
-	assert_int_equal(senders_auto(&f->a, &b, MX_AUTO_PTR, false), 1);
+	assert_int_equal(senders_auto(&f->a.senders, &b, MX_AUTO_PTR, false), 1);
 	move(f, -2 * DAY, DAY + HOUR);
 	tick(f);
-	assert_int_not_equal(mx_table_get(&f->a.classes, &b, &ref), 0);
-	assert_int_not_equal(mx_table_get(&f->a.classes, &a, &ref), 0);
+	assert_int_not_equal(mx_table_get(&f->a.store.classes, &b, &ref), 0);
+	assert_int_not_equal(mx_table_get(&f->a.store.classes, &a, &ref), 0);
 }
 
 /* open_state - the agent restores its state directory */
 static void open_state(struct fixture *f)
 {
-	f->a.state_dir = f->dir;
-	assert_int_equal(state_open(&f->a), 0);
+	f->a.store.state.dir = f->dir;
+	assert_int_equal(state_open(&f->a.store), 0);
 }
 
 /* stop - the agent stops: a clean stop writes a snapshot, a crash does not */
 static void stop(struct fixture *f, bool clean)
 {
 	if (clean) {
-		state_close(&f->a);
+		state_close(&f->a.store);
 	} else {
-		state_sync(&f->a);
-		mx_persist_close(&f->a.persist);
-		f->a.persist_on = false;
+		state_sync(&f->a.store);
+		mx_persist_close(&f->a.store.state.persist);
+		f->a.store.state.on = false;
 	}
 	agent_maps_close(&f->a);
 }
@@ -319,7 +319,7 @@ static long long ban_ns(struct fixture *f, const char *s)
 	struct mx_prefix p = pfx(s);
 	struct mx_ban b;
 
-	return mx_table_get(&f->a.bans, &p, &b) ? -1 : (long long)b.expires_ns;
+	return mx_table_get(&f->a.store.bans, &p, &b) ? -1 : (long long)b.expires_ns;
 }
 
 /* state_of_many - bans, hits, a listing, a class; their ban expiries in e[2] */
@@ -331,8 +331,8 @@ static void state_of_many(struct fixture *f, long long e[2])
 
 	assert_int_equal(run(f, "ban add 198.18.1.1 ttl 1h reason by-hand"), 0);
 	assert_false(trap(f, "198.18.1.2", 30));
-	assert_int_equal(senders_mail(&f->a, &l, true, &res, err, sizeof(err)), 0);
-	assert_int_equal(senders_auto(&f->a, &c, MX_AUTO_PTR, false), 1);
+	assert_int_equal(senders_mail(&f->a.senders, &l, true, &res, err, sizeof(err)), 0);
+	assert_int_equal(senders_auto(&f->a.senders, &c, MX_AUTO_PTR, false), 1);
 	assert_true(trap(f, "198.18.1.5", 51));
 	e[0] = ban_ns(f, "198.18.1.1");
 	e[1] = ban_ns(f, "198.18.1.5");
@@ -351,7 +351,7 @@ static void all_there(struct fixture *f, const long long e[2])
 	assert_int_equal(field(f, "spamtrap_hits"), 30);
 	show(f, "198.18.1.3");
 	assert_true(flag(f, "listed"));
-	assert_int_equal(mx_table_get(&f->a.classes, &c, &ref), 0);
+	assert_int_equal(mx_table_get(&f->a.store.classes, &c, &ref), 0);
 	show(f, "198.18.1.4");
 	assert_true(field(f, "auto_class_ends_in_s") > DAY / MX_NS_PER_S - 120);
 	show(f, "198.18.1.5");
@@ -407,7 +407,7 @@ static void test_same_boot_jump_between_records(void **state)
 	move(f, 5 * YEAR, 0);
 	assert_int_equal(run(f, "ban add 198.18.2.2 ttl 2h"), 0);
 	b = ban_ns(f, "198.18.2.2");
-	assert_int_equal(state_snapshot(&f->a), 0);
+	assert_int_equal(state_snapshot(&f->a.store), 0);
 	assert_int_equal(run(f, "ban add 198.18.2.3 ttl 2h"), 0);
 	stop(f, false);
 	move(f, -5 * YEAR, 0);
@@ -439,7 +439,7 @@ static void as_of_stop(struct fixture *f)
 	assert_int_equal(field(f, "spamtrap_hits"), 30);
 	show(f, "198.18.1.3");
 	assert_true(flag(f, "listed"));
-	assert_int_equal(mx_table_get(&f->a.classes, &c, &ref), 0);
+	assert_int_equal(mx_table_get(&f->a.store.classes, &c, &ref), 0);
 	show(f, "198.18.1.5");
 	assert_true(flag(f, "banned"));
 	assert_int_equal(field(f, "bans_in_a_row"), 1);
@@ -462,7 +462,7 @@ static void test_reboot_wall_far_ahead(void **state)
 	reboot(f, 120 * MX_NS_PER_S, 10 * YEAR);
 	start(f);
 	as_of_stop(f);
-	assert_int_equal(f->a.restore_clock_suspect, 1);
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 1);
 	assert_int_equal(run(f, "stats"), 0);
 	assert_int_equal(field(f, "restore_clock_suspect"), 1);
 
@@ -470,7 +470,7 @@ static void test_reboot_wall_far_ahead(void **state)
 	reboot(f, 60 * MX_NS_PER_S, -10 * YEAR);
 	start(f);
 	as_of_stop(f);
-	assert_int_equal(f->a.restore_clock_suspect, 1);	/* now behind that snapshot */
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 1);	/* now behind that snapshot */
 }
 
 /*
@@ -489,14 +489,14 @@ static void test_reboot_then_restart(void **state)
 	stop(f, false);
 	reboot(f, 120 * MX_NS_PER_S, 10 * YEAR);
 	start(f);
-	assert_int_equal(f->a.restore_clock_suspect, 1);
-	if (f->a.snapshot_soon)			/* as agent_serve does */
-		assert_int_equal(state_snapshot(&f->a), 0);
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 1);
+	if (f->a.store.state.snapshot_soon)			/* as agent_serve does */
+		assert_int_equal(state_snapshot(&f->a.store), 0);
 	move(f, 0, 30 * 60 * MX_NS_PER_S);
 	stop(f, false);
 	start(f);
 	near(ban_left_s(f, "198.18.1.1"), 1800);
-	assert_int_equal(f->a.restore_clock_suspect, 0);
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 0);
 }
 
 /* After a reboot, the wall clock twenty years behind (a dead RTC): no ban lasts decades. */
@@ -511,7 +511,7 @@ static void test_reboot_wall_behind(void **state)
 	reboot(f, 120 * MX_NS_PER_S, -20 * YEAR);
 	start(f);
 	as_of_stop(f);
-	assert_int_equal(f->a.restore_clock_suspect, 1);
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 1);
 }
 
 /*
@@ -529,7 +529,7 @@ static void test_reboot_clock_right(void **state)
 	assert_int_equal(run(f, "ban add 198.18.3.1 ttl 1h"), 0);
 	assert_int_equal(run(f, "ban add 198.18.3.2 ttl 5m"), 0);
 	assert_false(trap(f, "198.18.3.3", 30));
-	assert_int_equal(state_snapshot(&f->a), 0);
+	assert_int_equal(state_snapshot(&f->a.store), 0);
 	move(f, -5 * YEAR, 0);			/* NTP sets it right */
 	assert_int_equal(run(f, "ban add 198.18.3.4 ttl 2h"), 0);
 	stop(f, false);
@@ -540,7 +540,7 @@ static void test_reboot_clock_right(void **state)
 	near(ban_left_s(f, "198.18.3.4"), 7200 - 600);
 	show(f, "198.18.3.3");
 	assert_int_equal(field(f, "spamtrap_hits"), 30);
-	assert_int_equal(f->a.restore_clock_suspect, 0);
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 0);
 }
 
 /* oldrec - a ban record as agents before boot tags wrote them */
@@ -579,14 +579,14 @@ static void test_old_journal(void **state)
 	near(ban_left_s(f, "198.18.4.1"), 3600);
 	assert_int_equal(ban_left_s(f, "198.18.4.2"), -1);
 	assert_int_equal(ban_left_s(f, "198.18.4.3"), 0);
-	assert_int_equal(f->a.restore_clock_suspect, 0);
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 0);
 	stop(f, false);
 
 	move(f, 3 * YEAR, 0);			/* three years ahead: reported, kept */
 	start(f);
 	near(ban_left_s(f, "198.18.4.1"), 3600 + 600);	/* as of the latest record */
 	assert_int_equal(ban_left_s(f, "198.18.4.3"), 0);
-	assert_int_equal(f->a.restore_clock_suspect, 1);
+	assert_int_equal(f->a.store.state.restore_clock_suspect, 1);
 }
 
 int main(void)

@@ -384,20 +384,21 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 	}
 	if (a->adopted)
 		mx_log("adopted the maps pinned under %s", a->pin_dir);
-	table_fds(&a->bans, "ban", sizeof(struct mx_ban), a->skel->maps.ban4,
+	table_fds(&a->store.bans, "ban", sizeof(struct mx_ban), a->skel->maps.ban4,
 		  a->skel->maps.ban6, a->skel->maps.ban4_prefix, a->skel->maps.ban6_prefix);
-	table_fds(&a->allows, "allowlist", sizeof(struct mx_allow), a->skel->maps.allow4,
+	table_fds(&a->store.allows, "allowlist", sizeof(struct mx_allow), a->skel->maps.allow4,
 		  a->skel->maps.allow6, a->skel->maps.allow4_prefix, a->skel->maps.allow6_prefix);
-	table_fds(&a->classes, "class", sizeof(struct mx_class_ref), a->skel->maps.class4,
+	table_fds(&a->store.classes, "class", sizeof(struct mx_class_ref), a->skel->maps.class4,
 		  a->skel->maps.class6, a->skel->maps.class4_prefix, a->skel->maps.class6_prefix);
-	if (mx_bans_init(&a->claims, &a->bans, bpf_map__fd(a->skel->maps.reasons))) {
+	a->store.reasons_fd = bpf_map__fd(a->skel->maps.reasons);
+	a->store.settings = &a->settings;
+	if (store_init(&a->store)) {
 		mx_log("out of memory");
 		goto fail;
 	}
 	a->config_fd = bpf_map__fd(a->skel->maps.config);
 	a->class_limits_fd = bpf_map__fd(a->skel->maps.class_limits);
 	a->stats_fd = bpf_map__fd(a->skel->maps.stats);
-	a->reasons_fd = bpf_map__fd(a->skel->maps.reasons);
 	a->bucket4_fd = bpf_map__fd(a->skel->maps.syn_bucket4);
 	a->bucket6_fd = bpf_map__fd(a->skel->maps.syn_bucket6);
 	a->count4_fd = bpf_map__fd(a->skel->maps.conn_count4);
@@ -413,13 +414,13 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 	{
 		char err[2048];
 
-		if (senders_init(a, err, sizeof(err))) {
+		if (senders_init(&a->senders, &a->cfg, &a->settings, &a->store, err, sizeof(err))) {
 			mx_log("%s", err);
 			goto fail;
 		}
 	}
-	if (state_open(a)) {
-		senders_free(a);
+	if (state_open(&a->store)) {
+		senders_free(&a->senders);
 		goto fail;
 	}
 	err = a->adopted ? replace_attached(a) : 0;
@@ -443,48 +444,10 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		  a->pin_dir);
 	return 0;
 fail:
-	mx_bans_free(&a->claims);
+	store_free(&a->store);
 	mxguard_bpf__destroy(a->skel);
 	a->skel = NULL;
 	return -1;
-}
-
-/*
- * apply_priority - high_priority: nice -10, so that while floods keep the
- * CPUs busy (the kernel's receive path, other processes) Postfix, the CLI
- * and Prometheus still get their answers at once. The threads the agent
- * starts later (SPF, a blocklist's reader) share it. Without the
- * capability to raise it, the agent says so and runs as it is.
- */
-static void apply_priority(const struct agent *a)
-{
-	int want = a->cfg.high_priority ? -10 : 0;
-
-	errno = 0;
-	if (getpriority(PRIO_PROCESS, 0) == want && !errno)
-		return;
-	if (setpriority(PRIO_PROCESS, 0, want))
-		mx_log("cannot set the agent's priority to nice %d: %s", want, strerror(errno));
-}
-
-/*
- * agent_apply_settings - the settings in a->settings and the responder's
- * texts into the running data plane. Buckets, bans and counts stay.
- */
-int agent_apply_settings(struct agent *a)
-{
-	struct responder_settings rs = {
-		.hostname = a->hostname, .policy_url = a->policy_url,
-		.text_over_limit = a->cfg.reply_over_limit, .text_banned = a->cfg.reply_banned,
-		.timeout_ms = a->responder_timeout_ms,
-	};
-
-	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
-	    mx_dp_write_config(a->config_fd, &a->settings))
-		return -1;
-	responder_configure(a->responder, &rs);
-	apply_priority(a);
-	return 0;
 }
 
 /* agent_stop - detach and unpin, or leave both in place when keep */
@@ -493,8 +456,8 @@ void agent_stop(struct agent *a, bool keep)
 	if (!a->skel)
 		return;
 	conn_stop(a, keep);
-	state_close(a);
-	senders_free(a);
+	state_close(&a->store);
+	senders_free(&a->senders);
 	if (keep) {
 		/*
 		 * Without the agent there is no responder and no one to release
@@ -520,7 +483,7 @@ void agent_stop(struct agent *a, bool keep)
 	}
 	if (a->xdp_prog)
 		xdp_program__close(a->xdp_prog);
-	mx_bans_free(&a->claims);
+	store_free(&a->store);
 	mxguard_bpf__destroy(a->skel);
 	a->skel = NULL;
 }
@@ -876,10 +839,10 @@ static int sweep_one(const void *key, const void *val, void *arg)
 
 	if (b->expires_ns && b->expires_ns <= bsw.now) {
 		mx_table_key_prefix((enum mx_table_map)bsw.map, key, &p);
-		mx_bans_expired(&a->claims, &p);
+		mx_bans_expired(&a->store.claims, &p);
 		bsw.removed++;
 	} else {
-		mx_bans_gc_mark(&a->claims, b->reason);
+		mx_bans_gc_mark(&a->store.claims, b->reason);
 	}
 	return 0;
 }
@@ -893,7 +856,7 @@ static void ban_sweep_start(struct agent *a)
 	bsw.now = mx_now_ns();
 	bsw.removed = 0;
 	bsw.failed = false;
-	mx_bans_gc_begin(&a->claims);
+	mx_bans_gc_begin(&a->store.claims);
 }
 
 /* ban_sweep_work - sweep until deadline; true while the pass goes on */
@@ -903,7 +866,7 @@ static bool ban_sweep_work(struct agent *a, uint64_t deadline_us)
 		struct mx_walk *w = &bsw.w[bsw.map];
 		int r;
 
-		if (!w->key_size && mx_walk_init(w, a->bans.fd[bsw.map], 0, sizeof(struct mx_ban))) {
+		if (!w->key_size && mx_walk_init(w, a->store.bans.fd[bsw.map], 0, sizeof(struct mx_ban))) {
 			mx_log("ban sweep: cannot read the ban maps: %s", strerror(errno));
 			bsw.map = -1;
 			break;
@@ -922,7 +885,7 @@ static bool ban_sweep_work(struct agent *a, uint64_t deadline_us)
 		if (bsw.removed)
 			mx_log("removed %lu expired ban%s", bsw.removed, bsw.removed == 1 ? "" : "s");
 		if (!bsw.failed) {
-			unsigned int freed = mx_bans_gc_end(&a->claims);
+			unsigned int freed = mx_bans_gc_end(&a->store.claims);
 
 			if (freed)
 				mx_log("freed %u reason text%s no ban names any more", freed,
@@ -1057,7 +1020,7 @@ int agent_serve(struct agent *a)
 	sigset_t mask;
 	int lfd, sfd, ret = 0;
 
-	apply_priority(a);
+	agent_apply_priority(a);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -1113,10 +1076,7 @@ int agent_serve(struct agent *a)
 				if (si.ssi_signo == SIGHUP) {
 					char msg[2400];
 
-					if (a->reload)
-						a->reload(a, msg, sizeof(msg));
-					else
-						snprintf(msg, sizeof(msg), "nothing to reload");
+					agent_reload(a, msg, sizeof(msg));
 					mx_log("SIGHUP: %s", msg);
 					continue;
 				}
@@ -1140,7 +1100,7 @@ int agent_serve(struct agent *a)
 		now = mx_mono_ms();
 		if (now >= next_conn_sweep) {
 			conn_sweep(a);
-			senders_tick(a);
+			senders_tick(&a->senders);
 			next_conn_sweep = now + 1000;
 		}
 		lap(&laps, LAP_TICK);
@@ -1149,9 +1109,9 @@ int agent_serve(struct agent *a)
 			next_reconcile = now + 10000;
 		}
 		lap(&laps, LAP_RECONCILE);
-		if (a->snapshot_soon || snapshot_due(&a->persist, now >= next_snapshot)) {
-			if (state_snapshot_start(a))
-				a->snapshot_soon = false;
+		if (a->store.state.snapshot_soon || snapshot_due(&a->store.state.persist, now >= next_snapshot)) {
+			if (state_snapshot_start(&a->store))
+				a->store.state.snapshot_soon = false;
 			next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
 		}
 		if (now >= next_sweep) {
@@ -1169,7 +1129,7 @@ int agent_serve(struct agent *a)
 			busy |= conn_work(a, deadline);
 			busy |= ban_sweep_work(a, deadline);
 			lap(&laps, LAP_SWEEPS);
-			busy |= state_snapshot_work(a, deadline);
+			busy |= state_snapshot_work(&a->store, deadline);
 			lap(&laps, LAP_SNAPSHOT);
 			waiting = jw == 2;
 		}

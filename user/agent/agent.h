@@ -16,10 +16,11 @@
 #include "conn.h"
 #include "log.h"
 #include "persist.h"
+#include "senders.h"
 #include "policy.h"
 #include "spf.h"
+#include "store.h"
 #include "tables.h"
-
 
 struct mxguard_bpf;
 struct conn_bpf;
@@ -30,14 +31,13 @@ struct mx_cmd_ctx;
 
 struct agent {
 	struct mx_config_file cfg;	/* the settings in force */
-	int (*reload)(struct agent *a, char *msg, size_t len);
+	struct mx_config_source cfg_source;	/* where they come from: read again on reload */
 	/* The commands the control server runs (main wires them: commands.h). */
 	int (*run_command)(struct mx_cmd_ctx *c, int argc, char **argv);
 	struct mxguard_bpf *skel;
 	struct xdp_program *xdp_prog;
-	struct mx_table bans, allows, classes;
-	struct mx_bans claims;		/* who holds each ban (bans.h) */
-	int config_fd, class_limits_fd, stats_fd, reasons_fd;
+	struct mx_store store;		/* bans, allowlist, classes: the only code that changes them */
+	int config_fd, class_limits_fd, stats_fd;
 	int bucket4_fd, bucket6_fd;
 	int count4_fd, count6_fd;
 	struct mx_settings settings;
@@ -67,22 +67,11 @@ struct agent {
 	const char *policy_url;
 	unsigned int responder_timeout_ms;
 
-	/* Persistence (state.c). */
-	const char *state_dir;
-	struct mx_persist persist;
-	bool persist_on;
-	uint64_t restore_failed;
-	uint64_t restore_torn_bytes;
-	uint64_t restore_clock_suspect;	/* earlier boots restored with the wall clock not trusted */
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
-	bool journal_dirty;		/* records written, not yet synced */
-	unsigned int persist_batches;	/* journal batches open: no snapshot may begin */
-	bool snapshot_soon;		/* restored records of an earlier boot: rewrite them */
 
-	/* The verdict engine (senders.c) and the policy service (policyd.c). */
-	struct mx_verdict verdict;
-	struct mx_traps traps;
+	/* Sender verdicts (senders.c) and the policy service (policyd.c). */
+	struct senders senders;
 	struct policyd *policyd;
 	struct metrics_server *metrics;
 	struct spf_worker *spf;
@@ -92,9 +81,6 @@ struct agent {
 	struct {
 		uint64_t results[MX_DNSBL__MAX];
 	} dnsbl_stats;
-	uint64_t trap_hits_ignored;	/* from allowlisted senders */
-	uint64_t auto_classed[3];	/* classes given for no FCrDNS, SPF fail, DNSBL listing */
-	uint64_t auto_unclassed;	/* and taken back */
 	struct {
 		uint64_t requests, malformed, banned, rejected_listed;
 	} policy_stats;
@@ -111,32 +97,14 @@ int agent_serve(struct agent *a);
 void agent_stop(struct agent *a, bool keep);
 int agent_detach_stale(const char *ifname, const char *pin_dir);
 int agent_apply_settings(struct agent *a);
-/* End the open connections of sources a ban covers (cmd_ban.c). */
-unsigned int mx_cut_connections(struct agent *a, const struct mx_prefix *ban);
-
-/* The verdict engine in the agent (senders.c). */
-struct sender_result {
-	bool allowlisted;		/* nothing counted: the allowlist covers it */
-	bool banned;			/* this call banned the sender */
-	struct mx_decision d;		/* when banned */
-	struct mx_prefix key;		/* the sender as the engine keys it */
-};
-int senders_init(struct agent *a, char *err, size_t errlen);
-int senders_configure(struct agent *a, struct mx_traps *traps);
-void senders_free(struct agent *a);
-int senders_trap(struct agent *a, const struct mx_prefix *addr, enum mx_trap_kind kind,
-		 uint32_t count, struct sender_result *res, char *err, size_t errlen);
-int senders_mail(struct agent *a, const struct mx_prefix *addr, bool spam,
-		 struct sender_result *res, char *err, size_t errlen);
-int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, size_t errlen);
-void senders_unbanned(struct agent *a, const struct mx_prefix *p);
-/* Why the agent gave a sender a class (mx_sender.auto_reasons). */
-#define MX_AUTO_PTR	(1U << 0)	/* no forward-confirmed PTR */
-#define MX_AUTO_SPF	(1U << 1)	/* SPF fail */
-#define MX_AUTO_DNSBL	(1U << 2)	/* listed in a dnsbl_zones zone */
-int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok);
-void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
-void senders_tick(struct agent *a);
+/* high_priority: the agent's nice value (settings.c). */
+void agent_apply_priority(const struct agent *a);
+struct responder_settings;
+void agent_responder_settings(const struct agent *a, struct responder_settings *rs);
+/* The settings in force, as each part sees them (settings.c). */
+void agent_settings(struct agent *a, const struct mx_config_file *c);
+/* Read the settings again and apply them; msg says what happened. 0 or -1. */
+int agent_reload(struct agent *a, char *msg, size_t len);
 
 #include "metrics.h"
 

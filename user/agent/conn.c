@@ -146,18 +146,16 @@ static void set_free(struct flow_set *s)
 /* flow_of - a kernel socket as a flow key, IPv4-mapped peers as IPv4 */
 static void flow_of(const struct mx_sock *k, struct mx_flow *f)
 {
+	struct mx_prefix remote, local;
+
 	memset(f, 0, sizeof(*f));
 	f->rport = k->rport;
 	f->lport = k->lport;
-	if (k->family == AF_INET6 && mx_sock_is_v4mapped(k)) {
-		f->family = AF_INET;
-		memcpy(f->remote, k->remote + 12, 4);
-		memcpy(f->local, k->local + 12, 4);
-		return;
-	}
-	f->family = (uint32_t)k->family;
-	memcpy(f->remote, k->remote, 16);
-	memcpy(f->local, k->local, 16);
+	mx_sock_addr(k, true, &remote);
+	mx_sock_addr(k, false, &local);
+	f->family = remote.family;
+	memcpy(f->remote, remote.addr, 16);
+	memcpy(f->local, local.addr, 16);
 }
 
 /* collect - sock_diag callback: add a socket to the set */
@@ -683,20 +681,14 @@ static enum responder_verdict classify(void *arg, const struct sockaddr *peer,
 		memcpy(p.addr, &((const struct sockaddr_in *)peer)->sin_addr, 4);
 	} else {
 		const struct sockaddr_in6 *s6 = (const void *)peer;
+		struct mx_prefix p6 = { .family = AF_INET6, .len = 128 };
 
-		p.family = AF_INET6;
-		p.len = 128;
-		memcpy(p.addr, &s6->sin6_addr, 16);
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			p.family = AF_INET;
-			p.len = 32;
-			memmove(p.addr, p.addr + 12, 4);
-			memset(p.addr + 4, 0, 12);
-		}
+		memcpy(p6.addr, &s6->sin6_addr, 16);
+		mx_prefix_unmap(&p6, &p);
 	}
-	if (mx_table_match(&a->bans, &p, &hit, &ban) == 0 &&
+	if (mx_table_match(&a->store.bans, &p, &hit, &ban) == 0 &&
 	    (!ban.expires_ns || ban.expires_ns > mx_now_ns())) {
-		mx_reason_text(a->reasons_fd, ban.reason, reason, reason_len);
+		mx_reason_text(a->store.reasons_fd, ban.reason, reason, reason_len);
 		if (!reason[0])
 			snprintf(reason, reason_len, "your address is banned");
 		return RESP_BANNED;
@@ -771,17 +763,13 @@ static struct bpf_link *adopt_link(struct agent *a, const char *name, struct bpf
 int conn_start(struct agent *a)
 {
 	struct bpf_object *xdp_obj = a->skel->obj;
-	struct responder_settings rs = {
-		.hostname = a->hostname, .policy_url = a->policy_url,
-		.text_over_limit = a->cfg.reply_over_limit, .text_banned = a->cfg.reply_banned,
-		.max_clients = a->responder_sessions, .timeout_ms = a->responder_timeout_ms,
-		.max_line = a->responder_max_line,
-	};
+	struct responder_settings rs;
 	uint64_t cookie = 0;
 	socklen_t clen = sizeof(cookie);
 	struct bpf_map *m;
 	int netns_fd, cg_fd, err;
 
+	agent_responder_settings(a, &rs);
 	memset(&a->cookies, 0, sizeof(a->cookies));
 	a->cookies.link_fd = -1;
 	a->conn = conn_bpf__open();

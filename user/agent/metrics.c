@@ -167,12 +167,12 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	/* Bans and their owners. */
 	one(o, "mxguard_bans_shared", "gauge",
 	    "Banned prefixes that more than one owner (operator, engine, blocklists) bans.",
-	    a->claims.shared_n);
+	    a->store.claims.shared_n);
 	one(o, "mxguard_ban_reason_fallbacks_total", "counter",
 	    "Bans made with the generic reason because every reason text was in use.",
-	    a->claims.reason_fallbacks);
+	    a->store.claims.reason_fallbacks);
 	one(o, "mxguard_ban_reasons_freed_total", "counter",
-	    "Reason texts freed when no ban named them any more.", a->claims.reasons_freed);
+	    "Reason texts freed when no ban named them any more.", a->store.claims.reasons_freed);
 
 	/* The agent's event loop. */
 	head(o, "mxguard_event_loop_busy_max_seconds", "gauge",
@@ -196,27 +196,27 @@ int mx_metrics_write(struct agent *a, FILE *o)
 					      { "write_error", rs.write_errors }, { NULL, 0 } });
 
 	/* The verdict engine and the policy service. */
-	one(o, "mxguard_senders", "gauge", "Senders the verdict engine remembers.", a->verdict.count);
+	one(o, "mxguard_senders", "gauge", "Senders the verdict engine remembers.", a->senders.verdict.count);
 	head(o, "mxguard_trap_hits_total", "counter", "Trap hits counted, by trap kind.");
 	for (int k = 0; k < MX_TRAP_KINDS; k++)
 		fprintf(o, "mxguard_trap_hits_total{kind=\"%s\"} %llu\n", mx_trap_kind_name(k),
-			(unsigned long long)a->verdict.hits[k]);
+			(unsigned long long)a->senders.verdict.hits[k]);
 	one(o, "mxguard_trap_hits_ignored_total", "counter",
-	    "Trap hits of allowlisted senders, not counted.", a->trap_hits_ignored);
+	    "Trap hits of allowlisted senders, not counted.", a->senders.trap_hits_ignored);
 	one(o, "mxguard_automatic_bans_total", "counter",
-	    "Bans the verdict engine made (trap hits, repeat offenders).", a->verdict.bans);
+	    "Bans the verdict engine made (trap hits, repeat offenders).", a->senders.verdict.bans);
 	one(o, "mxguard_listings_total", "counter", "Senders listed after mail classified as spam.",
-	    a->verdict.listed);
+	    a->senders.verdict.listed);
 	one(o, "mxguard_delistings_total", "counter", "Senders delisted by a clean mail.",
-	    a->verdict.delisted);
+	    a->senders.verdict.delisted);
 	one(o, "mxguard_senders_evicted_total", "counter",
-	    "Senders forgotten because the table was full (sender_entries).", a->verdict.evicted);
+	    "Senders forgotten because the table was full (sender_entries).", a->senders.verdict.evicted);
 	labelled(o, "mxguard_auto_classes_total", "counter",
 		 "Senders put into a stricter class (no forward-confirmed PTR, SPF fail), and taken back out.",
-		 "change", (const struct lv[]){ { "given_ptr", a->auto_classed[0] },
-						{ "given_spf", a->auto_classed[1] },
-						{ "given_dnsbl", a->auto_classed[2] },
-						{ "taken_back", a->auto_unclassed }, { NULL, 0 } });
+		 "change", (const struct lv[]){ { "given_ptr", a->senders.auto_classed[0] },
+						{ "given_spf", a->senders.auto_classed[1] },
+						{ "given_dnsbl", a->senders.auto_classed[2] },
+						{ "taken_back", a->store.auto_unclassed }, { NULL, 0 } });
 	labelled(o, "mxguard_spf_checks_total", "counter",
 		 "SPF checks of senders by result; dropped: the queue was full.",
 		 "result", (const struct lv[]){ { "pass", a->spf_stats.results[MX_SPF_PASS] },
@@ -243,15 +243,15 @@ int mx_metrics_write(struct agent *a, FILE *o)
 
 	/* Persistence. */
 	one(o, "mxguard_journal_records", "gauge", "Journal records since the last snapshot.",
-	    a->persist.journal_records);
+	    a->store.state.persist.journal_records);
 	one(o, "mxguard_restore_torn_bytes", "gauge",
-	    "Bytes of torn or corrupt journal tail cut at start-up.", a->restore_torn_bytes);
+	    "Bytes of torn or corrupt journal tail cut at start-up.", a->store.state.restore_torn_bytes);
 	one(o, "mxguard_restore_failed", "gauge",
-	    "Restored entries that did not fit in the maps at start-up.", a->restore_failed);
+	    "Restored entries that did not fit in the maps at start-up.", a->store.state.restore_failed);
 	one(o, "mxguard_restore_clock_suspect", "gauge",
 	    "Earlier boots whose records were restored with the wall clock not trusted "
 	    "(behind their latest record, or more than an hour ahead of it).",
-	    a->restore_clock_suspect);
+	    a->store.state.restore_clock_suspect);
 	return ferror(o) ? -EIO : 0;
 }
 

@@ -116,107 +116,30 @@ struct run_opts {
 };
 
 /*
- * read_settings - defaults, then the file, then the command line's
- * settings, each checked as a line of the file. 0, or the number of
- * errors (printed to err).
+ * source_of - where the settings come from: the file, then the command
+ * line's settings in their order. The agent keeps it for reloads.
  */
-static int read_settings(struct mx_config_file *c, struct run_opts *ro, int argc, char **argv,
-			 char *err, size_t errlen)
+static int source_of(struct mx_config_source *src, struct run_opts *ro, int argc, char **argv)
 {
-	char line[1200];
-	int opt, n;
+	int opt;
 
-	mx_config_default(c);
-	n = mx_config_load(c, ro->config, ro->config_given, err, errlen);
-	if (n)
-		return n;
+	src->path = ro->config;
+	src->path_given = ro->config_given;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, SHORT_OPTS, long_opts, NULL)) != -1) {
 		const char *key = setting_of(opt);
-		int len;
 
-		if (!key)
-			continue;
-		/* An empty --state-dir turns persistence off. */
-		len = snprintf(line, sizeof(line), "%s = %s\n", key,
-			       !strcmp(key, "state_dir") && !*optarg ? "none" : optarg);
-		if (len < 0 || (size_t)len >= sizeof(line)) {
-			snprintf(err, errlen, "command line: --%s: value too long", key);
-			return 1;
+		if (key && mx_config_source_add(src, key, optarg)) {
+			fprintf(stderr, "mxguardd: too many settings on the command line\n");
+			return -1;
 		}
-		if (!strcmp(key, "state_dir") && !*optarg) {
-			c->state_dir[0] = '\0';
-			continue;
-		}
-		n = mx_config_parse(c, "command line", line, (size_t)len, err, errlen);
-		if (n)
-			return n;
 	}
-	return 0;
-}
-
-/* to_agent - the agent's view of the settings */
-static void to_agent(struct agent *a, const struct mx_config_file *c)
-{
-	uint64_t cookie = a->settings.netns_cookie;
-
-	a->cfg = *c;
-	a->settings = c->dp;
-	a->settings.netns_cookie = cookie;
-	snprintf(a->ifname, sizeof(a->ifname), "%s", c->interface);
-	snprintf(a->hostname, sizeof(a->hostname), "%s", c->hostname);
-	a->policy_url = a->cfg.policy_url;
-	a->pin_dir = a->cfg.pin_dir;
-	a->socket_path = a->cfg.socket;
-	a->state_dir = a->cfg.state_dir;
-	a->cgroup_path = a->cfg.cgroup;
-	a->default_ban_ttl_ns = c->ban_ttl_ns;
-	a->responder_timeout_ms = c->responder_timeout_ms;
-	a->responder_sessions = c->responder_sessions;
-	a->responder_max_line = c->responder_max_line;
-}
-
-static struct run_opts run;
-static int saved_argc;
-static char **saved_argv;
-
-/*
- * reload - SIGHUP and 'mxguard reload': read the settings again and
- * apply them to the running data plane. An invalid file changes
- * nothing; settings that need a restart are named and left as they are.
- */
-static int reload(struct agent *a, char *msg, size_t len)
-{
-	static struct mx_config_file next;
-	struct mx_traps traps = { 0 };
-	char err[2048];
-	const char *restart;
-
-	if (read_settings(&next, &run, saved_argc, saved_argv, err, sizeof(err)) ||
-	    (next.trap_file[0] && mx_traps_load(&traps, next.trap_file, err, sizeof(err)))) {
-		snprintf(msg, len, "settings not reloaded, the running ones stay:\n%s", err);
-		return -1;
-	}
-	restart = mx_config_restart_needed(&a->cfg, &next);
-	if (restart)
-		mx_config_keep_restart(&next, &a->cfg);	/* what cannot change while running */
-	to_agent(a, &next);
-	if (senders_configure(a, &traps))
-		mx_log("reload: out of memory resizing the senders' trap hits");
-	if (agent_apply_settings(a)) {
-		snprintf(msg, len, "settings read, but writing them to the maps failed: %s",
-			 strerror(errno));
-		return -1;
-	}
-	if (restart)
-		snprintf(msg, len, "settings reloaded; %s changed and needs a restart", restart);
-	else
-		snprintf(msg, len, "settings reloaded");
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	static struct run_opts run;
 	static struct mx_config_file cfg;
 	static struct agent a;
 	enum mx_attach_mode mode;
@@ -256,9 +179,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mxguardd: unexpected argument '%s'\n", argv[optind]);
 		return 2;
 	}
-	saved_argc = argc;
-	saved_argv = argv;
-	n = read_settings(&cfg, &run, argc, argv, err, sizeof(err));
+	if (source_of(&a.cfg_source, &run, argc, argv))
+		return 2;
+	n = mx_config_read(&cfg, &a.cfg_source, err, sizeof(err));
 	if (!n && run.check && cfg.trap_file[0]) {
 		struct mx_traps traps;
 
@@ -296,8 +219,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	a.resp_fd[0] = a.resp_fd[1] = -1;
-	to_agent(&a, &cfg);
-	a.reload = reload;
+	agent_settings(&a, &cfg);
 	a.run_command = mx_run_command;
 	if (run.detach)
 		return agent_detach_stale(a.ifname, a.pin_dir) ? 1 : 0;

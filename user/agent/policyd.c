@@ -160,13 +160,13 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 		return;
 	/* Postfix says "unknown" for a name it could not forward-confirm. */
 	if (q->client_name[0] && !q->too_long)
-		senders_auto(a, &addr, MX_AUTO_PTR, strcmp(q->client_name, "unknown") != 0);
+		senders_auto(&a->senders, &addr, MX_AUTO_PTR, strcmp(q->client_name, "unknown") != 0);
 	if (!q->too_long)
 		spf_submit(a, &addr, q->sender, q->helo_name);
 	dnsbl_submit(a, &addr);
-	if (!q->too_long && mx_traps_match(&a->traps, q->recipient, &kind) &&
+	if (!q->too_long && mx_traps_match(&a->senders.traps, q->recipient, &kind) &&
 	    (kind == MX_TRAP_SPAM || q->sender[0] == '\0')) {
-		if (senders_trap(a, &addr, kind, 1, &res, err, sizeof(err))) {
+		if (senders_trap(&a->senders, &addr, kind, 1, &res, err, sizeof(err))) {
 			static struct mx_log_rate rate;
 
 			mx_log_limited(&rate, "trap hit from %s: %s", q->client_address, err);
@@ -183,22 +183,14 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 			return;
 		}
 	}
-	if (!mx_policy_role_address(q->recipient)) {
-		struct mx_prefix key, plain, hit;
-		struct mx_allow al;
+	/* Listed after spam, and not allowlisted since: refused (role addresses excepted). */
+	if (!mx_policy_role_address(q->recipient) && senders_listed(&a->senders, &addr)) {
+		struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
+					  .url = a->policy_url, .reason = "listed" };
 
-		mx_verdict_key(&addr, a->settings.src_len4, a->settings.src_len6, &key);
-		mx_verdict_unmap(&addr, &plain);
-		/* Allowlisted: normal service, even if it was listed before. */
-		if (mx_verdict_listed(&a->verdict, &key, mx_now_s()) &&
-		    mx_table_match(&a->allows, &plain, &hit, &al)) {
-			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
-						  .url = a->policy_url, .reason = "listed" };
-
-			a->policy_stats.rejected_listed++;
-			mx_text_expand(text, sizeof(text), a->cfg.reply_listed, &v);
-			snprintf(act, len, "550 5.7.1 %s", text);
-		}
+		a->policy_stats.rejected_listed++;
+		mx_text_expand(text, sizeof(text), a->cfg.reply_listed, &v);
+		snprintf(act, len, "550 5.7.1 %s", text);
 	}
 }
 

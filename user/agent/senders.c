@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NAME
- *	senders.c - the verdict engine in the agent: journal, then ban
+ *	senders.c - the verdict service: the engine's decisions, made by the store
  * DESCRIPTION
  *	Trap hits and mail verdicts arrive from the policy service
- *	(policyd.c) and from the CLI (mxguard sender ...). Each is keyed by
- *	the sender as the data plane counts it (source_prefix_v4/v6), given
- *	to the engine (verdict.c), and what the engine decides is journalled
- *	before it is applied: an automatic ban is in the journal, synced,
- *	before it is in the ban map, and only then committed to the engine.
+ *	(policyd.c) and from the CLI (mxguard sender ...); SPF, DNSBL and
+ *	PTR verdicts from policyd.c and spf.c. Each is keyed by the sender
+ *	as the data plane counts it (source_prefix_v4/v6), given to the
+ *	engine (verdict.c), and what the engine decides is made by the store
+ *	(store.h): journalled, then in the map, then committed to the engine.
  *
  *	An allowlisted sender is never banned and never listed: its trap
  *	hits and verdicts are counted as ignored and change nothing.
@@ -20,77 +20,70 @@
  *	clock the data plane enforces bans on: trap windows, bans, the
  *	repeat window, listings and classes last the time that passed,
  *	whatever people or NTP do to the wall clock meanwhile. Wall-clock
- *	time is only for what is stored (state.c) and shown.
+ *	time is only for what is stored (state.c) and shown. Times here
+ *	carry their unit: now_s, until_s on that clock; *_ns on the boot
+ *	clock in nanoseconds, as the maps hold them.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
+#include "clock.h"
+#include "log.h"
+#include "senders.h"
+#include "store.h"
 
-#include "agent.h"
-#include "state.h"
-
-/*
- * evicted - a sender forgotten for room: a class we gave it must not
- * outlive our record of it (nothing would ever take it back), so it goes
- * too. Its trap hits and ban history go with it (counted in evicted).
- */
-static void evicted(const struct mx_sender *e, void *arg)
+int senders_init(struct senders *sd, const struct mx_config_file *cfg,
+		 const struct mx_settings *settings, struct mx_store *store,
+		 char *err, size_t errlen)
 {
-	struct agent *a = arg;
-	struct mx_class_ref old;
-	char err[256];
-
-	if (!e->auto_class)
-		return;
-	if (state_sender_class(a, &e->src, 0, 0, 0, err, sizeof(err)))
-		mx_log("cannot take back the class of an evicted sender: %s", err);
-	if (mx_table_get(&a->classes, &e->src, &old) == 0 && old.class_id == e->auto_class)
-		mx_table_del(&a->classes, &e->src);
-	a->auto_unclassed++;
-}
-
-int senders_init(struct agent *a, char *err, size_t errlen)
-{
-	if (mx_verdict_init(&a->verdict, &a->cfg.verdict)) {
-		snprintf(err, errlen, "out of memory for %u senders", a->cfg.verdict.max_senders);
+	sd->cfg = cfg;
+	sd->settings = settings;
+	sd->store = store;
+	if (mx_verdict_init(&sd->verdict, &cfg->verdict)) {
+		snprintf(err, errlen, "out of memory for %u senders", cfg->verdict.max_senders);
 		return -1;
 	}
-	a->verdict.evicted_cb = evicted;
-	a->verdict.evicted_arg = a;
-	if (a->cfg.trap_file[0] && mx_traps_load(&a->traps, a->cfg.trap_file, err, errlen)) {
-		mx_verdict_free(&a->verdict);
+	if (cfg->trap_file[0] && mx_traps_load(&sd->traps, cfg->trap_file, err, errlen)) {
+		mx_verdict_free(&sd->verdict);
 		return -1;
 	}
+	store_set_engine(store, &sd->verdict);
 	return 0;
 }
 
-/* senders_configure - new settings (a reload); takes over traps */
-int senders_configure(struct agent *a, struct mx_traps *traps)
+int senders_configure(struct senders *sd, struct mx_traps *traps)
 {
-	mx_traps_free(&a->traps);
-	a->traps = *traps;
+	mx_traps_free(&sd->traps);
+	sd->traps = *traps;
 	memset(traps, 0, sizeof(*traps));
-	return mx_verdict_configure(&a->verdict, &a->cfg.verdict);
+	return mx_verdict_configure(&sd->verdict, &sd->cfg->verdict);
 }
 
-void senders_free(struct agent *a)
+void senders_free(struct senders *sd)
 {
-	mx_verdict_free(&a->verdict);
-	mx_traps_free(&a->traps);
+	if (sd->store)
+		store_set_engine(sd->store, NULL);
+	mx_verdict_free(&sd->verdict);
+	mx_traps_free(&sd->traps);
 }
 
-/* key_of - the sender as the engine keys it; allowlisted or not */
-static bool key_of(struct agent *a, const struct mx_prefix *addr, struct sender_result *res)
+/* allowlisted - does the allowlist cover addr? */
+static bool allowlisted(struct senders *sd, const struct mx_prefix *addr)
 {
 	struct mx_prefix hit, plain;
 	struct mx_allow al;
 
+	mx_prefix_unmap(addr, &plain);
+	return mx_table_match(&sd->store->allows, &plain, &hit, &al) == 0;
+}
+
+/* key_of - the sender as the engine keys it; allowlisted or not */
+static bool key_of(struct senders *sd, const struct mx_prefix *addr, struct sender_result *res)
+{
 	memset(res, 0, sizeof(*res));
-	mx_verdict_key(addr, a->settings.src_len4, a->settings.src_len6, &res->key);
-	mx_verdict_unmap(addr, &plain);
-	res->allowlisted = mx_table_match(&a->allows, &plain, &hit, &al) == 0;
+	mx_verdict_key(addr, sd->settings->src_len4, sd->settings->src_len6, &res->key);
+	res->allowlisted = allowlisted(sd, addr);
 	return res->allowlisted;
 }
 
@@ -103,136 +96,129 @@ static const char *reason_of(const struct mx_decision *d)
 }
 
 /*
- * ban - journal, apply and commit what the engine decided. The engine's
- * ban is its own claim beside any other owner's: it never shortens an
+ * ban - have the store make what the engine decided. The engine's ban is
+ * its own claim beside any other owner's: it never shortens an
  * operator's or a list's ban of the same sender, and lifting it leaves
  * theirs.
  */
-static int ban(struct agent *a, struct sender_result *res, int64_t now, char *err, size_t errlen)
+static int ban(struct senders *sd, struct sender_result *res, int64_t now_s, char *err,
+	       size_t errlen)
 {
+	struct mx_store *s = sd->store;
 	const struct mx_decision *d = &res->d;
-	uint64_t boot = mx_now_ns();
-	struct mx_ban b = { .added_ns = boot, .flags = MX_BAN_F_AUTOMATIC }, top;
+	uint64_t now_ns = mx_now_ns();
+	struct mx_ban b = { .added_ns = now_ns, .flags = MX_BAN_F_AUTOMATIC }, top;
 	const char *reason = reason_of(d);
-	bool longer_there;
 	char pfx[64], ttl[40] = "permanently", d_text[32];
+	unsigned int cut;
+	bool longer_there;
 	int r;
 
 	if (d->until != MX_FOREVER)
-		b.expires_ns = boot + (uint64_t)(d->until - now) * MX_NS_PER_S;
-	b.reason = mx_bans_reason(&a->claims, reason);
-	r = state_sender_ban(a, &res->key, &b, reason, d, now, err, errlen);
+		b.expires_ns = now_ns + (uint64_t)(d->until - now_s) * MX_NS_PER_S;
+	b.reason = mx_bans_reason(&s->claims, reason);
+	r = store_ban_auto(s, &res->key, &b, reason, d, now_s, &cut, err, errlen);
 	if (r)
 		return r;
-	r = mx_bans_claim(&a->claims, &res->key, &b);
-	if (r) {
-		mx_table_strerror(&a->bans, &res->key, r, err, errlen);
-		return r;
-	}
-	longer_there = mx_bans_claims(&a->claims, &res->key, &top, 1) &&
-		       !(top.flags & MX_BAN_F_AUTOMATIC);
-	mx_verdict_banned(&a->verdict, &res->key, d, now);
 	res->banned = true;
-	if (a->settings.ban_reply)
-		mx_cut_connections(a, &res->key);
+	longer_there = mx_bans_claims(&s->claims, &res->key, &top, 1) &&
+		       !(top.flags & MX_BAN_F_AUTOMATIC);
 	mx_format_prefix(&res->key, pfx, sizeof(pfx));
 	if (d->until != MX_FOREVER) {
-		mx_format_duration((uint64_t)(d->until - now) * MX_NS_PER_S, d_text, sizeof(d_text));
+		mx_format_duration((uint64_t)(d->until - now_s) * MX_NS_PER_S, d_text,
+				   sizeof(d_text));
 		snprintf(ttl, sizeof(ttl), "for %s", d_text);
 	}
 	mx_log("banned %s %s: %u %s-trap hits in %llds (ban %u in a row)%s", pfx, ttl, d->hits,
-		  mx_trap_kind_name(d->kind), (long long)a->verdict.s.trap_window[d->kind],
-		  d->offense, longer_there ? "; a longer ban was already there" : "");
+	       mx_trap_kind_name(d->kind), (long long)sd->verdict.s.trap_window[d->kind],
+	       d->offense, longer_there ? "; a longer ban was already there" : "");
 	return 0;
 }
 
-int senders_trap(struct agent *a, const struct mx_prefix *addr, enum mx_trap_kind kind,
+int senders_trap(struct senders *sd, const struct mx_prefix *addr, enum mx_trap_kind kind,
 		 uint32_t count, struct sender_result *res, char *err, size_t errlen)
 {
-	int64_t now = mx_now_s();
+	int64_t now_s = mx_now_s();
 	int r;
 
-	if (key_of(a, addr, res)) {
-		a->trap_hits_ignored += count;
+	if (key_of(sd, addr, res)) {
+		sd->trap_hits_ignored += count;
 		return 0;
 	}
-	r = mx_verdict_trap(&a->verdict, &res->key, kind, count, now, &res->d);
+	r = mx_verdict_trap(&sd->verdict, &res->key, kind, count, now_s, &res->d);
 	if (r < 0) {
 		snprintf(err, errlen, "cannot track the sender: %s", strerror(-r));
 		return r;
 	}
-	if (state_sender_hits(a, &res->key, kind, count, now)) {
+	/* A hit is the engine's record, not a change of the tables: journalled, synced each second. */
+	if (state_sender_hits(sd->store, &res->key, kind, count, now_s)) {
 		static struct mx_log_rate rate;
 
 		mx_log_limited(&rate, "cannot journal a trap hit: %s", strerror(errno));
 	}
-	return r == 1 ? ban(a, res, now, err, errlen) : 0;
+	return r == 1 ? ban(sd, res, now_s, err, errlen) : 0;
 }
 
-int senders_mail(struct agent *a, const struct mx_prefix *addr, bool spam,
+int senders_mail(struct senders *sd, const struct mx_prefix *addr, bool spam,
 		 struct sender_result *res, char *err, size_t errlen)
 {
-	int64_t now = mx_now_s(), since = now, until = 0;
+	int64_t now_s = mx_now_s(), since_s = now_s, until_s = 0;
 	const struct mx_sender *e;
 	int r;
 
-	if (key_of(a, addr, res))
+	if (key_of(sd, addr, res))
 		return 0;
-	e = mx_verdict_find(&a->verdict, &res->key);
+	e = mx_verdict_find(&sd->verdict, &res->key);
 	if (spam) {
-		if (e && mx_verdict_listed(&a->verdict, &res->key, now))
-			since = e->listed_since;
-		until = a->verdict.s.listed_ttl ? now + a->verdict.s.listed_ttl : MX_FOREVER;
-	} else if (!mx_verdict_listed(&a->verdict, &res->key, now)) {
+		if (e && mx_verdict_listed(&sd->verdict, &res->key, now_s))
+			since_s = e->listed_since;
+		until_s = sd->verdict.s.listed_ttl ? now_s + sd->verdict.s.listed_ttl : MX_FOREVER;
+	} else if (!mx_verdict_listed(&sd->verdict, &res->key, now_s)) {
 		return 0;	/* clean and not listed: nothing to record */
 	}
-	r = state_sender_listed(a, &res->key, spam ? since : 0, until, err, errlen);
+	r = state_sender_listed(sd->store, &res->key, spam ? since_s : 0, until_s, err, errlen);
 	if (r)
 		return r;
-	r = mx_verdict_mail(&a->verdict, &res->key, spam, now);
+	r = mx_verdict_mail(&sd->verdict, &res->key, spam, now_s);
 	if (r < 0)
 		snprintf(err, errlen, "cannot track the sender: %s", strerror(-r));
 	return r < 0 ? r : 0;
 }
 
-int senders_forget(struct agent *a, const struct mx_prefix *addr, char *err, size_t errlen)
+bool senders_listed(struct senders *sd, const struct mx_prefix *addr)
+{
+	struct mx_prefix key;
+
+	mx_verdict_key(addr, sd->settings->src_len4, sd->settings->src_len6, &key);
+	return mx_verdict_listed(&sd->verdict, &key, mx_now_s()) && !allowlisted(sd, addr);
+}
+
+int senders_forget(struct senders *sd, const struct mx_prefix *addr, char *err, size_t errlen)
 {
 	struct mx_prefix key;
 	int r;
 
-	mx_verdict_key(addr, a->settings.src_len4, a->settings.src_len6, &key);
-	if (!mx_verdict_find(&a->verdict, &key)) {
+	mx_verdict_key(addr, sd->settings->src_len4, sd->settings->src_len6, &key);
+	if (!mx_verdict_find(&sd->verdict, &key)) {
 		snprintf(err, errlen, "nothing is known of that sender");
 		return -ENOENT;
 	}
-	r = state_sender_forget(a, &key, err, errlen);
+	r = state_sender_forget(sd->store, &key, err, errlen);
 	if (r)
 		return r;
-	mx_verdict_forget(&a->verdict, &key);
+	mx_verdict_forget(&sd->verdict, &key);
 	return 0;
 }
 
-/* senders_unbanned - an operator deleted the ban on p: the engine's ban ends now */
-void senders_unbanned(struct agent *a, const struct mx_prefix *p)
+/* take_class_back - the automatic class goes, through the store */
+static int take_class_back(struct senders *sd, const struct mx_prefix *key)
 {
-	mx_verdict_unbanned(&a->verdict, p, mx_now_s());
-}
-
-/* take_class_back - the automatic class goes: journalled, then out of the map if still ours */
-static int take_class_back(struct agent *a, const struct mx_prefix *key, uint32_t class_id)
-{
-	struct mx_class_ref old;
 	char err[256];
+	int r = store_auto_class_back(sd->store, key, err, sizeof(err));
 
-	if (state_sender_class(a, key, 0, 0, 0, err, sizeof(err))) {
+	if (r < 0)
 		mx_log("cannot take back the class of a sender: %s", err);
-		return -1;
-	}
-	if (mx_table_get(&a->classes, key, &old) == 0 && old.class_id == class_id)
-		mx_table_del(&a->classes, key);
-	mx_verdict_auto_class(&a->verdict, key, 0, 0, 0, 0);
-	a->auto_unclassed++;
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /*
@@ -248,15 +234,16 @@ static int take_class_back(struct agent *a, const struct mx_prefix *key, uint32_
  * refreshed time lives in memory (after a restart the class may end
  * sooner, and is given again at the next mail).
  */
-int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok)
+int senders_auto(struct senders *sd, const struct mx_prefix *addr, uint32_t reason, bool ok)
 {
+	const struct mx_config_file *cfg = sd->cfg;
 	int which = reason == MX_AUTO_SPF ? 1 : reason == MX_AUTO_DNSBL ? 2 : 0;
-	uint32_t class_id = which == 1 ? a->cfg.spf_class :
-			    which == 2 ? (a->cfg.dnsbl_zones[0] ? a->cfg.dnsbl_class : 0) :
-			    a->cfg.ptr_class;
-	int64_t ttl = which == 1 ? a->cfg.spf_class_ttl :
-		      which == 2 ? a->cfg.dnsbl_class_ttl : a->cfg.ptr_class_ttl;
-	int64_t now = mx_now_s(), until = now + ttl;
+	uint32_t class_id = which == 1 ? cfg->spf_class :
+			    which == 2 ? (cfg->dnsbl_zones[0] ? cfg->dnsbl_class : 0) :
+			    cfg->ptr_class;
+	int64_t ttl_s = which == 1 ? cfg->spf_class_ttl :
+			which == 2 ? cfg->dnsbl_class_ttl : cfg->ptr_class_ttl;
+	int64_t now_s = mx_now_s(), until_s = now_s + ttl_s;
 	struct sender_result res;
 	struct mx_class_ref ref;
 	struct mx_prefix hit, plain;
@@ -265,80 +252,56 @@ int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason,
 
 	if (!class_id)
 		ok = true;	/* this verdict is turned off: it holds nothing against anyone */
-	if (key_of(a, addr, &res))
+	if (key_of(sd, addr, &res))
 		return 0;
-	e = mx_verdict_find(&a->verdict, &res.key);
+	e = mx_verdict_find(&sd->verdict, &res.key);
 	if (e && e->auto_class) {
 		uint32_t reasons = ok ? e->auto_reasons & ~reason : e->auto_reasons | reason;
 
 		if (!reasons)
-			return take_class_back(a, &res.key, e->auto_class);
+			return take_class_back(sd, &res.key);
 		if (reasons != e->auto_reasons &&
-		    state_sender_class(a, &res.key, e->auto_class, reasons, e->auto_class_until,
-				       err, sizeof(err)))
+		    store_auto_class(sd->store, &res.key, e->auto_class, reasons,
+				     e->auto_class_until, now_s, err, sizeof(err)))
 			return -1;
-		e->auto_reasons = reasons;
-		if (!ok && until > e->auto_class_until)
-			e->auto_class_until = until;
+		if (!ok && until_s > e->auto_class_until)
+			e->auto_class_until = until_s;
 		return 0;
 	}
 	if (ok || !class_id)
 		return 0;
-	mx_verdict_unmap(addr, &plain);
-	if (mx_table_match(&a->classes, &plain, &hit, &ref) == 0)
+	mx_prefix_unmap(addr, &plain);
+	if (mx_table_match(&sd->store->classes, &plain, &hit, &ref) == 0)
 		return 0;	/* the operator's class */
-	if (state_sender_class(a, &res.key, class_id, reason, until, err, sizeof(err))) {
+	if (store_auto_class(sd->store, &res.key, class_id, reason, until_s, now_s, err,
+			     sizeof(err))) {
 		static struct mx_log_rate rate;
 
 		mx_log_limited(&rate, "cannot give a sender class %u: %s", class_id, err);
 		return -1;
 	}
-	ref.class_id = class_id;
-	if (mx_verdict_auto_class(&a->verdict, &res.key, class_id, reason, until, now) ||
-	    mx_table_put(&a->classes, &res.key, &ref, BPF_ANY))
-		return -1;
-	a->auto_classed[which]++;
+	sd->auto_classed[which]++;
 	return 1;
 }
 
-/*
- * senders_class_by_hand - an operator sets or deletes the class of exactly
- * p: a class the agent gave there is taken back first (journalled before
- * the operator's record, so a restore replays them in that order).
- */
-void senders_class_by_hand(struct agent *a, const struct mx_prefix *p)
-{
-	struct mx_sender *e = mx_verdict_find(&a->verdict, p);
-
-	if (e && e->auto_class)
-		take_class_back(a, p, e->auto_class);
-}
-
 /* expire_classes - automatic classes whose time ran out go back */
-static void expire_classes(struct agent *a)
+static void expire_classes(struct senders *sd)
 {
 	struct mx_prefix due[256];
-	uint32_t ids[256];
 	unsigned int n = 0;
-	int64_t now = mx_now_s();
+	int64_t now_s = mx_now_s();
 
-	for (const struct mx_sender *e = a->verdict.newest; e && n < 256; e = e->older) {
-		if (e->auto_class && e->auto_class_until <= now) {
-			due[n] = e->src;
-			ids[n++] = e->auto_class;
-		}
-	}
+	for (const struct mx_sender *e = sd->verdict.newest; e && n < 256; e = e->older)
+		if (e->auto_class && e->auto_class_until <= now_s)
+			due[n++] = e->src;
 	for (unsigned int i = 0; i < n; i++)
-		take_class_back(a, &due[i], ids[i]);
+		take_class_back(sd, &due[i]);
 }
 
-/* senders_tick - once a second: sync hits, drop what no longer matters */
-void senders_tick(struct agent *a)
+void senders_tick(struct senders *sd)
 {
-	static unsigned int ticks;
-
-	state_sync(a);
-	if (++ticks % 30 == 0)
-		expire_classes(a);
-	mx_verdict_expire(&a->verdict, mx_now_s(), 1024);
+	state_sync(sd->store);
+	if (++sd->ticks % 30 == 0)
+		expire_classes(sd);
+	mx_verdict_expire(&sd->verdict, mx_now_s(), 1024);
 }

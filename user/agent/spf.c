@@ -340,15 +340,15 @@ void spf_run(struct agent *a)
 			a->dnsbl_stats.results[ans.result < MX_DNSBL__MAX ? ans.result
 									  : MX_DNSBL_ERROR]++;
 			if (ans.result != MX_DNSBL_ERROR)
-				senders_auto(a, &ans.addr, MX_AUTO_DNSBL,
+				senders_auto(&a->senders, &ans.addr, MX_AUTO_DNSBL,
 					     ans.result == MX_DNSBL_CLEAN);
 			continue;
 		}
 		a->spf_stats.results[ans.result < MX_SPF__MAX ? ans.result : MX_SPF_NONE]++;
 		if (ans.result == MX_SPF_FAIL ||
 		    (ans.result == MX_SPF_SOFTFAIL && a->cfg.spf_softfail))
-			senders_auto(a, &ans.addr, MX_AUTO_SPF, false);
+			senders_auto(&a->senders, &ans.addr, MX_AUTO_SPF, false);
 		else if (ans.result == MX_SPF_PASS)
-			senders_auto(a, &ans.addr, MX_AUTO_SPF, true);
+			senders_auto(&a->senders, &ans.addr, MX_AUTO_SPF, true);
 	}
 }

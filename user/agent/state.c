@@ -24,6 +24,7 @@
  *	full disk: "No space left on device") and nothing changes.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,10 @@
 
 #include <bpf/bpf.h>
 
-#include "agent.h"
+#include "log.h"
 #include "mapwalk.h"
 #include "state.h"
+#include "store.h"
 
 /*
  * record_of - a record for a prefix, stamped with the writer's boot and
@@ -144,7 +146,7 @@ static void when_text(int64_t wall, char *buf, size_t len)
 }
 
 /* plan_earlier - how each earlier boot's clock maps to ours; report a wall clock not trusted */
-static void plan_earlier(struct agent *a)
+static void plan_earlier(struct mx_store *s)
 {
 	int64_t wall = mx_wall_ns(), now = (int64_t)mx_now_ns();
 
@@ -171,7 +173,7 @@ static void plan_earlier(struct agent *a)
 			continue;
 		}
 		e->shift_ns = now - e->last_ns;
-		a->restore_clock_suspect++;
+		s->state.restore_clock_suspect++;
 		mx_log("warning: the wall clock (%s) is %s %s the latest of %llu records of an "
 			  "earlier boot (%s): not trusted. The time since that record is not counted: "
 			  "bans, trap windows, listings and classes go on from where it left them, and "
@@ -270,20 +272,20 @@ static int prefix_of(const struct mx_record *r, struct mx_prefix *p)
 }
 
 /* journal - append a record when persistence is on */
-static int journal(struct agent *a, struct mx_record *r, char *err, size_t errlen)
+static int journal(struct mx_store *s, struct mx_record *r, char *err, size_t errlen)
 {
 	int e;
 
-	if (!a->persist_on)
+	if (!s->state.on)
 		return 0;
-	e = mx_persist_append(&a->persist, r);
+	e = mx_persist_append(&s->state.persist, r);
 	if (e)
 		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
-			 a->persist.dir, strerror(-e));
+			 s->state.persist.dir, strerror(-e));
 	return e;
 }
 
-int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ban *b,
+int state_ban_add(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
 		  const char *reason, char *err, size_t errlen)
 {
 	struct mx_record r;
@@ -292,10 +294,10 @@ int state_ban_add(struct agent *a, const struct mx_prefix *p, const struct mx_ba
 	r.flags = b->flags & MX_BAN_KINDS;
 	r.expires_wall_ns = boot_to_wall(&r, b->expires_ns);
 	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
-int state_ban_del(struct agent *a, const struct mx_prefix *p, uint32_t kinds, const char *list,
+int state_ban_del(struct mx_store *s, const struct mx_prefix *p, uint32_t kinds, const char *list,
 		  char *err, size_t errlen)
 {
 	struct mx_record r;
@@ -303,11 +305,11 @@ int state_ban_del(struct agent *a, const struct mx_prefix *p, uint32_t kinds, co
 	record_of(&r, MX_REC_BAN_DEL, p);
 	r.flags = kinds & MX_BAN_KINDS;
 	snprintf(r.reason, sizeof(r.reason), "%s", list ? list : "");
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
 /* list_record - a blocklist's commit or drop, by name */
-static int list_record(struct agent *a, enum mx_record_type type, const char *name, uint32_t tag,
+static int list_record(struct mx_store *s, enum mx_record_type type, const char *name, uint32_t tag,
 		       char *err, size_t errlen)
 {
 	struct mx_prefix none = { .family = AF_INET };
@@ -316,71 +318,71 @@ static int list_record(struct agent *a, enum mx_record_type type, const char *na
 	record_of(&r, type, &none);	/* stamped with this boot, as every record */
 	r.class_id = tag;
 	snprintf(r.reason, sizeof(r.reason), "%s", name);
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
-int state_list_commit(struct agent *a, const char *name, uint32_t tag, char *err, size_t errlen)
+int state_list_commit(struct mx_store *s, const char *name, uint32_t tag, char *err, size_t errlen)
 {
-	return list_record(a, MX_REC_LIST_COMMIT, name, tag, err, errlen);
+	return list_record(s, MX_REC_LIST_COMMIT, name, tag, err, errlen);
 }
 
-int state_list_drop(struct agent *a, const char *name, char *err, size_t errlen)
+int state_list_drop(struct mx_store *s, const char *name, char *err, size_t errlen)
 {
-	return list_record(a, MX_REC_LIST_DROP, name, 0, err, errlen);
+	return list_record(s, MX_REC_LIST_DROP, name, 0, err, errlen);
 }
 
-int state_allow_add(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen)
+int state_allow_add(struct mx_store *s, const struct mx_prefix *p, char *err, size_t errlen)
 {
 	struct mx_record r;
 
 	record_of(&r, MX_REC_ALLOW_ADD, p);
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
-int state_class_set(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
+int state_class_set(struct mx_store *s, const struct mx_prefix *p, uint32_t class_id,
 		    char *err, size_t errlen)
 {
 	struct mx_record r;
 
 	record_of(&r, MX_REC_CLASS_SET, p);
 	r.class_id = class_id;
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
-int state_del(struct agent *a, enum mx_record_type type, const struct mx_prefix *p,
+int state_del(struct mx_store *s, enum mx_record_type type, const struct mx_prefix *p,
 	      char *err, size_t errlen)
 {
 	struct mx_record r;
 
 	record_of(&r, type, p);
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
-int state_sender_hits(struct agent *a, const struct mx_prefix *p, int kind, uint32_t count,
+int state_sender_hits(struct mx_store *s, const struct mx_prefix *p, int kind, uint32_t count,
 		      int64_t when)
 {
 	struct mx_record r;
 	int64_t end;
 	int e;
 
-	if (!a->persist_on)
+	if (!s->state.on)
 		return 0;
 	record_of(&r, MX_REC_TRAP_HIT, p);
 	r.class_id = (uint32_t)kind;
 	r.flags = count;
 	r.added_wall_ns = secs_wall(&r, when);
-	end = mx_persist_size(&a->persist);
+	end = mx_persist_size(&s->state.persist);
 	if (end < 0)
 		return (int)end;
-	e = mx_persist_write(&a->persist, &r, 1);
-	if (e && mx_persist_truncate(&a->persist, end))	/* never half a record */
+	e = mx_persist_write(&s->state.persist, &r, 1);
+	if (e && mx_persist_truncate(&s->state.persist, end))	/* never half a record */
 		mx_log("cannot cut a half-written record from the journal: %s", strerror(errno));
 	if (!e)
-		a->journal_dirty = true;
+		s->state.dirty = true;
 	return e;
 }
 
-int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx_ban *b,
+int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
 		     const char *reason, const struct mx_decision *d, int64_t now,
 		     char *err, size_t errlen)
 {
@@ -388,7 +390,7 @@ int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx
 	size_t n = 0;
 	int e;
 
-	if (!a->persist_on)
+	if (!s->state.on)
 		return 0;
 	if (b) {
 		record_of(&r[n], MX_REC_BAN_ADD, p);
@@ -402,16 +404,16 @@ int state_sender_ban(struct agent *a, const struct mx_prefix *p, const struct mx
 	r[n].added_wall_ns = secs_wall(&r[n], now);
 	r[n].expires_wall_ns = secs_wall(&r[n], d->until);
 	n++;
-	e = mx_persist_append_many(&a->persist, r, n);
+	e = mx_persist_append_many(&s->state.persist, r, n);
 	if (e)
 		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
-			 a->persist.dir, strerror(-e));
+			 s->state.persist.dir, strerror(-e));
 	else
-		a->journal_dirty = false;
+		s->state.dirty = false;
 	return e;
 }
 
-int state_sender_listed(struct agent *a, const struct mx_prefix *p, int64_t since,
+int state_sender_listed(struct mx_store *s, const struct mx_prefix *p, int64_t since,
 			int64_t until, char *err, size_t errlen)
 {
 	struct mx_record r;
@@ -419,18 +421,18 @@ int state_sender_listed(struct agent *a, const struct mx_prefix *p, int64_t sinc
 	record_of(&r, since ? MX_REC_LISTED : MX_REC_DELISTED, p);
 	r.added_wall_ns = since ? secs_wall(&r, since) : 0;
 	r.expires_wall_ns = secs_wall(&r, until);
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
-int state_sender_forget(struct agent *a, const struct mx_prefix *p, char *err, size_t errlen)
+int state_sender_forget(struct mx_store *s, const struct mx_prefix *p, char *err, size_t errlen)
 {
 	struct mx_record r;
 
 	record_of(&r, MX_REC_SENDER_FORGET, p);
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
-int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t class_id,
+int state_sender_class(struct mx_store *s, const struct mx_prefix *p, uint32_t class_id,
 		       uint32_t reasons, int64_t until, char *err, size_t errlen)
 {
 	struct mx_record r;
@@ -439,18 +441,18 @@ int state_sender_class(struct agent *a, const struct mx_prefix *p, uint32_t clas
 	r.class_id = class_id;
 	r.flags = reasons;
 	r.expires_wall_ns = class_id ? secs_wall(&r, until) : 0;
-	return journal(a, &r, err, errlen);
+	return journal(s, &r, err, errlen);
 }
 
 /* state_sync - hits written since the last sync go to disk */
-void state_sync(struct agent *a)
+void state_sync(struct mx_store *s)
 {
-	if (!a->persist_on || !a->journal_dirty)
+	if (!s->state.on || !s->state.dirty)
 		return;
-	if (mx_persist_sync(&a->persist))
+	if (mx_persist_sync(&s->state.persist))
 		mx_log("cannot sync the journal: %s", strerror(errno));
 	else
-		a->journal_dirty = false;
+		s->state.dirty = false;
 }
 
 /* batch_flush - write the chunk (no sync) */
@@ -461,17 +463,17 @@ static void batch_flush(struct state_batch *b)
 	if (!b->n || b->err)
 		return;
 	if (b->start < 0) {
-		b->start = mx_persist_size(&b->a->persist);
+		b->start = mx_persist_size(&b->s->state.persist);
 		if (b->start < 0) {
 			b->err = (int)b->start;
 			return;
 		}
 	}
-	e = mx_persist_write(&b->a->persist, b->r, b->n);
+	e = mx_persist_write(&b->s->state.persist, b->r, b->n);
 	if (e)
 		b->err = e;
 	else
-		mx_persist_writeback(&b->a->persist);
+		mx_persist_writeback(&b->s->state.persist);
 	b->n = 0;
 }
 
@@ -481,7 +483,7 @@ int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struc
 {
 	struct mx_record *r;
 
-	if (!b->a->persist_on)
+	if (!b->s->state.on)
 		return 0;
 	if (!b->r) {
 		b->r = malloc(STATE_BATCH_CHUNK * sizeof(*b->r));
@@ -509,14 +511,14 @@ int state_batch_ban(struct state_batch *b, enum mx_record_type type, const struc
  * sync is the caller's, as long as it likes (a blocklist's job syncs in
  * a thread of its own).
  */
-int state_batch_write(struct agent *a, struct state_batch *b, char *err, size_t errlen)
+int state_batch_write(struct mx_store *s, struct state_batch *b, char *err, size_t errlen)
 {
-	if (!a->persist_on)
+	if (!s->state.on)
 		return 0;
 	batch_flush(b);
 	if (b->err)
 		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
-			 a->persist.dir, strerror(-b->err));
+			 s->state.persist.dir, strerror(-b->err));
 	return b->err;
 }
 
@@ -538,7 +540,7 @@ void state_batch_free(struct state_batch *b)
  * record_list - the blocklist a record names ("NAME: REASON" or "NAME"):
  * a pending one when the record is of a load not yet committed
  */
-static uint32_t record_list(struct agent *a, const struct mx_record *r)
+static uint32_t record_list(struct mx_store *s, const struct mx_record *r)
 {
 	char name[MX_LIST_NAME_MAX + 1];
 	size_t n = strcspn(r->reason, ":");
@@ -548,14 +550,14 @@ static uint32_t record_list(struct agent *a, const struct mx_record *r)
 	memcpy(name, r->reason, n);
 	name[n] = '\0';
 	if (r->type == MX_REC_BAN_ADD && (r->flags & MX_REC_F_PENDING))
-		return mx_bans_list_pending(&a->claims, name, r->class_id);
-	return mx_bans_list(&a->claims, name, r->type == MX_REC_BAN_ADD);
+		return mx_bans_list_pending(&s->claims, name, r->class_id);
+	return mx_bans_list(&s->claims, name, r->type == MX_REC_BAN_ADD);
 }
 
 /* apply - put one restored record into the maps */
 static int apply(const struct mx_record *r, void *arg)
 {
-	struct agent *a = arg;
+	struct mx_store *s = arg;
 	struct mx_prefix p;
 
 	switch (r->type) {
@@ -565,16 +567,16 @@ static int apply(const struct mx_record *r, void *arg)
 
 		snprintf(name, sizeof(name), "%.*s", (int)strnlen(r->reason, sizeof(r->reason)),
 			 r->reason);
-		pending = mx_bans_list_pending(&a->claims, name, r->class_id);
+		pending = mx_bans_list_pending(&s->claims, name, r->class_id);
 		if (pending)
-			mx_bans_list_commit(&a->claims, pending, NULL);
+			mx_bans_list_commit(&s->claims, pending, NULL);
 		return 0;
 	}
 	case MX_REC_LIST_DROP: {
-		uint32_t list = record_list(a, r);
+		uint32_t list = record_list(s, r);
 
 		if (list)
-			mx_bans_list_drop(&a->claims, list, NULL);
+			mx_bans_list_drop(&s->claims, list, NULL);
 		return 0;
 	}
 	default:
@@ -590,7 +592,7 @@ static int apply(const struct mx_record *r, void *arg)
 		if (!b.flags)
 			b.flags = MX_BAN_F_MANUAL;	/* a record without an owner: the operator's */
 		if (b.flags & MX_BAN_F_BLOCKLIST) {
-			uint32_t list = record_list(a, r);
+			uint32_t list = record_list(s, r);
 
 			if (!list)
 				return 0;	/* not a list we can name: nothing to own it */
@@ -598,14 +600,14 @@ static int apply(const struct mx_record *r, void *arg)
 		}
 		if (!restore_expiry(r, &b.expires_ns)) {
 			/* Expired while we were away: that owner's earlier claim goes too. */
-			mx_bans_unclaim(&a->claims, &p, b.flags & MX_BAN_KINDS, MX_BAN_LIST(b.flags));
+			mx_bans_unclaim(&s->claims, &p, b.flags & MX_BAN_KINDS, MX_BAN_LIST(b.flags));
 			return 0;
 		}
 		memcpy(reason, r->reason, sizeof(reason));
 		reason[sizeof(reason) - 1] = '\0';
-		b.reason = mx_bans_reason(&a->claims, reason);
-		if (mx_bans_claim(&a->claims, &p, &b))
-			a->restore_failed++;
+		b.reason = mx_bans_reason(&s->claims, reason);
+		if (mx_bans_claim(&s->claims, &p, &b))
+			s->state.restore_failed++;
 		return 0;
 	}
 	case MX_REC_BAN_DEL: {
@@ -614,53 +616,53 @@ static int apply(const struct mx_record *r, void *arg)
 		if (!kinds)
 			kinds = MX_BAN_KINDS;	/* an older agent's: every owner */
 		if ((kinds & MX_BAN_F_BLOCKLIST) && r->reason[0]) {
-			list = record_list(a, r);
+			list = record_list(s, r);
 			if (!list)
 				return 0;
 		}
-		mx_bans_unclaim(&a->claims, &p, kinds, list);
+		mx_bans_unclaim(&s->claims, &p, kinds, list);
 		if (kinds & MX_BAN_F_AUTOMATIC)
-			mx_verdict_unbanned(&a->verdict, &p, wall_secs(r, r->added_wall_ns));
+			mx_verdict_unbanned(s->engine, &p, wall_secs(r, r->added_wall_ns));
 		return 0;
 	}
 	case MX_REC_ALLOW_ADD: {
 		struct mx_allow al = { .added_ns = mx_now_ns() };
 
-		if (mx_table_put(&a->allows, &p, &al, BPF_ANY))
-			a->restore_failed++;
+		if (mx_table_put(&s->allows, &p, &al, BPF_ANY))
+			s->state.restore_failed++;
 		return 0;
 	}
 	case MX_REC_ALLOW_DEL:
-		mx_table_del(&a->allows, &p);
+		mx_table_del(&s->allows, &p);
 		return 0;
 	case MX_REC_CLASS_SET: {
 		struct mx_class_ref ref = { .class_id = r->class_id };
 
-		if (r->class_id < MX_MAX_CLASSES && mx_table_put(&a->classes, &p, &ref, BPF_ANY))
-			a->restore_failed++;
+		if (r->class_id < MX_MAX_CLASSES && mx_table_put(&s->classes, &p, &ref, BPF_ANY))
+			s->state.restore_failed++;
 		return 0;
 	}
 	case MX_REC_CLASS_DEL:
-		mx_table_del(&a->classes, &p);
+		mx_table_del(&s->classes, &p);
 		return 0;
 	case MX_REC_TRAP_HIT:
 		if (r->class_id < MX_TRAP_KINDS && r->flags)
-			mx_verdict_restore_hits(&a->verdict, &p, (enum mx_trap_kind)r->class_id,
+			mx_verdict_restore_hits(s->engine, &p, (enum mx_trap_kind)r->class_id,
 						wall_secs(r, r->added_wall_ns), r->flags);
 		return 0;
 	case MX_REC_SENDER_BAN:
-		mx_verdict_restore_ban(&a->verdict, &p, r->flags, wall_secs(r, r->added_wall_ns),
+		mx_verdict_restore_ban(s->engine, &p, r->flags, wall_secs(r, r->added_wall_ns),
 				       wall_until(r, r->expires_wall_ns));
 		return 0;
 	case MX_REC_LISTED:
-		mx_verdict_restore_listed(&a->verdict, &p, wall_secs(r, r->added_wall_ns),
+		mx_verdict_restore_listed(s->engine, &p, wall_secs(r, r->added_wall_ns),
 					  wall_until(r, r->expires_wall_ns));
 		return 0;
 	case MX_REC_DELISTED:
-		mx_verdict_restore_listed(&a->verdict, &p, 0, 0);
+		mx_verdict_restore_listed(s->engine, &p, 0, 0);
 		return 0;
 	case MX_REC_SENDER_FORGET:
-		mx_verdict_forget(&a->verdict, &p);
+		mx_verdict_forget(s->engine, &p);
 		return 0;
 	case MX_REC_AUTO_CLASS: {
 		struct mx_class_ref ref = { .class_id = r->class_id };
@@ -672,17 +674,17 @@ static int apply(const struct mx_record *r, void *arg)
 			struct mx_class_ref old;
 
 			/* Taken back or expired: the map entry goes if it is still ours. */
-			if (mx_table_get(&a->classes, &p, &old) == 0 &&
-			    mx_verdict_find(&a->verdict, &p) &&
-			    old.class_id == mx_verdict_find(&a->verdict, &p)->auto_class)
-				mx_table_del(&a->classes, &p);
-			mx_verdict_auto_class(&a->verdict, &p, 0, 0, 0, 0);
+			if (mx_table_get(&s->classes, &p, &old) == 0 &&
+			    mx_verdict_find(s->engine, &p) &&
+			    old.class_id == mx_verdict_find(s->engine, &p)->auto_class)
+				mx_table_del(&s->classes, &p);
+			mx_verdict_auto_class(s->engine, &p, 0, 0, 0, 0);
 			return 0;
 		}
-		mx_verdict_auto_class(&a->verdict, &p, r->class_id, r->flags ? r->flags : 1, until,
+		mx_verdict_auto_class(s->engine, &p, r->class_id, r->flags ? r->flags : 1, until,
 				      wall_secs(r, r->added_wall_ns));
-		if (mx_table_put(&a->classes, &p, &ref, BPF_ANY))
-			a->restore_failed++;
+		if (mx_table_put(&s->classes, &p, &ref, BPF_ANY))
+			s->state.restore_failed++;
 		return 0;
 	}
 	default:
@@ -691,7 +693,7 @@ static int apply(const struct mx_record *r, void *arg)
 }
 
 struct walk_ctx {
-	struct agent *a;
+	struct mx_store *s;
 	mx_emit_fn emit;
 	void *ctx;
 	enum mx_record_type type;
@@ -702,7 +704,7 @@ struct walk_ctx {
 static int walk_claim(const struct mx_prefix *p, const struct mx_ban *b, void *arg)
 {
 	struct walk_ctx *w = arg;
-	const struct mx_bans *bans = &w->a->claims;
+	const struct mx_bans *bans = &w->s->claims;
 	const char *text = mx_bans_reason_text(bans, b->reason);
 	struct mx_record r;
 	uint32_t tag;
@@ -784,7 +786,7 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 			while (i + n < e->n[k] && e->ring[k][(e->head[k] + i + n) % e->cap[k]] == t)
 				n++;
 			i += n;
-			if (t <= now - w->a->verdict.s.trap_window[k])
+			if (t <= now - w->s->engine->s.trap_window[k])
 				continue;	/* out of the window: nothing to keep */
 			record_of(&r, MX_REC_TRAP_HIT, &e->src);
 			r.class_id = (uint32_t)k;
@@ -821,7 +823,7 @@ static int snap_entry(const void *key, const void *val, void *arg)
 	mx_table_key_prefix((enum mx_table_map)sj.map, key, &p);
 	if (sj.table == 0) {
 		struct mx_ban c[16];
-		size_t n = mx_bans_expand(&w->a->claims, &p, val, c, 16);
+		size_t n = mx_bans_expand(&w->s->claims, &p, val, c, 16);
 
 		for (size_t i = 0; i < n; i++)
 			if (walk_claim(&p, &c[i], w))
@@ -832,24 +834,24 @@ static int snap_entry(const void *key, const void *val, void *arg)
 }
 
 /* state_snapshot_start - set the journal aside, write the senders; false if none begun */
-bool state_snapshot_start(struct agent *a)
+bool state_snapshot_start(struct mx_store *s)
 {
 	char err[256];
 
-	if (!a->persist_on || sj.on || a->persist_batches)
+	if (!s->state.on || sj.on || s->state.batches)
 		return false;
-	if (mx_persist_snapshot_begin(&a->persist, err, sizeof(err))) {
+	if (mx_persist_snapshot_begin(&s->state.persist, err, sizeof(err))) {
 		mx_log("%s", err);
 		return false;
 	}
 	memset(&sj, 0, sizeof(sj));
 	sj.on = true;
-	sj.ctx.a = a;
+	sj.ctx.s = s;
 	sj.ctx.emit = mx_persist_snapshot_emit;
-	sj.ctx.ctx = &a->persist;
+	sj.ctx.ctx = &s->state.persist;
 	sj.ctx.now = mx_now_ns();
-	if (mx_verdict_foreach(&a->verdict, walk_sender, &sj.ctx)) {
-		mx_persist_snapshot_end(&a->persist, false, err, sizeof(err));
+	if (mx_verdict_foreach(s->engine, walk_sender, &sj.ctx)) {
+		mx_persist_snapshot_end(&s->state.persist, false, err, sizeof(err));
 		mx_log("%s", err);
 		sj.on = false;
 	}
@@ -857,13 +859,13 @@ bool state_snapshot_start(struct agent *a)
 }
 
 /* state_snapshot_work - write the snapshot until deadline; true while it goes on */
-bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
+bool state_snapshot_work(struct mx_store *s, uint64_t deadline_us)
 {
-	const struct mx_table *tables[] = { &a->bans, &a->allows, &a->classes };
+	const struct mx_table *tables[] = { &s->bans, &s->allows, &s->classes };
 	char err[256];
 
 	if (sj.on && sj.closing) {
-		int r = mx_persist_snapshot_poll(&a->persist, err, sizeof(err));
+		int r = mx_persist_snapshot_poll(&s->state.persist, err, sizeof(err));
 
 		if (r == 1)
 			return false;	/* nothing for the loop to do: it looks again next turn */
@@ -886,7 +888,7 @@ bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
 		mx_walk_free(&sj.w);
 		memset(&sj.w, 0, sizeof(sj.w));
 		if (r < 0) {
-			mx_persist_snapshot_end(&a->persist, false, err, sizeof(err));
+			mx_persist_snapshot_end(&s->state.persist, false, err, sizeof(err));
 			mx_log("%s", err);
 			sj.on = false;
 			break;
@@ -896,7 +898,7 @@ bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
 		sj.map = 0;
 		if (++sj.table < 3)
 			continue;
-		mx_persist_snapshot_close(&a->persist, true);
+		mx_persist_snapshot_close(&s->state.persist, true);
 		sj.closing = true;
 		return false;
 	}
@@ -904,24 +906,24 @@ bool state_snapshot_work(struct agent *a, uint64_t deadline_us)
 }
 
 /* state_open - restore the state directory into the maps */
-int state_open(struct agent *a)
+int state_open(struct mx_store *s)
 {
 	struct mx_restore_report rep;
 	char err[256];
 
-	if (!a->state_dir || !*a->state_dir)
+	if (!s->state.dir || !*s->state.dir)
 		return 0;
 	/* What pinned maps hold from an earlier agent counts only if the journal says so. */
-	a->claims.restoring = true;
-	a->claims.restore_ns = mx_now_ns();
+	s->claims.restoring = true;
+	s->claims.restore_ns = mx_now_ns();
 	memset(&earlier, 0, sizeof(earlier));
-	if (mx_persist_open(&a->persist, a->state_dir, scan_clock, apply, a, &rep, err,
+	if (mx_persist_open(&s->state.persist, s->state.dir, scan_clock, apply, s, &rep, err,
 			    sizeof(err))) {
 		mx_log("%s", err);
 		return -1;
 	}
-	mx_bans_restore_done(&a->claims);
-	a->persist_on = true;
+	mx_bans_restore_done(&s->claims);
+	s->state.on = true;
 	/*
 	 * Records of an earlier boot were placed on this boot's clock once, by
 	 * the wall clock of now: a snapshot in the event loop's first turn
@@ -930,42 +932,42 @@ int state_open(struct agent *a)
 	 * same records by a later wall clock.
 	 */
 	for (unsigned int i = 0; i < earlier.n; i++)
-		a->snapshot_soon |= earlier.b[i].records != 0;
+		s->state.snapshot_soon |= earlier.b[i].records != 0;
 	mx_log("restored %llu records from the snapshot and %llu from the journal in %s",
 		  (unsigned long long)rep.snapshot_records,
-		  (unsigned long long)rep.journal_records, a->state_dir);
+		  (unsigned long long)rep.journal_records, s->state.dir);
 	if (rep.snapshot_damaged)
 		mx_log("warning: %s/snapshot.gz is damaged; restored what was readable",
-			  a->state_dir);
+			  s->state.dir);
 	if (rep.torn_bytes)
 		mx_log("warning: cut %llu bytes of torn or corrupt records from the journal's tail",
 			  (unsigned long long)rep.torn_bytes);
-	if (a->restore_failed)
+	if (s->state.restore_failed)
 		mx_log("warning: %llu restored entries did not fit in the maps",
-			  (unsigned long long)a->restore_failed);
-	a->restore_torn_bytes = rep.torn_bytes;
+			  (unsigned long long)s->state.restore_failed);
+	s->state.restore_torn_bytes = rep.torn_bytes;
 	return 0;
 }
 
 /* state_snapshot - write a whole snapshot now (at a stop, in tests) */
-int state_snapshot(struct agent *a)
+int state_snapshot(struct mx_store *s)
 {
-	if (!a->persist_on)
+	if (!s->state.on)
 		return 0;
-	if (!sj.on && !state_snapshot_start(a))
+	if (!sj.on && !state_snapshot_start(s))
 		return -1;
 	while (sj.on)
-		if (!state_snapshot_work(a, UINT64_MAX) && sj.on)
+		if (!state_snapshot_work(s, UINT64_MAX) && sj.on)
 			usleep(1000);	/* its thread makes it durable */
 	return 0;
 }
 
 /* state_close - a last snapshot, then close */
-void state_close(struct agent *a)
+void state_close(struct mx_store *s)
 {
-	if (!a->persist_on)
+	if (!s->state.on)
 		return;
-	state_snapshot(a);
-	mx_persist_close(&a->persist);
-	a->persist_on = false;
+	state_snapshot(s);
+	mx_persist_close(&s->state.persist);
+	s->state.on = false;
 }

@@ -13,7 +13,7 @@
 
 #include "agent.h"
 #include "commands.h"
-#include "state.h"
+#include "store.h"
 
 /* parse_one - the single PREFIX argument of add and del */
 static int parse_one(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p)
@@ -35,21 +35,13 @@ static int parse_one(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_pref
 /* do_add - allow add PREFIX */
 static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct mx_allow allow = { .added_ns = mx_now_ns() };
 	struct mx_prefix p;
 	char err[320];
-	int r;
 
 	if (parse_one(c, argc, argv, &p))
 		return -1;
-	if (state_allow_add(c->agent, &p, err, sizeof(err))) {
+	if (store_allow_add(&c->agent->store, &p, err, sizeof(err))) {
 		p_err(c, "cannot add allowlist entry: %s", err);
-		return -1;
-	}
-	r = mx_table_put(&c->agent->allows, &p, &allow, BPF_ANY);
-	if (r) {
-		p_err(c, "cannot add allowlist entry: %s",
-		      mx_table_strerror(&c->agent->allows, &p, r, err, sizeof(err)));
 		return -1;
 	}
 	if (c->json)
@@ -60,7 +52,18 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 /* do_del - allow del PREFIX */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	return cmd_del_entry(c, argc, argv, &c->agent->allows, MX_REC_ALLOW_DEL, "allowlist entry");
+	struct mx_prefix p;
+	char err[320];
+
+	if (parse_one(c, argc, argv, &p))
+		return -1;
+	if (store_allow_del(&c->agent->store, &p, err, sizeof(err))) {
+		p_err(c, "cannot delete allowlist entry %s: %s", *argv, err);
+		return -1;
+	}
+	if (c->json)
+		jsonw_null(c->jw);
+	return 0;
 }
 
 /* list_one - one allowlist entry */
@@ -86,7 +89,7 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 		return BAD_ARG();
 	if (c->json)
 		jsonw_start_array(c->jw);
-	r = mx_table_foreach(&c->agent->allows, list_one, c);
+	r = mx_table_foreach(&c->agent->store.allows, list_one, c);
 	if (c->json)
 		jsonw_end_array(c->jw);
 	if (r) {

@@ -14,8 +14,7 @@
 
 #include "agent.h"
 #include "commands.h"
-#include "sockdiag.h"
-#include "state.h"
+#include "store.h"
 
 /* ttl_text - "23h59m", "permanent" or "expired" */
 static void ttl_text(const struct mx_ban *b, uint64_t now, char *buf, size_t len)
@@ -36,7 +35,7 @@ static void print_ban(struct mx_cmd_ctx *c, const struct mx_prefix *p,
 
 	mx_format_prefix(p, pfx, sizeof(pfx));
 	ttl_text(b, now, ttl, sizeof(ttl));
-	mx_reason_text(c->agent->reasons_fd, b->reason, reason, sizeof(reason));
+	mx_reason_text(c->agent->store.reasons_fd, b->reason, reason, sizeof(reason));
 	if (c->json) {
 		jsonw_start_object(c->jw);
 		jsonw_string_field(c->jw, "prefix", pfx);
@@ -48,53 +47,11 @@ static void print_ban(struct mx_cmd_ctx *c, const struct mx_prefix *p,
 			jsonw_null_field(c->jw, "expires_in_s");
 		jsonw_string_field(c->jw, "reason", reason);
 		jsonw_string_field(c->jw, "owner",
-				   mx_bans_owner_text(&c->agent->claims, b->flags, who, sizeof(who)));
+				   mx_bans_owner_text(&c->agent->store.claims, b->flags, who, sizeof(who)));
 		jsonw_end_object(c->jw);
 	} else {
 		fprintf(c->out, "%-43s %-12s %s\n", pfx, ttl, reason[0] ? reason : "-");
 	}
-}
-
-struct cut_arg {
-	const struct mx_prefix *ban;
-	unsigned int cut;
-};
-
-/* cut_one - destroy a connection whose peer the new ban covers */
-static int cut_one(const struct mx_sock *k, void *arg)
-{
-	struct cut_arg *ca = arg;
-	struct mx_prefix peer = { .family = k->family, .len = k->family == AF_INET ? 32 : 128 };
-
-	memcpy(peer.addr, k->remote, 16);
-	if (mx_sock_is_v4mapped(k)) {
-		peer.family = AF_INET;
-		peer.len = 32;
-		memmove(peer.addr, peer.addr + 12, 4);
-		memset(peer.addr + 4, 0, 12);
-	}
-	if (mx_prefix_contains(ca->ban, &peer) && mx_sockdiag_destroy(k) == 0)
-		ca->cut++;
-	return 0;
-}
-
-/*
- * cut_connections - in reply mode the XDP program lets a banned source's
- * packets through (its new connections go to the responder), so its
- * open connections to the MTA would live on: end them here, as a drop
- * would. Returns how many were cut.
- */
-unsigned int mx_cut_connections(struct agent *a, const struct mx_prefix *ban)
-{
-	struct cut_arg ca = { .ban = ban };
-	uint32_t states = (1U << 1) | (1U << 8);	/* ESTABLISHED, CLOSE_WAIT */
-
-	for (unsigned int i = 0; i < a->settings.nports; i++) {
-		mx_sockdiag_walk(ban->family, states, a->settings.ports[i], cut_one, &ca);
-		if (ban->family == AF_INET)	/* IPv4 peers of dual-stack listeners */
-			mx_sockdiag_walk(AF_INET6, states, a->settings.ports[i], cut_one, &ca);
-	}
-	return ca.cut;
 }
 
 /* note_others - say which other owner's ban is in force, if one is */
@@ -102,27 +59,27 @@ static void note_others(struct mx_cmd_ctx *c, const struct mx_prefix *p, uint32_
 {
 	struct mx_ban claims[8], *top = &claims[0];
 	char who[64], ttl[32];
-	size_t n = mx_bans_claims(&c->agent->claims, p, claims, 8);
+	size_t n = mx_bans_claims(&c->agent->store.claims, p, claims, 8);
 
 	if (!n || (top->flags & mine))
 		return;
 	ttl_text(top, mx_now_ns(), ttl, sizeof(ttl));
 	p_info(c, "Note: %s bans it too, longer (%s): that ban is in force.",
-	       mx_bans_owner_text(&c->agent->claims, top->flags, who, sizeof(who)), ttl);
+	       mx_bans_owner_text(&c->agent->store.claims, top->flags, who, sizeof(who)), ttl);
 }
 
 /* do_add - ban add PREFIX [ttl DURATION | permanent] [reason TEXT] */
 static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct agent *a = c->agent;
-	uint64_t now = mx_now_ns();
+	uint64_t now_ns = mx_now_ns();
 	struct ban_opts o = { .ttl_ns = a->default_ban_ttl_ns };
-	struct mx_ban ban = { .added_ns = now, .flags = MX_BAN_F_MANUAL };
+	struct mx_ban ban = { .added_ns = now_ns, .flags = MX_BAN_F_MANUAL };
 	const char *reason;
 	struct mx_allow allow;
 	struct mx_prefix p, hit;
+	unsigned int cut;
 	char err[320];
-	int r;
 
 	REQ_ARGS(1);
 	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
@@ -133,31 +90,22 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	if (cmd_ban_opts(c, argc, argv, &o, false))
 		return -1;
 	reason = o.reason ? o.reason : "manual";
-	ban.expires_ns = o.permanent ? 0 : now + o.ttl_ns;
+	ban.expires_ns = o.permanent ? 0 : now_ns + o.ttl_ns;
 	/* All reason texts in use: the ban is made with the generic one. */
-	ban.reason = mx_bans_reason(&a->claims, reason);
+	ban.reason = mx_bans_reason(&a->store.claims, reason);
 
-	/* On disk first: an acknowledged ban survives a crash right after. */
-	if (state_ban_add(a, &p, &ban, reason, err, sizeof(err))) {
+	/* On disk first: an acknowledged ban survives a crash right after (store.h). */
+	if (store_ban_add(&a->store, &p, &ban, reason, &cut, err, sizeof(err))) {
 		p_err(c, "cannot add ban: %s", err);
-		return -1;
-	}
-	r = mx_bans_claim(&a->claims, &p, &ban);
-	if (r) {
-		p_err(c, "cannot add ban: %s", mx_table_strerror(&a->bans, &p, r, err, sizeof(err)));
 		return -1;
 	}
 	if (!ban.reason && strcmp(reason, "manual"))
 		p_info(c, "Note: all reason texts are in use; the ban holds with the generic reason.");
 	note_others(c, &p, MX_BAN_F_MANUAL);
-	if (a->settings.ban_reply) {
-		unsigned int cut = mx_cut_connections(a, &p);
-
-		if (cut)
-			p_info(c, "Note: ended %u open connection%s of the banned source%s.", cut,
-			       cut == 1 ? "" : "s", p.len == (p.family == AF_INET ? 32 : 128) ? "" : "s");
-	}
-	if (mx_table_match(&a->allows, &p, &hit, &allow) == 0) {
+	if (cut)
+		p_info(c, "Note: ended %u open connection%s of the banned source%s.", cut,
+		       cut == 1 ? "" : "s", p.len == (p.family == AF_INET ? 32 : 128) ? "" : "s");
+	if (mx_table_match(&a->store.allows, &p, &hit, &allow) == 0) {
 		char h[64];
 
 		mx_format_prefix(&hit, h, sizeof(h));
@@ -192,28 +140,25 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 		NEXT_ARG();
 		return BAD_ARG();
 	}
-	n = mx_bans_claims(&a->claims, &p, claims, 8);
+	n = mx_bans_claims(&a->store.claims, &p, claims, 8);
 	for (size_t i = 0; i < n; i++)
 		mine |= (claims[i].flags & kinds) != 0;
 	if (!mine) {
 		if (n)
 			p_err(c, "cannot delete ban %s: it is held by %s only ('blocklist del', or "
 			      "'allow add' to let it in)", *argv,
-			      mx_bans_owner_text(&a->claims, claims[0].flags, who, sizeof(who)));
+			      mx_bans_owner_text(&a->store.claims, claims[0].flags, who, sizeof(who)));
 		else
 			p_err(c, "cannot delete ban %s: no such entry", *argv);
 		return -1;
 	}
-	if (state_ban_del(a, &p, kinds, NULL, err, sizeof(err))) {
+	if (store_ban_del(&a->store, &p, kinds, err, sizeof(err))) {
 		p_err(c, "cannot delete ban %s: %s", *argv, err);
 		return -1;
 	}
-	mx_bans_unclaim(&a->claims, &p, kinds, 0);
-	/* An automatic ban lifted by hand: the sender's record says it ended now. */
-	senders_unbanned(a, &p);
-	if (mx_bans_claims(&a->claims, &p, claims, 1))
+	if (mx_bans_claims(&a->store.claims, &p, claims, 1))
 		p_info(c, "Note: %s still bans it.",
-		       mx_bans_owner_text(&a->claims, claims[0].flags, who, sizeof(who)));
+		       mx_bans_owner_text(&a->store.claims, claims[0].flags, who, sizeof(who)));
 	if (c->json)
 		jsonw_null(c->jw);
 	return 0;
@@ -238,7 +183,7 @@ static int list_one(const struct mx_prefix *p, const void *val, void *arg)
 	if (la->reason[0]) {
 		char text[MX_REASON_LEN];
 
-		mx_reason_text(la->c->agent->reasons_fd, ((const struct mx_ban *)val)->reason,
+		mx_reason_text(la->c->agent->store.reasons_fd, ((const struct mx_ban *)val)->reason,
 			       text, sizeof(text));
 		if (!strstr(text, la->reason))
 			return 0;
@@ -287,7 +232,7 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 		jsonw_start_array(c->jw);
 	else
 		fprintf(c->out, "%-43s %-12s %s\n", "PREFIX", "EXPIRES", "REASON");
-	return cmd_table_walk(c, &c->agent->bans, list_one, list_done, &la, sizeof(la));
+	return cmd_table_walk(c, &c->agent->store.bans, list_one, list_done, &la, sizeof(la));
 }
 
 /* do_show - ban show ADDR: the ban the data plane applies to ADDR */
@@ -307,7 +252,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		NEXT_ARG();
 		return BAD_ARG();
 	}
-	if (mx_table_match(&c->agent->bans, &p, &hit, &ban)) {
+	if (mx_table_match(&c->agent->store.bans, &p, &hit, &ban)) {
 		if (c->json) {
 			jsonw_null(c->jw);
 		} else {
@@ -317,7 +262,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 	}
 	{
 		struct mx_ban claims[8];
-		size_t n = mx_bans_claims(&c->agent->claims, &hit, claims, 8);
+		size_t n = mx_bans_claims(&c->agent->store.claims, &hit, claims, 8);
 
 		if (!n) {
 			claims[0] = ban;
@@ -331,9 +276,9 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 			char who[64], ttl[32], reason[MX_REASON_LEN];
 
 			ttl_text(&claims[i], mx_now_ns(), ttl, sizeof(ttl));
-			mx_reason_text(c->agent->reasons_fd, claims[i].reason, reason, sizeof(reason));
+			mx_reason_text(c->agent->store.reasons_fd, claims[i].reason, reason, sizeof(reason));
 			fprintf(c->out, "  also: %s, %s, %s\n",
-				mx_bans_owner_text(&c->agent->claims, claims[i].flags, who, sizeof(who)),
+				mx_bans_owner_text(&c->agent->store.claims, claims[i].flags, who, sizeof(who)),
 				ttl, reason[0] ? reason : "-");
 		}
 	}

@@ -30,7 +30,7 @@
 #include "agent.h"
 #include "blocklist.h"
 #include "commands.h"
-#include "state.h"
+#include "store.h"
 
 struct prefixes {
 	struct mx_prefix *p;
@@ -55,48 +55,30 @@ static int collect(const struct mx_prefix *p, void *arg)
 	return 0;
 }
 
-/* load_tag - names one load in the journal, so its commit finds it */
-static uint32_t load_tag(void)
-{
-	static uint32_t seq;
-	uint32_t t = (uint32_t)(mx_now_ns() >> 10) ^ (++seq << 20);
-
-	return t ? t : 1;
-}
-
 /*
  * A load, as a job of the event loop (cmd.h): a thread reads and parses
- * the file; then, a slice at a time between other requests, the records
- * are journalled (one sync at the end), the bans put under the pending
- * owner, the commit journalled, and the old list's bans removed.
+ * the file; then the store replaces the list, a slice at a time between
+ * other requests (store_load_*: journal, one sync, claims under a
+ * pending owner, the commit, the old list's bans removed).
  */
-enum load_phase { L_PARSE, L_READY, L_JOURNAL, L_SYNC, L_CLAIM, L_COMMIT, L_UNDO };
-
 struct load_job {
 	struct mx_job job;
 	struct agent *a;
-	enum load_phase phase;
+	bool parsing;
 	char name[MX_LIST_NAME_MAX + 1];
 	char file[4096];
 	char text[MX_REASON_LEN];
 	char err[512];
 	struct ban_opts o;
-	/* The thread's (parse, then sync): read only once done is set. */
+	struct mx_ban ban;
+	/* The thread's: read only once parsed is set. */
 	pthread_t thread;
 	int parsed;			/* __atomic: 1 when the thread is done */
 	int parse_r;
-	int sync_r;
 	struct mx_bl_report rep;
 	struct prefixes ps;
-	/* The loop's. */
-	size_t i;			/* entries journalled or claimed so far */
-	struct state_batch batch;
-	struct mx_ban ban;
-	uint32_t tag, pending;
-	struct mx_bans_drop drop;
-	bool dropping;
-	bool journalling;		/* from the first record to the commit record */
-	uint64_t removed;
+	/* The store's, once parsed. */
+	struct store_load load;
 };
 
 /* Names being loaded: one load of a name at a time. */
@@ -145,68 +127,16 @@ static void *parse_thread(void *arg)
 	return NULL;
 }
 
-/* sync_thread - the journalled load on disk, away from the event loop */
-static void *sync_thread(void *arg)
-{
-	struct load_job *l = arg;
-
-	l->sync_r = mx_persist_sync(&l->a->persist);
-	__atomic_store_n(&l->parsed, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-/* load_open - the load's records are being written: no snapshot may begin */
-static void load_open(struct load_job *l, bool open)
-{
-	if (open != l->journalling) {
-		l->journalling = open;
-		if (open)
-			l->a->persist_batches++;
-		else
-			l->a->persist_batches--;
-	}
-}
-
 static void load_free(struct mx_job *j)
 {
 	struct load_job *l = (struct load_job *)j;
 
 	if (l->thread)
 		pthread_join(l->thread, NULL);
-	/* Stopped after its commit record (the agent stops): the commit is done now. */
-	if (l->phase == L_COMMIT) {
-		while (l->dropping && mx_bans_drop_step(&l->a->claims, &l->drop, UINT64_MAX) > 0)
-			;
-		mx_bans_commit_end(&l->a->claims, l->pending);
-	}
-	load_open(l, false);
+	store_load_free(&l->load);
 	loading_mark(l->name, false);
-	mx_bans_drop_free(&l->drop);
-	state_batch_free(&l->batch);
 	free(l->ps.p);
 	free(l);
-}
-
-/* load_fail - say why, and undo what the load put */
-static int load_fail(struct load_job *l, struct mx_cmd_ctx *c, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int load_fail(struct load_job *l, struct mx_cmd_ctx *c, const char *fmt, ...)
-{
-	va_list ap;
-	char msg[700];
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	p_err(c, "%s", msg);
-	l->job.ret = -1;
-	/* The journal's pending records without a commit are dropped at restore too. */
-	if (l->pending && mx_bans_drop_begin(&l->a->claims, &l->drop, l->pending, 0) == 0) {
-		l->phase = L_UNDO;
-		return 1;
-	}
-	load_open(l, false);
-	return 0;
 }
 
 /* load_report - what the load did */
@@ -217,13 +147,13 @@ static void load_report(struct load_job *l, struct mx_cmd_ctx *c)
 		jsonw_string_field(c->jw, "name", l->name);
 		jsonw_string_field(c->jw, "format", mx_bl_format_name(l->rep.format));
 		jsonw_uint_field(c->jw, "entries", l->rep.entries);
-		jsonw_uint_field(c->jw, "removed", l->removed);
+		jsonw_uint_field(c->jw, "removed", l->load.removed);
 		jsonw_uint_field(c->jw, "skipped", l->rep.skipped);
 		jsonw_end_object(c->jw);
 	} else {
 		fprintf(c->out, "%s: %lu entries (%s), %llu old ones removed", l->name,
 			l->rep.entries, mx_bl_format_name(l->rep.format),
-			(unsigned long long)l->removed);
+			(unsigned long long)l->load.removed);
 		if (l->rep.skipped)
 			fprintf(c->out, ", %lu bad lines skipped (first: line %lu)", l->rep.skipped,
 				l->rep.first_bad_line);
@@ -231,128 +161,35 @@ static void load_report(struct load_job *l, struct mx_cmd_ctx *c)
 	}
 }
 
-#define LOAD_SLICE	256	/* entries between looks at the clock */
-
 static int load_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_us)
 {
 	struct load_job *l = (struct load_job *)j;
-	struct agent *a = l->a;
-	char why[160];
 	int r;
 
-	switch (l->phase) {
-	case L_PARSE:
+	if (l->parsing) {
 		if (!__atomic_load_n(&l->parsed, __ATOMIC_ACQUIRE))
 			return 2;
 		pthread_join(l->thread, NULL);
 		l->thread = 0;
+		l->parsing = false;
 		if (l->parse_r) {
 			p_err(c, "%s%s", l->parse_r == -ENOMEM ? "out of memory" : l->err,
 			      l->parse_r == -1 ? "; nothing loaded (add 'lenient' to skip bad lines)" : "");
 			l->job.ret = -1;
 			return 0;
 		}
-		l->phase = L_READY;
+		store_load_begin(&l->a->store, &l->load, l->name, l->text, &l->ban, l->ps.p,
+				 l->ps.n);
 		return 1;
-	case L_READY:
-		/*
-		 * A snapshot stands for the journal up to its cut: one must not be
-		 * written across a load (from its first record to its commit's end),
-		 * or it would hold half of one without the other.
-		 */
-		if (a->persist.snap)
-			return 2;
-		l->ban.reason = mx_bans_reason(&a->claims, l->text);
-		l->pending = mx_bans_list_pending(&a->claims, l->name, l->tag);
-		if (!l->pending) {
-			p_err(c, "cannot load %s: %d blocklists at most", l->name, MX_MAX_LISTS - 1);
-			l->job.ret = -1;
-			return 0;
-		}
-		l->ban.flags |= l->pending << 16;
-		l->phase = L_JOURNAL;
-		load_open(l, true);	/* no snapshot begins until the commit is done */
-		return 1;
-	case L_JOURNAL:
-		for (; l->i < l->ps.n; l->i++) {
-			if (l->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
-				return 1;
-			if (state_batch_ban(&l->batch, MX_REC_BAN_ADD, &l->ps.p[l->i], &l->ban, l->text,
-					    l->tag))
-				return load_fail(l, c, "out of memory");
-		}
-		if (state_batch_write(a, &l->batch, l->err, sizeof(l->err)))
-			return load_fail(l, c, "cannot load %s: %s", l->name, l->err);
-		/* One sync for the whole list, in a thread: it may take a while. */
-		l->parsed = 0;
-		if (!a->persist_on || pthread_create(&l->thread, NULL, sync_thread, l)) {
-			l->thread = 0;
-			l->sync_r = a->persist_on ? mx_persist_sync(&a->persist) : 0;
-			l->parsed = 1;
-		}
-		l->phase = L_SYNC;
-		return 1;
-	case L_SYNC:
-		if (!__atomic_load_n(&l->parsed, __ATOMIC_ACQUIRE))
-			return 2;
-		if (l->thread)
-			pthread_join(l->thread, NULL);
-		l->thread = 0;
-		if (l->sync_r)
-			return load_fail(l, c, "cannot load %s: cannot record it on disk in %s: %s; "
-					 "nothing changed", l->name, a->persist.dir, strerror(-l->sync_r));
-		l->i = 0;
-		l->phase = L_CLAIM;
-		/* Taken again now: a collection while the list was journalled may have freed it. */
-		l->ban.reason = mx_bans_reason(&a->claims, l->text);
-		return 1;
-	case L_CLAIM:
-		for (; l->i < l->ps.n; l->i++) {
-			if (l->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
-				return 1;
-			r = mx_bans_claim(&a->claims, &l->ps.p[l->i], &l->ban);
-			if (r)
-				return load_fail(l, c, "cannot load %s: %s after %zu of %zu entries; the "
-						 "load was undone, the list is as it was", l->name,
-						 mx_table_strerror(&a->bans, &l->ps.p[l->i], r, why,
-								   sizeof(why)), l->i, l->ps.n);
-		}
-		/*
-		 * The commit: from this record on, the new list is the list. (Tests
-		 * kill the agent here to show that a load is all or nothing.)
-		 */
-		if (getenv("MXGUARD_TEST_DIE_BEFORE_COMMIT"))
-			abort();
-		if (state_list_commit(a, l->name, l->tag, l->err, sizeof(l->err)))
-			return load_fail(l, c, "cannot load %s: %s; the list is as it was", l->name,
-					 l->err);
-		l->phase = L_COMMIT;
-		{
-			uint32_t old = mx_bans_commit_target(&a->claims, l->pending);
-
-			l->dropping = old && mx_bans_drop_begin(&a->claims, &l->drop, old,
-								l->pending) == 0;
-		}
-		return 1;
-	case L_COMMIT:
-		if (l->dropping) {
-			r = mx_bans_drop_step(&a->claims, &l->drop, deadline_us);
-			if (r > 0)
-				return 1;
-			l->removed = l->drop.removed;
-		}
-		mx_bans_commit_end(&a->claims, l->pending);
-		load_open(l, false);
-		load_report(l, c);
-		l->job.ret = 0;
-		return 0;
-	case L_UNDO:
-		r = mx_bans_drop_step(&a->claims, &l->drop, deadline_us);
-		if (r > 0)
-			return 1;
-		load_open(l, false);
-		return 0;
 	}
+	r = store_load_step(&l->load, deadline_us);
+	if (r)
+		return r;
+	l->job.ret = l->load.ret;
+	if (l->load.ret)
+		p_err(c, "%s", l->load.err);
+	else
+		load_report(l, c);
 	return 0;
 }
 
@@ -362,7 +199,7 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct agent *a = c->agent;
 	struct ban_opts o = { .permanent = true };
 	struct load_job *l;
-	uint64_t now = mx_now_ns();
+	uint64_t now_ns = mx_now_ns();
 
 	REQ_ARGS(2);
 	if (!mx_list_name_valid(argv[0])) {
@@ -398,10 +235,9 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	snprintf(l->file, sizeof(l->file), "%s", argv[1]);
 	snprintf(l->text, sizeof(l->text), "%s: %s", l->name,
 		 o.reason ? o.reason : "listed on blocklist");
-	l->tag = load_tag();
-	l->ban = (struct mx_ban){ .flags = MX_BAN_F_BLOCKLIST, .added_ns = now,
-				  .expires_ns = o.permanent ? 0 : now + o.ttl_ns };
-	l->batch = (struct state_batch)STATE_BATCH_INIT(a);
+	l->ban = (struct mx_ban){ .flags = MX_BAN_F_BLOCKLIST, .added_ns = now_ns,
+				  .expires_ns = o.permanent ? 0 : now_ns + o.ttl_ns };
+	l->parsing = true;
 	if (pthread_create(&l->thread, NULL, parse_thread, l)) {
 		l->thread = 0;
 		load_free(&l->job);
@@ -422,7 +258,7 @@ static int count_lists(const struct mx_prefix *p, const void *val, void *arg)
 {
 	struct count_arg *ca = arg;
 	struct mx_ban c[16];
-	size_t n = mx_bans_expand(&ca->c->agent->claims, p, val, c, 16);
+	size_t n = mx_bans_expand(&ca->c->agent->store.claims, p, val, c, 16);
 
 	for (size_t i = 0; i < n; i++) {
 		uint32_t l = MX_BAN_LIST(c[i].flags);
@@ -439,7 +275,7 @@ static int count_lists(const struct mx_prefix *p, const void *val, void *arg)
 static int print_lists(struct mx_cmd_ctx *c, void *arg, int r)
 {
 	struct count_arg *ca = arg;
-	struct mx_bans *bans = &c->agent->claims;
+	struct mx_bans *bans = &c->agent->store.claims;
 
 	if (r) {
 		p_err(c, "blocklist list stopped: %s", strerror(-r));
@@ -482,7 +318,7 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 		return BAD_ARG();
 	memset(&ca, 0, sizeof(ca));
 	ca.c = c;
-	return cmd_table_walk(c, &c->agent->bans, count_lists, print_lists, &ca, sizeof(ca));
+	return cmd_table_walk(c, &c->agent->store.bans, count_lists, print_lists, &ca, sizeof(ca));
 }
 
 /* do_del - blocklist del NAME: the list and its bans go, nobody else's */
@@ -490,24 +326,23 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct agent *a = c->agent;
 	uint64_t removed = 0;
-	uint32_t list;
 	char err[512];
+	int r;
 
 	REQ_ARGS(1);
 	if (argc > 1) {
 		NEXT_ARG();
 		return BAD_ARG();
 	}
-	list = mx_list_name_valid(*argv) ? mx_bans_list(&a->claims, *argv, false) : 0;
-	if (!list) {
-		p_err(c, "no blocklist named '%.40s'", *argv);
+	r = store_list_drop(&a->store, *argv, &removed, err, sizeof(err));
+	if (r == -ENOENT) {
+		p_err(c, "%s", err);
 		return -1;
 	}
-	if (state_list_drop(a, *argv, err, sizeof(err))) {
+	if (r) {
 		p_err(c, "cannot delete %s: %s", *argv, err);
 		return -1;
 	}
-	mx_bans_list_drop(&a->claims, list, &removed);
 	if (c->json)
 		jsonw_null(c->jw);
 	else

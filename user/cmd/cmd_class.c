@@ -17,7 +17,7 @@
 
 #include "agent.h"
 #include "commands.h"
-#include "state.h"
+#include "store.h"
 
 /* parse_class_id - "0".."15", "default" or "strict" */
 static int parse_class_id(struct mx_cmd_ctx *c, const char *s, uint32_t *id)
@@ -45,7 +45,6 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct mx_class_ref ref;
 	struct mx_prefix p;
 	char err[320];
-	int r;
 
 	REQ_ARGS(2);
 	if (mx_parse_prefix(argv[0], &p, err, sizeof(err))) {
@@ -59,16 +58,9 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 		argv += 2;
 		return BAD_ARG();
 	}
-	/* An automatic class there is taken back first: the operator's wins. */
-	senders_class_by_hand(c->agent, &p);
-	if (state_class_set(c->agent, &p, ref.class_id, err, sizeof(err))) {
+	/* An automatic class there is taken back first: the operator's wins (store.h). */
+	if (store_class_set(&c->agent->store, &p, ref.class_id, err, sizeof(err))) {
 		p_err(c, "cannot assign the class: %s", err);
-		return -1;
-	}
-	r = mx_table_put(&c->agent->classes, &p, &ref, BPF_ANY);
-	if (r) {
-		p_err(c, "cannot assign the class: %s",
-		      mx_table_strerror(&c->agent->classes, &p, r, err, sizeof(err)));
 		return -1;
 	}
 	if (c->json)
@@ -76,16 +68,31 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	return 0;
 }
 
-/* do_del - class del PREFIX */
+/*
+ * do_del - class del PREFIX: the class of exactly PREFIX, the operator's
+ * or one the agent gave automatically
+ */
 static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct mx_prefix p;
-	char err[160];
+	char err[320];
 
-	if (argc == 1 && mx_parse_prefix(argv[0], &p, err, sizeof(err)) == 0)
-		senders_class_by_hand(c->agent, &p);
-	return cmd_del_entry(c, argc, argv, &c->agent->classes, MX_REC_CLASS_DEL,
-			     "class assignment");
+	REQ_ARGS(1);
+	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
+		p_err(c, "%s", err);
+		return -1;
+	}
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	if (store_class_del(&c->agent->store, &p, err, sizeof(err))) {
+		p_err(c, "cannot delete class assignment %s: %s", *argv, err);
+		return -1;
+	}
+	if (c->json)
+		jsonw_null(c->jw);
+	return 0;
 }
 
 /* list_one - one assignment */
@@ -116,7 +123,7 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 		jsonw_start_array(c->jw);
 	else
 		fprintf(c->out, "%-43s %s\n", "PREFIX", "CLASS");
-	mx_table_foreach(&c->agent->classes, list_one, c);
+	mx_table_foreach(&c->agent->store.classes, list_one, c);
 	if (c->json)
 		jsonw_end_array(c->jw);
 	return 0;

@@ -118,17 +118,17 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 	else
 		fprintf(c->out, "address    %s\n", *argv);
 
-	allowed = mx_table_match(&a->allows, &p, &hit, &allow) == 0;
+	allowed = mx_table_match(&a->store.allows, &p, &hit, &allow) == 0;
 	mx_format_prefix(&hit, h, sizeof(h));
 	if (c->json)
 		allowed ? jsonw_string_field(c->jw, "allowlisted", h) : jsonw_null_field(c->jw, "allowlisted");
 	else
 		fprintf(c->out, "allowlist  %s\n", allowed ? h : "-");
 
-	has_ban = mx_table_match(&a->bans, &p, &hit, &ban) == 0;
+	has_ban = mx_table_match(&a->store.bans, &p, &hit, &ban) == 0;
 	if (has_ban) {
 		banned = !ban.expires_ns || ban.expires_ns > now;
-		mx_reason_text(a->reasons_fd, ban.reason, reason, sizeof(reason));
+		mx_reason_text(a->store.reasons_fd, ban.reason, reason, sizeof(reason));
 		mx_format_prefix(&hit, h, sizeof(h));
 	}
 	if (c->json) {
@@ -154,7 +154,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		fprintf(c->out, "ban        -\n");
 	}
 
-	has_class = mx_table_match(&a->classes, &p, &hit, &ref) == 0;
+	has_class = mx_table_match(&a->store.classes, &p, &hit, &ref) == 0;
 	if (!has_class || ref.class_id >= MX_MAX_CLASSES)
 		ref.class_id = 0;
 	if (c->json)

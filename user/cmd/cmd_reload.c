@@ -16,11 +16,7 @@ int do_reload(struct mx_cmd_ctx *c, int argc, char **argv)
 
 	if (argc)
 		return BAD_ARG();
-	if (!c->agent->reload) {
-		p_err(c, "this agent cannot reload");
-		return -1;
-	}
-	if (c->agent->reload(c->agent, msg, sizeof(msg))) {
+	if (agent_reload(c->agent, msg, sizeof(msg))) {
 		p_err(c, "%s", msg);
 		return -1;
 	}

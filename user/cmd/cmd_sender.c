@@ -36,7 +36,7 @@ static void until_text(int64_t until, int64_t now, char *buf, size_t len)
 /* print_sender - one sender as a JSON object or a text row */
 static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_t now)
 {
-	struct mx_verdict *v = &c->agent->verdict;
+	struct mx_verdict *v = &c->agent->senders.verdict;
 	uint32_t spam = mx_sender_hits(v, e, MX_TRAP_SPAM, now);
 	uint32_t bs = mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, now);
 	bool listed = e->listed_since && e->listed_until > now;
@@ -136,7 +136,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 	if (only_addr(c, argc, argv, &p))
 		return -1;
 	mx_verdict_key(&p, c->agent->settings.src_len4, c->agent->settings.src_len6, &key);
-	e = mx_verdict_find(&c->agent->verdict, &key);
+	e = mx_verdict_find(&c->agent->senders.verdict, &key);
 	if (!e) {
 		if (c->json)
 			jsonw_null(c->jw);
@@ -158,7 +158,7 @@ struct list_arg {
 static int list_one(const struct mx_sender *e, void *arg)
 {
 	struct list_arg *la = arg;
-	struct mx_verdict *v = &la->c->agent->verdict;
+	struct mx_verdict *v = &la->c->agent->senders.verdict;
 
 	if ((la->filter == 1 && !(e->listed_since && e->listed_until > la->now)) ||
 	    (la->filter == 2 && e->ban_until <= la->now) ||
@@ -191,7 +191,7 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 	if (c->json)
 		jsonw_start_array(c->jw);
 	header(c);
-	mx_verdict_foreach(&c->agent->verdict, list_one, &la);
+	mx_verdict_foreach(&c->agent->senders.verdict, list_one, &la);
 	if (c->json)
 		jsonw_end_array(c->jw);
 	return 0;
@@ -257,7 +257,7 @@ static int do_trap(struct mx_cmd_ctx *c, int argc, char **argv)
 		if (argc)
 			return BAD_ARG();
 	}
-	if (senders_trap(c->agent, &p, kind, count, &res, err, sizeof(err))) {
+	if (senders_trap(&c->agent->senders, &p, kind, count, &res, err, sizeof(err))) {
 		p_err(c, "cannot record the trap hit: %s", err);
 		return -1;
 	}
@@ -274,7 +274,7 @@ static int mail(struct mx_cmd_ctx *c, int argc, char **argv, bool spam)
 
 	if (only_addr(c, argc, argv, &p))
 		return -1;
-	if (senders_mail(c->agent, &p, spam, &res, err, sizeof(err))) {
+	if (senders_mail(&c->agent->senders, &p, spam, &res, err, sizeof(err))) {
 		p_err(c, "cannot record it: %s", err);
 		return -1;
 	}
@@ -300,7 +300,7 @@ static int do_forget(struct mx_cmd_ctx *c, int argc, char **argv)
 
 	if (only_addr(c, argc, argv, &p))
 		return -1;
-	if (senders_forget(c->agent, &p, err, sizeof(err))) {
+	if (senders_forget(&c->agent->senders, &p, err, sizeof(err))) {
 		p_err(c, "cannot forget %s: %s", *argv, err);
 		return -1;
 	}

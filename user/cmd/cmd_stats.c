@@ -35,24 +35,24 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "conn_reconcile_skipped", a->conn_stats.reconcile_skipped);
 	counter(c, "conn_cookie_judge", a->cookies.link_fd > 0);
 	counter(c, "loop_busy_max_us", a->loop_busy_max_us);
-	counter(c, "ban_shared", a->claims.shared_n);
-	counter(c, "reason_fallbacks", a->claims.reason_fallbacks);
-	counter(c, "reasons_freed", a->claims.reasons_freed);
-	counter(c, "senders", a->verdict.count);
-	counter(c, "sender_spamtrap_hits", a->verdict.hits[MX_TRAP_SPAM]);
-	counter(c, "sender_backscatter_hits", a->verdict.hits[MX_TRAP_BACKSCATTER]);
-	counter(c, "sender_hits_ignored", a->trap_hits_ignored);
-	counter(c, "sender_bans", a->verdict.bans);
-	counter(c, "sender_listed", a->verdict.listed);
-	counter(c, "sender_delisted", a->verdict.delisted);
-	counter(c, "sender_evicted", a->verdict.evicted);
-	counter(c, "sender_ptr_classed", a->auto_classed[0]);
-	counter(c, "sender_spf_classed", a->auto_classed[1]);
-	counter(c, "sender_dnsbl_classed", a->auto_classed[2]);
+	counter(c, "ban_shared", a->store.claims.shared_n);
+	counter(c, "reason_fallbacks", a->store.claims.reason_fallbacks);
+	counter(c, "reasons_freed", a->store.claims.reasons_freed);
+	counter(c, "senders", a->senders.verdict.count);
+	counter(c, "sender_spamtrap_hits", a->senders.verdict.hits[MX_TRAP_SPAM]);
+	counter(c, "sender_backscatter_hits", a->senders.verdict.hits[MX_TRAP_BACKSCATTER]);
+	counter(c, "sender_hits_ignored", a->senders.trap_hits_ignored);
+	counter(c, "sender_bans", a->senders.verdict.bans);
+	counter(c, "sender_listed", a->senders.verdict.listed);
+	counter(c, "sender_delisted", a->senders.verdict.delisted);
+	counter(c, "sender_evicted", a->senders.verdict.evicted);
+	counter(c, "sender_ptr_classed", a->senders.auto_classed[0]);
+	counter(c, "sender_spf_classed", a->senders.auto_classed[1]);
+	counter(c, "sender_dnsbl_classed", a->senders.auto_classed[2]);
 	counter(c, "dnsbl_listed", a->dnsbl_stats.results[MX_DNSBL_LISTED]);
 	counter(c, "dnsbl_clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN]);
 	counter(c, "dnsbl_error", a->dnsbl_stats.results[MX_DNSBL_ERROR]);
-	counter(c, "sender_unclassed", a->auto_unclassed);
+	counter(c, "sender_unclassed", a->store.auto_unclassed);
 	counter(c, "spf_checks", a->spf_stats.queued);
 	counter(c, "spf_checks_dropped", a->spf_stats.dropped);
 	counter(c, "spf_pass", a->spf_stats.results[MX_SPF_PASS]);
@@ -64,7 +64,7 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "policy_malformed", a->policy_stats.malformed);
 	counter(c, "policy_banned", a->policy_stats.banned);
 	counter(c, "policy_rejected_listed", a->policy_stats.rejected_listed);
-	counter(c, "restore_clock_suspect", a->restore_clock_suspect);
+	counter(c, "restore_clock_suspect", a->store.state.restore_clock_suspect);
 }
 
 /* do_show - stats [show] */

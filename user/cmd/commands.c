@@ -13,45 +13,6 @@
 #include "agent.h"
 #include "commands.h"
 #include "mapwalk.h"
-#include "state.h"
-
-/*
- * "b" is ban's own short name: with blocklist beside it the prefix
- * would be ambiguous, and "mxguard b l" is what operators type most.
- */
-/*
- * cmd_del_entry - OBJECT del PREFIX for an address table: exactly that
- * entry, journalled before it goes. what names the entry in messages.
- */
-int cmd_del_entry(struct mx_cmd_ctx *c, int argc, char **argv, const struct mx_table *t,
-		  int record_type, const char *what)
-{
-	struct mx_prefix p;
-	uint8_t val[256];
-	char err[320];
-
-	REQ_ARGS(1);
-	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
-		p_err(c, "%s", err);
-		return -1;
-	}
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
-	if (t->value_size > sizeof(val) || mx_table_get(t, &p, val)) {
-		p_err(c, "cannot delete %s %s: no such entry", what, *argv);
-		return -1;
-	}
-	if (state_del(c->agent, (enum mx_record_type)record_type, &p, err, sizeof(err))) {
-		p_err(c, "cannot delete %s %s: %s", what, *argv, err);
-		return -1;
-	}
-	mx_table_del(t, &p);
-	if (c->json)
-		jsonw_null(c->jw);
-	return 0;
-}
 
 /*
  * cmd_ban_opts - what bans take after their subject: [ttl DURATION |
@@ -102,6 +63,10 @@ int cmd_ban_opts(struct mx_cmd_ctx *c, int argc, char **argv, struct ban_opts *o
 	return 0;
 }
 
+/*
+ * "b" is ban's own short name: with blocklist beside it the prefix
+ * would be ambiguous, and "mxguard b l" is what operators type most.
+ */
 static const struct cmd objects[] = {
 	{ "ban",	do_ban },
 	{ "b",		do_ban },

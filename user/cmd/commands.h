@@ -40,10 +40,6 @@ struct ban_opts {
 int cmd_ban_opts(struct mx_cmd_ctx *c, int argc, char **argv, struct ban_opts *o,
 		 bool allow_lenient);
 
-struct mx_table;
-int cmd_del_entry(struct mx_cmd_ctx *c, int argc, char **argv, const struct mx_table *t,
-		  int record_type, const char *what);
-
 /* Run a whole command line (OBJECT COMMAND ARGS) against the agent. */
 int mx_run_command(struct mx_cmd_ctx *c, int argc, char **argv);
 

@@ -573,3 +573,44 @@ void mx_config_keep_restart(struct mx_config_file *n, const struct mx_config_fil
 		n->spf_class = r->spf_class;	/* the SPF thread runs or not until a restart */
 	memcpy(n->dnsbl_zones, r->dnsbl_zones, sizeof(n->dnsbl_zones));
 }
+
+int mx_config_source_add(struct mx_config_source *src, const char *key, const char *value)
+{
+	if (src->n >= MX_CONFIG_CLI_MAX)
+		return -1;
+	src->cli[src->n].key = key;
+	src->cli[src->n].value = value;
+	src->n++;
+	return 0;
+}
+
+int mx_config_read(struct mx_config_file *c, const struct mx_config_source *src,
+		   char *err, size_t errlen)
+{
+	char line[1200];
+	int n;
+
+	mx_config_default(c);
+	n = mx_config_load(c, src->path, src->path_given, err, errlen);
+	if (n)
+		return n;
+	for (unsigned int i = 0; i < src->n; i++) {
+		const char *key = src->cli[i].key, *value = src->cli[i].value;
+		int len;
+
+		/* An empty --state-dir turns persistence off. */
+		if (!strcmp(key, "state_dir") && !*value) {
+			c->state_dir[0] = '\0';
+			continue;
+		}
+		len = snprintf(line, sizeof(line), "%s = %s\n", key, value);
+		if (len < 0 || (size_t)len >= sizeof(line)) {
+			snprintf(err, errlen, "command line: --%s: value too long", key);
+			return 1;
+		}
+		n = mx_config_parse(c, "command line", line, (size_t)len, err, errlen);
+		if (n)
+			return n;
+	}
+	return 0;
+}

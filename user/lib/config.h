@@ -84,6 +84,26 @@ int mx_config_load(struct mx_config_file *c, const char *path, bool must_exist,
 		   char *err, size_t errlen);
 
 /* Settings that only a restart applies; names the first that differs. */
+/*
+ * Where the settings come from: the file, then the command line's
+ * settings, each checked as a line of the file. Kept by the agent, so
+ * that a reload reads both again.
+ */
+#define MX_CONFIG_CLI_MAX	32
+struct mx_config_source {
+	const char *path;		/* the settings file */
+	bool path_given;		/* named by the operator: it must exist */
+	unsigned int n;
+	struct {
+		const char *key, *value;
+	} cli[MX_CONFIG_CLI_MAX];	/* the command line's settings, in order */
+};
+/* Add a command-line setting; -1 when there are too many. */
+int mx_config_source_add(struct mx_config_source *src, const char *key, const char *value);
+/* Defaults, the file, the command line. 0, or the number of errors (in err). */
+int mx_config_read(struct mx_config_file *c, const struct mx_config_source *src,
+		   char *err, size_t errlen);
+
 const char *mx_config_restart_needed(const struct mx_config_file *old,
 				     const struct mx_config_file *new);
 /* Those settings of next put back as running has them (a reload keeps them). */

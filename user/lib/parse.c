@@ -430,3 +430,17 @@ bool mx_utf8_valid(const char *str)
 	}
 	return true;
 }
+
+/* mx_prefix_unmap - an IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/96+n) as IPv4 (/n) */
+void mx_prefix_unmap(const struct mx_prefix *in, struct mx_prefix *out)
+{
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	*out = *in;
+	if (in->family != AF_INET6 || in->len < 96 || memcmp(in->addr, mapped, 12))
+		return;
+	out->family = AF_INET;
+	out->len = (uint8_t)(in->len - 96);
+	memmove(out->addr, in->addr + 12, 4);
+	memset(out->addr + 4, 0, 12);
+}

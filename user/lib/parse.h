@@ -32,6 +32,8 @@ int mx_format_prefix(const struct mx_prefix *p, char *buf, size_t len);
 bool mx_utf8_valid(const char *s);
 bool mx_prefix_contains(const struct mx_prefix *p, const struct mx_prefix *addr);
 void mx_prefix_mask(int family, unsigned int len, uint8_t mask[16]);
+/* An IPv4-mapped IPv6 prefix (::ffff:a.b.c.d) as the IPv4 one; others as they are. */
+void mx_prefix_unmap(const struct mx_prefix *in, struct mx_prefix *out);
 
 int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen);
 int mx_format_duration(uint64_t ns, char *buf, size_t len);

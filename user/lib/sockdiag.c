@@ -38,6 +38,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "parse.h"
 #include "sockdiag.h"
 
 /* Netlink caps a dump's datagrams at 32 KiB (max_recvmsg_len). */
@@ -77,6 +78,18 @@ bool mx_sock_is_v4mapped(const struct mx_sock *s)
 	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
 
 	return s->family == AF_INET6 && memcmp(s->remote, prefix, sizeof(prefix)) == 0;
+}
+
+/* mx_sock_addr - one of the socket's addresses as a prefix, IPv4-mapped as IPv4 */
+void mx_sock_addr(const struct mx_sock *s, bool remote, struct mx_prefix *out)
+{
+	struct mx_prefix p = { .family = (uint8_t)s->family,
+			       .len = s->family == AF_INET ? 32 : 128 };
+
+	memcpy(p.addr, remote ? s->remote : s->local, 16);
+	if (s->family == AF_INET)
+		memset(p.addr + 4, 0, 12);
+	mx_prefix_unmap(&p, out);
 }
 
 /* diag_open - a NETLINK_SOCK_DIAG socket connected to the kernel */
@@ -378,4 +391,35 @@ int mx_sockdiag_destroy(const struct mx_sock *s)
 	close(fd);
 	/* Before 4.5 the message type itself was unknown (-EINVAL). */
 	return err == -EINVAL ? -EOPNOTSUPP : err;
+}
+
+struct cut_arg {
+	const struct mx_prefix *ban;
+	unsigned int cut;
+};
+
+/* cut_one - destroy a connection whose peer the ban covers (walk callback) */
+static int cut_one(const struct mx_sock *k, void *arg)
+{
+	struct cut_arg *ca = arg;
+	struct mx_prefix peer;
+
+	mx_sock_addr(k, true, &peer);
+	if (mx_prefix_contains(ca->ban, &peer) && mx_sockdiag_destroy(k) == 0)
+		ca->cut++;
+	return 0;
+}
+
+unsigned int mx_sockdiag_cut(const struct mx_prefix *ban, const uint16_t *ports,
+			     unsigned int nports)
+{
+	struct cut_arg ca = { .ban = ban };
+	uint32_t states = (1U << 1) | (1U << 8);	/* ESTABLISHED, CLOSE_WAIT */
+
+	for (unsigned int i = 0; i < nports; i++) {
+		mx_sockdiag_walk(ban->family, states, ports[i], cut_one, &ca);
+		if (ban->family == AF_INET)	/* IPv4 peers of dual-stack listeners */
+			mx_sockdiag_walk(AF_INET6, states, ports[i], cut_one, &ca);
+	}
+	return ca.cut;
 }

@@ -69,4 +69,16 @@ int mx_sockdiag_destroy(const struct mx_sock *s);
 /* An IPv6 socket whose peer is an IPv4 address (::ffff:a.b.c.d). */
 bool mx_sock_is_v4mapped(const struct mx_sock *s);
 
+/* The socket's remote (or local) address as a full-length prefix, IPv4-mapped as IPv4. */
+struct mx_prefix;
+void mx_sock_addr(const struct mx_sock *s, bool remote, struct mx_prefix *out);
+
+/*
+ * End the open connections (ESTABLISHED, CLOSE_WAIT) to any of ports
+ * whose peer is within ban, IPv4 peers of dual-stack listeners too, as
+ * an XDP drop would end them. Returns how many were ended.
+ */
+unsigned int mx_sockdiag_cut(const struct mx_prefix *ban, const uint16_t *ports,
+			     unsigned int nports);
+
 #endif /* MX_SOCKDIAG_H */

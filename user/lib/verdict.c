@@ -56,26 +56,13 @@ int mx_trap_kind_parse(const char *s, enum mx_trap_kind *k)
 	return -1;
 }
 
-void mx_verdict_unmap(const struct mx_prefix *in, struct mx_prefix *out)
-{
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	*out = *in;
-	if (in->family != AF_INET6 || in->len < 96 || memcmp(in->addr, mapped, 12))
-		return;
-	out->family = AF_INET;
-	out->len = (uint8_t)(in->len - 96);
-	memmove(out->addr, in->addr + 12, 4);
-	memset(out->addr + 4, 0, 12);
-}
-
 void mx_verdict_key(const struct mx_prefix *addr, uint8_t len4, uint8_t len6,
 		    struct mx_prefix *key)
 {
 	uint8_t mask[16];
 	uint8_t len;
 
-	mx_verdict_unmap(addr, key);
+	mx_prefix_unmap(addr, key);
 	len = key->family == AF_INET ? len4 : len6;
 	if (key->len > len)
 		key->len = len;

@@ -107,11 +107,6 @@ void mx_verdict_free(struct mx_verdict *v);
 /* New settings (a reload): rings resize keeping the newest hits. */
 int mx_verdict_configure(struct mx_verdict *v, const struct mx_verdict_settings *s);
 
-/*
- * An IPv4-mapped IPv6 address (::ffff:a.b.c.d, as a dual-stack MTA may
- * report an IPv4 client) as the IPv4 address it is; others as they are.
- */
-void mx_verdict_unmap(const struct mx_prefix *in, struct mx_prefix *out);
 /* The engine's key for an address: unmapped, source_prefix_v4/v6 applied. */
 void mx_verdict_key(const struct mx_prefix *addr, uint8_t len4, uint8_t len6,
 		    struct mx_prefix *key);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	senders.h - sender verdicts: trap hits, mail verdicts, automatic classes
+ * DESCRIPTION
+ *	The agent's verdict service: it keys each sender as the data plane
+ *	counts it, asks the verdict engine (verdict.h), and has the store
+ *	(store.h) make what the engine decides: bans, listings' records,
+ *	automatic classes. It owns the engine, the trap addresses and its
+ *	counters.
+ */
+#ifndef MX_SENDERS_H
+#define MX_SENDERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "policy.h"
+#include "verdict.h"
+
+struct mx_store;
+
+/* Why the agent gave a sender a class (mx_sender.auto_reasons). */
+#define MX_AUTO_PTR	(1U << 0)	/* no forward-confirmed PTR */
+#define MX_AUTO_SPF	(1U << 1)	/* SPF fail */
+#define MX_AUTO_DNSBL	(1U << 2)	/* listed in a dnsbl_zones zone */
+#define MX_AUTO_KINDS	3
+
+struct senders {
+	struct mx_verdict verdict;		/* the engine */
+	struct mx_traps traps;			/* trap addresses (trap_file) */
+	struct mx_store *store;
+	const struct mx_config_file *cfg;	/* classes, their times */
+	const struct mx_settings *settings;	/* source_prefix_v4/v6: the engine's keys */
+	uint64_t trap_hits_ignored;		/* from allowlisted senders */
+	uint64_t auto_classed[MX_AUTO_KINDS];	/* classes given: no FCrDNS, SPF fail, DNSBL */
+	unsigned int ticks;
+};
+
+struct sender_result {
+	bool allowlisted;		/* nothing counted: the allowlist covers it */
+	bool banned;			/* this call banned the sender */
+	struct mx_decision d;		/* when banned */
+	struct mx_prefix key;		/* the sender as the engine keys it */
+};
+
+/* Start: the engine sized from cfg, the trap file read; tells the store of it. */
+int senders_init(struct senders *sd, const struct mx_config_file *cfg,
+		 const struct mx_settings *settings, struct mx_store *store,
+		 char *err, size_t errlen);
+/* New settings (a reload); takes over traps. */
+int senders_configure(struct senders *sd, struct mx_traps *traps);
+void senders_free(struct senders *sd);
+
+int senders_trap(struct senders *sd, const struct mx_prefix *addr, enum mx_trap_kind kind,
+		 uint32_t count, struct sender_result *res, char *err, size_t errlen);
+int senders_mail(struct senders *sd, const struct mx_prefix *addr, bool spam,
+		 struct sender_result *res, char *err, size_t errlen);
+int senders_forget(struct senders *sd, const struct mx_prefix *addr, char *err, size_t errlen);
+/*
+ * A verdict that can put a sender in a stricter class (reason: one
+ * MX_AUTO_*); ok: the sender passed this time. 1 when a class was given.
+ */
+int senders_auto(struct senders *sd, const struct mx_prefix *addr, uint32_t reason, bool ok);
+/* Is addr listed after spam now, and not allowlisted? */
+bool senders_listed(struct senders *sd, const struct mx_prefix *addr);
+/* Once a second: sync hits, take back classes whose time ran out, forget old senders. */
+void senders_tick(struct senders *sd);
+
+#endif /* MX_SENDERS_H */

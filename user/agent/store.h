@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	store.h - the one place that changes bans, allowlist entries and classes
+ * DESCRIPTION
+ *	Every change of the data plane's address tables, whoever asks for it
+ *	(a CLI command, a blocklist load, the verdict engine, a restore),
+ *	goes through here and in one order:
+ *
+ *	  1. journal: the change is on disk (state.h) before anything else,
+ *	     so what was acknowledged survives a crash right after;
+ *	  2. map: the data plane enforces it (for bans, through the claims
+ *	     of their owners: bans.h);
+ *	  3. engine: the verdict engine hears what concerns it (an
+ *	     automatic ban made or lifted, an automatic class taken back);
+ *	  4. connections: in reply mode, a banned source's open connections
+ *	     to the MTA are ended, as a drop would end them.
+ *
+ *	A change that cannot be journalled is refused with the reason and
+ *	changes nothing. A change the map cannot take (full) is refused with
+ *	the map's reason; its journal record is harmless (a restore meets
+ *	the same full map, or a larger one).
+ *
+ *	Nothing here knows the agent: the store works on the maps it is
+ *	given, so commands run against it in tests on in-memory maps.
+ */
+#ifndef MX_STORE_H
+#define MX_STORE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bans.h"
+#include "state.h"
+#include "tables.h"
+#include "verdict.h"
+
+struct mx_store {
+	struct mx_table bans, allows, classes;	/* the data plane's address tables */
+	struct mx_bans claims;			/* who holds each ban */
+	int reasons_fd;				/* the reasons map (bans.h keeps it) */
+	struct mx_state state;			/* the journal and snapshots */
+	struct mx_verdict *engine;		/* told of automatic bans and classes; may be NULL */
+	const struct mx_settings *settings;	/* ban_reply and ports: who to cut */
+	uint64_t auto_unclassed;		/* automatic classes taken back */
+};
+
+/*
+ * Open: the maps' fds are set by the caller (bans, allows, classes,
+ * reasons_fd); claims start empty. 0, or -ENOMEM.
+ */
+int store_init(struct mx_store *s);
+/* The verdict engine to tell (its owner keeps it); it tells us of senders it evicts. */
+void store_set_engine(struct mx_store *s, struct mx_verdict *engine);
+void store_free(struct mx_store *s);
+
+/*
+ * A ban by an owner other than the verdict engine (the operator; one
+ * blocklist entry): journal, claim. *cut: open connections ended (reply
+ * mode). 0, or -errno with why in err.
+ */
+int store_ban_add(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
+		  const char *reason, unsigned int *cut, char *err, size_t errlen);
+
+/*
+ * The verdict engine's ban of a sender (d says why, at now_s on the
+ * engine's clock): journalled with the sender's record in one write,
+ * claimed, the engine committed, connections cut.
+ */
+int store_ban_auto(struct mx_store *s, const struct mx_prefix *key, const struct mx_ban *b,
+		   const char *reason, const struct mx_decision *d, int64_t now_s,
+		   unsigned int *cut, char *err, size_t errlen);
+
+/*
+ * The claims on p of the owners in kinds (MX_BAN_F_MANUAL, _AUTOMATIC;
+ * blocklists go with their list). Lifting the engine's ban tells it
+ * the ban ended now. -ENOENT when none of them holds p.
+ */
+int store_ban_del(struct mx_store *s, const struct mx_prefix *p, uint32_t kinds,
+		  char *err, size_t errlen);
+
+int store_allow_add(struct mx_store *s, const struct mx_prefix *p, char *err, size_t errlen);
+int store_allow_del(struct mx_store *s, const struct mx_prefix *p, char *err, size_t errlen);
+
+/*
+ * The operator's class of exactly p. An automatic class the engine gave
+ * there is taken back first (journalled before the operator's record,
+ * so a restore replays them in that order): the operator's wins.
+ * store_class_del: -ENOENT when p had neither.
+ */
+int store_class_set(struct mx_store *s, const struct mx_prefix *p, uint32_t class_id,
+		    char *err, size_t errlen);
+int store_class_del(struct mx_store *s, const struct mx_prefix *p, char *err, size_t errlen);
+
+/*
+ * The engine's automatic classes: give (or change the reasons of) one,
+ * until until_s on the engine's clock; take one back (the map entry goes
+ * only if it is still the engine's).
+ */
+int store_auto_class(struct mx_store *s, const struct mx_prefix *key, uint32_t class_id,
+		     uint32_t reasons, int64_t until_s, int64_t now_s, char *err, size_t errlen);
+int store_auto_class_back(struct mx_store *s, const struct mx_prefix *key, char *err,
+			  size_t errlen);
+
+/*
+ * A blocklist replaced as a whole, a slice at a time (a job of the event
+ * loop): begin with every prefix (kept by the caller until done), then
+ * step until it says done. Journal (one write, one sync in a thread),
+ * claims under a pending owner, the commit record, then the old list's
+ * bans go. Until the commit the old list holds; a failure undoes what
+ * the load put and leaves it as it was.
+ */
+enum store_load_phase { SL_READY, SL_JOURNAL, SL_SYNC, SL_CLAIM, SL_COMMIT, SL_UNDO, SL_DONE };
+
+struct store_load {
+	struct mx_store *s;
+	enum store_load_phase phase;
+	char name[MX_LIST_NAME_MAX + 1];
+	char text[MX_REASON_LEN];	/* "NAME: REASON" */
+	const struct mx_prefix *p;
+	size_t n, i;
+	struct mx_ban ban;
+	uint32_t tag, pending;
+	struct state_batch batch;
+	struct mx_bans_drop drop;
+	bool dropping;
+	bool journalling;		/* from the first record to the commit's end */
+	pthread_t thread;		/* the sync */
+	int synced;			/* __atomic: 1 when the sync is done */
+	int sync_r;
+	uint64_t removed;		/* the old list's bans no longer listed */
+	int ret;			/* when done: 0, or -1 with err */
+	char err[512];
+};
+
+void store_load_begin(struct mx_store *s, struct store_load *l, const char *name,
+		      const char *text, const struct mx_ban *ban, const struct mx_prefix *p,
+		      size_t n);
+/* 1: more to do, 2: waiting on something else (a thread, a snapshot), 0: done (l->ret). */
+int store_load_step(struct store_load *l, uint64_t deadline_us);
+/* Free; a load stopped after its commit record finishes its commit first. */
+void store_load_free(struct store_load *l);
+
+/* A blocklist goes with its bans (nobody else's). -ENOENT: no such list. */
+int store_list_drop(struct mx_store *s, const char *name, uint64_t *removed,
+		    char *err, size_t errlen);
+
+#endif /* MX_STORE_H */
