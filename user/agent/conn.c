@@ -63,14 +63,14 @@
 #endif
 
 /* A handshake can finish this long after the SYN's pending entry was noted. */
-#define MX_PENDING_GRACE_NS	(2ULL * 1000000000ULL)
+#define MX_PENDING_GRACE_NS	(2ULL * MX_NS_PER_S)
 
 /*
  * The ACK judge stays this long after the last cookie the kernel sent:
  * a cookie is good for two minutes at most (tcp_cookie_time() counts
  * minutes, MAX_SYNCOOKIE_AGE is 2), and a margin.
  */
-#define MX_COOKIE_HOLD_NS	(130ULL * 1000000000ULL)
+#define MX_COOKIE_HOLD_NS	(130ULL * MX_NS_PER_S)
 
 /* BPF_TCX_INGRESS: newer than the UAPI headers here (Linux 6.6). */
 #define MX_BPF_TCX_INGRESS	46
@@ -370,7 +370,7 @@ static void cookie_watch(struct agent *a)
 	if (cw->link_fd > 0) {
 		cookie_detach(a);
 		mx_log("no SYN cookies sent for %llu s: the ACK judge is off %s",
-			  MX_COOKIE_HOLD_NS / 1000000000ULL, a->ifname);
+			  MX_COOKIE_HOLD_NS / MX_NS_PER_S, a->ifname);
 	}
 }
 

@@ -148,7 +148,7 @@ static void when_text(int64_t wall, char *buf, size_t len)
 /* plan_earlier - how each earlier boot's clock maps to ours; report a wall clock not trusted */
 static void plan_earlier(struct mx_store *s)
 {
-	int64_t wall = mx_wall_ns(), now = (int64_t)mx_now_ns();
+	int64_t wall = mx_wall_ns(), now_ns = (int64_t)mx_now_ns();
 
 	for (unsigned int i = 0; i < earlier.n; i++) {
 		struct earlier_boot *e = &earlier.b[i];
@@ -159,20 +159,20 @@ static void plan_earlier(struct mx_store *s)
 			continue;
 		e->planned = true;
 		if (!e->seen) {		/* nothing in it has a time */
-			e->shift_ns = now - wall;
+			e->shift_ns = now_ns - wall;
 			continue;
 		}
 		when_text(e->last_wall_ns, last, sizeof(last));
 		when_text(wall, cur, sizeof(cur));
 		mx_format_duration((uint64_t)(gap < 0 ? -gap : gap), d, sizeof(d));
 		if (gap >= -CLOCK_BEHIND_SLACK && gap <= CLOCK_AHEAD_MAX) {
-			e->shift_ns = now - e->last_ns - (gap > 0 ? gap : 0);
+			e->shift_ns = now_ns - e->last_ns - (gap > 0 ? gap : 0);
 			mx_log("restoring %llu records of an earlier boot, the latest written %s "
 				  "before now (%s)", (unsigned long long)e->records,
 				  gap > 0 ? d : "0s", last);
 			continue;
 		}
-		e->shift_ns = now - e->last_ns;
+		e->shift_ns = now_ns - e->last_ns;
 		s->state.restore_clock_suspect++;
 		mx_log("warning: the wall clock (%s) is %s %s the latest of %llu records of an "
 			  "earlier boot (%s): not trusted. The time since that record is not counted: "
@@ -383,7 +383,7 @@ int state_sender_hits(struct mx_store *s, const struct mx_prefix *p, int kind, u
 }
 
 int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
-		     const char *reason, const struct mx_decision *d, int64_t now,
+		     const char *reason, const struct mx_decision *d, int64_t now_s,
 		     char *err, size_t errlen)
 {
 	struct mx_record r[2];
@@ -401,7 +401,7 @@ int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct
 	}
 	record_of(&r[n], MX_REC_SENDER_BAN, p);
 	r[n].flags = d->offense;
-	r[n].added_wall_ns = secs_wall(&r[n], now);
+	r[n].added_wall_ns = secs_wall(&r[n], now_s);
 	r[n].expires_wall_ns = secs_wall(&r[n], d->until);
 	n++;
 	e = mx_persist_append_many(&s->state.persist, r, n);
@@ -697,7 +697,7 @@ struct walk_ctx {
 	mx_emit_fn emit;
 	void *ctx;
 	enum mx_record_type type;
-	uint64_t now;
+	uint64_t now_ns;
 };
 
 /* walk_claim - one owner's ban as a snapshot record */
@@ -709,7 +709,7 @@ static int walk_claim(const struct mx_prefix *p, const struct mx_ban *b, void *a
 	struct mx_record r;
 	uint32_t tag;
 
-	if (b->expires_ns && b->expires_ns <= w->now)
+	if (b->expires_ns && b->expires_ns <= w->now_ns)
 		return 0;	/* expired: nothing to keep */
 	record_of(&r, MX_REC_BAN_ADD, p);
 	r.flags = b->flags & MX_BAN_KINDS;
@@ -752,7 +752,7 @@ static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 static int walk_sender(const struct mx_sender *e, void *arg)
 {
 	struct walk_ctx *w = arg;
-	int64_t now = mx_now_s();	/* the engine's clock: a wall-clock jump drops nothing */
+	int64_t now_s = mx_now_s();	/* the engine's clock: a wall-clock jump drops nothing */
 	struct mx_record r;
 
 	if (e->last_ban) {
@@ -771,7 +771,7 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
-	if (e->listed_since && e->listed_until > now) {
+	if (e->listed_since && e->listed_until > now_s) {
 		record_of(&r, MX_REC_LISTED, &e->src);
 		r.added_wall_ns = secs_wall(&r, e->listed_since);
 		r.expires_wall_ns = secs_wall(&r, e->listed_until);
@@ -786,7 +786,7 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 			while (i + n < e->n[k] && e->ring[k][(e->head[k] + i + n) % e->cap[k]] == t)
 				n++;
 			i += n;
-			if (t <= now - w->s->engine->s.trap_window[k])
+			if (t <= now_s - w->s->engine->s.trap_window[k])
 				continue;	/* out of the window: nothing to keep */
 			record_of(&r, MX_REC_TRAP_HIT, &e->src);
 			r.class_id = (uint32_t)k;
@@ -849,7 +849,7 @@ bool state_snapshot_start(struct mx_store *s)
 	sj.ctx.s = s;
 	sj.ctx.emit = mx_persist_snapshot_emit;
 	sj.ctx.ctx = &s->state.persist;
-	sj.ctx.now = mx_now_ns();
+	sj.ctx.now_ns = mx_now_ns();
 	if (mx_verdict_foreach(s->engine, walk_sender, &sj.ctx)) {
 		mx_persist_snapshot_end(&s->state.persist, false, err, sizeof(err));
 		mx_log("%s", err);

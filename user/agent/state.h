@@ -60,7 +60,7 @@ struct mx_decision;
 int state_sender_hits(struct mx_store *s, const struct mx_prefix *p, int kind, uint32_t count,
 		      int64_t when);
 int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
-		     const char *reason, const struct mx_decision *d, int64_t now,
+		     const char *reason, const struct mx_decision *d, int64_t now_s,
 		     char *err, size_t errlen);
 int state_sender_listed(struct mx_store *s, const struct mx_prefix *p, int64_t since,
 			int64_t until, char *err, size_t errlen);

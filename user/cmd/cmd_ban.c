@@ -17,32 +17,32 @@
 #include "store.h"
 
 /* ttl_text - "23h59m", "permanent" or "expired" */
-static void ttl_text(const struct mx_ban *b, uint64_t now, char *buf, size_t len)
+static void ttl_text(const struct mx_ban *b, uint64_t now_ns, char *buf, size_t len)
 {
 	if (!b->expires_ns)
 		snprintf(buf, len, "permanent");
-	else if (b->expires_ns <= now)
+	else if (b->expires_ns <= now_ns)
 		snprintf(buf, len, "expired");
 	else
-		mx_format_duration(b->expires_ns - now, buf, len);
+		mx_format_duration(b->expires_ns - now_ns, buf, len);
 }
 
 /* print_ban - one ban as a JSON object or a text row */
 static void print_ban(struct mx_cmd_ctx *c, const struct mx_prefix *p,
-		      const struct mx_ban *b, uint64_t now)
+		      const struct mx_ban *b, uint64_t now_ns)
 {
 	char pfx[64], ttl[32], reason[MX_REASON_LEN], who[64];
 
 	mx_format_prefix(p, pfx, sizeof(pfx));
-	ttl_text(b, now, ttl, sizeof(ttl));
+	ttl_text(b, now_ns, ttl, sizeof(ttl));
 	mx_reason_text(c->agent->store.reasons_fd, b->reason, reason, sizeof(reason));
 	if (c->json) {
 		jsonw_start_object(c->jw);
 		jsonw_string_field(c->jw, "prefix", pfx);
-		jsonw_bool_field(c->jw, "active", !b->expires_ns || b->expires_ns > now);
+		jsonw_bool_field(c->jw, "active", !b->expires_ns || b->expires_ns > now_ns);
 		if (b->expires_ns)
 			jsonw_uint_field(c->jw, "expires_in_s",
-					 b->expires_ns > now ? (b->expires_ns - now) / 1000000000ULL : 0);
+					 b->expires_ns > now_ns ? (b->expires_ns - now_ns) / MX_NS_PER_S : 0);
 		else
 			jsonw_null_field(c->jw, "expires_in_s");
 		jsonw_string_field(c->jw, "reason", reason);
@@ -169,7 +169,7 @@ struct list_arg {
 	struct mx_prefix within;
 	bool has_within;
 	char reason[MX_REASON_LEN];	/* only bans whose reason contains this */
-	uint64_t now;
+	uint64_t now_ns;
 	unsigned long count;
 };
 
@@ -188,7 +188,7 @@ static int list_one(const struct mx_prefix *p, const void *val, void *arg)
 		if (!strstr(text, la->reason))
 			return 0;
 	}
-	print_ban(la->c, p, val, la->now);
+	print_ban(la->c, p, val, la->now_ns);
 	la->count++;
 	return ferror(la->c->out) ? -EPIPE : 0;
 }
@@ -212,7 +212,7 @@ static int list_done(struct mx_cmd_ctx *c, void *arg, int r)
  */
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct list_arg la = { .c = c, .now = mx_now_ns() };
+	struct list_arg la = { .c = c, .now_ns = mx_now_ns() };
 	char err[160];
 
 	while (argc) {

@@ -15,15 +15,15 @@
 #include "commands.h"
 
 /* tokens_left - what a GCRA bucket would grant now */
-static uint32_t tokens_left(const struct mx_bucket *b, uint64_t now,
+static uint32_t tokens_left(const struct mx_bucket *b, uint64_t now_ns,
 			    uint64_t interval, uint32_t burst)
 {
 	uint64_t tau, ahead;
 
-	if (!b || !interval || b->tat_ns <= now)
+	if (!b || !interval || b->tat_ns <= now_ns)
 		return burst;
 	tau = interval * (burst ? burst - 1 : 0);
-	ahead = b->tat_ns - now;
+	ahead = b->tat_ns - now_ns;
 	if (ahead > tau)
 		return 0;
 	return (uint32_t)((tau - ahead) / interval) + 1;
@@ -53,7 +53,7 @@ static void src_key(const struct agent *a, const struct mx_prefix *p, uint32_t k
 
 /* show_limit - one row: bucket tokens and live count of a source or prefix */
 static void show_limit(struct mx_cmd_ctx *c, const struct mx_prefix *addr, uint32_t kind,
-		       const struct mx_class_limits *cl, uint64_t now)
+		       const struct mx_class_limits *cl, uint64_t now_ns)
 {
 	const struct agent *a = c->agent;
 	uint8_t key[20];
@@ -75,7 +75,7 @@ static void show_limit(struct mx_cmd_ctx *c, const struct mx_prefix *addr, uint3
 	interval = kind == MX_BUCKET_SOURCE ? cl->src_interval_ns : cl->pfx_interval_ns;
 	burst = kind == MX_BUCKET_SOURCE ? cl->src_burst : cl->pfx_burst;
 	parallel = kind == MX_BUCKET_SOURCE ? cl->src_parallel : cl->pfx_parallel;
-	tokens = tokens_left(have_bucket ? &b : NULL, now, interval, burst);
+	tokens = tokens_left(have_bucket ? &b : NULL, now_ns, interval, burst);
 	mx_format_prefix(&masked, pfx, sizeof(pfx));
 	if (c->json) {
 		jsonw_name(c->jw, kind == MX_BUCKET_SOURCE ? "source" : "prefix");
@@ -100,7 +100,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct mx_class_ref ref = { 0 };
 	struct mx_allow allow;
 	struct mx_ban ban;
-	uint64_t now = mx_now_ns();
+	uint64_t now_ns = mx_now_ns();
 	bool allowed, banned = false, has_ban, has_class;
 	char h[64], err[160], reason[MX_REASON_LEN] = "";
 
@@ -127,7 +127,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 
 	has_ban = mx_table_match(&a->store.bans, &p, &hit, &ban) == 0;
 	if (has_ban) {
-		banned = !ban.expires_ns || ban.expires_ns > now;
+		banned = !ban.expires_ns || ban.expires_ns > now_ns;
 		mx_reason_text(a->store.reasons_fd, ban.reason, reason, sizeof(reason));
 		mx_format_prefix(&hit, h, sizeof(h));
 	}
@@ -146,7 +146,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		char ttl[32] = "permanent";
 
 		if (ban.expires_ns)
-			ban.expires_ns > now ? mx_format_duration(ban.expires_ns - now, ttl, sizeof(ttl))
+			ban.expires_ns > now_ns ? mx_format_duration(ban.expires_ns - now_ns, ttl, sizeof(ttl))
 					     : snprintf(ttl, sizeof(ttl), "expired");
 		fprintf(c->out, "ban        %s, %s, %s%s\n", h, ttl, reason[0] ? reason : "-",
 			banned && allowed ? " (no effect: allowlisted)" : "");
@@ -162,8 +162,8 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 	else
 		fprintf(c->out, "class      %u%s\n", ref.class_id, has_class ? "" : " (default)");
 
-	show_limit(c, &p, MX_BUCKET_SOURCE, &a->settings.classes[ref.class_id], now);
-	show_limit(c, &p, MX_BUCKET_PREFIX, &a->settings.classes[ref.class_id], now);
+	show_limit(c, &p, MX_BUCKET_SOURCE, &a->settings.classes[ref.class_id], now_ns);
+	show_limit(c, &p, MX_BUCKET_PREFIX, &a->settings.classes[ref.class_id], now_ns);
 
 	if (c->json) {
 		jsonw_string_field(c->jw, "next_syn", allowed ? "pass (allowlisted)" :

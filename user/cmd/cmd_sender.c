@@ -23,23 +23,23 @@
 #include "commands.h"
 
 /* until_text - "23h59m", "permanent", "-" */
-static void until_text(int64_t until, int64_t now, char *buf, size_t len)
+static void until_text(int64_t until, int64_t now_s, char *buf, size_t len)
 {
 	if (until == MX_FOREVER)
 		snprintf(buf, len, "permanent");
-	else if (until <= now)
+	else if (until <= now_s)
 		snprintf(buf, len, "-");
 	else
-		mx_format_duration((uint64_t)(until - now) * MX_NS_PER_S, buf, len);
+		mx_format_duration((uint64_t)(until - now_s) * MX_NS_PER_S, buf, len);
 }
 
 /* print_sender - one sender as a JSON object or a text row */
-static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_t now)
+static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_t now_s)
 {
 	struct mx_verdict *v = &c->agent->senders.verdict;
-	uint32_t spam = mx_sender_hits(v, e, MX_TRAP_SPAM, now);
-	uint32_t bs = mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, now);
-	bool listed = e->listed_since && e->listed_until > now;
+	uint32_t spam = mx_sender_hits(v, e, MX_TRAP_SPAM, now_s);
+	uint32_t bs = mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, now_s);
+	bool listed = e->listed_since && e->listed_until > now_s;
 	char pfx[64], ban[32], lst[32], cls[16];
 
 	mx_format_prefix(&e->src, pfx, sizeof(pfx));
@@ -50,17 +50,17 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 		jsonw_uint_field(c->jw, "backscatter_hits", bs);
 		jsonw_uint_field(c->jw, "bans_in_a_row", e->offenses);
 		if (e->last_ban) {
-			jsonw_int_field(c->jw, "last_ban", mx_wall_s() - (now - e->last_ban));
-			jsonw_int_field(c->jw, "last_ban_ago_s", now - e->last_ban);
+			jsonw_int_field(c->jw, "last_ban", mx_wall_s() - (now_s - e->last_ban));
+			jsonw_int_field(c->jw, "last_ban_ago_s", now_s - e->last_ban);
 		} else {
 			jsonw_null_field(c->jw, "last_ban");
 			jsonw_null_field(c->jw, "last_ban_ago_s");
 		}
-		jsonw_bool_field(c->jw, "banned", e->ban_until > now);
+		jsonw_bool_field(c->jw, "banned", e->ban_until > now_s);
 		if (e->ban_until == MX_FOREVER)
 			jsonw_null_field(c->jw, "ban_ends_in_s");
 		else
-			jsonw_int_field(c->jw, "ban_ends_in_s", e->ban_until > now ? e->ban_until - now : 0);
+			jsonw_int_field(c->jw, "ban_ends_in_s", e->ban_until > now_s ? e->ban_until - now_s : 0);
 		jsonw_bool_field(c->jw, "listed", listed);
 		if (e->auto_class) {
 			jsonw_uint_field(c->jw, "auto_class", e->auto_class);
@@ -74,16 +74,16 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 				jsonw_string(c->jw, "dnsbl");
 			jsonw_end_array(c->jw);
 			jsonw_int_field(c->jw, "auto_class_ends_in_s",
-					e->auto_class_until > now ? e->auto_class_until - now : 0);
+					e->auto_class_until > now_s ? e->auto_class_until - now_s : 0);
 		} else {
 			jsonw_null_field(c->jw, "auto_class");
 		}
 		jsonw_end_object(c->jw);
 		return;
 	}
-	until_text(e->ban_until, now, ban, sizeof(ban));
+	until_text(e->ban_until, now_s, ban, sizeof(ban));
 	if (listed)
-		until_text(e->listed_until, now, lst, sizeof(lst));
+		until_text(e->listed_until, now_s, lst, sizeof(lst));
 	else
 		snprintf(lst, sizeof(lst), "-");
 	if (e->auto_class)
@@ -151,7 +151,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 
 struct list_arg {
 	struct mx_cmd_ctx *c;
-	int64_t now;
+	int64_t now_s;
 	int filter;	/* 0 all, 1 listed, 2 banned, 3 trapped */
 };
 
@@ -160,19 +160,19 @@ static int list_one(const struct mx_sender *e, void *arg)
 	struct list_arg *la = arg;
 	struct mx_verdict *v = &la->c->agent->senders.verdict;
 
-	if ((la->filter == 1 && !(e->listed_since && e->listed_until > la->now)) ||
-	    (la->filter == 2 && e->ban_until <= la->now) ||
-	    (la->filter == 3 && !mx_sender_hits(v, e, MX_TRAP_SPAM, la->now) &&
-	     !mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, la->now)))
+	if ((la->filter == 1 && !(e->listed_since && e->listed_until > la->now_s)) ||
+	    (la->filter == 2 && e->ban_until <= la->now_s) ||
+	    (la->filter == 3 && !mx_sender_hits(v, e, MX_TRAP_SPAM, la->now_s) &&
+	     !mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, la->now_s)))
 		return 0;
-	print_sender(la->c, e, la->now);
+	print_sender(la->c, e, la->now_s);
 	return ferror(la->c->out) ? -EPIPE : 0;
 }
 
 /* do_list - sender list [listed | banned | trapped] */
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct list_arg la = { .c = c, .now = mx_now_s() };
+	struct list_arg la = { .c = c, .now_s = mx_now_s() };
 
 	if (argc) {
 		if (is_prefix(*argv, "listed"))

@@ -268,12 +268,12 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 			snprintf(why, wlen, "%s", err);
 			return -1;
 		}
-		if (ns > o->max * 1000000000ULL) {
+		if (ns > o->max * MX_NS_PER_S) {
 			snprintf(why, wlen, "'%s' is longer than %llu seconds", val,
 				 (unsigned long long)o->max);
 			return -1;
 		}
-		if (ns < o->min * 1000000000ULL) {
+		if (ns < o->min * MX_NS_PER_S) {
 			snprintf(why, wlen, "'%s' is shorter than %llu seconds", val,
 				 (unsigned long long)o->min);
 			return -1;
@@ -292,16 +292,16 @@ static int set_opt(struct mx_config_file *c, const struct opt *o, const char *va
 			snprintf(why, wlen, "%s", err);
 			return -1;
 		}
-		if (ns % 1000000000ULL) {
+		if (ns % MX_NS_PER_S) {
 			snprintf(why, wlen, "'%s': use whole seconds", val);
 			return -1;
 		}
-		if (ns / 1000000000ULL < o->min || ns / 1000000000ULL > o->max) {
+		if (ns / MX_NS_PER_S < o->min || ns / MX_NS_PER_S > o->max) {
 			snprintf(why, wlen, "'%s' is out of range %llus..%llus", val,
 				 (unsigned long long)o->min, (unsigned long long)o->max);
 			return -1;
 		}
-		*(int64_t *)field = (int64_t)(ns / 1000000000ULL);
+		*(int64_t *)field = (int64_t)(ns / MX_NS_PER_S);
 		return 0;
 	case OPT_LISTEN: {
 		struct sockaddr_storage ss;

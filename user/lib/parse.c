@@ -163,11 +163,11 @@ static const struct {
 	uint64_t ns;
 } duration_units[] = {
 	{ "ms", 1000000ULL },
-	{ "s", 1000000000ULL },
-	{ "m", 60ULL * 1000000000ULL },
-	{ "h", 3600ULL * 1000000000ULL },
-	{ "d", 86400ULL * 1000000000ULL },
-	{ "w", 7ULL * 86400ULL * 1000000000ULL },
+	{ "s", MX_NS_PER_S },
+	{ "m", 60ULL * MX_NS_PER_S },
+	{ "h", 3600ULL * MX_NS_PER_S },
+	{ "d", 86400ULL * MX_NS_PER_S },
+	{ "w", 7ULL * 86400ULL * MX_NS_PER_S },
 };
 
 /*
@@ -211,7 +211,7 @@ int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 				return fail(err, errlen, "'%.32s' has an unknown unit (use ms, s, m, h, d, w)", s);
 			if (num != s)
 				return fail(err, errlen, "'%.32s': a bare number must stand alone", s);
-			unit = 1000000000ULL;
+			unit = MX_NS_PER_S;
 		}
 		p += ulen;
 		if (v > (MX_MAX_DURATION_NS - total) / unit)
@@ -229,7 +229,7 @@ int mx_format_duration(uint64_t ns, char *buf, size_t len)
 {
 	size_t off = 0;
 
-	if (ns < 1000000000ULL)
+	if (ns < MX_NS_PER_S)
 		return snprintf(buf, len, "%" PRIu64 "ms", (uint64_t)(ns / 1000000ULL));
 	if (len)
 		buf[0] = '\0';
@@ -260,7 +260,7 @@ int mx_format_duration(uint64_t ns, char *buf, size_t len)
 int mx_parse_rate(const char *s, uint64_t *interval_ns, char *err, size_t errlen)
 {
 	static const struct { const char *unit; uint64_t ns; } units[] = {
-		{ "s", 1000000000ULL }, { "sec", 1000000000ULL },
+		{ "s", MX_NS_PER_S }, { "sec", MX_NS_PER_S },
 		{ "m", 60000000000ULL }, { "min", 60000000000ULL },
 		{ "h", 3600000000000ULL }, { "hour", 3600000000000ULL },
 		{ "d", 86400000000000ULL }, { "day", 86400000000000ULL },

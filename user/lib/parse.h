@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
+
 /* An IPv4 or IPv6 prefix; a single address has the full length. */
 struct mx_prefix {
 	int family;		/* AF_INET or AF_INET6 */
@@ -23,7 +25,7 @@ struct mx_prefix {
 };
 
 /* Longest rate/duration accepted: ten years. */
-#define MX_MAX_DURATION_NS	(10ULL * 366 * 86400 * 1000000000ULL)
+#define MX_MAX_DURATION_NS	(10ULL * 366 * 86400 * MX_NS_PER_S)
 
 int mx_parse_prefix(const char *s, struct mx_prefix *out, char *err, size_t errlen);
 int mx_parse_addr(const char *s, struct mx_prefix *out, char *err, size_t errlen);

@@ -259,7 +259,7 @@ struct mx_sender *mx_verdict_find(struct mx_verdict *v, const struct mx_prefix *
 }
 
 /* get - the sender's entry, made if new; the newest in idle order */
-static struct mx_sender *get(struct mx_verdict *v, const struct mx_prefix *src, int64_t now)
+static struct mx_sender *get(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s)
 {
 	struct mx_sender *e = mx_verdict_find(v, src);
 	uint32_t h;
@@ -281,8 +281,8 @@ static struct mx_sender *get(struct mx_verdict *v, const struct mx_prefix *src, 
 		v->count++;
 	}
 	link_newest(v, e);
-	if (now > e->touched)
-		e->touched = now;
+	if (now_s > e->touched)
+		e->touched = now_s;
 	return e;
 }
 
@@ -314,9 +314,9 @@ static int push(const struct mx_verdict *v, struct mx_sender *e, int k, int64_t 
 }
 
 uint32_t mx_sender_hits(const struct mx_verdict *v, const struct mx_sender *e,
-			enum mx_trap_kind kind, int64_t now)
+			enum mx_trap_kind kind, int64_t now_s)
 {
-	int64_t from = now - v->s.trap_window[kind];
+	int64_t from = now_s - v->s.trap_window[kind];
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < e->n[kind]; i++)
@@ -325,7 +325,7 @@ uint32_t mx_sender_hits(const struct mx_verdict *v, const struct mx_sender *e,
 }
 
 int mx_verdict_trap(struct mx_verdict *v, const struct mx_prefix *src, enum mx_trap_kind kind,
-		    uint32_t count, int64_t now, struct mx_decision *d)
+		    uint32_t count, int64_t now_s, struct mx_decision *d)
 {
 	struct mx_sender *e;
 	uint32_t hits;
@@ -333,56 +333,56 @@ int mx_verdict_trap(struct mx_verdict *v, const struct mx_prefix *src, enum mx_t
 
 	if (kind >= MX_TRAP_KINDS || !count)
 		return 0;
-	e = get(v, src, now);
-	if (!e || push(v, e, kind, now, count))
+	e = get(v, src, now_s);
+	if (!e || push(v, e, kind, now_s, count))
 		return -ENOMEM;
 	v->hits[kind] += count;
-	hits = mx_sender_hits(v, e, kind, now);
-	if (hits <= v->s.trap_hits[kind] || e->ban_until > now)
+	hits = mx_sender_hits(v, e, kind, now_s);
+	if (hits <= v->s.trap_hits[kind] || e->ban_until > now_s)
 		return 0;
 
 	/* A repeat: this ban begins soon after the last one ended. */
 	repeat = e->last_ban && e->ban_until != MX_FOREVER &&
-		 now - e->ban_until <= v->s.repeat_window;
+		 now_s - e->ban_until <= v->s.repeat_window;
 	*d = (struct mx_decision){ .kind = kind, .hits = hits,
 				   .offense = repeat ? e->offenses + 1 : 1 };
 	if (v->s.permanent_after && d->offense >= v->s.permanent_after)
 		d->until = MX_FOREVER;
 	else if (d->offense > 1)
-		d->until = now + (v->s.repeat_ban > v->s.trap_ban[kind] ?
+		d->until = now_s + (v->s.repeat_ban > v->s.trap_ban[kind] ?
 				  v->s.repeat_ban : v->s.trap_ban[kind]);
 	else
-		d->until = now + v->s.trap_ban[kind];
+		d->until = now_s + v->s.trap_ban[kind];
 	return 1;
 }
 
 void mx_verdict_banned(struct mx_verdict *v, const struct mx_prefix *src,
-		       const struct mx_decision *d, int64_t now)
+		       const struct mx_decision *d, int64_t now_s)
 {
-	struct mx_sender *e = get(v, src, now);
+	struct mx_sender *e = get(v, src, now_s);
 
 	if (!e)
 		return;
 	e->offenses = d->offense;
-	e->last_ban = now;
+	e->last_ban = now_s;
 	e->ban_until = d->until;
 	for (int k = 0; k < MX_TRAP_KINDS; k++)
 		e->n[k] = e->head[k] = 0;	/* the ban answered these hits */
 	v->bans++;
 }
 
-void mx_verdict_unbanned(struct mx_verdict *v, const struct mx_prefix *src, int64_t now)
+void mx_verdict_unbanned(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s)
 {
 	struct mx_sender *e = mx_verdict_find(v, src);
 
-	if (e && e->ban_until > now)
-		e->ban_until = now;
+	if (e && e->ban_until > now_s)
+		e->ban_until = now_s;
 }
 
-int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam, int64_t now)
+int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam, int64_t now_s)
 {
 	struct mx_sender *e;
-	bool was = mx_verdict_listed(v, src, now);
+	bool was = mx_verdict_listed(v, src, now_s);
 
 	if (!spam) {
 		e = mx_verdict_find(v, src);
@@ -392,29 +392,29 @@ int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam
 			v->delisted++;
 		return was;
 	}
-	e = get(v, src, now);
+	e = get(v, src, now_s);
 	if (!e)
 		return -ENOMEM;
 	if (!was)
-		e->listed_since = now;
+		e->listed_since = now_s;
 	/* Each spam mail starts the time to delisting afresh. */
-	e->listed_until = v->s.listed_ttl ? now + v->s.listed_ttl : MX_FOREVER;
+	e->listed_until = v->s.listed_ttl ? now_s + v->s.listed_ttl : MX_FOREVER;
 	if (!was)
 		v->listed++;
 	return !was;
 }
 
-bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now)
+bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s)
 {
 	struct mx_sender *e = mx_verdict_find(v, src);
 
-	return e && e->listed_since && e->listed_until > now;
+	return e && e->listed_since && e->listed_until > now_s;
 }
 
 int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
-			  uint32_t reasons, int64_t until, int64_t now)
+			  uint32_t reasons, int64_t until, int64_t now_s)
 {
-	struct mx_sender *e = class_id ? get(v, src, now) : mx_verdict_find(v, src);
+	struct mx_sender *e = class_id ? get(v, src, now_s) : mx_verdict_find(v, src);
 
 	if (!e)
 		return class_id ? -ENOMEM : 0;
@@ -482,21 +482,21 @@ int mx_verdict_restore_listed(struct mx_verdict *v, const struct mx_prefix *src,
 }
 
 /* matters - does anything of this entry still count at now? */
-static bool matters(const struct mx_verdict *v, const struct mx_sender *e, int64_t now)
+static bool matters(const struct mx_verdict *v, const struct mx_sender *e, int64_t now_s)
 {
 	for (int k = 0; k < MX_TRAP_KINDS; k++)
-		if (mx_sender_hits(v, e, k, now))
+		if (mx_sender_hits(v, e, k, now_s))
 			return true;
-	if (e->listed_since && e->listed_until > now)
+	if (e->listed_since && e->listed_until > now_s)
 		return true;
 	if (e->auto_class)
 		return true;	/* its map entry goes first (senders.c), then the sender */
 	if (!e->last_ban)
 		return false;
-	return e->ban_until == MX_FOREVER || e->ban_until > now - v->s.repeat_window;
+	return e->ban_until == MX_FOREVER || e->ban_until > now_s - v->s.repeat_window;
 }
 
-unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now, unsigned int budget)
+unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now_s, unsigned int budget)
 {
 	unsigned int dropped = 0;
 
@@ -506,7 +506,7 @@ unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now, unsigned int b
 		v->sweep_at = (v->sweep_at + 1) & (v->nbuckets - 1);
 		for (e = v->buckets[v->sweep_at]; e; e = next) {
 			next = e->hnext;
-			if (!matters(v, e, now)) {
+			if (!matters(v, e, now_s)) {
 				drop(v, e);
 				dropped++;
 			}

@@ -117,23 +117,23 @@ void mx_verdict_key(const struct mx_prefix *addr, uint8_t len4, uint8_t len6,
  * nothing is to be done, -ENOMEM when the sender cannot be tracked.
  */
 int mx_verdict_trap(struct mx_verdict *v, const struct mx_prefix *src, enum mx_trap_kind kind,
-		    uint32_t count, int64_t now, struct mx_decision *d);
+		    uint32_t count, int64_t now_s, struct mx_decision *d);
 /* The ban d was recorded and applied: count the offense, start afresh. */
 void mx_verdict_banned(struct mx_verdict *v, const struct mx_prefix *src,
-		       const struct mx_decision *d, int64_t now);
+		       const struct mx_decision *d, int64_t now_s);
 /* An operator lifted the sender's ban: it ends now (history stays). */
-void mx_verdict_unbanned(struct mx_verdict *v, const struct mx_prefix *src, int64_t now);
+void mx_verdict_unbanned(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s);
 
 /* Mail classified as spam lists the sender; clean mail delists it. 1 if that changed. */
-int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam, int64_t now);
-bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now);
+int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam, int64_t now_s);
+bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s);
 
 /*
  * A limit class the agent gave the sender (no forward-confirmed PTR),
  * until then; class 0 takes it back. -ENOMEM if it cannot be tracked.
  */
 int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
-			  uint32_t reasons, int64_t until, int64_t now);
+			  uint32_t reasons, int64_t until, int64_t now_s);
 
 /* Forget a sender entirely. 1 if it was known. */
 int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src);
@@ -141,7 +141,7 @@ int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src);
 struct mx_sender *mx_verdict_find(struct mx_verdict *v, const struct mx_prefix *src);
 /* Hits of a kind within the window ending at now. */
 uint32_t mx_sender_hits(const struct mx_verdict *v, const struct mx_sender *e,
-			enum mx_trap_kind kind, int64_t now);
+			enum mx_trap_kind kind, int64_t now_s);
 
 /* Restore (journal and snapshot): state as it was, no decisions. */
 int mx_verdict_restore_hits(struct mx_verdict *v, const struct mx_prefix *src,
@@ -152,7 +152,7 @@ int mx_verdict_restore_listed(struct mx_verdict *v, const struct mx_prefix *src,
 			      int64_t since, int64_t until);
 
 /* Drop what no longer matters: at most budget entries looked at. Returns dropped. */
-unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now, unsigned int budget);
+unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now_s, unsigned int budget);
 
 /* Every sender, idle order newest first; cb returns non-zero to stop. */
 typedef int (*mx_sender_cb)(const struct mx_sender *e, void *arg);
