@@ -26,7 +26,6 @@
 #include "agent_maps.h"
 #include "clock.h"
 #include "commands.h"
-#include "state.h"
 
 #define HOUR	(3600 * MX_NS_PER_S)
 #define DAY	(24 * HOUR)

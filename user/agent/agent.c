@@ -58,7 +58,6 @@
 #include "mapwalk.h"
 #include "mxguard.skel.h"
 #include "responder.h"
-#include "state.h"
 
 /* Entries per step of a sweep: small enough to check the deadline often. */
 #define MX_SWEEP_SLICE		256

@@ -35,7 +35,6 @@
 
 #include "log.h"
 #include "mapwalk.h"
-#include "state.h"
 #include "store.h"
 
 /*
