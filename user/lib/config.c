@@ -241,182 +241,253 @@ static int set_ports(struct mx_config_file *c, const char *val, char *why, size_
 	return 0;
 }
 
-/* set_opt - one table option */
+/*
+ * The setters, one per option type (as xdp-tools' params.c): each
+ * checks val against the option's range and writes its field, or says
+ * why not in why and returns -1.
+ */
+#define SETTER(name) static int name(struct mx_config_file *c, const struct opt *o, \
+				      char *field, const char *val, char *why, size_t wlen)
+
+/* set_u32 - OPT_U32 and OPT_PLEN: a number in [min, max] */
+SETTER(set_u32)
+{
+	char err[160];
+	uint32_t v;
+
+	if (mx_parse_u32(val, (uint32_t)o->min, (uint32_t)o->max, &v, err, sizeof(err))) {
+		snprintf(why, wlen, "%s", err);
+		return -1;
+	}
+	if (o->type == OPT_PLEN)
+		*(uint8_t *)field = (uint8_t)v;
+	else
+		*(uint32_t *)field = v;
+	return 0;
+}
+
+/* set_duration - OPT_NS and OPT_MS: a duration of min..max seconds */
+SETTER(set_duration)
+{
+	char err[160];
+	uint64_t ns;
+
+	if (mx_parse_duration(val, &ns, err, sizeof(err))) {
+		snprintf(why, wlen, "%s", err);
+		return -1;
+	}
+	if (ns > o->max * MX_NS_PER_S) {
+		snprintf(why, wlen, "'%s' is longer than %llu seconds", val,
+			 (unsigned long long)o->max);
+		return -1;
+	}
+	if (ns < o->min * MX_NS_PER_S) {
+		snprintf(why, wlen, "'%s' is shorter than %llu seconds", val,
+			 (unsigned long long)o->min);
+		return -1;
+	}
+	if (o->type == OPT_NS)
+		*(uint64_t *)field = ns;
+	else
+		*(uint32_t *)field = (uint32_t)(ns / 1000000ULL);
+	return 0;
+}
+
+/* set_secs - OPT_SECS: whole seconds in [min, max]; "0" is never where min is 0 */
+SETTER(set_secs)
+{
+	char err[160];
+	uint64_t ns;
+
+	if (!o->min && !strcmp(val, "0")) {
+		*(int64_t *)field = 0;
+		return 0;
+	}
+	if (mx_parse_duration(val, &ns, err, sizeof(err))) {
+		snprintf(why, wlen, "%s", err);
+		return -1;
+	}
+	if (ns % MX_NS_PER_S) {
+		snprintf(why, wlen, "'%s': use whole seconds", val);
+		return -1;
+	}
+	if (ns / MX_NS_PER_S < o->min || ns / MX_NS_PER_S > o->max) {
+		snprintf(why, wlen, "'%s' is out of range %llus..%llus", val,
+			 (unsigned long long)o->min, (unsigned long long)o->max);
+		return -1;
+	}
+	*(int64_t *)field = (int64_t)(ns / MX_NS_PER_S);
+	return 0;
+}
+
+/* set_listen - OPT_LISTEN: ADDR:PORT or [IPv6]:PORT, or none */
+SETTER(set_listen)
+{
+	struct sockaddr_storage ss;
+	unsigned int sl;
+	char err[160];
+
+	if (!strcmp(val, "none")) {
+		field[0] = '\0';
+		return 0;
+	}
+	if (strlen(val) >= o->size || mx_parse_listen(val, &ss, &sl, err, sizeof(err))) {
+		snprintf(why, wlen, "'%s': %s", val, strlen(val) >= o->size ? "too long" : err);
+		return -1;
+	}
+	strcpy(field, val);
+	return 0;
+}
+
+/* set_zones - OPT_ZONES: up to MX_DNSBL_ZONES DNS zone names, or none */
+SETTER(set_zones)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned int n = 0;
+
+	if (!strcmp(val, "none")) {
+		field[0] = '\0';
+		return 0;
+	}
+	if (strlen(val) >= o->size || strlen(val) >= sizeof(buf)) {
+		snprintf(why, wlen, "longer than %zu characters", o->size - 1);
+		return -1;
+	}
+	strcpy(buf, val);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		size_t l = strlen(tok);
+
+		if (++n > MX_DNSBL_ZONES) {
+			snprintf(why, wlen, "at most %d zones", MX_DNSBL_ZONES);
+			return -1;
+		}
+		for (size_t i = 0; i < l; i++) {
+			char ch = tok[i];
+
+			if (!(isalnum((unsigned char)ch) || ch == '-' || ch == '.') ||
+			    (ch == '.' && (i == 0 || tok[i - 1] == '.'))) {
+				snprintf(why, wlen, "'%s' is not a DNS zone name", tok);
+				return -1;
+			}
+		}
+	}
+	if (!n) {
+		snprintf(why, wlen, "no zone");
+		return -1;
+	}
+	strcpy(field, val);
+	return 0;
+}
+
+/* set_bool - OPT_BOOL: yes or no */
+SETTER(set_bool)
+{
+	if (strcmp(val, "yes") && strcmp(val, "no")) {
+		snprintf(why, wlen, "'%s': use yes or no", val);
+		return -1;
+	}
+	*(bool *)field = val[0] == 'y';
+	return 0;
+}
+
+/* set_class_id - OPT_CLASS: strict (1), 1..15, or none (0) */
+SETTER(set_class_id)
+{
+	char err[160];
+	uint32_t v;
+
+	if (!strcmp(val, "none") || !strcmp(val, "strict")) {
+		*(uint32_t *)field = val[0] == 's';
+		return 0;
+	}
+	if (mx_parse_u32(val, 1, MX_MAX_CLASSES - 1, &v, err, sizeof(err))) {
+		snprintf(why, wlen, "'%s': use strict, 1..%d or none", val, MX_MAX_CLASSES - 1);
+		return -1;
+	}
+	*(uint32_t *)field = v;
+	return 0;
+}
+
+/* set_text - OPT_TEXT: a reply text whose placeholders text.h knows */
+SETTER(set_text)
+{
+	char err[160];
+
+	if (mx_text_check(val, err, sizeof(err))) {
+		snprintf(why, wlen, "%s", err);
+		return -1;
+	}
+	strcpy(field, val);
+	return 0;
+}
+
+/* set_str - OPT_STR and OPT_PATH: printable, no spaces; a path absolute (or empty if min) */
+SETTER(set_str)
+{
+	if (strlen(val) >= o->size) {
+		snprintf(why, wlen, "longer than %zu characters", o->size - 1);
+		return -1;
+	}
+	for (const char *p = val; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+			snprintf(why, wlen, "spaces and control characters are not allowed");
+			return -1;
+		}
+	}
+	if (o->type == OPT_PATH && val[0] != '/' && !(o->min && !val[0])) {
+		snprintf(why, wlen, "'%s' is not an absolute path", val);
+		return -1;
+	}
+	strcpy(field, val);
+	return 0;
+}
+
+/* set_port_list - OPT_PORTS */
+SETTER(set_port_list)
+{
+	return set_ports(c, val, why, wlen);
+}
+
+/* set_action - OPT_ACTION: reply or drop, into a bool that is true for o->word */
+SETTER(set_action)
+{
+	if (strcmp(val, "reply") && strcmp(val, "drop")) {
+		snprintf(why, wlen, "'%s': use reply or drop", val);
+		return -1;
+	}
+	*(bool *)field = strcmp(val, o->word) == 0;
+	return 0;
+}
+
+/* set_mode - OPT_MODE: auto, native or skb */
+SETTER(set_mode)
+{
+	if (strcmp(val, "auto") && strcmp(val, "native") && strcmp(val, "skb")) {
+		snprintf(why, wlen, "'%s': use auto, native or skb", val);
+		return -1;
+	}
+	strcpy(field, val);
+	return 0;
+}
+
+static int (*const setters[])(struct mx_config_file *, const struct opt *, char *,
+			      const char *, char *, size_t) = {
+	[OPT_U32] = set_u32, [OPT_PLEN] = set_u32, [OPT_NS] = set_duration,
+	[OPT_MS] = set_duration, [OPT_SECS] = set_secs, [OPT_LISTEN] = set_listen,
+	[OPT_ZONES] = set_zones, [OPT_BOOL] = set_bool, [OPT_CLASS] = set_class_id,
+	[OPT_TEXT] = set_text, [OPT_STR] = set_str, [OPT_PATH] = set_str,
+	[OPT_PORTS] = set_port_list, [OPT_ACTION] = set_action, [OPT_MODE] = set_mode,
+};
+
+/* set_opt - one table option, by its type's setter */
 static int set_opt(struct mx_config_file *c, const struct opt *o, const char *val,
 		   char *why, size_t wlen)
 {
-	char *field = (char *)c + o->off;
-	char err[160];
-	uint32_t v;
-	uint64_t ns;
-
-	switch (o->type) {
-	case OPT_U32:
-	case OPT_PLEN:
-		if (mx_parse_u32(val, (uint32_t)o->min, (uint32_t)o->max, &v, err, sizeof(err))) {
-			snprintf(why, wlen, "%s", err);
-			return -1;
-		}
-		if (o->type == OPT_PLEN)
-			*(uint8_t *)field = (uint8_t)v;
-		else
-			*(uint32_t *)field = v;
-		return 0;
-	case OPT_NS:
-	case OPT_MS:
-		if (mx_parse_duration(val, &ns, err, sizeof(err))) {
-			snprintf(why, wlen, "%s", err);
-			return -1;
-		}
-		if (ns > o->max * MX_NS_PER_S) {
-			snprintf(why, wlen, "'%s' is longer than %llu seconds", val,
-				 (unsigned long long)o->max);
-			return -1;
-		}
-		if (ns < o->min * MX_NS_PER_S) {
-			snprintf(why, wlen, "'%s' is shorter than %llu seconds", val,
-				 (unsigned long long)o->min);
-			return -1;
-		}
-		if (o->type == OPT_NS)
-			*(uint64_t *)field = ns;
-		else
-			*(uint32_t *)field = (uint32_t)(ns / 1000000ULL);
-		return 0;
-	case OPT_SECS:
-		if (!o->min && !strcmp(val, "0")) {	/* "never" where 0 is allowed */
-			*(int64_t *)field = 0;
-			return 0;
-		}
-		if (mx_parse_duration(val, &ns, err, sizeof(err))) {
-			snprintf(why, wlen, "%s", err);
-			return -1;
-		}
-		if (ns % MX_NS_PER_S) {
-			snprintf(why, wlen, "'%s': use whole seconds", val);
-			return -1;
-		}
-		if (ns / MX_NS_PER_S < o->min || ns / MX_NS_PER_S > o->max) {
-			snprintf(why, wlen, "'%s' is out of range %llus..%llus", val,
-				 (unsigned long long)o->min, (unsigned long long)o->max);
-			return -1;
-		}
-		*(int64_t *)field = (int64_t)(ns / MX_NS_PER_S);
-		return 0;
-	case OPT_LISTEN: {
-		struct sockaddr_storage ss;
-		unsigned int sl;
-
-		if (!strcmp(val, "none")) {
-			field[0] = '\0';
-			return 0;
-		}
-		if (strlen(val) >= o->size || mx_parse_listen(val, &ss, &sl, err, sizeof(err))) {
-			snprintf(why, wlen, "'%s': %s", val, strlen(val) >= o->size ? "too long" : err);
-			return -1;
-		}
-		strcpy(field, val);
-		return 0;
+	if ((size_t)o->type >= sizeof(setters) / sizeof(setters[0]) || !setters[o->type]) {
+		snprintf(why, wlen, "internal: unknown option type");
+		return -1;
 	}
-	case OPT_ZONES: {
-		char buf[256], *tok, *save = NULL;
-		unsigned int n = 0;
-
-		if (!strcmp(val, "none")) {
-			field[0] = '\0';
-			return 0;
-		}
-		if (strlen(val) >= o->size) {
-			snprintf(why, wlen, "longer than %zu characters", o->size - 1);
-			return -1;
-		}
-		strcpy(buf, val);
-		for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-			size_t l = strlen(tok);
-
-			if (++n > MX_DNSBL_ZONES) {
-				snprintf(why, wlen, "at most %d zones", MX_DNSBL_ZONES);
-				return -1;
-			}
-			for (size_t i = 0; i < l; i++) {
-				char ch = tok[i];
-
-				if (!(isalnum((unsigned char)ch) || ch == '-' || ch == '.') ||
-				    (ch == '.' && (i == 0 || tok[i - 1] == '.'))) {
-					snprintf(why, wlen, "'%s' is not a DNS zone name", tok);
-					return -1;
-				}
-			}
-		}
-		if (!n) {
-			snprintf(why, wlen, "no zone");
-			return -1;
-		}
-		strcpy(field, val);
-		return 0;
-	}
-	case OPT_BOOL:
-		if (strcmp(val, "yes") && strcmp(val, "no")) {
-			snprintf(why, wlen, "'%s': use yes or no", val);
-			return -1;
-		}
-		*(bool *)field = val[0] == 'y';
-		return 0;
-	case OPT_CLASS:
-		if (!strcmp(val, "none") || !strcmp(val, "strict")) {
-			*(uint32_t *)field = val[0] == 's';
-			return 0;
-		}
-		if (mx_parse_u32(val, 1, MX_MAX_CLASSES - 1, &v, err, sizeof(err))) {
-			snprintf(why, wlen, "'%s': use strict, 1..%d or none", val, MX_MAX_CLASSES - 1);
-			return -1;
-		}
-		*(uint32_t *)field = v;
-		return 0;
-	case OPT_TEXT:
-		if (mx_text_check(val, err, sizeof(err))) {
-			snprintf(why, wlen, "%s", err);
-			return -1;
-		}
-		strcpy(field, val);
-		return 0;
-	case OPT_STR:
-	case OPT_PATH:
-		if (strlen(val) >= o->size) {
-			snprintf(why, wlen, "longer than %zu characters", o->size - 1);
-			return -1;
-		}
-		for (const char *p = val; *p; p++) {
-			if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-				snprintf(why, wlen, "spaces and control characters are not allowed");
-				return -1;
-			}
-		}
-		if (o->type == OPT_PATH && val[0] != '/' && !(o->min && !val[0])) {
-			snprintf(why, wlen, "'%s' is not an absolute path", val);
-			return -1;
-		}
-		strcpy(field, val);
-		return 0;
-	case OPT_PORTS:
-		return set_ports(c, val, why, wlen);
-	case OPT_ACTION:
-		if (strcmp(val, "reply") && strcmp(val, "drop")) {
-			snprintf(why, wlen, "'%s': use reply or drop", val);
-			return -1;
-		}
-		*(bool *)field = strcmp(val, o->word) == 0;
-		return 0;
-	case OPT_MODE:
-		if (strcmp(val, "auto") && strcmp(val, "native") && strcmp(val, "skb")) {
-			snprintf(why, wlen, "'%s': use auto, native or skb", val);
-			return -1;
-		}
-		strcpy(field, val);
-		return 0;
-	}
-	snprintf(why, wlen, "internal: unknown option type");
-	return -1;
+	return setters[o->type](c, o, (char *)c + o->off, val, why, wlen);
 }
 
 /* trim - strip blanks at both ends, in place */

@@ -113,27 +113,6 @@ int mx_ctl_parse_request(struct mx_request *req, size_t len, char *err, size_t e
 	return 0;
 }
 
-/* mx_ctl_read_request - read and parse one request */
-int mx_ctl_read_request(int fd, struct mx_request *req, char *err, size_t errlen)
-{
-	uint32_t len;
-
-	if (read_all(fd, &len, 4)) {
-		snprintf(err, errlen, "request truncated or timed out");
-		return -1;
-	}
-	if (len == 0 || len > MX_CTL_MAX_REQUEST) {
-		snprintf(err, errlen, "request length %u out of range 1..%d", len, MX_CTL_MAX_REQUEST);
-		return -1;
-	}
-	if (read_all(fd, req->buf, len)) {
-		snprintf(err, errlen, "request truncated or timed out");
-		return -1;
-	}
-	req->buf[len] = '\0';
-	return mx_ctl_parse_request(req, len, err, errlen);
-}
-
 /* mx_ctl_write_frame - one frame of the reply */
 int mx_ctl_write_frame(int fd, char type, const void *data, uint32_t len)
 {

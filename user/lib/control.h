@@ -37,7 +37,6 @@ struct mx_request {
 
 int mx_ctl_send_request(int fd, const char *mode, int argc, char **argv);
 int mx_ctl_parse_request(struct mx_request *req, size_t len, char *err, size_t errlen);
-int mx_ctl_read_request(int fd, struct mx_request *req, char *err, size_t errlen);
 int mx_ctl_write_frame(int fd, char type, const void *data, uint32_t len);
 FILE *mx_ctl_stream(int fd, char type);
 int mx_ctl_read_reply(int fd, FILE *out, FILE *err, int *status);
