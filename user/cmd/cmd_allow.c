@@ -15,30 +15,13 @@
 #include "commands.h"
 #include "store.h"
 
-/* parse_one - the single PREFIX argument of add and del */
-static int parse_one(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p)
-{
-	char err[160];
-
-	REQ_ARGS(1);
-	if (mx_parse_prefix(*argv, p, err, sizeof(err))) {
-		p_err(c, "%s", err);
-		return -1;
-	}
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
-	return 0;
-}
-
 /* do_add - allow add PREFIX */
 static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct mx_prefix p;
 	char err[320];
 
-	if (parse_one(c, argc, argv, &p))
+	if (cmd_prefix_arg(c, argc, argv, &p))
 		return -1;
 	if (store_allow_add(&c->agent->store, &p, err, sizeof(err))) {
 		p_err(c, "cannot add allowlist entry: %s", err);
@@ -55,7 +38,7 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct mx_prefix p;
 	char err[320];
 
-	if (parse_one(c, argc, argv, &p))
+	if (cmd_prefix_arg(c, argc, argv, &p))
 		return -1;
 	if (store_allow_del(&c->agent->store, &p, err, sizeof(err))) {
 		p_err(c, "cannot delete allowlist entry %s: %s", *argv, err);

@@ -131,15 +131,8 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 	size_t n;
 	bool mine = false;
 
-	REQ_ARGS(1);
-	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
-		p_err(c, "%s", err);
+	if (cmd_prefix_arg(c, argc, argv, &p))
 		return -1;
-	}
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
 	n = mx_bans_claims(&a->store.claims, &p, claims, 8);
 	for (size_t i = 0; i < n; i++)
 		mine |= (claims[i].flags & kinds) != 0;
@@ -240,18 +233,11 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct mx_prefix p, hit;
 	struct mx_ban ban;
-	char err[160];
 
 	if (argc == 0)
 		return do_list(c, argc, argv);
-	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
-		p_err(c, "%s", err);
+	if (cmd_prefix_arg(c, argc, argv, &p))
 		return -1;
-	}
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
 	if (mx_table_match(&c->agent->store.bans, &p, &hit, &ban)) {
 		if (c->json) {
 			jsonw_null(c->jw);

@@ -77,15 +77,8 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 	struct mx_prefix p;
 	char err[320];
 
-	REQ_ARGS(1);
-	if (mx_parse_prefix(*argv, &p, err, sizeof(err))) {
-		p_err(c, "%s", err);
+	if (cmd_prefix_arg(c, argc, argv, &p))
 		return -1;
-	}
-	if (argc > 1) {
-		NEXT_ARG();
-		return BAD_ARG();
-	}
 	if (store_class_del(&c->agent->store, &p, err, sizeof(err))) {
 		p_err(c, "cannot delete class assignment %s: %s", *argv, err);
 		return -1;

@@ -14,6 +14,23 @@
 #include "commands.h"
 #include "mapwalk.h"
 
+/* cmd_prefix_arg - the one PREFIX argument a command takes; -1 after saying what is wrong */
+int cmd_prefix_arg(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p)
+{
+	char err[160];
+
+	REQ_ARGS(1);
+	if (mx_parse_prefix(*argv, p, err, sizeof(err))) {
+		p_err(c, "%s", err);
+		return -1;
+	}
+	if (argc > 1) {
+		NEXT_ARG();
+		return BAD_ARG();
+	}
+	return 0;
+}
+
 /*
  * cmd_ban_opts - what bans take after their subject: [ttl DURATION |
  * permanent] [reason TEXT], and [lenient] where allowed. The caller sets

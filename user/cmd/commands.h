@@ -31,6 +31,10 @@ int cmd_table_walk(struct mx_cmd_ctx *c, const struct mx_table *t,
 		   int (*done)(struct mx_cmd_ctx *c, void *arg, int r), const void *arg,
 		   size_t arg_size);
 
+/* The one PREFIX argument of a command; 0, or -1 after saying what is wrong. */
+struct mx_prefix;
+int cmd_prefix_arg(struct mx_cmd_ctx *c, int argc, char **argv, struct mx_prefix *p);
+
 struct ban_opts {
 	uint64_t ttl_ns;
 	bool permanent;
