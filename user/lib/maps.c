@@ -400,8 +400,10 @@ static int mem_lookup(struct mem_map *m, const void *key, void *val)
 		uint8_t probe[4 + 256];
 		uint32_t len = lpm_len(key);
 
+		if (len > lpm_max(m))
+			return -ENOENT;	/* as the kernel: no match beyond the trie's length */
 		memcpy(probe, key, m->key_size);
-		for (int l = (int)(len < lpm_max(m) ? len : lpm_max(m)); l >= 0 && s == NO_SLOT; l--) {
+		for (int l = (int)len; l >= 0 && s == NO_SLOT; l--) {
 			uint32_t pl = (uint32_t)l;
 
 			memcpy(probe, &pl, 4);

@@ -25,8 +25,9 @@
  *	    and may evict a little early; this one is exact). A lookup from
  *	    userspace does not count as a use, as in the kernel;
  *	  - BPF_MAP_TYPE_LPM_TRIE: a lookup finds the longest prefix that
- *	    contains the key, no longer than the key's prefixlen; update
- *	    and delete are exact; full, a new key fails with ENOSPC;
+ *	    contains the key, no longer than the key's prefixlen (beyond
+ *	    the trie's own length: ENOENT); update and delete are exact;
+ *	    full, a new key fails with ENOSPC;
  *	    get_next_key walks in the kernel's order (post-order: the more
  *	    specific prefix first);
  *	  - BPF_MAP_TYPE_ARRAY and BPF_MAP_TYPE_PERCPU_ARRAY: every index
