@@ -81,6 +81,7 @@ static void twin_like(struct twin *t, const char *name, uint32_t entries)
 	mxguard_bpf__destroy(obj);
 }
 
+/* twin_close - close both */
 static void twin_close(struct twin *t)
 {
 	mx_map_close(t->fd[KERNEL]);
@@ -121,6 +122,7 @@ static int tw_lookup(struct twin *t, const void *key)
 	return k;
 }
 
+/* tw_delete - the same delete on both; both must answer the same */
 static int tw_delete(struct twin *t, const void *key)
 {
 	int k = mx_map_delete(t->fd[KERNEL], key);

@@ -128,16 +128,19 @@ static int reg_add(struct mem_map *m)
 
 /* ---- slots ---- */
 
+/* key_at - the key of slot s */
 static uint8_t *key_at(const struct mem_map *m, uint32_t s)
 {
 	return m->keys + (size_t)s * m->key_size;
 }
 
+/* val_at - the value of slot s */
 static uint8_t *val_at(const struct mem_map *m, uint32_t s)
 {
 	return m->vals + (size_t)s * m->vsize;
 }
 
+/* is_hash - a hash map, plain or LRU */
 static bool is_hash(const struct mem_map *m)
 {
 	return m->type == BPF_MAP_TYPE_HASH || m->type == BPF_MAP_TYPE_LRU_HASH;
@@ -283,6 +286,7 @@ static void slot_free(struct mem_map *m, uint32_t s)
 
 /* ---- LRU ---- */
 
+/* lru_unlink - take slot s out of the recency list */
 static void lru_unlink(struct mem_map *m, uint32_t s)
 {
 	if (m->prev[s] != NO_SLOT)
@@ -295,6 +299,7 @@ static void lru_unlink(struct mem_map *m, uint32_t s)
 		m->tail = m->prev[s];
 }
 
+/* lru_push - slot s is the most recently updated */
 static void lru_push(struct mem_map *m, uint32_t s)
 {
 	m->prev[s] = NO_SLOT;
@@ -362,6 +367,7 @@ static uint32_t lpm_pos(const struct mem_map *m, const void *key, bool *found)
 	return lo;
 }
 
+/* lpm_max - the longest prefix the trie's keys hold */
 static uint32_t lpm_max(const struct mem_map *m)
 {
 	return (m->key_size - 4) * 8;

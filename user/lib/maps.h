@@ -12,6 +12,7 @@
  *	fd = mx_map_mem_create(name, type, key_size, value_size, max_entries, flags);
  *	fd = mx_map_mem_like(bpf_map, max_entries);
  *	mx_map_close(fd);
+ *	memory = mx_map_is_memory(fd);
  * DESCRIPTION
  *	A map is named by an int fd, as libbpf names it. Behind the fd is
  *	either a BPF map, and then each call is libbpf's, unchanged; or a
