@@ -4,8 +4,9 @@
  *	fuzz_cli - libFuzzer harness for the CLI's command lines
  * DESCRIPTION
  *	The input, split at spaces, is a command line run through
- *	mx_run_command() against real BPF maps (created once; root needed),
- *	as the agent runs every control request. A failing command must
+ *	mx_run_command() against in-memory maps made once from the XDP
+ *	program's definitions (agent_maps.h; no root needed), as the agent
+ *	runs every control request. A failing command must
  *	say why on its error stream. Maps are emptied now and then so that
  *	they do not fill up.
  */
@@ -15,11 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "agent.h"
 #include "../unit/agent_maps.h"
 #include "commands.h"
+#include "maps.h"
 
 static struct agent a;
 
@@ -28,8 +28,8 @@ static void empty(int fd)
 {
 	uint8_t key[32];
 
-	while (bpf_map_get_next_key(fd, NULL, key) == 0)
-		if (bpf_map_delete_elem(fd, key))
+	while (mx_map_next_key(fd, NULL, key) == 0)
+		if (mx_map_delete(fd, key))
 			break;
 }
 
@@ -38,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	int err = agent_maps_create(&a, 64);
 
 	if (err) {
-		fprintf(stderr, "fuzz_cli: creating BPF maps: %s (needs root)\n", strerror(-err));
+		fprintf(stderr, "fuzz_cli: creating the maps: %s\n", strerror(-err));
 		exit(1);
 	}
 	return 0;

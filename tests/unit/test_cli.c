@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NAME
- *	test_cli.c - the CLI's commands against real BPF maps
+ *	test_cli.c - the CLI's commands against the agent's maps
  * DESCRIPTION
  *	Runs command lines through mx_run_command(), as the agent does for
- *	each control request, against maps created with bpf_map_create()
- *	(the same types and sizes of key and value as the XDP program's,
- *	but small, so that "full" is easy to reach). Checks the output, the
- *	exit status, and that bad input leaves every map unchanged.
+ *	each control request, against in-memory maps made from the XDP
+ *	program's own definitions (agent_maps.h: the same types, key and
+ *	value sizes; no root needed), small, so that "full" is easy to
+ *	reach. Checks the output, the exit status, and that bad input
+ *	leaves every map unchanged.
  *	Also covers command selection and the control request parser.
  */
 #include <stdarg.h>
@@ -22,12 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bpf/bpf.h>
-
 #include "agent.h"
 #include "agent_maps.h"
 #include "commands.h"
 #include "control.h"
+#include "maps.h"
 
 #define SMALL 4		/* entries per exact/prefix map: easy to fill */
 
@@ -43,7 +43,7 @@ static int setup(void **state)
 	int err = agent_maps_create(&f->a, SMALL);
 
 	if (err)
-		fail_msg("creating BPF maps: %s (the unit tests need root and BPF)", strerror(-err));
+		fail_msg("creating the maps: %s", strerror(-err));
 	*state = f;
 	return 0;
 }
@@ -91,7 +91,7 @@ static int count(int fd)
 	void *prev = NULL;
 	int n = 0;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+	while (mx_map_next_key(fd, prev, next) == 0) {
 		memcpy(key, next, sizeof(key));
 		prev = key;
 		n++;
@@ -230,7 +230,7 @@ static void test_bad_input_changes_nothing(void **state)
 	for (uint32_t i = 0; i < MX_MAX_CLASSES; i++) {
 		struct mx_class_limits l;
 
-		assert_int_equal(bpf_map_lookup_elem(f->a.class_limits_fd, &i, &l), 0);
+		assert_int_equal(mx_map_lookup(f->a.class_limits_fd, &i, &l), 0);
 		assert_memory_equal(&l, &before[i], sizeof(l));
 	}
 	/* JSON errors are one JSON object on the output. */
@@ -335,7 +335,7 @@ static void test_limit_set_writes_map(void **state)
 	assert_int_equal(run(f, false, "limit set strict rate 2/s"), 0);
 	assert_int_equal(run(f, false, "limit set strict prefix-rate 30/h"), 0);
 	assert_int_equal(run(f, false, "limit set strict prefix-parallel 7"), 0);
-	assert_int_equal(bpf_map_lookup_elem(f->a.class_limits_fd, &strict, &l), 0);
+	assert_int_equal(mx_map_lookup(f->a.class_limits_fd, &strict, &l), 0);
 	assert_int_equal(l.src_burst, 9);
 	assert_int_equal(l.src_interval_ns, 500000000ULL);
 	assert_int_equal(l.pfx_interval_ns, 120000000000ULL);

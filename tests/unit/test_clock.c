@@ -3,7 +3,8 @@
  * NAME
  *	test_clock.c - the wall clock jumps; the verdicts and the state do not
  * DESCRIPTION
- *	An agent on real BPF maps (agent_maps.h), its verdict engine fed by
+ *	An agent on in-memory maps made from the XDP program's definitions
+ *	(agent_maps.h; no root needed), its verdict engine fed by
  *	senders.c and read through the CLI, with the clocks moved by
  *	mx_clock_test_set(): the wall clock jumps as people and NTP make it
  *	jump, the boot clock moves as time passes. While running, only the
@@ -71,7 +72,7 @@ static void agent_new(struct fixture *f)
 	memset(&f->a, 0, sizeof(f->a));
 	err = agent_maps_create(&f->a, 64);
 	if (err)
-		fail_msg("creating BPF maps: %s (the unit tests need root and BPF)", strerror(-err));
+		fail_msg("creating the maps: %s", strerror(-err));
 }
 
 static int setup(void **state)

@@ -12,10 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "agent.h"
 #include "commands.h"
+#include "maps.h"
 
 struct conn_row {
 	struct mx_prefix p;
@@ -53,13 +52,13 @@ static int read_counts(const struct agent *a, int family, struct conn_row **rows
 	void *prev = NULL;
 	uint64_t word;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+	while (mx_map_next_key(fd, prev, next) == 0) {
 		struct conn_row *r;
 		uint32_t kind, v;
 
 		memcpy(key, next, ksize);
 		prev = key;
-		if (bpf_map_lookup_elem(fd, key, &word))
+		if (mx_map_lookup(fd, key, &word))
 			continue;
 		v = MX_COUNT_OF(word);
 		if (v == 0 || v == MX_COUNT_DYING)

@@ -13,10 +13,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "agent.h"
 #include "commands.h"
+#include "maps.h"
 
 /* Bursts above this are typos: a million SYNs at once is no limit. */
 #define MX_MAX_BURST		1000000
@@ -149,7 +148,7 @@ static int do_set(struct mx_cmd_ctx *c, int argc, char **argv)
 		return -1;
 	}
 
-	if (bpf_map_update_elem(a->class_limits_fd, &id, &l, BPF_ANY)) {
+	if (mx_map_update(a->class_limits_fd, &id, &l, BPF_ANY)) {
 		p_err(c, "cannot write class %u: %s", id, strerror(errno));
 		return -1;
 	}

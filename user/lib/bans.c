@@ -14,10 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
-
 #include "bans.h"
 #include "mapwalk.h"
+#include "maps.h"
 
 struct mx_shared {
 	struct mx_prefix p;
@@ -534,7 +533,7 @@ uint32_t mx_bans_reason(struct mx_bans *b, const char *text)
 			return i;
 		}
 	}
-	if (free_id && bpf_map_update_elem(b->reasons_fd, &free_id, want, BPF_ANY) == 0) {
+	if (free_id && mx_map_update(b->reasons_fd, &free_id, want, BPF_ANY) == 0) {
 		memcpy(b->texts[free_id], want, sizeof(want));
 		b->used_pass[free_id] = b->pass;
 		return free_id;
@@ -576,7 +575,7 @@ unsigned int mx_bans_gc_end(struct mx_bans *b)
 	for (uint32_t id = 1; id < MX_MAX_REASONS; id++) {
 		if (!b->texts[id][0] || b->referenced[id] || b->used_pass[id] == b->pass)
 			continue;
-		if (bpf_map_update_elem(b->reasons_fd, &id, zero, BPF_ANY) == 0) {
+		if (mx_map_update(b->reasons_fd, &id, zero, BPF_ANY) == 0) {
 			b->texts[id][0] = '\0';
 			freed++;
 		}
@@ -599,7 +598,7 @@ static int stale_one(const void *key, const void *val, void *arg)
 	const struct mx_ban *v = val;
 
 	if (v->added_ns < sa->b->restore_ns &&
-	    bpf_map_delete_elem(sa->b->map->fd[sa->m], key) == 0)
+	    mx_map_delete(sa->b->map->fd[sa->m], key) == 0)
 		sa->removed++;
 	return 0;
 }
@@ -652,7 +651,7 @@ int mx_bans_init(struct mx_bans *b, const struct mx_table *map, int reasons_fd)
 	}
 	/* Texts an earlier agent left in a pinned map. */
 	for (uint32_t i = 1; i < MX_MAX_REASONS; i++) {
-		if (bpf_map_lookup_elem(reasons_fd, &i, b->texts[i]))
+		if (mx_map_lookup(reasons_fd, &i, b->texts[i]))
 			b->texts[i][0] = '\0';
 		b->texts[i][MX_REASON_LEN - 1] = '\0';
 	}

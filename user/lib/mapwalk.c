@@ -5,27 +5,29 @@
  * DESCRIPTION
  *	See mapwalk.h. A slice is read first and visited second, so that the
  *	callback may delete what it is given (directly, or through one of
- *	the agent's syscall programs) without disturbing the cursor.
+ *	the agent's syscall programs) without disturbing the cursor. Every
+ *	access goes through maps.h, so a walk runs on memory maps in tests.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
 #include <linux/bpf.h>
 
 #include "mapwalk.h"
+#include "maps.h"
 
-/* mx_walk_init - a walk over the map behind fd; its sizes come from the kernel */
+/* mx_walk_init - a walk over the map behind fd; its sizes come from the map */
 int mx_walk_init(struct mx_walk *w, int fd, uint32_t key_size, uint32_t value_size)
 {
-	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
+	struct mx_map_info info;
+	int err;
 
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
+	err = mx_map_info(fd, &info);
+	if (err)
+		return err;
 	if ((key_size && info.key_size != key_size) || (value_size && info.value_size != value_size) ||
 	    info.key_size > sizeof(w->cursor))
 		return -EINVAL;
@@ -87,16 +89,16 @@ static int step_batch(struct mx_walk *w, uint32_t max, mx_walk_cb cb, void *arg)
 		if (room(w, max))
 			return -ENOMEM;
 		count = max;
-		r = bpf_map_lookup_batch(w->fd, w->in_pass ? w->cursor : NULL, out, w->keys,
-					 w->vals, &count, NULL);
-		if (r < 0 && errno == ENOSPC && max < (1U << 20)) {
+		r = mx_map_lookup_batch(w->fd, w->in_pass ? w->cursor : NULL, out, w->keys,
+					w->vals, &count);
+		if (r == -ENOSPC && max < (1U << 20)) {
 			max *= 2;	/* one bucket holds more than a slice */
 			continue;
 		}
 		break;
 	}
-	if (r < 0 && errno != ENOENT)
-		return -errno;
+	if (r < 0 && r != -ENOENT)
+		return r;
 	if (r == 0) {
 		w->in_pass = true;
 		memcpy(w->cursor, out, sizeof(w->cursor));
@@ -118,12 +120,12 @@ static int step_keys(struct mx_walk *w, uint32_t max, mx_walk_cb cb, void *arg)
 
 	if (room(w, max))
 		return -ENOMEM;
-	if (w->held && bpf_map_lookup_elem(w->fd, w->cursor, w->vals)) {
+	if (w->held && mx_map_lookup(w->fd, w->cursor, w->vals)) {
 		w->restarts++;	/* someone else deleted the held key */
 		w->held = false;
 	}
 	if (!w->held) {
-		if (bpf_map_get_next_key(w->fd, NULL, w->keys))
+		if (mx_map_next_key(w->fd, NULL, w->keys))
 			return end_pass(w);	/* empty */
 		w->in_pass = true;
 	} else {
@@ -131,8 +133,8 @@ static int step_keys(struct mx_walk *w, uint32_t max, mx_walk_cb cb, void *arg)
 	}
 	/* Keys first: up to max to visit and one more to hold. */
 	while (n <= max) {
-		if (bpf_map_get_next_key(w->fd, w->keys + (size_t)(n - 1) * w->key_size,
-					 w->keys + (size_t)n * w->key_size))
+		if (mx_map_next_key(w->fd, w->keys + (size_t)(n - 1) * w->key_size,
+				    w->keys + (size_t)n * w->key_size))
 			break;
 		n++;
 	}
@@ -146,7 +148,7 @@ static int step_keys(struct mx_walk *w, uint32_t max, mx_walk_cb cb, void *arg)
 		const uint8_t *k = w->keys + (size_t)i * w->key_size;
 		int e;
 
-		if (bpf_map_lookup_elem(w->fd, k, w->vals))
+		if (mx_map_lookup(w->fd, k, w->vals))
 			continue;	/* deleted meanwhile */
 		e = cb(k, w->vals, arg);
 		if (e)

@@ -7,8 +7,8 @@
  *	cost stays flat up to millions of entries; only real prefixes go
  *	to the LPM tries, whose cost grows with their size.
  * DIAGNOSTICS
- *	Functions return 0 or a negative errno from libbpf (-E2BIG: the
- *	map is full; -ENOENT: no such entry).
+ *	Functions return 0 or a negative errno from the map layer, maps.h
+ *	(-E2BIG: the map is full; -ENOENT: no such entry).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "maps.h"
 #include "tables.h"
 
 /* key_of - which map and what key a prefix goes to */
@@ -44,7 +44,7 @@ int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 {
 	uint8_t key[20];
 	enum mx_table_map m = key_of(p, key);
-	int err = bpf_map_update_elem(t->fd[m], key, val, flags);
+	int err = mx_map_update(t->fd[m], key, val, flags);
 
 	/* A hash map says E2BIG when full, an LPM trie ENOSPC. */
 	if (err == -ENOSPC || err == -ENOMEM)
@@ -84,7 +84,7 @@ int mx_table_get(const struct mx_table *t, const struct mx_prefix *p, void *val)
 			return err;
 		return found.len == p->len ? 0 : -ENOENT;
 	}
-	return bpf_map_lookup_elem(t->fd[m], key, val);
+	return mx_map_lookup(t->fd[m], key, val);
 }
 
 /* mx_table_del - remove exactly this prefix */
@@ -93,7 +93,7 @@ int mx_table_del(const struct mx_table *t, const struct mx_prefix *p)
 	uint8_t key[20];
 	enum mx_table_map m = key_of(p, key);
 
-	return bpf_map_delete_elem(t->fd[m], key);
+	return mx_map_delete(t->fd[m], key);
 }
 
 /*
@@ -109,11 +109,11 @@ static bool lpm_has(int fd, const uint8_t *key, size_t key_size)
 	uint8_t first[20], next[20];
 	int err;
 
-	if (bpf_map_get_next_key(fd, NULL, first))
+	if (mx_map_next_key(fd, NULL, first))
 		return false;	/* empty */
 	if (memcmp(first, key, key_size) == 0)
 		return true;
-	err = bpf_map_get_next_key(fd, key, next);
+	err = mx_map_next_key(fd, key, next);
 	if (err)
 		return err == -ENOENT;
 	return memcmp(next, first, key_size) != 0;
@@ -135,7 +135,7 @@ int mx_table_match(const struct mx_table *t, const struct mx_prefix *addr,
 	if (addr->len == full) {
 		m = addr->family == AF_INET ? MX_EXACT4 : MX_EXACT6;
 		memcpy(key, addr->addr, full / 8);
-		if (bpf_map_lookup_elem(t->fd[m], key, val) == 0) {
+		if (mx_map_lookup(t->fd[m], key, val) == 0) {
 			*found = *addr;
 			return 0;
 		}
@@ -152,7 +152,7 @@ int mx_table_match(const struct mx_table *t, const struct mx_prefix *addr,
 		*(uint32_t *)key = (uint32_t)len;
 		memcpy(key + 4, p.addr, full / 8);
 		if (lpm_has(t->fd[m], key, key_size) &&
-		    bpf_map_lookup_elem(t->fd[m], key, val) == 0) {
+		    mx_map_lookup(t->fd[m], key, val) == 0) {
 			*found = p;
 			return 0;
 		}
@@ -196,12 +196,12 @@ static int foreach_map(const struct mx_table *t, enum mx_table_map m,
 
 	if (t->value_size > sizeof(val))
 		return -EINVAL;
-	while (bpf_map_get_next_key(t->fd[m], prev, next) == 0) {
+	while (mx_map_next_key(t->fd[m], prev, next) == 0) {
 		struct mx_prefix p;
 
 		memcpy(key, next, sizeof(key));
 		prev = key;
-		if (bpf_map_lookup_elem(t->fd[m], key, val))
+		if (mx_map_lookup(t->fd[m], key, val))
 			continue;	/* deleted meanwhile */
 		mx_table_key_prefix(m, key, &p);
 		err = cb(&p, val, arg);
@@ -287,14 +287,14 @@ int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 		cfg.flags |= MX_CFG_F_PARALLEL_DROP;
 	if (s->ban_reply)
 		cfg.flags |= MX_CFG_F_BAN_REPLY;
-	return bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY);
+	return mx_map_update(config_fd, &zero, &cfg, BPF_ANY);
 }
 
 /* mx_dp_write_classes - every class's limits */
 int mx_dp_write_classes(int class_limits_fd, const struct mx_settings *s)
 {
 	for (uint32_t i = 0; i < MX_MAX_CLASSES; i++) {
-		int err = bpf_map_update_elem(class_limits_fd, &i, &s->classes[i], BPF_ANY);
+		int err = mx_map_update(class_limits_fd, &i, &s->classes[i], BPF_ANY);
 
 		if (err)
 			return err;
@@ -308,7 +308,7 @@ int mx_reason_text(int reasons_fd, uint32_t id, char *buf, size_t len)
 	char have[MX_REASON_LEN] = { 0 };
 
 	if (id && id < MX_MAX_REASONS && reasons_fd >= 0)
-		bpf_map_lookup_elem(reasons_fd, &id, have);
+		mx_map_lookup(reasons_fd, &id, have);
 	have[MX_REASON_LEN - 1] = '\0';
 	snprintf(buf, len, "%s", have);
 	return 0;
@@ -326,10 +326,10 @@ int mx_stats_read(int stats_fd, uint64_t sums[MX_STAT__MAX])
 	if (!vals)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < MX_STAT__MAX; i++) {
-		sums[i] = 0;
-		if (bpf_map_lookup_elem(stats_fd, &i, vals)) {
-			int err = -errno;
+		int err = mx_map_lookup(stats_fd, &i, vals);
 
+		sums[i] = 0;
+		if (err) {
 			free(vals);
 			return err;
 		}
