@@ -4,7 +4,7 @@
  *	conn.bpf.c - exact live-connection counts, and steering to 421
  * DESCRIPTION
  *	The parallel-connection limit. Three programs share the maps of
- *	policy.h with the XDP program (the agent reuses its map fds):
+ *	maps.h with the XDP program (the agent reuses its map fds):
  *
  *	mx_lookup (sk_lookup)	runs for each SYN looking for a listener
  *				on a guarded port. It takes a slot for the
@@ -49,16 +49,12 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lookup.h"
+#include "maps.h"
 #include "mxguard.h"
 #include "parsing.h"
-#include "policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#ifndef AF_INET
-#define AF_INET		2
-#define AF_INET6	10
-#endif
 
 #define MX_COUNT_RETRIES 8
 

@@ -27,16 +27,12 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lookup.h"
+#include "maps.h"
 #include "mxguard.h"
 #include "parsing.h"
-#include "policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-#ifndef AF_INET
-#define AF_INET		2
-#define AF_INET6	10
-#endif
 
 /*
  * bucket_take - take one token from a GCRA bucket; 1 if granted

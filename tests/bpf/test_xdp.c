@@ -652,7 +652,7 @@ static void test_counters_add_up(void **state)
 		    f->base[MX_STAT_DROP_SOURCE_RATE] + f->base[MX_STAT_DROP_PREFIX_RATE]);
 }
 
-/* note_slot - the syn_seen slot of a flow, as bpf/policy.h computes it */
+/* note_slot - the syn_seen slot of a flow, as bpf/lookup.h computes it */
 static uint32_t note_slot(const struct mx_flow *flow)
 {
 	uint32_t w[sizeof(*flow) / 4], h = 2166136261U;
