@@ -33,6 +33,8 @@
 
 /* Bounded compare-and-swap retries on a shared token bucket. */
 #define MX_BUCKET_RETRIES	8
+/* The same on a live count, and on a pending entry's renewal. */
+#define MX_COUNT_RETRIES	8
 
 /* LPM trie keys: prefix length first, as the kernel requires. */
 struct mx_lpm4_key {
@@ -174,10 +176,37 @@ struct mx_conn_op {
  *
  * A count being removed is DYING: never incremented again. Whoever
  * moves a count to DYING (the last give, 1 -> DYING; the collector,
- * 0 -> DYING) deletes the entry.
+ * 0 -> DYING) deletes the entry. A reader (the agent, the CLI) takes a
+ * DYING count for no entry.
+ *
+ * MX_COUNT_OF() and MX_COUNT_TAG_OF() take a word apart, mx_count_word()
+ * puts one together; mx_count_tag() is the tag of a key.
  */
-#define MX_COUNT_DYING	0xffffffffU
-#define MX_COUNT_OF(v)	((__u32)(v))
+#define MX_COUNT_DYING		0xffffffffU
+#define MX_COUNT_OF(v)		((__u32)(v))
+#define MX_COUNT_TAG_OF(v)	((__u32)((v) >> 32))
+
+/* mx_count_word - a count and its key's tag as one map value */
+static inline __attribute__((always_inline)) __u64 mx_count_word(__u32 tag, __u32 n)
+{
+	return (__u64)tag << 32 | n;
+}
+
+/*
+ * mx_count_tag - a count key's tag: FNV-1a over what the key holds
+ * (addr: 16 bytes, an IPv4 address in the first 4, the rest zero);
+ * never 0
+ */
+static inline __attribute__((always_inline)) __u32 mx_count_tag(__u32 family, __u32 kind,
+								 const __u8 *addr)
+{
+	__u32 w[4], h = 2166136261U ^ family ^ (kind << 8);
+
+	__builtin_memcpy(w, addr, 16);
+	for (int i = 0; i < 4; i++)
+		h = (h ^ w[i]) * 16777619U;
+	return h | 1;
+}
 
 enum mx_release_result {
 	MX_RELEASE_NONE = 0,	/* no such flow (already gone) */
