@@ -100,6 +100,21 @@ static __always_inline __u32 syn_verdict(void *buckets, const void *src_key,
 }
 
 /*
+ * count_at_limit - is a live count (a count word, mxguard.h) at limit
+ * or over? A limit of 0 is none; a DYING count is on its way out and
+ * counts nothing.
+ */
+static __always_inline int count_at_limit(const __u64 *word, __u32 limit)
+{
+	__u32 c;
+
+	if (!word || !limit)
+		return 0;
+	c = MX_COUNT_OF(*(volatile const __u64 *)word);
+	return c != MX_COUNT_DYING && c >= limit;
+}
+
+/*
  * over_parallel - in drop mode, is the source or its prefix already at
  * its parallel limit? Only a hint: sk_lookup counts exactly and answers
  * the SYNs that race past this check with 421.
@@ -108,15 +123,10 @@ static __always_inline int over_parallel(const struct mx_config *cfg, void *coun
 					 const void *src_key, const void *pfx_key,
 					 const struct mx_class_limits *cl)
 {
-	__u32 *n;
-
 	if (!(cfg->flags & MX_CFG_F_PARALLEL_DROP))
 		return 0;
-	n = bpf_map_lookup_elem(counts, src_key);
-	if (n && cl->src_parallel && *n >= cl->src_parallel)
-		return 1;
-	n = bpf_map_lookup_elem(counts, pfx_key);
-	return n && cl->pfx_parallel && *n >= cl->pfx_parallel;
+	return count_at_limit(bpf_map_lookup_elem(counts, src_key), cl->src_parallel) ||
+	       count_at_limit(bpf_map_lookup_elem(counts, pfx_key), cl->pfx_parallel);
 }
 
 /* is_new_conn - a SYN without ACK opens a connection */

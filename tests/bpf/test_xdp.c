@@ -612,6 +612,50 @@ static void test_class_assignment(void **state)
 	}
 }
 
+/*
+ * test_parallel_drop_hint - with over_limit drop, a source whose live
+ * count (a count word: count low, tag high) is at its parallel limit
+ * loses its SYN at XDP; below it, or DYING (being deleted), it passes.
+ */
+static void test_parallel_drop_hint(void **state)
+{
+	struct fx *f = *state;
+	struct mx_bucket4_key key = { .kind = MX_BUCKET_SOURCE };
+	int fd = bpf_map__fd(f->skel->maps.conn_count4);
+	uint8_t addr[16] = { 0 };
+	uint64_t word;
+	uint32_t tag;
+
+	f->s.over_limit_drop = true;
+	f->s.classes[0].src_parallel = 2;
+	write_settings(f);
+	inet_pton(AF_INET, "198.18.0.40", addr);
+	memcpy(&key.addr, addr, 4);
+	tag = mx_count_tag(AF_INET, MX_BUCKET_SOURCE, addr);
+
+	word = mx_count_word(tag, 1);
+	assert_int_equal(bpf_map_update_elem(fd, &key, &word, BPF_ANY), 0);
+	{
+		struct pkt p = syn4("198.18.0.40");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	word = mx_count_word(tag, 2);
+	assert_int_equal(bpf_map_update_elem(fd, &key, &word, BPF_ANY), 0);
+	{
+		struct pkt p = syn4("198.18.0.40");
+
+		assert_int_equal(run(f, &p, MX_STAT_DROP_PARALLEL), XDP_DROP);
+	}
+	word = mx_count_word(tag, MX_COUNT_DYING);
+	assert_int_equal(bpf_map_update_elem(fd, &key, &word, BPF_ANY), 0);
+	{
+		struct pkt p = syn4("198.18.0.40");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+}
+
 static void test_counters_add_up(void **state)
 {
 	struct fx *f = *state;
@@ -766,6 +810,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prefix_burst_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_class_assignment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_drop_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_add_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_notes_two_way, setup, teardown),
 	};
