@@ -255,46 +255,83 @@ struct mx_config {
 #define MX_CFG_F_BAN_REPLY	(1U << 2)
 
 /*
- * Per-CPU counters. Each packet the XDP program sees adds exactly one
- * to one of the verdict counters (PASS_* or DROP_*); the BUCKET_* ones
- * count events beside the verdicts. CONN_* count what sk_lookup and
- * sock_ops decide per connection: admitted (took a slot), over the
- * parallel limit or banned (steered to the responder), no responder
- * socket (SYN dropped), flow table full (steered), late (handshake done
- * after its pending slot was released), closed (slot given back).
- * CONN_COOKIE_* count what the SYN-cookie ACK judge decides for a final
- * ACK that found no pending slot: admitted (took one), over the limit.
+ * What the XDP program does with a frame, by the counter it records.
+ * NONE: the counter is no verdict but an event counted beside them.
  */
-#define MX_STATS(X)							\
-	X(PASS_NOT_GUARDED,	"pass_not_guarded")			\
-	X(PASS_FRAGMENT,	"pass_fragment")			\
-	X(PASS_ALLOWLISTED,	"pass_allowlisted")			\
-	X(PASS_SEGMENT,		"pass_segment")				\
-	X(PASS_WITHIN_LIMITS,	"pass_within_limits")			\
-	X(PASS_INACTIVE,	"pass_inactive")			\
-	X(DROP_BANNED,		"drop_banned")				\
-	X(DROP_SOURCE_RATE,	"drop_source_rate")			\
-	X(DROP_PREFIX_RATE,	"drop_prefix_rate")			\
-	X(DROP_MALFORMED,	"drop_malformed")			\
-	X(DROP_PARALLEL,	"drop_parallel")			\
-	X(BUCKET_NEW_SOURCE,	"bucket_new_source")			\
-	X(BUCKET_NEW_PREFIX,	"bucket_new_prefix")			\
-	X(BUCKET_UNAVAILABLE,	"bucket_unavailable")			\
-	X(CONN_ADMITTED,	"conn_admitted")			\
-	X(CONN_OVER_LIMIT,	"conn_over_limit")			\
-	X(CONN_BANNED,		"conn_banned")				\
-	X(CONN_NO_RESPONDER,	"conn_no_responder")			\
-	X(CONN_TABLE_FULL,	"conn_table_full")			\
-	X(CONN_LATE,		"conn_late")				\
-	X(CONN_CLOSED,		"conn_closed")				\
-	X(CONN_COOKIE_ADMITTED,	"conn_cookie_admitted")			\
-	X(CONN_COOKIE_OVER_LIMIT, "conn_cookie_over_limit")
+enum mx_action {
+	MX_ACTION_NONE = 0,
+	MX_ACTION_PASS = 1,
+	MX_ACTION_DROP = 2,
+};
 
-#define MX_STAT_ENUM(name, str) MX_STAT_##name,
+/*
+ * Per-CPU counters: X(NAME, "name", ACTION), the name as `mxguard stats`
+ * and /metrics show it, the action as enum mx_action without its
+ * prefix. Each packet the XDP program sees adds exactly one to one of
+ * the verdict counters (action PASS or DROP), and its action is what
+ * the program returns (mxguard.bpf.c): a verdict is declared once,
+ * here. The BUCKET_* ones count events beside the verdicts. CONN_*
+ * count what sk_lookup and sock_ops decide per connection: admitted
+ * (took a slot), over the parallel limit or banned (steered to the
+ * responder), no responder socket (SYN dropped), flow table full
+ * (steered), late (handshake done after its pending slot was
+ * released), closed (slot given back). CONN_COOKIE_* count what the
+ * SYN-cookie ACK judge decides for a final ACK that found no pending
+ * slot: admitted (took one), over the limit.
+ *
+ * The order is the stats map's layout, and a pinned stats map outlives
+ * the agent: reordered, a counter adopted from an earlier build would
+ * show under another's name.
+ */
+#define MX_STATS(X)								\
+	X(PASS_NOT_GUARDED,	"pass_not_guarded",		PASS)		\
+	X(PASS_FRAGMENT,	"pass_fragment",		PASS)		\
+	X(PASS_ALLOWLISTED,	"pass_allowlisted",		PASS)		\
+	X(PASS_SEGMENT,		"pass_segment",			PASS)		\
+	X(PASS_WITHIN_LIMITS,	"pass_within_limits",		PASS)		\
+	X(PASS_INACTIVE,	"pass_inactive",		PASS)		\
+	X(DROP_BANNED,		"drop_banned",			DROP)		\
+	X(DROP_SOURCE_RATE,	"drop_source_rate",		DROP)		\
+	X(DROP_PREFIX_RATE,	"drop_prefix_rate",		DROP)		\
+	X(DROP_MALFORMED,	"drop_malformed",		DROP)		\
+	X(DROP_PARALLEL,	"drop_parallel",		DROP)		\
+	X(BUCKET_NEW_SOURCE,	"bucket_new_source",		NONE)		\
+	X(BUCKET_NEW_PREFIX,	"bucket_new_prefix",		NONE)		\
+	X(BUCKET_UNAVAILABLE,	"bucket_unavailable",		NONE)		\
+	X(CONN_ADMITTED,	"conn_admitted",		NONE)		\
+	X(CONN_OVER_LIMIT,	"conn_over_limit",		NONE)		\
+	X(CONN_BANNED,		"conn_banned",			NONE)		\
+	X(CONN_NO_RESPONDER,	"conn_no_responder",		NONE)		\
+	X(CONN_TABLE_FULL,	"conn_table_full",		NONE)		\
+	X(CONN_LATE,		"conn_late",			NONE)		\
+	X(CONN_CLOSED,		"conn_closed",			NONE)		\
+	X(CONN_COOKIE_ADMITTED,	"conn_cookie_admitted",		NONE)		\
+	X(CONN_COOKIE_OVER_LIMIT, "conn_cookie_over_limit",	NONE)
+
+#define MX_STAT_ENUM(name, str, action) MX_STAT_##name,
 enum mx_stat {
 	MX_STATS(MX_STAT_ENUM)
 	MX_STAT__MAX
 };
 #undef MX_STAT_ENUM
+
+/* Each counter's action as a constant, for compile-time checks: MX_STAT_ACTION_<NAME>. */
+#define MX_STAT_ACTION_ENUM(name, str, action) MX_STAT_ACTION_##name = MX_ACTION_##action,
+enum {
+	MX_STATS(MX_STAT_ACTION_ENUM)
+};
+#undef MX_STAT_ACTION_ENUM
+
+/* mx_stat_action - a counter's action as MX_STATS declares it; NONE out of range */
+static inline __attribute__((always_inline)) enum mx_action mx_stat_action(__u32 stat)
+{
+	switch (stat) {
+#define MX_STAT_CASE(name, str, action) case MX_STAT_##name: return MX_ACTION_##action;
+	MX_STATS(MX_STAT_CASE)
+#undef MX_STAT_CASE
+	default:
+		return MX_ACTION_NONE;
+	}
+}
 
 #endif /* MXGUARD_H */

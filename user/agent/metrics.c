@@ -43,7 +43,7 @@
 #define MX_METRICS_CLIENTS	16
 #define MX_METRICS_TIMEOUT_MS	5000
 
-#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
+#define MX_STAT_NAME(name, str, action) [MX_STAT_##name] = str,
 static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
 #undef MX_STAT_NAME
 

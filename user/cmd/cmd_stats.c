@@ -8,7 +8,7 @@
 #include "agent.h"
 #include "commands.h"
 
-#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
+#define MX_STAT_NAME(name, str, action) [MX_STAT_##name] = str,
 static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
 #undef MX_STAT_NAME
 
