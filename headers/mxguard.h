@@ -334,4 +334,16 @@ static inline __attribute__((always_inline)) enum mx_action mx_stat_action(__u32
 	}
 }
 
+/* mx_stat_name - a counter's name, as `mxguard stats` and /metrics show it; NULL out of range */
+static inline const char *mx_stat_name(__u32 stat)
+{
+	switch (stat) {
+#define MX_STAT_CASE(name, str, action) case MX_STAT_##name: return str;
+	MX_STATS(MX_STAT_CASE)
+#undef MX_STAT_CASE
+	default:
+		return (const char *)0;
+	}
+}
+
 #endif /* MXGUARD_H */
