@@ -14,6 +14,15 @@
  *
  *	Sizes here are defaults; the agent sets them from its settings
  *	before load.
+ * PINNING
+ *	The maps marked LIBBPF_PIN_BY_NAME are pinned under the agent's
+ *	pin directory by their names (libbpf's pin_root_path): an agent
+ *	that finds them there takes them over, with their bans, buckets
+ *	and counts, and a program left attached goes on using them while
+ *	no agent runs. The names and the set are what earlier builds
+ *	pinned: changing either strands the maps of a running data plane.
+ *	responder_socks is not pinned: it holds the running agent's
+ *	sockets, which end with it.
  */
 #ifndef MX_BPF_MAPS_H
 #define MX_BPF_MAPS_H
@@ -31,6 +40,7 @@
 		__uint(map_flags, BPF_F_NO_PREALLOC);			\
 		__type(key, key_t);					\
 		__type(value, val_t);					\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
 	} name SEC(".maps")
 
 /* An address table's shorter prefixes: an LPM trie. */
@@ -41,6 +51,7 @@
 		__uint(map_flags, BPF_F_NO_PREALLOC);			\
 		__type(key, key_t);					\
 		__type(value, val_t);					\
+		__uint(pinning, LIBBPF_PIN_BY_NAME);			\
 	} name SEC(".maps")
 
 MX_EXACT_MAP(ban4, __u32, struct mx_ban);
@@ -63,6 +74,7 @@ struct {
 	__uint(max_entries, 1000000);
 	__type(key, struct mx_bucket4_key);
 	__type(value, struct mx_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } syn_bucket4 SEC(".maps");
 
 struct {
@@ -70,6 +82,7 @@ struct {
 	__uint(max_entries, 1000000);
 	__type(key, struct mx_bucket6_key);
 	__type(value, struct mx_bucket);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } syn_bucket6 SEC(".maps");
 
 struct {
@@ -77,13 +90,16 @@ struct {
 	__uint(max_entries, MX_MAX_CLASSES);
 	__type(key, __u32);
 	__type(value, struct mx_class_limits);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } class_limits SEC(".maps");
 
+/* The agent takes a pinned config as the sign that there is something to adopt. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct mx_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } config SEC(".maps");
 
 struct {
@@ -91,6 +107,7 @@ struct {
 	__uint(max_entries, MX_STAT__MAX);
 	__type(key, __u32);
 	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } stats SEC(".maps");
 
 /* Ban reason texts, for the agent and CLI; the programs never read it. */
@@ -99,6 +116,7 @@ struct {
 	__uint(max_entries, MX_MAX_REASONS);
 	__type(key, __u32);
 	__type(value, char[MX_REASON_LEN]);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } reasons SEC(".maps");
 
 /* Live connections per source and per prefix: one count word each (mxguard.h). */
@@ -107,6 +125,7 @@ struct {
 	__uint(max_entries, 262144);
 	__type(key, struct mx_bucket4_key);
 	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } conn_count4 SEC(".maps");
 
 struct {
@@ -114,6 +133,7 @@ struct {
 	__uint(max_entries, 262144);
 	__type(key, struct mx_bucket6_key);
 	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } conn_count6 SEC(".maps");
 
 /* Connections that took a slot at SYN time and have not finished the handshake. */
@@ -123,6 +143,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mx_flow);
 	__type(value, struct mx_flow_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } pending_flows SEC(".maps");
 
 /* Established connections that hold a slot. */
@@ -132,6 +153,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct mx_flow);
 	__type(value, struct mx_flow_slot);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } live_flows SEC(".maps");
 
 /*
@@ -153,9 +175,10 @@ struct {
 	__uint(max_entries, MX_SYN_SLOTS);
 	__type(key, __u32);
 	__type(value, struct mx_syn_note);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } syn_seen SEC(".maps");
 
-/* The responder's listening sockets, one per family. */
+/* The responder's listening sockets, one per family. Not pinned (above). */
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKMAP);
 	__uint(max_entries, MX_RESPONDER_SLOTS);

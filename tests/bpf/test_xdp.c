@@ -59,10 +59,14 @@ static int setup_inactive(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct mxguard_bpf *s;
+	struct bpf_map *m;
 
 	s = f->skel = mxguard_bpf__open();
 	if (!s)
 		fail_msg("cannot open the skeleton: %s", strerror(errno));
+	/* Maps of this test's own, never pinned (bpf/maps.h pins the agent's by name). */
+	bpf_object__for_each_map(m, s->obj)
+		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(s->maps.syn_bucket4, 4096);
 	bpf_map__set_max_entries(s->maps.syn_bucket6, 4096);
 	bpf_map__set_max_entries(s->maps.pending_flows, 1024);
