@@ -4,7 +4,7 @@
  *	conn.bpf.c - exact live-connection counts, and steering to 421
  * DESCRIPTION
  *	The parallel-connection limit. Three programs share the maps of
- *	policy.h with the XDP program (the agent reuses its map fds):
+ *	maps.h with the XDP program (the agent reuses its map fds):
  *
  *	mx_lookup (sk_lookup)	runs for each SYN looking for a listener
  *				on a guarded port. It takes a slot for the
@@ -49,26 +49,14 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lookup.h"
+#include "maps.h"
 #include "mxguard.h"
 #include "parsing.h"
-#include "policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#ifndef AF_INET
-#define AF_INET		2
-#define AF_INET6	10
-#endif
-
-#define MX_COUNT_RETRIES 8
-
 #define CTX32(field)	(*(volatile __u32 *)&(field))
-
-/* count_word - a count and its key's tag as one map value */
-static __always_inline __u64 count_word(__u64 tag, __u32 n)
-{
-	return tag << 32 | n;
-}
 
 /*
  * count_take - add one to a live count, refusing at limit (0: none)
@@ -80,7 +68,7 @@ static __always_inline __u64 count_word(__u64 tag, __u32 n)
  */
 static __always_inline int count_take(void *counts, const void *key, __u32 tag, __u32 limit)
 {
-	__u64 zero = count_word(tag, 0), *n;
+	__u64 zero = mx_count_word(tag, 0), *n;
 
 	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
 		__u64 v;
@@ -95,7 +83,7 @@ static __always_inline int count_take(void *counts, const void *key, __u32 tag, 
 		}
 		v = *(volatile __u64 *)n;
 		c = MX_COUNT_OF(v);
-		if ((v >> 32) != tag || c == MX_COUNT_DYING)
+		if (MX_COUNT_TAG_OF(v) != tag || c == MX_COUNT_DYING)
 			continue;	/* reused, or being deleted: look again */
 		if (limit && c >= limit)
 			return 0;
@@ -121,12 +109,12 @@ static __always_inline void count_give(void *counts, const void *key, __u32 tag)
 			return;
 		v = *(volatile __u64 *)n;
 		c = MX_COUNT_OF(v);
-		if ((v >> 32) != tag)
+		if (MX_COUNT_TAG_OF(v) != tag)
 			continue;
 		if (c == 0 || c == MX_COUNT_DYING)
 			return;
 		if (c == 1) {
-			if (__sync_val_compare_and_swap(n, v, count_word(tag, MX_COUNT_DYING)) == v) {
+			if (__sync_val_compare_and_swap(n, v, mx_count_word(tag, MX_COUNT_DYING)) == v) {
 				bpf_map_delete_elem(counts, key);
 				return;
 			}
@@ -135,18 +123,6 @@ static __always_inline void count_give(void *counts, const void *key, __u32 tag)
 		if (__sync_val_compare_and_swap(n, v, v - 1) == v)
 			return;
 	}
-}
-
-/* count_tag - a count key's tag: FNV-1a over what the key holds; never 0 */
-static __always_inline __u32 count_tag(__u32 family, __u32 kind, const __u8 *addr)
-{
-	__u32 w[4], h = 2166136261U ^ family ^ (kind << 8);
-
-	__builtin_memcpy(w, addr, 16);
-#pragma unroll
-	for (int i = 0; i < 4; i++)
-		h = (h ^ w[i]) * 16777619U;
-	return h | 1;
 }
 
 /* slot_keys - the count keys of a source under the current masks */
@@ -178,8 +154,8 @@ static __always_inline void counts_of(const struct mx_flow_slot *slot, struct sl
 {
 	__builtin_memset(&sc->src, 0, sizeof(sc->src));
 	__builtin_memset(&sc->pfx, 0, sizeof(sc->pfx));
-	sc->src_tag = count_tag(slot->family, MX_BUCKET_SOURCE, slot->src);
-	sc->pfx_tag = count_tag(slot->family, MX_BUCKET_PREFIX, slot->pfx);
+	sc->src_tag = mx_count_tag(slot->family, MX_BUCKET_SOURCE, slot->src);
+	sc->pfx_tag = mx_count_tag(slot->family, MX_BUCKET_PREFIX, slot->pfx);
 	if (slot->family == AF_INET) {
 		struct mx_bucket4_key *s4 = (void *)&sc->src, *p4 = (void *)&sc->pfx;
 
@@ -813,9 +789,9 @@ int mx_cookie_ack(struct __sk_buff *skb)
 static long gc_one(void *map, const void *key, __u64 *val, void *ctx)
 {
 	__u64 *freed = ctx, v = *(volatile __u64 *)val;
+	__u64 dying = mx_count_word(MX_COUNT_TAG_OF(v), MX_COUNT_DYING);
 
-	if (MX_COUNT_OF(v) == 0 &&
-	    __sync_val_compare_and_swap(val, v, (v >> 32) << 32 | MX_COUNT_DYING) == v &&
+	if (MX_COUNT_OF(v) == 0 && __sync_val_compare_and_swap(val, v, dying) == v &&
 	    bpf_map_delete_elem(map, key) == 0)
 		(*freed)++;
 	return 0;
@@ -949,9 +925,9 @@ int mx_count_adjust(struct mx_conn_op *op)
 		counts = &conn_count6;
 		key = &key6;
 	}
-	tag = count_tag(arg.family, arg.key.kind, key6.addr);
+	tag = mx_count_tag(arg.family, arg.key.kind, key6.addr);
 	for (int i = 0; i < MX_COUNT_RETRIES; i++) {
-		__u64 zero = count_word(tag, 0), v;
+		__u64 zero = mx_count_word(tag, 0), v;
 		__u32 c, nc;
 
 		n = bpf_map_lookup_elem(counts, key);
@@ -963,10 +939,10 @@ int mx_count_adjust(struct mx_conn_op *op)
 		}
 		v = *(volatile __u64 *)n;
 		c = MX_COUNT_OF(v);
-		if ((v >> 32) != tag || c == MX_COUNT_DYING)
+		if (MX_COUNT_TAG_OF(v) != tag || c == MX_COUNT_DYING)
 			continue;
 		nc = delta < 0 && (__u32)-delta > c ? 0 : c + delta;
-		if (__sync_val_compare_and_swap(n, v, count_word(tag, nc)) == v) {
+		if (__sync_val_compare_and_swap(n, v, mx_count_word(tag, nc)) == v) {
 			op->result = nc;
 			return 0;
 		}

@@ -27,16 +27,24 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "lookup.h"
+#include "maps.h"
 #include "mxguard.h"
 #include "parsing.h"
-#include "policy.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#ifndef AF_INET
-#define AF_INET		2
-#define AF_INET6	10
-#endif
+/*
+ * VERDICT - the counter MX_STAT_<name>, refused at compile time unless
+ * MX_STATS declares it a verdict (PASS or DROP): what the program
+ * returns for a frame is what its counter declares.
+ */
+#define VERDICT(name)								\
+	(MX_STAT_##name + 0 * sizeof(struct {					\
+		_Static_assert(MX_STAT_ACTION_##name != MX_ACTION_NONE,		\
+			       "MX_STAT_" #name " is not a verdict in MX_STATS");	\
+		int ok;								\
+	}))
 
 /*
  * bucket_take - take one token from a GCRA bucket; 1 if granted
@@ -96,11 +104,26 @@ static __always_inline __u32 syn_verdict(void *buckets, const void *src_key,
 	 */
 	if (!bucket_take(buckets, src_key, now, cl->src_interval_ns,
 			 cl->src_burst, MX_STAT_BUCKET_NEW_SOURCE))
-		return MX_STAT_DROP_SOURCE_RATE;
+		return VERDICT(DROP_SOURCE_RATE);
 	if (!bucket_take(buckets, pfx_key, now, cl->pfx_interval_ns,
 			 cl->pfx_burst, MX_STAT_BUCKET_NEW_PREFIX))
-		return MX_STAT_DROP_PREFIX_RATE;
-	return MX_STAT_PASS_WITHIN_LIMITS;
+		return VERDICT(DROP_PREFIX_RATE);
+	return VERDICT(PASS_WITHIN_LIMITS);
+}
+
+/*
+ * count_at_limit - is a live count (a count word, mxguard.h) at limit
+ * or over? A limit of 0 is none; a DYING count is on its way out and
+ * counts nothing.
+ */
+static __always_inline int count_at_limit(const __u64 *word, __u32 limit)
+{
+	__u32 c;
+
+	if (!word || !limit)
+		return 0;
+	c = MX_COUNT_OF(*(volatile const __u64 *)word);
+	return c != MX_COUNT_DYING && c >= limit;
 }
 
 /*
@@ -112,15 +135,10 @@ static __always_inline int over_parallel(const struct mx_config *cfg, void *coun
 					 const void *src_key, const void *pfx_key,
 					 const struct mx_class_limits *cl)
 {
-	__u32 *n;
-
 	if (!(cfg->flags & MX_CFG_F_PARALLEL_DROP))
 		return 0;
-	n = bpf_map_lookup_elem(counts, src_key);
-	if (n && cl->src_parallel && *n >= cl->src_parallel)
-		return 1;
-	n = bpf_map_lookup_elem(counts, pfx_key);
-	return n && cl->pfx_parallel && *n >= cl->pfx_parallel;
+	return count_at_limit(bpf_map_lookup_elem(counts, src_key), cl->src_parallel) ||
+	       count_at_limit(bpf_map_lookup_elem(counts, pfx_key), cl->pfx_parallel);
 }
 
 /* is_new_conn - a SYN without ACK opens a connection */
@@ -167,20 +185,20 @@ static __always_inline __u32 judge4(const struct mx_config *cfg,
 	__u64 now;
 
 	if (src_allowed4(saddr))
-		return MX_STAT_PASS_ALLOWLISTED;
+		return VERDICT(PASS_ALLOWLISTED);
 	now = now_ns();
 	if (src_banned4(saddr, now) && !(cfg->flags & MX_CFG_F_BAN_REPLY))
-		return MX_STAT_DROP_BANNED;
+		return VERDICT(DROP_BANNED);
 	if (!is_new_conn(th))
-		return MX_STAT_PASS_SEGMENT;
+		return VERDICT(PASS_SEGMENT);
 
 	cl = src_class4(saddr);
 	if (!cl)
-		return MX_STAT_PASS_WITHIN_LIMITS;
+		return VERDICT(PASS_WITHIN_LIMITS);
 	src.addr = saddr & cfg->src_mask4;
 	pfx.addr = saddr & cfg->pfx_mask4;
 	if (over_parallel(cfg, &conn_count4, &src, &pfx, cl))
-		return MX_STAT_DROP_PARALLEL;
+		return VERDICT(DROP_PARALLEL);
 	flow.family = AF_INET;
 	flow.rport = bpf_ntohs(th->source);
 	flow.lport = bpf_ntohs(th->dest);
@@ -203,20 +221,20 @@ static __always_inline __u32 judge6(const struct mx_config *cfg,
 
 	__builtin_memcpy(saddr.addr, &ip6h->saddr, 16);
 	if (src_allowed6(&saddr))
-		return MX_STAT_PASS_ALLOWLISTED;
+		return VERDICT(PASS_ALLOWLISTED);
 	now = now_ns();
 	if (src_banned6(&saddr, now) && !(cfg->flags & MX_CFG_F_BAN_REPLY))
-		return MX_STAT_DROP_BANNED;
+		return VERDICT(DROP_BANNED);
 	if (!is_new_conn(th))
-		return MX_STAT_PASS_SEGMENT;
+		return VERDICT(PASS_SEGMENT);
 
 	cl = src_class6(&saddr);
 	if (!cl)
-		return MX_STAT_PASS_WITHIN_LIMITS;
+		return VERDICT(PASS_WITHIN_LIMITS);
 	mask6(src.addr, saddr.addr, cfg->src_mask6);
 	mask6(pfx.addr, saddr.addr, cfg->pfx_mask6);
 	if (over_parallel(cfg, &conn_count6, &src, &pfx, cl))
-		return MX_STAT_DROP_PARALLEL;
+		return VERDICT(DROP_PARALLEL);
 	flow.family = AF_INET6;
 	flow.rport = bpf_ntohs(th->source);
 	flow.lport = bpf_ntohs(th->dest);
@@ -241,16 +259,16 @@ static __always_inline __u32 classify(struct xdp_md *ctx)
 
 	cfg = get_config();
 	if (!cfg)
-		return MX_STAT_PASS_INACTIVE;
+		return VERDICT(PASS_INACTIVE);
 
 	if (parse_ethhdr(&c, &proto) != MX_PARSE_OK)
-		return MX_STAT_DROP_MALFORMED;
+		return VERDICT(DROP_MALFORMED);
 	if (proto == bpf_htons(ETH_P_IP))
 		r = parse_iphdr(&c, &iph);
 	else if (proto == bpf_htons(ETH_P_IPV6))
 		r = parse_ipv6hdr(&c, &ip6h);
 	else
-		return MX_STAT_PASS_NOT_GUARDED;
+		return VERDICT(PASS_NOT_GUARDED);
 
 	if (r == MX_PARSE_OK)
 		r = parse_tcphdr(&c, &th);
@@ -258,20 +276,38 @@ static __always_inline __u32 classify(struct xdp_md *ctx)
 	case MX_PARSE_OK:
 		break;
 	case MX_PARSE_OTHER:
-		return MX_STAT_PASS_NOT_GUARDED;
+		return VERDICT(PASS_NOT_GUARDED);
 	case MX_PARSE_FRAGMENT:
-		return MX_STAT_PASS_FRAGMENT;
+		return VERDICT(PASS_FRAGMENT);
 	default:
-		return MX_STAT_DROP_MALFORMED;
+		return VERDICT(DROP_MALFORMED);
 	}
 
 	if (!port_guarded(cfg, bpf_ntohs(th->dest)))
-		return MX_STAT_PASS_NOT_GUARDED;
+		return VERDICT(PASS_NOT_GUARDED);
 	if (iph)
 		return judge4(cfg, iph, th);
 	if (ip6h)
 		return judge6(cfg, ip6h, th);
-	return MX_STAT_DROP_MALFORMED;
+	return VERDICT(DROP_MALFORMED);
+}
+
+/*
+ * xdp_action - what becomes of a frame, by its verdict's action as
+ * MX_STATS declares it. A counter that is no verdict never gets here
+ * (VERDICT() refuses it at compile time); were one to, the frame is
+ * aborted: dropped, and reported by the xdp:xdp_exception tracepoint.
+ */
+static __always_inline int xdp_action(__u32 stat)
+{
+	switch (mx_stat_action(stat)) {
+	case MX_ACTION_PASS:
+		return XDP_PASS;
+	case MX_ACTION_DROP:
+		return XDP_DROP;
+	default:
+		return XDP_ABORTED;
+	}
 }
 
 SEC("xdp")
@@ -280,14 +316,5 @@ int mxguard_xdp(struct xdp_md *ctx)
 	__u32 stat = classify(ctx);
 
 	stat_inc(stat);
-	switch (stat) {
-	case MX_STAT_DROP_BANNED:
-	case MX_STAT_DROP_SOURCE_RATE:
-	case MX_STAT_DROP_PREFIX_RATE:
-	case MX_STAT_DROP_MALFORMED:
-	case MX_STAT_DROP_PARALLEL:
-		return XDP_DROP;
-	default:
-		return XDP_PASS;
-	}
+	return xdp_action(stat);
 }

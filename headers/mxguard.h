@@ -33,6 +33,8 @@
 
 /* Bounded compare-and-swap retries on a shared token bucket. */
 #define MX_BUCKET_RETRIES	8
+/* The same on a live count, and on a pending entry's renewal. */
+#define MX_COUNT_RETRIES	8
 
 /* LPM trie keys: prefix length first, as the kernel requires. */
 struct mx_lpm4_key {
@@ -174,10 +176,37 @@ struct mx_conn_op {
  *
  * A count being removed is DYING: never incremented again. Whoever
  * moves a count to DYING (the last give, 1 -> DYING; the collector,
- * 0 -> DYING) deletes the entry.
+ * 0 -> DYING) deletes the entry. A reader (the agent, the CLI) takes a
+ * DYING count for no entry.
+ *
+ * MX_COUNT_OF() and MX_COUNT_TAG_OF() take a word apart, mx_count_word()
+ * puts one together; mx_count_tag() is the tag of a key.
  */
-#define MX_COUNT_DYING	0xffffffffU
-#define MX_COUNT_OF(v)	((__u32)(v))
+#define MX_COUNT_DYING		0xffffffffU
+#define MX_COUNT_OF(v)		((__u32)(v))
+#define MX_COUNT_TAG_OF(v)	((__u32)((v) >> 32))
+
+/* mx_count_word - a count and its key's tag as one map value */
+static inline __attribute__((always_inline)) __u64 mx_count_word(__u32 tag, __u32 n)
+{
+	return (__u64)tag << 32 | n;
+}
+
+/*
+ * mx_count_tag - a count key's tag: FNV-1a over what the key holds
+ * (addr: 16 bytes, an IPv4 address in the first 4, the rest zero);
+ * never 0
+ */
+static inline __attribute__((always_inline)) __u32 mx_count_tag(__u32 family, __u32 kind,
+								 const __u8 *addr)
+{
+	__u32 w[4], h = 2166136261U ^ family ^ (kind << 8);
+
+	__builtin_memcpy(w, addr, 16);
+	for (int i = 0; i < 4; i++)
+		h = (h ^ w[i]) * 16777619U;
+	return h | 1;
+}
 
 enum mx_release_result {
 	MX_RELEASE_NONE = 0,	/* no such flow (already gone) */
@@ -226,46 +255,95 @@ struct mx_config {
 #define MX_CFG_F_BAN_REPLY	(1U << 2)
 
 /*
- * Per-CPU counters. Each packet the XDP program sees adds exactly one
- * to one of the verdict counters (PASS_* or DROP_*); the BUCKET_* ones
- * count events beside the verdicts. CONN_* count what sk_lookup and
- * sock_ops decide per connection: admitted (took a slot), over the
- * parallel limit or banned (steered to the responder), no responder
- * socket (SYN dropped), flow table full (steered), late (handshake done
- * after its pending slot was released), closed (slot given back).
- * CONN_COOKIE_* count what the SYN-cookie ACK judge decides for a final
- * ACK that found no pending slot: admitted (took one), over the limit.
+ * What the XDP program does with a frame, by the counter it records.
+ * NONE: the counter is no verdict but an event counted beside them.
  */
-#define MX_STATS(X)							\
-	X(PASS_NOT_GUARDED,	"pass_not_guarded")			\
-	X(PASS_FRAGMENT,	"pass_fragment")			\
-	X(PASS_ALLOWLISTED,	"pass_allowlisted")			\
-	X(PASS_SEGMENT,		"pass_segment")				\
-	X(PASS_WITHIN_LIMITS,	"pass_within_limits")			\
-	X(PASS_INACTIVE,	"pass_inactive")			\
-	X(DROP_BANNED,		"drop_banned")				\
-	X(DROP_SOURCE_RATE,	"drop_source_rate")			\
-	X(DROP_PREFIX_RATE,	"drop_prefix_rate")			\
-	X(DROP_MALFORMED,	"drop_malformed")			\
-	X(DROP_PARALLEL,	"drop_parallel")			\
-	X(BUCKET_NEW_SOURCE,	"bucket_new_source")			\
-	X(BUCKET_NEW_PREFIX,	"bucket_new_prefix")			\
-	X(BUCKET_UNAVAILABLE,	"bucket_unavailable")			\
-	X(CONN_ADMITTED,	"conn_admitted")			\
-	X(CONN_OVER_LIMIT,	"conn_over_limit")			\
-	X(CONN_BANNED,		"conn_banned")				\
-	X(CONN_NO_RESPONDER,	"conn_no_responder")			\
-	X(CONN_TABLE_FULL,	"conn_table_full")			\
-	X(CONN_LATE,		"conn_late")				\
-	X(CONN_CLOSED,		"conn_closed")				\
-	X(CONN_COOKIE_ADMITTED,	"conn_cookie_admitted")			\
-	X(CONN_COOKIE_OVER_LIMIT, "conn_cookie_over_limit")
+enum mx_action {
+	MX_ACTION_NONE = 0,
+	MX_ACTION_PASS = 1,
+	MX_ACTION_DROP = 2,
+};
 
-#define MX_STAT_ENUM(name, str) MX_STAT_##name,
+/*
+ * Per-CPU counters: X(NAME, "name", ACTION), the name as `mxguard stats`
+ * and /metrics show it, the action as enum mx_action without its
+ * prefix. Each packet the XDP program sees adds exactly one to one of
+ * the verdict counters (action PASS or DROP), and its action is what
+ * the program returns (mxguard.bpf.c): a verdict is declared once,
+ * here. The BUCKET_* ones count events beside the verdicts. CONN_*
+ * count what sk_lookup and sock_ops decide per connection: admitted
+ * (took a slot), over the parallel limit or banned (steered to the
+ * responder), no responder socket (SYN dropped), flow table full
+ * (steered), late (handshake done after its pending slot was
+ * released), closed (slot given back). CONN_COOKIE_* count what the
+ * SYN-cookie ACK judge decides for a final ACK that found no pending
+ * slot: admitted (took one), over the limit.
+ *
+ * The order is the stats map's layout, and a pinned stats map outlives
+ * the agent: reordered, a counter adopted from an earlier build would
+ * show under another's name.
+ */
+#define MX_STATS(X)								\
+	X(PASS_NOT_GUARDED,	"pass_not_guarded",		PASS)		\
+	X(PASS_FRAGMENT,	"pass_fragment",		PASS)		\
+	X(PASS_ALLOWLISTED,	"pass_allowlisted",		PASS)		\
+	X(PASS_SEGMENT,		"pass_segment",			PASS)		\
+	X(PASS_WITHIN_LIMITS,	"pass_within_limits",		PASS)		\
+	X(PASS_INACTIVE,	"pass_inactive",		PASS)		\
+	X(DROP_BANNED,		"drop_banned",			DROP)		\
+	X(DROP_SOURCE_RATE,	"drop_source_rate",		DROP)		\
+	X(DROP_PREFIX_RATE,	"drop_prefix_rate",		DROP)		\
+	X(DROP_MALFORMED,	"drop_malformed",		DROP)		\
+	X(DROP_PARALLEL,	"drop_parallel",		DROP)		\
+	X(BUCKET_NEW_SOURCE,	"bucket_new_source",		NONE)		\
+	X(BUCKET_NEW_PREFIX,	"bucket_new_prefix",		NONE)		\
+	X(BUCKET_UNAVAILABLE,	"bucket_unavailable",		NONE)		\
+	X(CONN_ADMITTED,	"conn_admitted",		NONE)		\
+	X(CONN_OVER_LIMIT,	"conn_over_limit",		NONE)		\
+	X(CONN_BANNED,		"conn_banned",			NONE)		\
+	X(CONN_NO_RESPONDER,	"conn_no_responder",		NONE)		\
+	X(CONN_TABLE_FULL,	"conn_table_full",		NONE)		\
+	X(CONN_LATE,		"conn_late",			NONE)		\
+	X(CONN_CLOSED,		"conn_closed",			NONE)		\
+	X(CONN_COOKIE_ADMITTED,	"conn_cookie_admitted",		NONE)		\
+	X(CONN_COOKIE_OVER_LIMIT, "conn_cookie_over_limit",	NONE)
+
+#define MX_STAT_ENUM(name, str, action) MX_STAT_##name,
 enum mx_stat {
 	MX_STATS(MX_STAT_ENUM)
 	MX_STAT__MAX
 };
 #undef MX_STAT_ENUM
+
+/* Each counter's action as a constant, for compile-time checks: MX_STAT_ACTION_<NAME>. */
+#define MX_STAT_ACTION_ENUM(name, str, action) MX_STAT_ACTION_##name = MX_ACTION_##action,
+enum {
+	MX_STATS(MX_STAT_ACTION_ENUM)
+};
+#undef MX_STAT_ACTION_ENUM
+
+/* mx_stat_action - a counter's action as MX_STATS declares it; NONE out of range */
+static inline __attribute__((always_inline)) enum mx_action mx_stat_action(__u32 stat)
+{
+	switch (stat) {
+#define MX_STAT_CASE(name, str, action) case MX_STAT_##name: return MX_ACTION_##action;
+	MX_STATS(MX_STAT_CASE)
+#undef MX_STAT_CASE
+	default:
+		return MX_ACTION_NONE;
+	}
+}
+
+/* mx_stat_name - a counter's name, as `mxguard stats` and /metrics show it; NULL out of range */
+static inline const char *mx_stat_name(__u32 stat)
+{
+	switch (stat) {
+#define MX_STAT_CASE(name, str, action) case MX_STAT_##name: return str;
+	MX_STATS(MX_STAT_CASE)
+#undef MX_STAT_CASE
+	default:
+		return (const char *)0;
+	}
+}
 
 #endif /* MXGUARD_H */

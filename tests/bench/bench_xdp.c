@@ -37,6 +37,15 @@
 #define REPEAT	200000
 #define BANS_MAX 1000000
 
+/* unpinned - the object's maps its own, never pinned (bpf/maps.h pins the agent's by name) */
+static void unpinned(struct bpf_object *obj)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, obj)
+		bpf_map__set_pin_path(m, NULL);
+}
+
 /* cmp_u32 - for qsort */
 static int cmp_u32(const void *a, const void *b)
 {
@@ -101,6 +110,8 @@ static void bench_cookie_judge(struct bare_bpf *bare, const struct mx_settings *
 	uint8_t frame[PKT_MAX];
 	double base;
 
+	if (conn)
+		unpinned(conn->obj);
 	if (!conn || conn_bpf__load(conn) || mx_dp_write_config(bpf_map__fd(conn->maps.config), s)) {
 		fprintf(stderr, "bench: cannot load the connection programs: %s\n", strerror(errno));
 		exit(1);
@@ -139,6 +150,7 @@ int main(void)
 		fprintf(stderr, "bench: cannot open the BPF objects: %s\n", strerror(errno));
 		return 1;
 	}
+	unpinned(mx->obj);
 	bpf_map__set_max_entries(mx->maps.ban4, BANS_MAX + 16);
 	bpf_map__set_max_entries(mx->maps.syn_bucket4, 65536);
 	bpf_map__set_max_entries(mx->maps.syn_bucket6, 1024);

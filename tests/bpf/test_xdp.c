@@ -59,10 +59,14 @@ static int setup_inactive(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct mxguard_bpf *s;
+	struct bpf_map *m;
 
 	s = f->skel = mxguard_bpf__open();
 	if (!s)
 		fail_msg("cannot open the skeleton: %s", strerror(errno));
+	/* Maps of this test's own, never pinned (bpf/maps.h pins the agent's by name). */
+	bpf_object__for_each_map(m, s->obj)
+		bpf_map__set_pin_path(m, NULL);
 	bpf_map__set_max_entries(s->maps.syn_bucket4, 4096);
 	bpf_map__set_max_entries(s->maps.syn_bucket6, 4096);
 	bpf_map__set_max_entries(s->maps.pending_flows, 1024);
@@ -612,6 +616,50 @@ static void test_class_assignment(void **state)
 	}
 }
 
+/*
+ * test_parallel_drop_hint - with over_limit drop, a source whose live
+ * count (a count word: count low, tag high) is at its parallel limit
+ * loses its SYN at XDP; below it, or DYING (being deleted), it passes.
+ */
+static void test_parallel_drop_hint(void **state)
+{
+	struct fx *f = *state;
+	struct mx_bucket4_key key = { .kind = MX_BUCKET_SOURCE };
+	int fd = bpf_map__fd(f->skel->maps.conn_count4);
+	uint8_t addr[16] = { 0 };
+	uint64_t word;
+	uint32_t tag;
+
+	f->s.over_limit_drop = true;
+	f->s.classes[0].src_parallel = 2;
+	write_settings(f);
+	inet_pton(AF_INET, "198.18.0.40", addr);
+	memcpy(&key.addr, addr, 4);
+	tag = mx_count_tag(AF_INET, MX_BUCKET_SOURCE, addr);
+
+	word = mx_count_word(tag, 1);
+	assert_int_equal(bpf_map_update_elem(fd, &key, &word, BPF_ANY), 0);
+	{
+		struct pkt p = syn4("198.18.0.40");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+	word = mx_count_word(tag, 2);
+	assert_int_equal(bpf_map_update_elem(fd, &key, &word, BPF_ANY), 0);
+	{
+		struct pkt p = syn4("198.18.0.40");
+
+		assert_int_equal(run(f, &p, MX_STAT_DROP_PARALLEL), XDP_DROP);
+	}
+	word = mx_count_word(tag, MX_COUNT_DYING);
+	assert_int_equal(bpf_map_update_elem(fd, &key, &word, BPF_ANY), 0);
+	{
+		struct pkt p = syn4("198.18.0.40");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+}
+
 static void test_counters_add_up(void **state)
 {
 	struct fx *f = *state;
@@ -652,7 +700,7 @@ static void test_counters_add_up(void **state)
 		    f->base[MX_STAT_DROP_SOURCE_RATE] + f->base[MX_STAT_DROP_PREFIX_RATE]);
 }
 
-/* note_slot - the syn_seen slot of a flow, as bpf/policy.h computes it */
+/* note_slot - the syn_seen slot of a flow, as bpf/lookup.h computes it */
 static uint32_t note_slot(const struct mx_flow *flow)
 {
 	uint32_t w[sizeof(*flow) / 4], h = 2166136261U;
@@ -766,6 +814,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_prefix_burst_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_class_assignment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_parallel_drop_hint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_add_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syn_notes_two_way, setup, teardown),
 	};

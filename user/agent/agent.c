@@ -112,38 +112,18 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-/* The maps that are pinned, and under which names. */
-static struct bpf_map **pinned_maps(struct mxguard_bpf *skel, size_t *n)
-{
-	static struct bpf_map *maps[24];
-	size_t i = 0;
-
-#define PIN(m) maps[i++] = skel->maps.m
-	PIN(ban4); PIN(ban6); PIN(ban4_prefix); PIN(ban6_prefix);
-	PIN(allow4); PIN(allow6); PIN(allow4_prefix); PIN(allow6_prefix);
-	PIN(class4); PIN(class6); PIN(class4_prefix); PIN(class6_prefix);
-	PIN(syn_bucket4); PIN(syn_bucket6); PIN(class_limits); PIN(config);
-	PIN(stats); PIN(reasons); PIN(conn_count4); PIN(conn_count6);
-	PIN(pending_flows); PIN(live_flows); PIN(syn_seen);
-#undef PIN
-	*n = i;
-	return maps;
-}
-
 /* Links pinned beside the maps, so that counting goes on without the agent. */
 static const char *const link_pins[] = { "link_lookup", "link_sockops", "link_cookie" };
 
 /* unpin_all - remove our pins and the directory; leaves others alone */
 static void unpin_all(struct agent *a)
 {
+	struct bpf_map *m;
 	char path[256];
-	size_t n;
-	struct bpf_map **maps = pinned_maps(a->skel, &n);
 
-	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, bpf_map__name(maps[i]));
-		unlink(path);
-	}
+	bpf_object__for_each_map(m, a->skel->obj)
+		if (bpf_map__is_pinned(m))
+			bpf_map__unpin(m, NULL);
 	for (size_t i = 0; i < sizeof(link_pins) / sizeof(link_pins[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, link_pins[i]);
 		unlink(path);
@@ -152,16 +132,16 @@ static void unpin_all(struct agent *a)
 }
 
 /*
- * set_pin_paths - pin every map under pin_dir at load. Where a pin
- * already exists (an agent crashed, or left with --keep), libbpf reuses
- * that map instead of creating one: its bans, buckets and counts go on
- * as they were.
+ * prepare_pin_dir - the pin directory, and whether an earlier agent
+ * left its maps there. The object is opened with pin_dir as libbpf's
+ * pin_root_path, so the maps that bpf/maps.h marks LIBBPF_PIN_BY_NAME
+ * are pinned there by name at load. Where a pin already exists (an
+ * agent crashed, or left with --keep), libbpf reuses that map instead
+ * of creating one: its bans, buckets and counts go on as they were.
  */
-static int set_pin_paths(struct agent *a)
+static int prepare_pin_dir(struct agent *a)
 {
 	char path[256];
-	size_t n;
-	struct bpf_map **maps = pinned_maps(a->skel, &n);
 
 	if (mkdir(a->pin_dir, 0700) && errno != EEXIST) {
 		mx_log("cannot create %s: %s", a->pin_dir, strerror(errno));
@@ -169,13 +149,6 @@ static int set_pin_paths(struct agent *a)
 	}
 	snprintf(path, sizeof(path), "%s/config", a->pin_dir);
 	a->adopted = access(path, F_OK) == 0;
-	for (size_t i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, bpf_map__name(maps[i]));
-		if (bpf_map__set_pin_path(maps[i], path)) {
-			mx_log("cannot set the pin path %s", path);
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -345,6 +318,7 @@ static bool agent_answers(const char *path)
 /* agent_start - everything up to a serving agent; 0 or -1 */
 int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 {
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = a->pin_dir);
 	int err;
 
 	verbose = verbosity;
@@ -363,12 +337,12 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		return -1;
 	}
 
-	a->skel = mxguard_bpf__open();
+	a->skel = mxguard_bpf__open_opts(&open_opts);
 	if (!a->skel) {
 		mx_log("cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
-	if (size_maps(a) || set_pin_paths(a)) {
+	if (size_maps(a) || prepare_pin_dir(a)) {
 		mx_log("cannot prepare the maps");
 		goto fail;
 	}

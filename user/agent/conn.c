@@ -777,7 +777,11 @@ int conn_start(struct agent *a)
 		mx_log("cannot open the connection programs: %s", strerror(errno));
 		return -1;
 	}
-	/* Share every map with the XDP program's object. */
+	/*
+	 * Share every map with the XDP program's object. That object pinned
+	 * them (bpf/maps.h): this one only borrows their fds, and never
+	 * pins, where the pins are or anywhere else.
+	 */
 	bpf_object__for_each_map(m, a->conn->obj) {
 		struct bpf_map *same = bpf_object__find_map_by_name(xdp_obj, bpf_map__name(m));
 
@@ -785,6 +789,7 @@ int conn_start(struct agent *a)
 			mx_log("cannot share map %s: %s", bpf_map__name(m), strerror(errno));
 			return -1;
 		}
+		bpf_map__set_pin_path(m, NULL);
 	}
 	err = conn_bpf__load(a->conn);
 	if (err) {

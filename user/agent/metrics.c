@@ -43,10 +43,6 @@
 #define MX_METRICS_CLIENTS	16
 #define MX_METRICS_TIMEOUT_MS	5000
 
-#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
-static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
-#undef MX_STAT_NAME
-
 /* head - HELP and TYPE of a metric family */
 static void head(FILE *o, const char *name, const char *type, const char *help)
 {
@@ -97,9 +93,11 @@ static void stats_family(FILE *o, const uint64_t *sums, const char *prefix, bool
 
 	head(o, name, "counter", help);
 	for (int i = 0; i < MX_STAT__MAX; i++) {
-		if (strncmp(stat_names[i], prefix, n))
+		const char *stat = mx_stat_name(i);
+
+		if (strncmp(stat, prefix, n))
 			continue;
-		fprintf(o, "%s{%s=\"%s\"} %llu\n", name, lname, stat_names[i] + (strip ? n : 0),
+		fprintf(o, "%s{%s=\"%s\"} %llu\n", name, lname, stat + (strip ? n : 0),
 			(unsigned long long)sums[i]);
 	}
 }
@@ -129,8 +127,8 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	head(o, "mxguard_xdp_packets_total", "counter",
 	     "Frames on the guarded interface by the XDP program's verdict; each frame counts once.");
 	for (int i = 0; i < MX_STAT__MAX; i++)
-		if (!strncmp(stat_names[i], "pass_", 5) || !strncmp(stat_names[i], "drop_", 5))
-			fprintf(o, "mxguard_xdp_packets_total{verdict=\"%s\"} %llu\n", stat_names[i],
+		if (mx_stat_action(i) != MX_ACTION_NONE)
+			fprintf(o, "mxguard_xdp_packets_total{verdict=\"%s\"} %llu\n", mx_stat_name(i),
 				(unsigned long long)sums[i]);
 	stats_family(o, sums, "bucket_new_", true, "mxguard_buckets_created_total", "kind",
 		     "Token buckets created (creations minus live buckets are LRU evictions).");

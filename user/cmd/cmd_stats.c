@@ -8,10 +8,6 @@
 #include "agent.h"
 #include "commands.h"
 
-#define MX_STAT_NAME(name, str) [MX_STAT_##name] = str,
-static const char *const stat_names[MX_STAT__MAX] = { MX_STATS(MX_STAT_NAME) };
-#undef MX_STAT_NAME
-
 /* counter - one agent-side counter */
 static void counter(struct mx_cmd_ctx *c, const char *name, uint64_t v)
 {
@@ -84,9 +80,9 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		jsonw_start_object(c->jw);
 	for (int i = 0; i < MX_STAT__MAX; i++) {
 		if (c->json)
-			jsonw_uint_field(c->jw, stat_names[i], sums[i]);
+			jsonw_uint_field(c->jw, mx_stat_name(i), sums[i]);
 		else
-			fprintf(c->out, "%-24s %18llu\n", stat_names[i], (unsigned long long)sums[i]);
+			fprintf(c->out, "%-24s %18llu\n", mx_stat_name(i), (unsigned long long)sums[i]);
 	}
 	agent_counters(c);
 	if (c->json)

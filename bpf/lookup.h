@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * NAME
+ *	lookup.h - what the mxguard programs ask of the maps, the same way
+ * DESCRIPTION
+ *	The src_*() helpers answer "is this source allowlisted, banned, in
+ *	which class" the same way for the XDP program and the
+ *	connection-counting programs. Beside them: the settings
+ *	(get_config, port_guarded), the per-CPU counters (stat_inc), the
+ *	clock (now_ns), and the hashing of a flow into syn_seen (syn_slot,
+ *	flow_eq). The maps themselves are in maps.h.
+ * SECURITY
+ *	Every index into an array is bounded before use (class ids, port
+ *	bitmap bytes, syn_seen slots); every loop has a constant bound.
+ */
+#ifndef MX_BPF_LOOKUP_H
+#define MX_BPF_LOOKUP_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+#include "mxguard.h"
+
+/* Address families of struct mx_flow: the UAPI headers BPF sees lack them. */
+#ifndef AF_INET
+#define AF_INET		2
+#define AF_INET6	10
+#endif
+
+/*
+ * Added to the kernel clock. Only tests set it, to move time (ban
+ * expiry, bucket refill) forward deterministically.
+ */
+volatile __u64 mx_clock_offset_ns;
+
+/* now_ns - the programs' clock: boot time plus the tests' offset */
+static __always_inline __u64 now_ns(void)
+{
+	return bpf_ktime_get_boot_ns() + mx_clock_offset_ns;
+}
+
+/* stat_inc - add one to a per-CPU counter */
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+/* get_config - the settings, or NULL before the agent wrote them */
+static __always_inline struct mx_config *get_config(void)
+{
+	__u32 zero = 0;
+	struct mx_config *cfg = bpf_map_lookup_elem(&config, &zero);
+
+	return cfg && (cfg->flags & MX_CFG_F_ACTIVE) ? cfg : NULL;
+}
+
+/* port_guarded - is this TCP destination port (host order) one we judge? */
+static __always_inline int port_guarded(const struct mx_config *cfg, __u16 port)
+{
+	return cfg->ports[(port >> 3) & (MX_PORT_BITMAP_BYTES - 1)] & (1 << (port & 7));
+}
+
+/* flow_eq - are two flow keys the same? (no memcmp in BPF) */
+static __always_inline int flow_eq(const struct mx_flow *a, const struct mx_flow *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 d = 0;
+
+#pragma unroll
+	for (int i = 0; i < sizeof(*a) / 4; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+/* syn_slot - the syn_seen slot of a flow (FNV-1a over its 32-bit words) */
+static __always_inline __u32 syn_slot(const struct mx_flow *flow)
+{
+	const __u32 *w = (const __u32 *)flow;
+	__u32 h = 2166136261U;
+
+#pragma unroll
+	for (int i = 0; i < sizeof(*flow) / 4; i++)
+		h = (h ^ w[i]) * 16777619U;
+	return (h ^ (h >> 16)) & (MX_SYN_SLOTS - 1);
+}
+
+/* ban_active - does this ban entry drop at time now? */
+static __always_inline int ban_active(const struct mx_ban *b, __u64 now)
+{
+	return b && (b->expires_ns == 0 || b->expires_ns > now);
+}
+
+/* class_limits_of - the limits of a class reference (class 0 if none) */
+static __always_inline struct mx_class_limits *class_limits_of(struct mx_class_ref *ref)
+{
+	__u32 id = ref ? ref->class_id : 0;
+
+	if (id >= MX_MAX_CLASSES)
+		id = 0;
+	return bpf_map_lookup_elem(&class_limits, &id);
+}
+
+/* src_allowed4 - is an IPv4 source allowlisted, exactly or by prefix? */
+static __always_inline int src_allowed4(__u32 saddr)
+{
+	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
+
+	return bpf_map_lookup_elem(&allow4, &saddr) ||
+	       bpf_map_lookup_elem(&allow4_prefix, &lpm);
+}
+
+/* src_banned4 - is an IPv4 source banned at time now? */
+static __always_inline int src_banned4(__u32 saddr, __u64 now)
+{
+	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
+
+	return ban_active(bpf_map_lookup_elem(&ban4, &saddr), now) ||
+	       ban_active(bpf_map_lookup_elem(&ban4_prefix, &lpm), now);
+}
+
+/* src_class4 - the limits of an IPv4 source's class */
+static __always_inline struct mx_class_limits *src_class4(__u32 saddr)
+{
+	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
+	struct mx_class_ref *ref = bpf_map_lookup_elem(&class4, &saddr);
+
+	if (!ref)
+		ref = bpf_map_lookup_elem(&class4_prefix, &lpm);
+	return class_limits_of(ref);
+}
+
+/* src_allowed6 - is an IPv6 source allowlisted, exactly or by prefix? */
+static __always_inline int src_allowed6(const struct mx_addr6 *saddr)
+{
+	struct mx_lpm6_key lpm = { .prefixlen = 128 };
+
+	__builtin_memcpy(lpm.addr, saddr->addr, 16);
+	return bpf_map_lookup_elem(&allow6, saddr) ||
+	       bpf_map_lookup_elem(&allow6_prefix, &lpm);
+}
+
+/* src_banned6 - is an IPv6 source banned at time now? */
+static __always_inline int src_banned6(const struct mx_addr6 *saddr, __u64 now)
+{
+	struct mx_lpm6_key lpm = { .prefixlen = 128 };
+
+	__builtin_memcpy(lpm.addr, saddr->addr, 16);
+	return ban_active(bpf_map_lookup_elem(&ban6, saddr), now) ||
+	       ban_active(bpf_map_lookup_elem(&ban6_prefix, &lpm), now);
+}
+
+/* src_class6 - the limits of an IPv6 source's class */
+static __always_inline struct mx_class_limits *src_class6(const struct mx_addr6 *saddr)
+{
+	struct mx_lpm6_key lpm = { .prefixlen = 128 };
+	struct mx_class_ref *ref = bpf_map_lookup_elem(&class6, saddr);
+
+	__builtin_memcpy(lpm.addr, saddr->addr, 16);
+	if (!ref)
+		ref = bpf_map_lookup_elem(&class6_prefix, &lpm);
+	return class_limits_of(ref);
+}
+
+/* mask6 - dst = src & mask over 16 bytes */
+static __always_inline void mask6(__u8 *dst, const __u8 *src, const __u8 *mask)
+{
+#pragma unroll
+	for (int i = 0; i < 16; i++)
+		dst[i] = src[i] & mask[i];
+}
+
+#endif /* MX_BPF_LOOKUP_H */
