@@ -57,7 +57,9 @@
 #include "control.h"
 #include "mapwalk.h"
 #include "mxguard.skel.h"
+#include "policyd.h"
 #include "responder.h"
+#include "spf.h"
 #include "state.h"
 
 /* Entries per step of a sweep: small enough to check the deadline often. */

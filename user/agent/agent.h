@@ -17,7 +17,6 @@
 #include "log.h"
 #include "persist.h"
 #include "policy.h"
-#include "spf.h"
 #include "tables.h"
 
 
@@ -80,24 +79,15 @@ struct agent {
 	unsigned int persist_batches;	/* journal batches open: no snapshot may begin */
 	bool snapshot_soon;		/* restored records of an earlier boot: rewrite them */
 
-	/* The verdict engine (senders.c) and the policy service (policyd.c). */
+	/* The verdict engine (senders.c), its services, each with its counters. */
 	struct mx_verdict verdict;
 	struct mx_traps traps;
-	struct policyd *policyd;
-	struct metrics_server *metrics;
-	struct spf_worker *spf;
-	struct {
-		uint64_t queued, dropped, results[MX_SPF__MAX];	/* queued, dropped: SPF and DNSBL */
-	} spf_stats;
-	struct {
-		uint64_t results[MX_DNSBL__MAX];
-	} dnsbl_stats;
+	struct policyd *policyd;	/* policyd.h */
+	struct metrics_server *metrics;	/* metrics.h */
+	struct spf_worker *spf;		/* spf.h */
 	uint64_t trap_hits_ignored;	/* from allowlisted senders */
 	uint64_t auto_classed[3];	/* classes given for no FCrDNS, SPF fail, DNSBL listing */
 	uint64_t auto_unclassed;	/* and taken back */
-	struct {
-		uint64_t requests, malformed, banned, rejected_listed;
-	} policy_stats;
 };
 
 enum mx_attach_mode {
@@ -139,11 +129,5 @@ void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
 void senders_tick(struct agent *a);
 
 #include "metrics.h"
-
-/* The Postfix policy service (policyd.c). */
-int policyd_open(struct agent *a);
-void policyd_close(struct agent *a);
-int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max);
-void policyd_run(struct agent *a, const struct pollfd *pfd, int n);
 
 #endif /* MX_AGENT_H */

@@ -38,7 +38,9 @@
 #include "cmd.h"
 #include "http.h"
 #include "metrics.h"
+#include "policyd.h"
 #include "responder.h"
+#include "spf.h"
 
 #define MX_METRICS_CLIENTS	16
 #define MX_METRICS_TIMEOUT_MS	5000
@@ -108,11 +110,15 @@ int mx_metrics_write(struct agent *a, FILE *o)
 {
 	uint64_t sums[MX_STAT__MAX];
 	struct responder_stats rs;
+	struct policy_stats ps;
+	struct spf_stats ss;
 	int r = mx_stats_read(a->stats_fd, sums);
 
 	if (r)
 		return r;
 	responder_stats(a->responder, &rs);
+	policyd_stats(a, &ps);
+	spf_stats(a, &ss);
 
 	head(o, "mxguard_build_info", "gauge", "mxguard's version.");
 	fprintf(o, "mxguard_build_info{version=\"%s\"} 1\n", MX_VERSION);
@@ -219,26 +225,26 @@ int mx_metrics_write(struct agent *a, FILE *o)
 						{ "taken_back", a->auto_unclassed }, { NULL, 0 } });
 	labelled(o, "mxguard_spf_checks_total", "counter",
 		 "SPF checks of senders by result; dropped: the queue was full.",
-		 "result", (const struct lv[]){ { "pass", a->spf_stats.results[MX_SPF_PASS] },
-						{ "fail", a->spf_stats.results[MX_SPF_FAIL] },
-						{ "softfail", a->spf_stats.results[MX_SPF_SOFTFAIL] },
-						{ "temperror", a->spf_stats.results[MX_SPF_TEMPERROR] },
-						{ "none", a->spf_stats.results[MX_SPF_NONE] },
-						{ "dropped", a->spf_stats.dropped }, { NULL, 0 } });
+		 "result", (const struct lv[]){ { "pass", ss.results[MX_SPF_PASS] },
+						{ "fail", ss.results[MX_SPF_FAIL] },
+						{ "softfail", ss.results[MX_SPF_SOFTFAIL] },
+						{ "temperror", ss.results[MX_SPF_TEMPERROR] },
+						{ "none", ss.results[MX_SPF_NONE] },
+						{ "dropped", ss.dropped }, { NULL, 0 } });
 	labelled(o, "mxguard_dnsbl_lookups_total", "counter",
 		 "DNSBL lookups of client addresses by result (listed in any zone, in none, no answer).",
-		 "result", (const struct lv[]){ { "listed", a->dnsbl_stats.results[MX_DNSBL_LISTED] },
-						{ "clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN] },
-						{ "error", a->dnsbl_stats.results[MX_DNSBL_ERROR] },
+		 "result", (const struct lv[]){ { "listed", ss.dnsbl[MX_DNSBL_LISTED] },
+						{ "clean", ss.dnsbl[MX_DNSBL_CLEAN] },
+						{ "error", ss.dnsbl[MX_DNSBL_ERROR] },
 						{ NULL, 0 } });
 	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
-	    a->policy_stats.requests);
+	    ps.requests);
 	one(o, "mxguard_policy_malformed_total", "counter",
-	    "Postfix policy connections closed for a malformed request.", a->policy_stats.malformed);
+	    "Postfix policy connections closed for a malformed request.", ps.malformed);
 	labelled(o, "mxguard_policy_rejections_total", "counter",
 		 "Policy answers that refused a recipient: banned (521) or listed (550).",
-		 "reason", (const struct lv[]){ { "banned", a->policy_stats.banned },
-						{ "listed", a->policy_stats.rejected_listed },
+		 "reason", (const struct lv[]){ { "banned", ps.banned },
+						{ "listed", ps.rejected_listed },
 						{ NULL, 0 } });
 
 	/* Persistence. */

@@ -46,6 +46,8 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "policyd.h"
+#include "spf.h"
 
 #define MX_POLICY_CLIENTS	256
 #define MX_POLICY_IDLE_MS	(600 * 1000)
@@ -61,6 +63,7 @@ struct policyd {
 	int lfd;
 	char path[108];
 	struct policy_client c[MX_POLICY_CLIENTS];
+	struct policy_stats stats;
 };
 
 int policyd_open(struct agent *a)
@@ -132,6 +135,12 @@ void policyd_close(struct agent *a)
 	a->policyd = NULL;
 }
 
+/* policyd_stats - the counters, or zeros without a policy service */
+void policyd_stats(const struct agent *a, struct policy_stats *out)
+{
+	*out = a->policyd ? a->policyd->stats : (struct policy_stats){ 0 };
+}
+
 /* policyd_pollfds - the listener and every client; how many were filled */
 int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max)
 {
@@ -177,7 +186,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 						  .reason = kind == MX_TRAP_SPAM ? "spam-trap hits" :
 							    "backscatter-trap hits" };
 
-			a->policy_stats.banned++;
+			a->policyd->stats.banned++;
 			mx_text_expand(text, sizeof(text), a->cfg.reply_trap_ban, &v);
 			snprintf(act, len, "521 5.7.1 %s", text);
 			return;
@@ -195,7 +204,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
 						  .url = a->policy_url, .reason = "listed" };
 
-			a->policy_stats.rejected_listed++;
+			a->policyd->stats.rejected_listed++;
 			mx_text_expand(text, sizeof(text), a->cfg.reply_listed, &v);
 			snprintf(act, len, "550 5.7.1 %s", text);
 		}
@@ -213,7 +222,7 @@ static int serve(struct agent *a, struct policy_client *c)
 	while ((r = mx_policy_parse(c->buf, c->got, &q, &used, err, sizeof(err))) == 1) {
 		int n;
 
-		a->policy_stats.requests++;
+		a->policyd->stats.requests++;
 		decide(a, &q, act, sizeof(act));
 		n = snprintf(out, sizeof(out), "action=%s\n\n", act);
 		if (send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
@@ -222,7 +231,7 @@ static int serve(struct agent *a, struct policy_client *c)
 		c->got -= used;
 	}
 	if (r < 0) {
-		uint64_t n = ++a->policy_stats.malformed;
+		uint64_t n = ++a->policyd->stats.malformed;
 
 		if (n < 10 || n % 1000 == 0)
 			mx_log("policy service: %s; closing that connection (%llu so far)", err,

@@ -66,6 +66,7 @@ struct spf_worker {
 	char zones[MX_DNSBL_ZONES][256];	/* a copy: the worker never reads a->cfg */
 	unsigned int nzones;
 	struct __res_state res;			/* the worker's own resolver state */
+	struct spf_stats stats;			/* the event loop's: the worker never counts */
 };
 
 int mx_dnsbl_name(const struct mx_prefix *addr, const char *zone, char *name, size_t len)
@@ -287,7 +288,7 @@ static void queue(struct agent *a, const struct mx_prefix *addr, bool is_dnsbl, 
 	pthread_mutex_lock(&w->mu);
 	if (w->n == MX_SPF_QUEUE) {
 		pthread_mutex_unlock(&w->mu);
-		a->spf_stats.dropped++;
+		w->stats.dropped++;
 		w->seen[slot].key = 0;	/* not checked: may be queued again */
 		return;
 	}
@@ -302,7 +303,7 @@ static void queue(struct agent *a, const struct mx_prefix *addr, bool is_dnsbl, 
 	w->n++;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	a->spf_stats.queued++;
+	w->stats.queued++;
 }
 
 void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sender,
@@ -319,13 +320,19 @@ void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sende
 
 void dnsbl_submit(struct agent *a, const struct mx_prefix *addr)
 {
-	if (a->spf && ((struct spf_worker *)a->spf)->nzones)
+	if (a->spf && a->spf->nzones)
 		queue(a, addr, true, "\001dnsbl", "", "");
+}
+
+/* spf_stats - the counters, or zeros when the service is off */
+void spf_stats(const struct agent *a, struct spf_stats *out)
+{
+	*out = a->spf ? a->spf->stats : (struct spf_stats){ 0 };
 }
 
 int spf_fd(struct agent *a)
 {
-	return a->spf ? ((struct spf_worker *)a->spf)->pipe[0] : -1;
+	return a->spf ? a->spf->pipe[0] : -1;
 }
 
 void spf_run(struct agent *a)
@@ -337,14 +344,13 @@ void spf_run(struct agent *a)
 		return;
 	for (int i = 0; i < 64 && read(w->pipe[0], &ans, sizeof(ans)) == (ssize_t)sizeof(ans); i++) {
 		if (ans.dnsbl) {
-			a->dnsbl_stats.results[ans.result < MX_DNSBL__MAX ? ans.result
-									  : MX_DNSBL_ERROR]++;
+			w->stats.dnsbl[ans.result < MX_DNSBL__MAX ? ans.result : MX_DNSBL_ERROR]++;
 			if (ans.result != MX_DNSBL_ERROR)
 				senders_auto(a, &ans.addr, MX_AUTO_DNSBL,
 					     ans.result == MX_DNSBL_CLEAN);
 			continue;
 		}
-		a->spf_stats.results[ans.result < MX_SPF__MAX ? ans.result : MX_SPF_NONE]++;
+		w->stats.results[ans.result < MX_SPF__MAX ? ans.result : MX_SPF_NONE]++;
 		if (ans.result == MX_SPF_FAIL ||
 		    (ans.result == MX_SPF_SOFTFAIL && a->cfg.spf_softfail))
 			senders_auto(a, &ans.addr, MX_AUTO_SPF, false);

@@ -35,6 +35,14 @@ struct mx_spf_answer {
 	uint32_t result;	/* enum mx_spf_result or mx_dnsbl_result */
 };
 
+/* What the checks came to; kept by the SPF service (all 0 when it is off). */
+struct spf_stats {
+	uint64_t queued;			/* SPF checks queued */
+	uint64_t dropped;			/* SPF checks and DNSBL lookups dropped: queue full */
+	uint64_t results[MX_SPF__MAX];		/* SPF, by result */
+	uint64_t dnsbl[MX_DNSBL__MAX];		/* DNSBL lookups, by result */
+};
+
 struct agent;
 int spf_open(struct agent *a);
 void spf_close(struct agent *a);
@@ -47,5 +55,6 @@ void dnsbl_submit(struct agent *a, const struct mx_prefix *addr);
 int mx_dnsbl_name(const struct mx_prefix *addr, const char *zone, char *name, size_t len);
 int spf_fd(struct agent *a);
 void spf_run(struct agent *a);
+void spf_stats(const struct agent *a, struct spf_stats *out);
 
 #endif /* MX_SPF_H */
