@@ -57,6 +57,7 @@
 #include "control.h"
 #include "mapwalk.h"
 #include "mxguard.skel.h"
+#include "notify.h"
 #include "policyd.h"
 #include "responder.h"
 #include "spf.h"
@@ -943,33 +944,6 @@ static void ban_sweep_free(void)
 }
 
 /*
- * notify_ready - tell systemd (Type=notify) that the agent serves:
- * programs attached, state restored, control socket listening. The
- * protocol is one datagram to $NOTIFY_SOCKET; no library needed.
- */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char msg[] = "READY=1";
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
-		return;
-	strcpy(sun.sun_path, path);
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
-		mx_log("cannot notify systemd: %s", strerror(errno));
-	close(fd);
-}
-
-/*
  * snapshot_due - a snapshot costs time in proportion to the state (a few
  * seconds of work for 1,000,000 bans, done in slices between requests),
  * a journal costs start-up time in proportion to its records. So: when
@@ -1076,7 +1050,7 @@ int agent_serve(struct agent *a)
 		return -1;
 	}
 	mx_log("ready; control socket %s", a->socket_path);
-	notify_ready();
+	mx_notify_ready();
 
 	for (;;) {
 		int n, npol, nmet;
