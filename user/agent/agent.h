@@ -15,6 +15,7 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "loop.h"
 #include "persist.h"
 #include "policy.h"
 #include "tables.h"
@@ -26,16 +27,23 @@ struct xdp_program;
 struct bpf_link;
 struct responder;
 struct mx_cmd_ctx;
+struct ctl_server;
+struct ban_sweep;
+struct snapshot_schedule;
 
 struct agent {
 	struct mx_config_file cfg;	/* the settings in force */
 	int (*reload)(struct agent *a, char *msg, size_t len);
 	/* The commands the control server runs (main wires them: commands.h). */
 	int (*run_command)(struct mx_cmd_ctx *c, int argc, char **argv);
+	/* The event loop every service registers with (loop.h), and its counters. */
+	struct mx_loop loop;
+	struct ctl_server *ctl;		/* the control socket and its jobs (ctl.c) */
 	struct mxguard_bpf *skel;
 	struct xdp_program *xdp_prog;
 	struct mx_table bans, allows, classes;
 	struct mx_bans claims;		/* who holds each ban (bans.h) */
+	struct ban_sweep *ban_sweep;	/* expired bans out of the maps (sweep.c) */
 	int config_fd, class_limits_fd, stats_fd, reasons_fd;
 	int bucket4_fd, bucket6_fd;
 	int count4_fd, count6_fd;
@@ -60,7 +68,7 @@ struct agent {
 	struct count_table conn_drift;
 	struct conn_sweeper sweeper;
 	struct cookie_watch cookies;
-	uint64_t loop_busy_max_us;	/* the event loop's longest turn since start */
+	struct mx_timer reconcile_timer, responder_timer;
 	const char *cgroup_path;
 	char hostname[256];
 	const char *policy_url;
@@ -78,10 +86,12 @@ struct agent {
 	bool journal_dirty;		/* records written, not yet synced */
 	unsigned int persist_batches;	/* journal batches open: no snapshot may begin */
 	bool snapshot_soon;		/* restored records of an earlier boot: rewrite them */
+	struct snapshot_schedule *snapshots;	/* when to write one (snapshot.c) */
 
 	/* The verdict engine (senders.c), its services, each with its counters. */
 	struct mx_verdict verdict;
 	struct mx_traps traps;
+	struct mx_timer senders_timer;
 	struct policyd *policyd;	/* policyd.h */
 	struct metrics_server *metrics;	/* metrics.h */
 	struct spf_worker *spf;		/* spf.h */
@@ -97,6 +107,7 @@ enum mx_attach_mode {
 };
 
 int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity);
+/* Open every service in the event loop and run it until SIGTERM or SIGINT. */
 int agent_serve(struct agent *a);
 void agent_stop(struct agent *a, bool keep);
 int agent_detach_stale(const char *ifname, const char *pin_dir);
@@ -126,7 +137,9 @@ void senders_unbanned(struct agent *a, const struct mx_prefix *p);
 #define MX_AUTO_DNSBL	(1U << 2)	/* listed in a dnsbl_zones zone */
 int senders_auto(struct agent *a, const struct mx_prefix *addr, uint32_t reason, bool ok);
 void senders_class_by_hand(struct agent *a, const struct mx_prefix *p);
+/* Once a second (senders_serve registers it with the event loop). */
 void senders_tick(struct agent *a);
+int senders_serve(struct agent *a);
 
 #include "metrics.h"
 

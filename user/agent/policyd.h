@@ -9,7 +9,6 @@
 #include <stdint.h>
 
 struct agent;
-struct pollfd;
 
 struct policy_stats {
 	uint64_t requests;		/* answered */
@@ -21,8 +20,6 @@ struct policy_stats {
 /* Serve policy_socket in the agent's event loop (nothing if it is empty). 0 or -1. */
 int policyd_open(struct agent *a);
 void policyd_close(struct agent *a);
-int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max);
-void policyd_run(struct agent *a, const struct pollfd *pfd, int n);
 /* The counters (all 0 without a policy service). */
 void policyd_stats(const struct agent *a, struct policy_stats *out);
 

@@ -342,3 +342,15 @@ void senders_tick(struct agent *a)
 		expire_classes(a);
 	mx_verdict_expire(&a->verdict, mx_now_s(), 1024);
 }
+
+/* senders_timer - senders_tick from the event loop */
+static void senders_timer(void *arg)
+{
+	senders_tick(arg);
+}
+
+/* senders_serve - senders_tick once a second in the event loop */
+int senders_serve(struct agent *a)
+{
+	return mx_loop_timer_add(&a->loop, &a->senders_timer, "senders", 1000, senders_timer, a);
+}

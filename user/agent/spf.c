@@ -7,7 +7,7 @@
  *	sender and HELO name to spf_submit(), which never blocks: the check
  *	runs in one worker thread (SPF needs DNS, and DNS can take seconds)
  *	and its result comes back through a pipe that the event loop reads
- *	(spf_run). The policy answer never waits for SPF: SPF only puts a
+ *	(spf_results). The policy answer never waits for SPF: SPF only puts a
  *	sender into a limit class, for its next connections.
  *
  *	A sender (address and envelope sender's domain) is checked at most
@@ -66,8 +66,11 @@ struct spf_worker {
 	char zones[MX_DNSBL_ZONES][256];	/* a copy: the worker never reads a->cfg */
 	unsigned int nzones;
 	struct __res_state res;			/* the worker's own resolver state */
+	struct agent *a;
 	struct spf_stats stats;			/* the event loop's: the worker never counts */
 };
+
+static void spf_results(void *arg, int fd, short revents);
 
 int mx_dnsbl_name(const struct mx_prefix *addr, const char *zone, char *name, size_t len)
 {
@@ -234,6 +237,13 @@ int spf_open(struct agent *a)
 		free(w);
 		return -1;
 	}
+	w->a = a;
+	if (mx_loop_add(&a->loop, w->pipe[0], POLLIN, "spf", spf_results, w)) {
+		mx_log("cannot start SPF checks: out of memory");
+		a->spf = w;
+		spf_close(a);
+		return -1;
+	}
 	a->spf = w;
 	return 0;
 }
@@ -249,6 +259,7 @@ void spf_close(struct agent *a)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	mx_loop_del(&a->loop, w->pipe[0]);
 	close(w->pipe[0]);
 	close(w->pipe[1]);
 	SPF_server_free(w->server);
@@ -330,19 +341,14 @@ void spf_stats(const struct agent *a, struct spf_stats *out)
 	*out = a->spf ? a->spf->stats : (struct spf_stats){ 0 };
 }
 
-int spf_fd(struct agent *a)
+/* spf_results - the worker's answers, at most 64 a turn: senders' classes from them */
+static void spf_results(void *arg, int fd, short revents)
 {
-	return a->spf ? a->spf->pipe[0] : -1;
-}
-
-void spf_run(struct agent *a)
-{
-	struct spf_worker *w = a->spf;
+	struct spf_worker *w = arg;
+	struct agent *a = w->a;
 	struct mx_spf_answer ans;
 
-	if (!w)
-		return;
-	for (int i = 0; i < 64 && read(w->pipe[0], &ans, sizeof(ans)) == (ssize_t)sizeof(ans); i++) {
+	for (int i = 0; i < 64 && read(fd, &ans, sizeof(ans)) == (ssize_t)sizeof(ans); i++) {
 		if (ans.dnsbl) {
 			w->stats.dnsbl[ans.result < MX_DNSBL__MAX ? ans.result : MX_DNSBL_ERROR]++;
 			if (ans.result != MX_DNSBL_ERROR)

@@ -41,7 +41,7 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "conn_sweeps", a->conn_stats.sweeps);
 	counter(c, "conn_reconcile_skipped", a->conn_stats.reconcile_skipped);
 	counter(c, "conn_cookie_judge", a->cookies.link_fd > 0);
-	counter(c, "loop_busy_max_us", a->loop_busy_max_us);
+	counter(c, "loop_busy_max_us", a->loop.stats.busy_max_us);
 	counter(c, "ban_shared", a->claims.shared_n);
 	counter(c, "reason_fallbacks", a->claims.reason_fallbacks);
 	counter(c, "reasons_freed", a->claims.reasons_freed);
