@@ -108,6 +108,29 @@ static void stats_family(FILE *o, const uint64_t *sums, const char *prefix, bool
 	}
 }
 
+/*
+ * loop_turns - the event loop's turns by length, as a histogram: how
+ * long requests waited behind whatever the loop was doing, and how often
+ */
+static void loop_turns(FILE *o, const struct mx_loop_stats *ls)
+{
+	const char *name = "mxguard_event_loop_turn_seconds";
+	uint64_t n = 0;
+
+	head(o, name, "histogram",
+	     "Turns of the agent's event loop by how long their work took (a request that came "
+	     "during a turn waited at most that long).");
+	for (int b = 0; b < MX_LOOP_BUCKETS; b++) {
+		n += ls->bucket[b];
+		fprintf(o, "%s_bucket{le=\"%g\"} %llu\n", name, (double)mx_loop_bucket_us[b] / 1e6,
+			(unsigned long long)n);
+	}
+	n += ls->bucket[MX_LOOP_BUCKETS];
+	fprintf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)n);
+	fprintf(o, "%s_sum %.6f\n", name, (double)ls->sum_us / 1e6);
+	fprintf(o, "%s_count %llu\n", name, (unsigned long long)n);
+}
+
 int mx_metrics_write(struct agent *a, FILE *o)
 {
 	uint64_t sums[MX_STAT__MAX];
@@ -187,6 +210,7 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	     "The longest turn of the agent's event loop since start: the longest a request waited.");
 	fprintf(o, "mxguard_event_loop_busy_max_seconds %.6f\n",
 		(double)a->loop.stats.busy_max_us / 1e6);
+	loop_turns(o, &a->loop.stats);
 
 	/* The responder. */
 	labelled(o, "mxguard_responder_replies_total", "counter",
