@@ -49,30 +49,36 @@ struct mx_watch {
 	int part;
 };
 
-/* grow - make room for one more element in an array of size elements */
-static int grow(void **arr, size_t *cap, size_t n, size_t size)
+/*
+ * room - the array arr (cap elements of size bytes, n in use) with room
+ * for one more: arr itself, or a larger copy; NULL if out of memory
+ * (arr is left as it was)
+ */
+static void *room(void *arr, size_t *cap, size_t n, size_t size)
 {
 	size_t want = *cap ? *cap * 2 : 16;
 	void *p;
 
 	if (n < *cap)
-		return 0;
-	p = realloc(*arr, want * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = want;
-	return 0;
+		return arr;
+	p = realloc(arr, want * size);
+	if (p)
+		*cap = want;
+	return p;
 }
 
 /* part_of - the index of a name in the turn's accounts, added if new; -1 if out of memory */
 static int part_of(struct mx_loop *l, const char *name)
 {
+	struct mx_loop_part *parts;
+
 	for (size_t i = 0; i < l->nparts; i++)
 		if (!strcmp(l->parts[i].name, name))
 			return (int)i;
-	if (grow((void **)&l->parts, &l->parts_cap, l->nparts, sizeof(*l->parts)))
+	parts = room(l->parts, &l->parts_cap, l->nparts, sizeof(*parts));
+	if (!parts)
 		return -1;
+	l->parts = parts;
 	l->parts[l->nparts] = (struct mx_loop_part){ .name = name };
 	return (int)l->nparts++;
 }
@@ -210,9 +216,14 @@ int mx_loop_timer_add(struct mx_loop *l, struct mx_timer *t, const char *name,
 		      uint64_t every_ms, void (*fn)(void *arg), void *arg)
 {
 	int part = part_of(l, name);
+	struct mx_timer **timers;
 
-	if (part < 0 || grow((void **)&l->timers, &l->timers_cap, l->ntimers, sizeof(*l->timers)))
+	if (part < 0)
 		return -ENOMEM;
+	timers = room(l->timers, &l->timers_cap, l->ntimers, sizeof(*timers));
+	if (!timers)
+		return -ENOMEM;
+	l->timers = timers;
 	*t = (struct mx_timer){ .name = name, .fn = fn, .arg = arg, .every_ms = every_ms,
 				.part = part };
 	if (every_ms)
@@ -247,13 +258,18 @@ void mx_task_init(struct mx_task *t, const char *name,
 /* mx_loop_task_start - step t from this turn on, until it is done */
 int mx_loop_task_start(struct mx_loop *l, struct mx_task *t)
 {
+	struct mx_task **tasks;
 	int part;
 
 	if (t->running)
 		return -EALREADY;
 	part = part_of(l, t->name);
-	if (part < 0 || grow((void **)&l->tasks, &l->tasks_cap, l->ntasks, sizeof(*l->tasks)))
+	if (part < 0)
 		return -ENOMEM;
+	tasks = room(l->tasks, &l->tasks_cap, l->ntasks, sizeof(*tasks));
+	if (!tasks)
+		return -ENOMEM;
+	l->tasks = tasks;
 	t->part = part;
 	t->running = true;
 	t->last = MX_TASK_BUSY;	/* not stepped yet: the loop must not sleep */
@@ -350,10 +366,12 @@ static void run_timers(struct mx_loop *l)
  */
 static void run_tasks(struct mx_loop *l)
 {
-	size_t n = l->ntasks, left = n, first;
+	size_t n = l->ntasks, left = 0, first;
 	uint64_t end;
 
-	if (!n)
+	for (size_t k = 0; k < n; k++)
+		left += l->tasks[k] != NULL;	/* not those cancelled earlier in this turn */
+	if (!left)
 		return;
 	end = mx_mono_us() + MX_SLICE_US;
 	first = l->next_first % n;
