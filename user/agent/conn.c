@@ -918,11 +918,13 @@ static void responder_work(struct agent *a)
 		mx_loop_timer_at(&a->responder_timer, mx_mono_ms() + (uint64_t)next);
 }
 
+/* responder_ready - a session or a listener of the responder has something */
 static void responder_ready(void *arg, int fd, short revents)
 {
 	responder_work(arg);
 }
 
+/* responder_due - a session's deadline came */
 static void responder_due(void *arg)
 {
 	responder_work(arg);

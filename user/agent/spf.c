@@ -197,6 +197,7 @@ static void *work(void *arg)
 	}
 }
 
+/* spf_open - the worker thread, and its results' pipe in the event loop */
 int spf_open(struct agent *a)
 {
 	struct spf_worker *w;
@@ -248,6 +249,7 @@ int spf_open(struct agent *a)
 	return 0;
 }
 
+/* spf_close - stop the worker, wait for it, close the pipe */
 void spf_close(struct agent *a)
 {
 	struct spf_worker *w = a->spf;
