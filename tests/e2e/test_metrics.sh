@@ -5,7 +5,9 @@
 #	GET /metrics passes promtool's checks and agrees with mxguard stats;
 #	a real Prometheus scrapes the agent and its query API returns the
 #	drops of a banned sender; slow, garbage and oversized HTTP requests
-#	get their error or lose their slot, and scrapes go on.
+#	get their error or lose their slot, and scrapes go on. The event
+#	loop's turn histogram is whole, cumulative, counts every turn and
+#	agrees with the longest turn.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -99,6 +101,41 @@ test_bad_http_keeps_scrapes_going() {
 	scrape | grep -q "^mxguard_build_info" || { fail "no scrape beside idle clients"; kill "${pids[@]}" 2>/dev/null; return 1; }
 	kill "${pids[@]}" 2>/dev/null
 	mx stats >/dev/null || fail "the agent stopped answering"
+}
+
+test_loop_turn_histogram() {
+	agent_start || return 1
+	local out lint h=mxguard_event_loop_turn_seconds
+	out=$(scrape) || { fail "no answer on $METRICS/metrics"; return 1; }
+	lint=$(promtool check metrics <<<"$out" 2>&1) || { fail "promtool: $lint"; return 1; }
+	[[ -z $lint ]] || { fail "promtool: $lint"; return 1; }
+	grep -q "^# TYPE $h histogram$" <<<"$out" || { fail "no histogram $h"; return 1; }
+	# Buckets from 0.5 ms to 10 s and +Inf, cumulative; +Inf is the count.
+	local les counts
+	les=$(awk -v h="${h}_bucket" 'index($1, h "{le=\"") == 1 { sub(/.*le="/, "", $1); sub(/".*/, "", $1); printf "%s ", $1 }' <<<"$out")
+	[[ $les == "0.0005 0.001 0.0025 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10 +Inf " ]] ||
+		{ fail "buckets: $les"; return 1; }
+	counts=$(awk -v h="${h}_bucket" 'index($1, h "{") == 1 { printf "%s ", $2 }' <<<"$out")
+	local prev=0 c
+	for c in $counts; do
+		((c >= prev)) || { fail "not cumulative: $counts"; return 1; }
+		prev=$c
+	done
+	local count sum max
+	count=$(awk -v k="${h}_count" '$1 == k { print $2 }' <<<"$out")
+	sum=$(awk -v k="${h}_sum" '$1 == k { print $2 }' <<<"$out")
+	max=$(awk '$1 == "mxguard_event_loop_busy_max_seconds" { print $2 }' <<<"$out")
+	((count > 0 && count == prev)) || { fail "count $count, +Inf $prev"; return 1; }
+	# The longest turn lies in the first bucket that holds every turn.
+	local first
+	first=$(awk -v h="${h}_bucket" -v n="$count" 'index($1, h "{le=\"") == 1 && $2 == n { sub(/.*le="/, "", $1); sub(/".*/, "", $1); print $1; exit }' <<<"$out")
+	awk -v m="$max" -v f="$first" -v s="$sum" 'BEGIN { exit !(f == "+Inf" || m <= f + 0) || !(m <= s) }' ||
+		{ fail "longest turn $max s, every turn within le=$first, sum $sum"; return 1; }
+	# Every turn is counted: scrapes are turns too.
+	mx stats >/dev/null && mx stats >/dev/null
+	local later
+	later=$(scrape | awk -v k="${h}_count" '$1 == k { print $2 }')
+	((later > count)) || fail "turns counted: $count, then $later"
 }
 
 test_metrics_listen_setting() {

@@ -1,41 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NAME
- *	agent.c - load, attach, pin, serve the control socket, detach
+ *	agent.c - load, attach, pin, serve, detach
  * DESCRIPTION
  *	agent_start() loads the XDP program from its skeleton, sizes the
  *	maps from the settings, writes the default limits, attaches the
  *	program with libxdp (native first in auto mode, generic as the
  *	fallback) and pins the maps under /sys/fs/bpf/mxguard, mounting
- *	bpffs where it is missing. agent_serve() answers the control socket
- *	until SIGTERM or SIGINT. agent_stop() detaches and unpins, unless
- *	the operator asked to leave the program in place.
+ *	bpffs where it is missing. agent_serve() opens the services in one
+ *	event loop and runs it until SIGTERM or SIGINT. agent_stop()
+ *	detaches and unpins, unless the operator asked to leave the program
+ *	in place.
  *
  *	libxdp would rather attach through its multi-program dispatcher,
  *	which needs freplace; where the kernel lacks it libxdp attaches the
  *	single program itself. Both work; prog show says which program id
  *	ended up on the interface.
- *	The event loop never waits long on anything: periodic work (sweeps,
- *	snapshots) and long commands (jobs: a blocklist load, ban list) run
- *	a slice of at most MX_SLICE_US per turn, and a turn over 50 ms is
- *	logged with where it went.
+ *
+ *	The event loop never waits long on anything (loop.h): periodic work
+ *	(sweeps, snapshots) and long commands (jobs: a blocklist load, ban
+ *	list) are tasks that share a slice of MX_SLICE_US per turn, and a
+ *	turn over 50 ms is logged with where it went.
  * SECURITY
- *	The control socket is mode 0600 in a 0700 directory, and every
- *	peer's credentials are checked (SO_PEERCRED: uid 0 only). Requests
- *	are bounded in size and time (control.c): at most eight clients at
- *	once, each read without blocking.
+ *	What faces untrusted input is in the services: the control socket
+ *	(ctl.c), the policy service (policyd.c), metrics (metrics.c), the
+ *	responder (responder.c).
  * DIAGNOSTICS
  *	Start-up failures name the step and the reason and exit non-zero.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -53,22 +52,15 @@
 #include <xdp/libxdp.h>
 
 #include "agent.h"
-#include "cmd.h"
-#include "control.h"
-#include "mapwalk.h"
+#include "ctl.h"
 #include "mxguard.skel.h"
+#include "notify.h"
+#include "policyd.h"
 #include "responder.h"
-
-/* Entries per step of a sweep: small enough to check the deadline often. */
-#define MX_SWEEP_SLICE		256
-/*
- * Background work (sweeps) per turn of the event loop: whatever runs,
- * a request waits at most this long behind it.
- */
-#define MX_SLICE_US		5000
-/* A snapshot replaces the journal after this many records, or this often. */
-#define MX_SNAPSHOT_RECORDS	10000
-#define MX_SNAPSHOT_INTERVAL_S	300
+#include "snapshot.h"
+#include "spf.h"
+#include "store.h"
+#include "sweep.h"
 
 static int verbose;
 static bool quiet_libbpf;	/* while libxdp tries its dispatcher */
@@ -519,479 +511,50 @@ int agent_detach_stale(const char *ifname, const char *pin_dir)
 	return ret;
 }
 
-/* open_socket - the root-only control socket */
-static int open_socket(const char *path)
+/* on_signal - SIGHUP reloads the settings; SIGTERM and SIGINT end the loop */
+static void on_signal(void *arg, int fd, short revents)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	char dir[sizeof(sun.sun_path)];
-	char *slash;
-	int fd;
-
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		mx_log("socket path %s is too long", path);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0700) && errno != EEXIST) {
-			mx_log("cannot create %s: %s", dir, strerror(errno));
-			return -1;
-		}
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -1;
-	/* A socket file left by a crashed agent: only if no one answers on it. */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
-		mx_log("another mxguardd answers on %s", path);
-		close(fd);
-		return -1;
-	}
-	unlink(path);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || chmod(path, 0600) ||
-	    listen(fd, 16)) {
-		mx_log("cannot listen on %s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/*
- * Control clients. A request is read without blocking, as it comes, by
- * the event loop, at most MX_CTL_MAX_CLIENTS at a time and each within
- * MX_CTL_TIMEOUT_MS: a client that connects and says nothing, or says it
- * slowly, holds nothing but its slot. Once complete, the request runs
- * and its reply is written with a send timeout.
- */
-#define MX_CTL_MAX_CLIENTS	8
-
-struct ctl_client {
-	int fd;
-	uint64_t deadline_ms;
-	size_t got;
-	char buf[4 + MX_CTL_MAX_REQUEST];
-};
-
-static struct ctl_client clients[MX_CTL_MAX_CLIENTS];
-
-/* refuse - a one-line error and a failing exit status, then close */
-static void refuse(int fd, const char *msg)
-{
-	char m[256];
-	unsigned char status = 1;
-	int n = snprintf(m, sizeof(m), "Error: %s\n", msg);
-
-	mx_ctl_write_frame(fd, MX_FRAME_ERR, m, (uint32_t)n);
-	mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
-	close(fd);
-}
-
-/*
- * Requests whose command goes on as a job (cmd.h): the reply is sent
- * when the job is done, the loop serving others meanwhile. With every
- * slot taken, a command's job runs at once instead.
- */
-#define MX_CTL_MAX_JOBS	4
-
-static struct ctl_job {
-	struct mx_cmd_ctx c;
-	int fd;			/* -1: free */
-} jobs[MX_CTL_MAX_JOBS] = { [0 ... MX_CTL_MAX_JOBS - 1] = { .fd = -1 } };
-
-/* finish - the reply's end: the exit status, then close */
-static void finish(struct mx_cmd_ctx *c, int fd, int r)
-{
-	unsigned char status = r ? 1 : 0;
-
-	if (c->jw)
-		jsonw_destroy(&c->jw);
-	fflush(c->out);
-	fflush(c->err);
-	mx_ctl_write_frame(fd, MX_FRAME_EXIT, &status, 1);
-	fclose(c->out);
-	fclose(c->err);
-	close(fd);
-}
-
-/* run_request - run a complete request and send the reply (or start its job) */
-static void run_request(struct agent *a, int fd, struct mx_request *req)
-{
-	struct mx_cmd_ctx c = { .agent = a, .fd = fd };
-	struct ctl_job *slot = NULL;
-	int r;
-
-	for (int i = 0; i < MX_CTL_MAX_JOBS && !slot; i++)
-		if (jobs[i].fd < 0)
-			slot = &jobs[i];
-	c.async = slot != NULL;
-	c.out = mx_ctl_stream(fd, MX_FRAME_OUT);
-	c.err = mx_ctl_stream(fd, MX_FRAME_ERR);
-	if (!c.out || !c.err)
-		goto fail;
-	c.json = strcmp(req->mode, "plain") != 0;
-	c.pretty = strcmp(req->mode, "pretty") == 0;
-	if (c.json) {
-		c.jw = jsonw_new(c.out);
-		if (!c.jw)
-			goto fail;
-		jsonw_pretty(c.jw, c.pretty);
-	}
-	r = a->run_command(&c, req->argc, req->argv);
-	if (c.job && !r) {
-		slot->c = c;
-		slot->fd = fd;
-		return;
-	}
-	finish(&c, fd, r);
-	return;
-fail:
-	if (c.out)
-		fclose(c.out);
-	if (c.err)
-		fclose(c.err);
-	close(fd);
-}
-
-/* jobs_work - the jobs' work until deadline: 1 busy, 2 only waiting, 0 none */
-static int jobs_work(uint64_t deadline_us)
-{
-	int state = 0;
-
-	for (int i = 0; i < MX_CTL_MAX_JOBS; i++) {
-		struct ctl_job *j = &jobs[i];
-		int r;
-
-		if (j->fd < 0)
-			continue;
-		r = j->c.job->step(j->c.job, &j->c, deadline_us);
-		if (r == 0) {
-			int ret = j->c.job->ret;
-
-			j->c.job->free(j->c.job);
-			j->c.job = NULL;
-			finish(&j->c, j->fd, ret);
-			j->fd = -1;
-			continue;
-		}
-		if (r == 1 || state == 0)
-			state = r;
-	}
-	return state;
-}
-
-/* jobs_stop - the agent stops: a job left unfinished is told so */
-static void jobs_stop(void)
-{
-	for (int i = 0; i < MX_CTL_MAX_JOBS; i++) {
-		struct ctl_job *j = &jobs[i];
-
-		if (j->fd < 0)
-			continue;
-		p_err(&j->c, "mxguardd is stopping; the command was not finished");
-		j->c.job->free(j->c.job);
-		j->c.job = NULL;
-		finish(&j->c, j->fd, -1);
-		j->fd = -1;
-	}
-}
-
-/* ctl_accept - take a new control client, or refuse it */
-static void ctl_accept(int lfd)
-{
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-	if (fd < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || cred.uid != 0) {
-		refuse(fd, "mxguardd accepts only root");
-		return;
-	}
-	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++) {
-		if (clients[i].fd > 0)
-			continue;
-		clients[i].fd = fd;
-		clients[i].got = 0;
-		clients[i].deadline_ms = mx_mono_ms() + MX_CTL_TIMEOUT_MS;
-		return;
-	}
-	refuse(fd, "too many control clients at once; try again");
-}
-
-/* ctl_read - read what a client sent; run its request once complete */
-static void ctl_read(struct agent *a, struct ctl_client *cl)
-{
-	static struct mx_request req;
-	struct timeval tv = { .tv_sec = MX_CTL_TIMEOUT_MS / 1000 };
-	uint32_t want = 4;
-	char err[160];
-	ssize_t n;
-	int fd = cl->fd;
-
-	if (cl->got >= 4) {
-		memcpy(&want, cl->buf, 4);
-		if (want == 0 || want > MX_CTL_MAX_REQUEST) {
-			snprintf(err, sizeof(err), "request length %u out of range 1..%d",
-				 want, MX_CTL_MAX_REQUEST);
-			goto refused;
-		}
-		want += 4;
-	}
-	n = recv(fd, cl->buf + cl->got, want - cl->got, MSG_DONTWAIT);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n <= 0) {
-		snprintf(err, sizeof(err), "request truncated");
-		goto refused;
-	}
-	cl->got += (size_t)n;
-	if (cl->got < 4 || cl->got < want || want == 4)
-		return;	/* more to come (or the length just arrived) */
-	memcpy(req.buf, cl->buf + 4, cl->got - 4);
-	req.buf[cl->got - 4] = '\0';
-	cl->fd = -1;
-	/* Blocking from here, each write bounded by the send timeout. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (mx_ctl_parse_request(&req, cl->got - 4, err, sizeof(err))) {
-		refuse(fd, err);
-		return;
-	}
-	run_request(a, fd, &req);	/* closes fd, now or when its job is done */
-	return;
-refused:
-	cl->fd = -1;
-	refuse(fd, err);
-}
-
-/* ctl_expire - refuse clients whose request did not arrive in time */
-static void ctl_expire(void)
-{
-	uint64_t now = mx_mono_ms();
-
-	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++) {
-		if (clients[i].fd > 0 && now >= clients[i].deadline_ms) {
-			int fd = clients[i].fd;
-
-			clients[i].fd = -1;
-			refuse(fd, "request timed out");
-		}
-	}
-}
-
-/*
- * The sweep of expired bans: a pass over the four ban maps every
- * ban_sweep_interval (30 s), done in slices between the loop's other work.
- * The data plane already ignores expired bans; removing them keeps an
- * expired prefix ban from hiding a shorter active one from the LPM
- * lookup, and frees room.
- */
-static struct ban_sweep {
-	struct mx_walk w[MX_TABLE_MAPS];
-	int map;			/* the map the pass is on; -1: idle */
-	uint64_t now;			/* CLOCK_BOOTTIME when the pass began */
-	unsigned long removed;
-	bool failed;			/* a map was not read whole: collect no reasons */
-} bsw = { .map = -1 };
-
-/*
- * sweep_one - delete an expired ban with its claims; note the reason of
- * one that stays, for the collection of unused reason texts (mx_walk
- * callback)
- */
-static int sweep_one(const void *key, const void *val, void *arg)
-{
-	const struct mx_ban *b = val;
 	struct agent *a = arg;
-	struct mx_prefix p;
+	struct signalfd_siginfo si;
 
-	if (b->expires_ns && b->expires_ns <= bsw.now) {
-		mx_table_key_prefix((enum mx_table_map)bsw.map, key, &p);
-		mx_bans_expired(&a->store.claims, &p);
-		bsw.removed++;
-	} else {
-		mx_bans_gc_mark(&a->store.claims, b->reason);
+	if (read(fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		char msg[2400];
+
+		agent_reload(a, msg, sizeof(msg));
+		mx_log("SIGHUP: %s", msg);
+		return;
 	}
-	return 0;
+	mx_log("signal %d: stopping", si.ssi_signo);
+	mx_loop_stop(&a->loop);
 }
 
-/* ban_sweep_start - begin a pass unless one is going */
-static void ban_sweep_start(struct agent *a)
+/* close_services - what agent_serve opened, whatever of it was */
+static void close_services(struct agent *a)
 {
-	if (bsw.map >= 0)
-		return;
-	bsw.map = 0;
-	bsw.now = mx_now_ns();
-	bsw.removed = 0;
-	bsw.failed = false;
-	mx_bans_gc_begin(&a->store.claims);
-}
-
-/* ban_sweep_work - sweep until deadline; true while the pass goes on */
-static bool ban_sweep_work(struct agent *a, uint64_t deadline_us)
-{
-	while (bsw.map >= 0 && mx_mono_us() < deadline_us) {
-		struct mx_walk *w = &bsw.w[bsw.map];
-		int r;
-
-		if (!w->key_size && mx_walk_init(w, a->store.bans.fd[bsw.map], 0, sizeof(struct mx_ban))) {
-			mx_log("ban sweep: cannot read the ban maps: %s", strerror(errno));
-			bsw.map = -1;
-			break;
-		}
-		r = mx_walk_step(w, MX_SWEEP_SLICE, sweep_one, a);
-		if (r < 0) {
-			mx_log("ban sweep: reading the bans failed: %s", strerror(-r));
-			mx_walk_reset(w);
-			bsw.failed = true;
-		} else if (r == 0) {
-			continue;
-		}
-		if (++bsw.map < MX_TABLE_MAPS)
-			continue;
-		bsw.map = -1;
-		if (bsw.removed)
-			mx_log("removed %lu expired ban%s", bsw.removed, bsw.removed == 1 ? "" : "s");
-		if (!bsw.failed) {
-			unsigned int freed = mx_bans_gc_end(&a->store.claims);
-
-			if (freed)
-				mx_log("freed %u reason text%s no ban names any more", freed,
-					  freed == 1 ? "" : "s");
-		}
-	}
-	return bsw.map >= 0;
-}
-
-static void ban_sweep_free(void)
-{
-	for (int i = 0; i < MX_TABLE_MAPS; i++)
-		mx_walk_free(&bsw.w[i]);
-	memset(&bsw, 0, sizeof(bsw));
-	bsw.map = -1;
+	snapshot_close(a);
+	ban_sweep_close(a);
+	ctl_close(a);
+	policyd_close(a);
+	metrics_close(a);
+	spf_close(a);
 }
 
 /*
- * notify_ready - tell systemd (Type=notify) that the agent serves:
- * programs attached, state restored, control socket listening. The
- * protocol is one datagram to $NOTIFY_SOCKET; no library needed.
+ * agent_serve - every service registers with one event loop (loop.h),
+ * which runs until SIGTERM or SIGINT: signals, the control socket and
+ * its jobs (ctl.c), the Postfix policy service (policyd.c), metrics
+ * (metrics.c), SPF and DNSBL results (spf.c), the responder, the
+ * connection sweep and reconciliation (conn.c), the verdict engine's
+ * tick (senders.c), the ban sweep (sweep.c) and snapshots (snapshot.c).
+ * No service knows another's descriptors or limits; long work runs as
+ * tasks, a slice at a time, so that no turn keeps Postfix waiting long.
  */
-static void notify_ready(void)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	const char msg[] = "READY=1";
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sun.sun_path))
-		return;
-	strcpy(sun.sun_path, path);
-	if (path[0] == '@')
-		sun.sun_path[0] = '\0';	/* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	if (sendto(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL, (struct sockaddr *)&sun, len) < 0)
-		mx_log("cannot notify systemd: %s", strerror(errno));
-	close(fd);
-}
-
-/*
- * snapshot_due - a snapshot costs time in proportion to the state (a few
- * seconds of work for 1,000,000 bans, done in slices between requests),
- * a journal costs start-up time in proportion to its records. So: when
- * the journal has grown as large as the state (at least
- * MX_SNAPSHOT_RECORDS), and, for a small state only, every
- * MX_SNAPSHOT_INTERVAL_S when anything changed. Each record then pays for
- * its share of one snapshot, whatever the state's size.
- */
-static bool snapshot_due(const struct mx_persist *p, bool interval_passed)
-{
-	if (p->snap)
-		return false;	/* one is being written */
-	uint64_t big = p->snapshot_records > MX_SNAPSHOT_RECORDS ? p->snapshot_records
-								   : MX_SNAPSHOT_RECORDS;
-
-	if (p->journal_records >= big)
-		return true;
-	return interval_passed && p->journal_records &&
-	       p->snapshot_records + p->journal_records < MX_SNAPSHOT_RECORDS;
-}
-
-/*
- * Where a turn of the loop went, so that a slow one says what made it
- * slow: requests, the once-a-second tick (sock_diag, the verdict
- * engine), reconciliation, starting periodic work, the slices.
- */
-enum { LAP_REQUESTS, LAP_TICK, LAP_RECONCILE, LAP_STARTS, LAP_JOBS, LAP_SWEEPS, LAP_SNAPSHOT,
-       LAP__MAX };
-struct laps {
-	uint64_t t;			/* when the last lap ended */
-	uint64_t us[LAP__MAX];
-	uint64_t cpu;			/* the thread's CPU time when the turn began */
-};
-
-/* thread_cpu_us - CPU time this thread has run: a slow turn with little is a busy machine */
-static uint64_t thread_cpu_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static void lap(struct laps *l, int which)
-{
-	uint64_t now = mx_mono_us();
-
-	l->us[which] = now - l->t;
-	l->t = now;
-}
-
-#define MX_SLOW_TURN_US	50000
-
-/* slow_turn - say where a turn longer than 50 ms went (at most every 10 s) */
-static void slow_turn(const struct laps *l)
-{
-	static struct mx_log_rate rate;
-	uint64_t sum = 0;
-
-	for (int i = 0; i < LAP__MAX; i++)
-		sum += l->us[i];
-	if (sum < MX_SLOW_TURN_US)
-		return;
-	mx_log_limited(&rate, "a loop turn took %llu ms (%llu ms on the CPU; the rest, waiting "
-			  "for it): requests %llu, tick %llu, reconciliation %llu, starts %llu, "
-			  "jobs %llu, sweeps %llu, snapshot %llu", (unsigned long long)sum / 1000,
-			  (unsigned long long)(thread_cpu_us() - l->cpu) / 1000,
-			  (unsigned long long)l->us[LAP_REQUESTS] / 1000,
-			  (unsigned long long)l->us[LAP_TICK] / 1000,
-			  (unsigned long long)l->us[LAP_RECONCILE] / 1000,
-			  (unsigned long long)l->us[LAP_STARTS] / 1000,
-			  (unsigned long long)l->us[LAP_JOBS] / 1000,
-			  (unsigned long long)l->us[LAP_SWEEPS] / 1000,
-			  (unsigned long long)l->us[LAP_SNAPSHOT] / 1000);
-}
-
-/* agent_serve - the event loop: control socket, signals, sweeps */
 int agent_serve(struct agent *a)
 {
-	uint64_t now = mx_mono_ms();
-	uint64_t next_sweep = now + (uint64_t)a->cfg.ban_sweep_s * 1000;
-	uint64_t next_conn_sweep = now + 1000, next_reconcile = now + 10000;
-	uint64_t next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
-	struct pollfd pfd[3 + MX_CTL_MAX_CLIENTS + 1 + 256 + 1 + 16 + 1];
-	bool busy = false, waiting = false;
-	struct laps laps = { 0 };
 	sigset_t mask;
-	int lfd, sfd, ret = 0;
+	int sfd, ret = 0;
 
 	agent_apply_priority(a);
 	sigemptyset(&mask);
@@ -1001,123 +564,21 @@ int agent_serve(struct agent *a)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
-		clients[i].fd = -1;
-	lfd = open_socket(a->socket_path);
-	if (sfd < 0 || lfd < 0 || policyd_open(a) || metrics_open(a) || spf_open(a)) {
-		policyd_close(a);
-		metrics_close(a);
-		return -1;
+	mx_loop_init(&a->loop);
+	if (sfd < 0 || mx_loop_add(&a->loop, sfd, POLLIN, "signals", on_signal, a) ||
+	    ctl_open(a) || policyd_open(a) || metrics_open(a) || spf_open(a) || conn_serve(a) ||
+	    senders_serve(&a->senders, &a->loop) || ban_sweep_open(a) || snapshot_open(a)) {
+		ret = -1;
+		goto out;
 	}
 	mx_log("ready; control socket %s", a->socket_path);
-	notify_ready();
-
-	for (;;) {
-		int n, npol, nmet;
-		uint64_t turn;
-
-		int timeout = responder_next_timeout_ms(a->responder);
-
-		if (timeout < 0 || timeout > 1000)
-			timeout = 1000;
-		if (busy)
-			timeout = 0;	/* sweeps to finish: serve, then go on with them */
-		else if (waiting && timeout > 5)
-			timeout = 5;	/* a job waits on its thread: look again soon */
-		pfd[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
-		pfd[2] = (struct pollfd){ .fd = responder_fd(a->responder), .events = POLLIN };
-		for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
-			pfd[3 + i] = (struct pollfd){ .fd = clients[i].fd > 0 ? clients[i].fd : -1,
-						      .events = POLLIN };
-		npol = policyd_pollfds(a, pfd + 3 + MX_CTL_MAX_CLIENTS,
-				       (int)(sizeof(pfd) / sizeof(pfd[0])) - 3 - MX_CTL_MAX_CLIENTS);
-		nmet = metrics_pollfds(a, pfd + 3 + MX_CTL_MAX_CLIENTS + npol,
-				       (int)(sizeof(pfd) / sizeof(pfd[0])) - 3 - MX_CTL_MAX_CLIENTS - npol);
-		pfd[3 + MX_CTL_MAX_CLIENTS + npol + nmet] = (struct pollfd){ .fd = spf_fd(a),
-									     .events = POLLIN };
-		n = poll(pfd, (nfds_t)(3 + MX_CTL_MAX_CLIENTS + npol + nmet + 1), timeout);
-		if (n < 0 && errno != EINTR)
-			break;
-		turn = mx_mono_us();
-		laps.t = turn;
-		laps.cpu = thread_cpu_us();
-		if (pfd[1].revents & POLLIN) {
-			struct signalfd_siginfo si;
-
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP) {
-					char msg[2400];
-
-					agent_reload(a, msg, sizeof(msg));
-					mx_log("SIGHUP: %s", msg);
-					continue;
-				}
-				mx_log("signal %d: stopping", si.ssi_signo);
-				break;
-			}
-		}
-		if (pfd[0].revents & POLLIN)
-			ctl_accept(lfd);
-		for (int i = 0; i < MX_CTL_MAX_CLIENTS; i++)
-			if (clients[i].fd > 0 && pfd[3 + i].revents)
-				ctl_read(a, &clients[i]);
-		ctl_expire();
-		policyd_run(a, pfd + 3 + MX_CTL_MAX_CLIENTS, npol);
-		metrics_run(a, pfd + 3 + MX_CTL_MAX_CLIENTS + npol, nmet);
-		if (pfd[3 + MX_CTL_MAX_CLIENTS + npol + nmet].revents & POLLIN)
-			spf_run(a);
-		/* The responder first: it never blocks, and senders wait on it. */
-		responder_run(a->responder);
-		lap(&laps, LAP_REQUESTS);
-		now = mx_mono_ms();
-		if (now >= next_conn_sweep) {
-			conn_sweep(a);
-			senders_tick(&a->senders);
-			next_conn_sweep = now + 1000;
-		}
-		lap(&laps, LAP_TICK);
-		if (now >= next_reconcile) {
-			conn_reconcile(a, false);
-			next_reconcile = now + 10000;
-		}
-		lap(&laps, LAP_RECONCILE);
-		if (a->store.state.snapshot_soon || snapshot_due(&a->store.state.persist, now >= next_snapshot)) {
-			if (state_snapshot_start(&a->store))
-				a->store.state.snapshot_soon = false;
-			next_snapshot = now + MX_SNAPSHOT_INTERVAL_S * 1000;
-		}
-		if (now >= next_sweep) {
-			ban_sweep_start(a);
-			next_sweep = now + (uint64_t)a->cfg.ban_sweep_s * 1000;
-		}
-		lap(&laps, LAP_STARTS);
-		{
-			uint64_t deadline = mx_mono_us() + MX_SLICE_US;
-
-			int jw = jobs_work(deadline);
-
-			lap(&laps, LAP_JOBS);
-			busy = jw == 1;
-			busy |= conn_work(a, deadline);
-			busy |= ban_sweep_work(a, deadline);
-			lap(&laps, LAP_SWEEPS);
-			busy |= state_snapshot_work(&a->store, deadline);
-			lap(&laps, LAP_SNAPSHOT);
-			waiting = jw == 2;
-		}
-		slow_turn(&laps);
-		turn = mx_mono_us() - turn;
-		if (turn > a->loop_busy_max_us)
-			a->loop_busy_max_us = turn;
-	}
-	jobs_stop();
-	ban_sweep_free();
-	policyd_close(a);
-	metrics_close(a);
-	spf_close(a);
-	close(lfd);
-	unlink(a->socket_path);
-	close(sfd);
+	mx_notify_ready();
+	if (mx_loop_run(&a->loop))
+		mx_log("the event loop failed: %s; stopping", strerror(errno));
+out:
+	close_services(a);
+	mx_loop_free(&a->loop);
+	if (sfd >= 0)
+		close(sfd);
 	return ret;
 }

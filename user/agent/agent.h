@@ -15,10 +15,10 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "loop.h"
 #include "persist.h"
 #include "senders.h"
 #include "policy.h"
-#include "spf.h"
 #include "store.h"
 #include "tables.h"
 
@@ -28,15 +28,22 @@ struct xdp_program;
 struct bpf_link;
 struct responder;
 struct mx_cmd_ctx;
+struct ctl_server;
+struct ban_sweep;
+struct snapshot_schedule;
 
 struct agent {
 	struct mx_config_file cfg;	/* the settings in force */
 	struct mx_config_source cfg_source;	/* where they come from: read again on reload */
 	/* The commands the control server runs (main wires them: commands.h). */
 	int (*run_command)(struct mx_cmd_ctx *c, int argc, char **argv);
+	/* The event loop every service registers with (loop.h), and its counters. */
+	struct mx_loop loop;
+	struct ctl_server *ctl;		/* the control socket and its jobs (ctl.c) */
 	struct mxguard_bpf *skel;
 	struct xdp_program *xdp_prog;
 	struct mx_store store;		/* bans, allowlist, classes: the only code that changes them */
+	struct ban_sweep *ban_sweep;	/* expired bans out of the maps (sweep.c) */
 	int config_fd, class_limits_fd, stats_fd;
 	int bucket4_fd, bucket6_fd;
 	int count4_fd, count6_fd;
@@ -61,7 +68,7 @@ struct agent {
 	struct count_table conn_drift;
 	struct conn_sweeper sweeper;
 	struct cookie_watch cookies;
-	uint64_t loop_busy_max_us;	/* the event loop's longest turn since start */
+	struct mx_timer reconcile_timer, responder_timer;
 	const char *cgroup_path;
 	char hostname[256];
 	const char *policy_url;
@@ -69,21 +76,13 @@ struct agent {
 
 	uint32_t responder_sessions;
 	uint32_t responder_max_line;
+	struct snapshot_schedule *snapshots;	/* when to write one (snapshot.c) */
 
-	/* Sender verdicts (senders.c) and the policy service (policyd.c). */
+	/* Sender verdicts (senders.c) and the services that feed them. */
 	struct senders senders;
-	struct policyd *policyd;
-	struct metrics_server *metrics;
-	struct spf_worker *spf;
-	struct {
-		uint64_t queued, dropped, results[MX_SPF__MAX];	/* queued, dropped: SPF and DNSBL */
-	} spf_stats;
-	struct {
-		uint64_t results[MX_DNSBL__MAX];
-	} dnsbl_stats;
-	struct {
-		uint64_t requests, malformed, banned, rejected_listed;
-	} policy_stats;
+	struct policyd *policyd;	/* policyd.h */
+	struct metrics_server *metrics;	/* metrics.h */
+	struct spf_worker *spf;		/* spf.h */
 };
 
 enum mx_attach_mode {
@@ -93,6 +92,7 @@ enum mx_attach_mode {
 };
 
 int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity);
+/* Open every service in the event loop and run it until SIGTERM or SIGINT. */
 int agent_serve(struct agent *a);
 void agent_stop(struct agent *a, bool keep);
 int agent_detach_stale(const char *ifname, const char *pin_dir);
@@ -107,11 +107,5 @@ void agent_settings(struct agent *a, const struct mx_config_file *c);
 int agent_reload(struct agent *a, char *msg, size_t len);
 
 #include "metrics.h"
-
-/* The Postfix policy service (policyd.c). */
-int policyd_open(struct agent *a);
-void policyd_close(struct agent *a);
-int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max);
-void policyd_run(struct agent *a, const struct pollfd *pfd, int n);
 
 #endif /* MX_AGENT_H */

@@ -10,7 +10,10 @@
  *	sk_lookup program to the network namespace and the sock_ops
  *	program to the cgroup v2 root.
  *
- *	conn_sweep(), every second, compares the pending and live flows
+ *	conn_serve() registers the limit's work with the event loop: the
+ *	responder's sessions, the sweep and reconciliation.
+ *
+ *	The sweep, every second, compares the pending and live flows
  *	with the kernel's sockets (sock_diag): a pending flow whose request
  *	socket is gone (the handshake never completed: no ACK, RST, SYN
  *	dropped by a full queue) is released, which is how a half-open
@@ -375,12 +378,14 @@ static void cookie_watch(struct agent *a)
 }
 
 /*
- * conn_sweep - once a second, begin a pass over the flow tables unless
+ * sweep_tick - once a second, begin a pass over the flow tables unless
  * the last one is still going: take the kernel's sockets now, then let
- * conn_work() compare each flow with them, a slice at a time.
+ * the sweep's task (sweep_step) compare each flow with them, a slice at
+ * a time.
  */
-void conn_sweep(struct agent *a)
+static void sweep_tick(void *arg)
 {
+	struct agent *a = arg;
 	struct conn_sweeper *sw = &a->sweeper;
 	struct flow_set *set;
 
@@ -402,6 +407,7 @@ void conn_sweep(struct agent *a)
 	sw->t0 = mx_now_ns();
 	sw->seen = 0;
 	sw->phase = 1;
+	mx_loop_task_start(&a->loop, &sw->work);
 }
 
 /* sweep_flow - release one flow if its socket is gone (mx_walk callback) */
@@ -439,9 +445,10 @@ static int sweep_flow(const void *key, const void *val, void *arg)
 /* Flows per slice: small enough to check the deadline often. */
 #define MX_SWEEP_SLICE	256
 
-/* conn_work - sweep until deadline; true while the pass goes on */
-bool conn_work(struct agent *a, uint64_t deadline_us)
+/* sweep_step - sweep until deadline (the sweep's task); busy while the pass goes on */
+static enum mx_task_state sweep_step(void *arg, uint64_t deadline_us)
 {
+	struct agent *a = arg;
 	struct conn_sweeper *sw = &a->sweeper;
 
 	while (sw->phase && mx_mono_us() < deadline_us) {
@@ -471,7 +478,7 @@ bool conn_work(struct agent *a, uint64_t deadline_us)
 		sw->last_seen = sw->seen;
 		a->conn_stats.sweeps++;
 	}
-	return sw->phase != 0;
+	return sw->phase ? MX_TASK_BUSY : MX_TASK_DONE;
 }
 
 /* count_hash - where a count key starts looking in the table */
@@ -884,6 +891,58 @@ int conn_start(struct agent *a)
 	conn_reconcile(a, true);
 	mx_log("parallel-connection limit on: sk_lookup in this namespace, sock_ops on %s",
 		  a->cgroup_path);
+	return 0;
+}
+
+/* reconcile_tick - every ten seconds */
+static void reconcile_tick(void *arg)
+{
+	conn_reconcile(arg, false);
+}
+
+/* responder_work - the responder's sessions; its timer at the next session deadline */
+static void responder_work(struct agent *a)
+{
+	int next;
+
+	responder_run(a->responder);
+	next = responder_next_timeout_ms(a->responder);
+	if (next >= 0)
+		mx_loop_timer_at(&a->responder_timer, mx_mono_ms() + (uint64_t)next);
+}
+
+/* responder_ready - a session or a listener of the responder has something */
+static void responder_ready(void *arg, int fd, short revents)
+{
+	responder_work(arg);
+}
+
+/* responder_due - a session's deadline came */
+static void responder_due(void *arg)
+{
+	responder_work(arg);
+}
+
+/*
+ * conn_serve - the limit's work in the event loop: the responder (it
+ * never blocks, and senders wait on it), the sweep every second, run
+ * as a task a slice at a time, and reconciliation every ten seconds
+ * (in one piece: it waits for a moment when the tables are small).
+ */
+int conn_serve(struct agent *a)
+{
+	struct conn_sweeper *sw = &a->sweeper;
+	int fd = responder_fd(a->responder);
+
+	mx_task_init(&sw->work, "connection sweep", sweep_step, a);
+	if ((fd >= 0 && mx_loop_add(&a->loop, fd, POLLIN, "responder", responder_ready, a)) ||
+	    mx_loop_timer_add(&a->loop, &a->responder_timer, "responder", 0, responder_due, a) ||
+	    mx_loop_timer_add(&a->loop, &sw->tick, "connection sweep", 1000, sweep_tick, a) ||
+	    mx_loop_timer_add(&a->loop, &a->reconcile_timer, "reconciliation", 10000,
+			      reconcile_tick, a)) {
+		mx_log("cannot serve the parallel-connection limit: out of memory");
+		return -1;
+	}
 	return 0;
 }
 

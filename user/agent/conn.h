@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "loop.h"
 #include "mapwalk.h"
 #include "mxguard.h"
 
@@ -39,10 +40,12 @@ struct conn_stats {
 };
 
 /*
- * The sweep of the flow tables, a pass a second at most, done in slices
- * between the event loop's other work (conn_work()).
+ * The sweep of the flow tables, a pass a second at most (tick), done in
+ * slices between the event loop's other work (the task work).
  */
 struct conn_sweeper {
+	struct mx_timer tick;
+	struct mx_task work;
 	int phase;			/* 0 idle, 1 pending flows, 2 live flows */
 	uint64_t t0;			/* when the pass took the kernel's sockets */
 	void *sockets;			/* struct flow_set: the kernel's sockets at t0 */
@@ -63,11 +66,9 @@ struct cookie_watch {
 };
 
 int conn_start(struct agent *a);
+/* The responder, the sweep and reconciliation in the agent's event loop. */
+int conn_serve(struct agent *a);
 void conn_stop(struct agent *a, bool keep);
-/* Once a second: begin a sweep unless one is still going. */
-void conn_sweep(struct agent *a);
-/* Sweep work until deadline (mx_mono_us()); true while some remains. */
-bool conn_work(struct agent *a, uint64_t deadline_us);
 int conn_reconcile(struct agent *a, bool settle);
 
 #endif /* MX_CONN_H */

@@ -13,7 +13,8 @@
  *	data plane's per-CPU counters are summed at each scrape; nothing is
  *	cached, so a scrape always sees the counters of that moment.
  *
- *	A small HTTP/1.x server in the agent's event loop: GET or HEAD of
+ *	A small HTTP/1.x server in the agent's event loop, its connections
+ *	in a client pool (pool.h): GET or HEAD of
  *	/metrics (200) or / (a pointer to /metrics); 404 for other paths,
  *	405 for other methods, 400 for what is not HTTP. One request per
  *	connection (Connection: close).
@@ -38,7 +39,10 @@
 #include "cmd.h"
 #include "http.h"
 #include "metrics.h"
+#include "policyd.h"
+#include "pool.h"
 #include "responder.h"
+#include "spf.h"
 
 #define MX_METRICS_CLIENTS	16
 #define MX_METRICS_TIMEOUT_MS	5000
@@ -102,15 +106,42 @@ static void stats_family(FILE *o, const uint64_t *sums, const char *prefix, bool
 	}
 }
 
+/*
+ * loop_turns - the event loop's turns by length, as a histogram: how
+ * long requests waited behind whatever the loop was doing, and how often
+ */
+static void loop_turns(FILE *o, const struct mx_loop_stats *ls)
+{
+	const char *name = "mxguard_event_loop_turn_seconds";
+	uint64_t n = 0;
+
+	head(o, name, "histogram",
+	     "Turns of the agent's event loop by how long their work took (a request that came "
+	     "during a turn waited at most that long).");
+	for (int b = 0; b < MX_LOOP_BUCKETS; b++) {
+		n += ls->bucket[b];
+		fprintf(o, "%s_bucket{le=\"%g\"} %llu\n", name, (double)mx_loop_bucket_us[b] / 1e6,
+			(unsigned long long)n);
+	}
+	n += ls->bucket[MX_LOOP_BUCKETS];
+	fprintf(o, "%s_bucket{le=\"+Inf\"} %llu\n", name, (unsigned long long)n);
+	fprintf(o, "%s_sum %.6f\n", name, (double)ls->sum_us / 1e6);
+	fprintf(o, "%s_count %llu\n", name, (unsigned long long)n);
+}
+
 int mx_metrics_write(struct agent *a, FILE *o)
 {
 	uint64_t sums[MX_STAT__MAX];
 	struct responder_stats rs;
+	struct policy_stats ps;
+	struct spf_stats ss;
 	int r = mx_stats_read(a->stats_fd, sums);
 
 	if (r)
 		return r;
 	responder_stats(a->responder, &rs);
+	policyd_stats(a, &ps);
+	spf_stats(a, &ss);
 
 	head(o, "mxguard_build_info", "gauge", "mxguard's version.");
 	fprintf(o, "mxguard_build_info{version=\"%s\"} 1\n", MX_VERSION);
@@ -175,7 +206,9 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	/* The agent's event loop. */
 	head(o, "mxguard_event_loop_busy_max_seconds", "gauge",
 	     "The longest turn of the agent's event loop since start: the longest a request waited.");
-	fprintf(o, "mxguard_event_loop_busy_max_seconds %.6f\n", (double)a->loop_busy_max_us / 1e6);
+	fprintf(o, "mxguard_event_loop_busy_max_seconds %.6f\n",
+		(double)a->loop.stats.busy_max_us / 1e6);
+	loop_turns(o, &a->loop.stats);
 
 	/* The responder. */
 	labelled(o, "mxguard_responder_replies_total", "counter",
@@ -217,26 +250,26 @@ int mx_metrics_write(struct agent *a, FILE *o)
 						{ "taken_back", a->store.auto_unclassed }, { NULL, 0 } });
 	labelled(o, "mxguard_spf_checks_total", "counter",
 		 "SPF checks of senders by result; dropped: the queue was full.",
-		 "result", (const struct lv[]){ { "pass", a->spf_stats.results[MX_SPF_PASS] },
-						{ "fail", a->spf_stats.results[MX_SPF_FAIL] },
-						{ "softfail", a->spf_stats.results[MX_SPF_SOFTFAIL] },
-						{ "temperror", a->spf_stats.results[MX_SPF_TEMPERROR] },
-						{ "none", a->spf_stats.results[MX_SPF_NONE] },
-						{ "dropped", a->spf_stats.dropped }, { NULL, 0 } });
+		 "result", (const struct lv[]){ { "pass", ss.results[MX_SPF_PASS] },
+						{ "fail", ss.results[MX_SPF_FAIL] },
+						{ "softfail", ss.results[MX_SPF_SOFTFAIL] },
+						{ "temperror", ss.results[MX_SPF_TEMPERROR] },
+						{ "none", ss.results[MX_SPF_NONE] },
+						{ "dropped", ss.dropped }, { NULL, 0 } });
 	labelled(o, "mxguard_dnsbl_lookups_total", "counter",
 		 "DNSBL lookups of client addresses by result (listed in any zone, in none, no answer).",
-		 "result", (const struct lv[]){ { "listed", a->dnsbl_stats.results[MX_DNSBL_LISTED] },
-						{ "clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN] },
-						{ "error", a->dnsbl_stats.results[MX_DNSBL_ERROR] },
+		 "result", (const struct lv[]){ { "listed", ss.dnsbl[MX_DNSBL_LISTED] },
+						{ "clean", ss.dnsbl[MX_DNSBL_CLEAN] },
+						{ "error", ss.dnsbl[MX_DNSBL_ERROR] },
 						{ NULL, 0 } });
 	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
-	    a->policy_stats.requests);
+	    ps.requests);
 	one(o, "mxguard_policy_malformed_total", "counter",
-	    "Postfix policy connections closed for a malformed request.", a->policy_stats.malformed);
+	    "Postfix policy connections closed for a malformed request.", ps.malformed);
 	labelled(o, "mxguard_policy_rejections_total", "counter",
 		 "Policy answers that refused a recipient: banned (521) or listed (550).",
-		 "reason", (const struct lv[]){ { "banned", a->policy_stats.banned },
-						{ "listed", a->policy_stats.rejected_listed },
+		 "reason", (const struct lv[]){ { "banned", ps.banned },
+						{ "listed", ps.rejected_listed },
 						{ NULL, 0 } });
 
 	/* Persistence. */
@@ -254,27 +287,29 @@ int mx_metrics_write(struct agent *a, FILE *o)
 }
 
 /* The server. */
-struct metrics_client {
-	int fd;
-	bool lingering;			/* answered: reading what is left until EOF */
-	size_t got;
-	uint64_t deadline_ms;
-	char buf[MX_HTTP_HEAD_MAX];
-};
+#define MX_METRICS_LINGERING	1	/* mx_client.state: answered, reading what is left */
 
 struct metrics_server {
-	int lfd;
-	struct metrics_client c[MX_METRICS_CLIENTS];
-	uint64_t scrapes;
+	struct agent *a;
+	struct mx_pool pool;
+	uint64_t scrapes;		/* answered 200 on /metrics */
 };
 
+static void metrics_input(struct mx_pool *p, struct mx_client *c);
+
+/* metrics_open - listen on metrics_listen, in the event loop (nothing if it is empty) */
 int metrics_open(struct agent *a)
 {
+	struct mx_pool_conf conf = {
+		.name = "metrics", .max_clients = MX_METRICS_CLIENTS, .buf_size = MX_HTTP_HEAD_MAX,
+		.timeout_ms = MX_METRICS_TIMEOUT_MS, .full = MX_POOL_REPLACE,
+		.input = metrics_input,
+	};
 	struct sockaddr_storage ss;
 	struct metrics_server *m;
 	socklen_t len;
 	char err[128];
-	int one = 1;
+	int one = 1, lfd;
 
 	if (!a->cfg.metrics_listen[0])
 		return 0;
@@ -285,15 +320,16 @@ int metrics_open(struct agent *a)
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return -1;
-	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
-		m->c[i].fd = -1;
-	m->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (m->lfd < 0 || setsockopt(m->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(m->lfd, (struct sockaddr *)&ss, len) || listen(m->lfd, 16)) {
+	m->a = a;
+	conf.arg = m;
+	lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, 16) ||
+	    mx_pool_open(&m->pool, &a->loop, lfd, &conf)) {
 		mx_log("cannot serve metrics on %s: %s (set metrics_listen, or leave it empty "
 			  "for none)", a->cfg.metrics_listen, strerror(errno));
-		if (m->lfd >= 0)
-			close(m->lfd);
+		if (lfd >= 0)
+			close(lfd);
 		free(m);
 		return -1;
 	}
@@ -302,34 +338,20 @@ int metrics_open(struct agent *a)
 	return 0;
 }
 
+/* metrics_close - every connection and the listener */
 void metrics_close(struct agent *a)
 {
 	struct metrics_server *m = a->metrics;
 
 	if (!m)
 		return;
-	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
-		if (m->c[i].fd >= 0)
-			close(m->c[i].fd);
-	close(m->lfd);
+	mx_pool_close(&m->pool);
 	free(m);
 	a->metrics = NULL;
 }
 
-int metrics_pollfds(struct agent *a, struct pollfd *pfd, int max)
-{
-	struct metrics_server *m = a->metrics;
-
-	if (!m || max < 1 + MX_METRICS_CLIENTS)
-		return 0;
-	pfd[0] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
-	for (int i = 0; i < MX_METRICS_CLIENTS; i++)
-		pfd[1 + i] = (struct pollfd){ .fd = m->c[i].fd, .events = POLLIN };
-	return 1 + MX_METRICS_CLIENTS;
-}
-
 /* respond - the whole answer, blocking with a send timeout, then close */
-static void respond(struct agent *a, struct metrics_client *c, int status,
+static void respond(struct metrics_server *m, struct mx_client *c, int status,
 		    enum mx_http_method method, const char *path)
 {
 	static const struct {
@@ -352,12 +374,12 @@ static void respond(struct agent *a, struct metrics_client *c, int status,
 	} else if (status == 1 && !strcmp(path, "/metrics")) {
 		FILE *f = open_memstream(&body, &blen);
 
-		status = f && mx_metrics_write(a, f) == 0 ? 200 : 500;
+		status = f && mx_metrics_write(m->a, f) == 0 ? 200 : 500;
 		if (f)
 			fclose(f);
 		type = "text/plain; version=0.0.4; charset=utf-8";
 		if (status == 200)
-			a->metrics->scrapes++;
+			m->scrapes++;
 	} else if (status == 1 && !strcmp(path, "/")) {
 		status = 200;
 	} else if (status == 1) {
@@ -399,75 +421,35 @@ static void respond(struct agent *a, struct metrics_client *c, int status,
 	 */
 	shutdown(c->fd, SHUT_WR);
 	fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
-	c->lingering = true;
-	c->deadline_ms = mx_mono_ms() + 2000;
+	c->state = MX_METRICS_LINGERING;
+	mx_pool_deadline(&m->pool, c, mx_mono_ms() + 2000);
 }
 
-void metrics_run(struct agent *a, const struct pollfd *pfd, int n)
+/* metrics_input - a request head as it comes, answered once whole; or what is left, discarded */
+static void metrics_input(struct mx_pool *p, struct mx_client *c)
 {
-	struct metrics_server *m = a->metrics;
-	uint64_t now = mx_mono_ms();
+	struct metrics_server *m = p->conf.arg;
+	enum mx_http_method method = MX_HTTP_OTHER;
+	char path[256];
+	ssize_t got;
+	int r;
 
-	if (!m || n < 1 + MX_METRICS_CLIENTS)
+	if (c->state == MX_METRICS_LINGERING) {
+		char sink[4096];
+
+		got = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
+		if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+			mx_pool_drop(p, c);
 		return;
-	for (int i = 0; i < MX_METRICS_CLIENTS; i++) {
-		struct metrics_client *c = &m->c[i];
-		enum mx_http_method method = MX_HTTP_OTHER;
-		char path[256];
-		ssize_t got;
-		int r;
-
-		if (c->fd < 0 || pfd[1 + i].fd != c->fd)
-			continue;
-		if (!pfd[1 + i].revents) {
-			if (now >= c->deadline_ms) {
-				close(c->fd);	/* said nothing whole in time */
-				c->fd = -1;
-			}
-			continue;
-		}
-		if (c->lingering) {
-			char sink[4096];
-
-			got = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
-			if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
-				close(c->fd);
-				c->fd = -1;
-			}
-			continue;
-		}
-		got = recv(c->fd, c->buf + c->got, sizeof(c->buf) - c->got, MSG_DONTWAIT);
-		if (got < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (got <= 0) {
-			close(c->fd);
-			c->fd = -1;
-			continue;
-		}
-		c->got += (size_t)got;
-		r = mx_http_parse(c->buf, c->got, &method, path, sizeof(path));
-		if (r)
-			respond(a, c, r, method, path);
 	}
-	if (pfd[0].revents & POLLIN) {
-		int fd = accept4(m->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		struct metrics_client *slot = NULL;
-
-		if (fd < 0)
-			return;
-		for (int i = 0; i < MX_METRICS_CLIENTS; i++) {
-			if (m->c[i].fd < 0) {
-				slot = &m->c[i];
-				break;
-			}
-			if (!slot || m->c[i].deadline_ms < slot->deadline_ms)
-				slot = &m->c[i];
-		}
-		if (slot->fd >= 0)
-			close(slot->fd);	/* the oldest waiting goes */
-		slot->fd = fd;
-		slot->lingering = false;
-		slot->got = 0;
-		slot->deadline_ms = now + MX_METRICS_TIMEOUT_MS;
+	got = mx_pool_read(p, c, MX_HTTP_HEAD_MAX);
+	if (got == 0)
+		return;
+	if (got < 0) {
+		mx_pool_drop(p, c);
+		return;
 	}
+	r = mx_http_parse(c->buf, c->got, &method, path, sizeof(path));
+	if (r)
+		respond(m, c, r, method, path);
 }

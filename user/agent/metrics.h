@@ -14,11 +14,8 @@ struct agent;
 /* Every metric, in the text exposition format 0.0.4. 0, or -errno. */
 int mx_metrics_write(struct agent *a, FILE *out);
 
-/* The agent's metrics server, in its event loop. */
+/* The agent's metrics server, in its event loop (nothing if metrics_listen is empty). */
 int metrics_open(struct agent *a);
 void metrics_close(struct agent *a);
-struct pollfd;
-int metrics_pollfds(struct agent *a, struct pollfd *pfd, int max);
-void metrics_run(struct agent *a, const struct pollfd *pfd, int n);
 
 #endif /* MX_METRICS_H */

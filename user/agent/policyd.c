@@ -24,11 +24,13 @@
  *	  - everything else, and anything we cannot read, is DUNNO: the
  *	    service never rejects mail for its own failure.
  *
- *	Connections are served by the agent's event loop without blocking:
- *	at most MX_POLICY_CLIENTS (Postfix keeps one per smtpd process); a
- *	new one over that takes the place of the one idle longest. A
- *	request over MX_POLICY_REQUEST_MAX bytes or malformed closes its
- *	connection; one idle MX_POLICY_IDLE_MS is closed too.
+ *	Connections are served by the agent's event loop without blocking,
+ *	from a client pool (pool.h): at most MX_POLICY_CLIENTS (Postfix
+ *	keeps one per smtpd process); a new one over that takes the place
+ *	of the one idle longest (MX_POOL_REPLACE with an idle deadline),
+ *	unless a request of that one has arrived. A request over
+ *	MX_POLICY_REQUEST_MAX bytes or malformed closes its connection;
+ *	one idle MX_POLICY_IDLE_MS is closed too.
  * SECURITY
  *	The socket is mode 0660, owned by root and policy_group: a process
  *	that can report trap hits can ban addresses.
@@ -46,29 +48,35 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "policyd.h"
+#include "pool.h"
+#include "spf.h"
 
 #define MX_POLICY_CLIENTS	256
 #define MX_POLICY_IDLE_MS	(600 * 1000)
 
-struct policy_client {
-	int fd;
-	size_t got;
-	uint64_t last_ms;
-	char *buf;			/* MX_POLICY_REQUEST_MAX, while connected */
-};
-
 struct policyd {
-	int lfd;
+	struct agent *a;
+	struct mx_pool pool;
 	char path[108];
-	struct policy_client c[MX_POLICY_CLIENTS];
+	struct policy_stats stats;
 };
 
+static void policy_input(struct mx_pool *pool, struct mx_client *c);
+
+/* policyd_open - the socket, group-owned, and its pool in the event loop */
 int policyd_open(struct agent *a)
 {
 	const char *path = a->cfg.policy_socket;
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct mx_pool_conf conf = {
+		.name = "policy", .max_clients = MX_POLICY_CLIENTS,
+		.buf_size = MX_POLICY_REQUEST_MAX, .timeout_ms = MX_POLICY_IDLE_MS, .idle = true,
+		.full = MX_POOL_REPLACE, .input = policy_input,
+	};
 	struct policyd *p;
 	struct group *g;
+	int lfd;
 
 	if (!path[0])
 		return 0;
@@ -85,70 +93,56 @@ int policyd_open(struct agent *a)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -1;
-	for (int i = 0; i < MX_POLICY_CLIENTS; i++)
-		p->c[i].fd = -1;
+	p->a = a;
+	conf.arg = p;
 	strcpy(sun.sun_path, path);
 	strcpy(p->path, path);
-	p->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (p->lfd < 0)
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (lfd < 0)
 		goto fail;
 	unlink(path);
-	if (bind(p->lfd, (struct sockaddr *)&sun, sizeof(sun)) ||
-	    chown(path, 0, g->gr_gid) || chmod(path, 0660) || listen(p->lfd, 64)) {
+	if (bind(lfd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    chown(path, 0, g->gr_gid) || chmod(path, 0660) || listen(lfd, 64)) {
 		mx_log("cannot serve the policy service on %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (mx_pool_open(&p->pool, &a->loop, lfd, &conf)) {
+		mx_log("cannot serve the policy service on %s: out of memory", path);
 		goto fail;
 	}
 	a->policyd = p;
 	mx_log("policy service on %s (group %s)", path, a->cfg.policy_group);
 	return 0;
 fail:
-	if (p->lfd >= 0)
-		close(p->lfd);
+	if (lfd >= 0)
+		close(lfd);
 	free(p);
 	return -1;
 }
 
-static void drop_client(struct policy_client *c)
-{
-	close(c->fd);
-	c->fd = -1;
-	free(c->buf);
-	c->buf = NULL;
-	c->got = 0;
-}
-
+/* policyd_close - every connection, the listener and its socket file */
 void policyd_close(struct agent *a)
 {
 	struct policyd *p = a->policyd;
 
 	if (!p)
 		return;
-	for (int i = 0; i < MX_POLICY_CLIENTS; i++)
-		if (p->c[i].fd >= 0)
-			drop_client(&p->c[i]);
-	close(p->lfd);
+	mx_pool_close(&p->pool);
 	unlink(p->path);
 	free(p);
 	a->policyd = NULL;
 }
 
-/* policyd_pollfds - the listener and every client; how many were filled */
-int policyd_pollfds(struct agent *a, struct pollfd *pfd, int max)
+/* policyd_stats - the counters, or zeros without a policy service */
+void policyd_stats(const struct agent *a, struct policy_stats *out)
 {
-	struct policyd *p = a->policyd;
-	int n = 0;
-
-	if (!p || max < 1 + MX_POLICY_CLIENTS)
-		return 0;
-	pfd[n++] = (struct pollfd){ .fd = p->lfd, .events = POLLIN };
-	for (int i = 0; i < MX_POLICY_CLIENTS; i++)
-		pfd[n++] = (struct pollfd){ .fd = p->c[i].fd, .events = POLLIN };
-	return n;
+	*out = a->policyd ? a->policyd->stats : (struct policy_stats){ 0 };
 }
 
 /* decide - the action for one request */
-static void decide(struct agent *a, const struct mx_policy_req *q, char *act, size_t len)
+static void decide(struct policyd *p, const struct mx_policy_req *q, char *act, size_t len)
 {
+	struct agent *a = p->a;
 	struct sender_result res;
 	enum mx_trap_kind kind;
 	struct mx_prefix addr;
@@ -177,7 +171,7 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 						  .reason = kind == MX_TRAP_SPAM ? "spam-trap hits" :
 							    "backscatter-trap hits" };
 
-			a->policy_stats.banned++;
+			p->stats.banned++;
 			mx_text_expand(text, sizeof(text), a->cfg.reply_trap_ban, &v);
 			snprintf(act, len, "521 5.7.1 %s", text);
 			return;
@@ -188,14 +182,14 @@ static void decide(struct agent *a, const struct mx_policy_req *q, char *act, si
 		struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
 					  .url = a->policy_url, .reason = "listed" };
 
-		a->policy_stats.rejected_listed++;
+		p->stats.rejected_listed++;
 		mx_text_expand(text, sizeof(text), a->cfg.reply_listed, &v);
 		snprintf(act, len, "550 5.7.1 %s", text);
 	}
 }
 
 /* serve - answer every whole request in a client's buffer */
-static int serve(struct agent *a, struct policy_client *c)
+static int serve(struct policyd *p, struct mx_client *c)
 {
 	struct mx_policy_req q;
 	char err[128], act[MX_TEXT_OUT + 16], out[MX_TEXT_OUT + 40];
@@ -205,8 +199,8 @@ static int serve(struct agent *a, struct policy_client *c)
 	while ((r = mx_policy_parse(c->buf, c->got, &q, &used, err, sizeof(err))) == 1) {
 		int n;
 
-		a->policy_stats.requests++;
-		decide(a, &q, act, sizeof(act));
+		p->stats.requests++;
+		decide(p, &q, act, sizeof(act));
 		n = snprintf(out, sizeof(out), "action=%s\n\n", act);
 		if (send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) != n)
 			return -1;	/* a client that does not read its answers */
@@ -214,7 +208,7 @@ static int serve(struct agent *a, struct policy_client *c)
 		c->got -= used;
 	}
 	if (r < 0) {
-		uint64_t n = ++a->policy_stats.malformed;
+		uint64_t n = ++p->stats.malformed;
 
 		if (n < 10 || n % 1000 == 0)
 			mx_log("policy service: %s; closing that connection (%llu so far)", err,
@@ -224,67 +218,16 @@ static int serve(struct agent *a, struct policy_client *c)
 	return 0;
 }
 
-/* take - a new client, in a free slot or the one idle longest */
-static void take(struct policyd *p)
+/*
+ * policy_input - read, answer what is whole; a client that closed, sent
+ * more than a request holds, or something malformed is closed
+ */
+static void policy_input(struct mx_pool *pool, struct mx_client *c)
 {
-	int fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	struct policy_client *slot = NULL;
+	ssize_t got = mx_pool_read(pool, c, MX_POLICY_REQUEST_MAX);
 
-	if (fd < 0)
+	if (got == 0)
 		return;
-	for (int i = 0; i < MX_POLICY_CLIENTS; i++) {
-		struct policy_client *c = &p->c[i];
-
-		if (c->fd < 0) {
-			slot = c;
-			break;
-		}
-		if (!slot || c->last_ms < slot->last_ms)
-			slot = c;
-	}
-	if (slot->fd >= 0)
-		drop_client(slot);
-	slot->buf = malloc(MX_POLICY_REQUEST_MAX);
-	if (!slot->buf) {
-		close(fd);
-		return;
-	}
-	slot->fd = fd;
-	slot->got = 0;
-	slot->last_ms = mx_mono_ms();
-}
-
-/* policyd_run - after poll: accept, read, answer, expire */
-void policyd_run(struct agent *a, const struct pollfd *pfd, int n)
-{
-	struct policyd *p = a->policyd;
-	uint64_t now = mx_mono_ms();
-
-	if (!p || n < 1 + MX_POLICY_CLIENTS)
-		return;
-	for (int i = 0; i < MX_POLICY_CLIENTS; i++) {
-		struct policy_client *c = &p->c[i];
-		ssize_t got;
-
-		if (c->fd < 0 || pfd[1 + i].fd != c->fd)
-			continue;
-		if (!pfd[1 + i].revents) {
-			if (now - c->last_ms > MX_POLICY_IDLE_MS)
-				drop_client(c);
-			continue;
-		}
-		got = recv(c->fd, c->buf + c->got, MX_POLICY_REQUEST_MAX - c->got, MSG_DONTWAIT);
-		if (got < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (got <= 0) {
-			drop_client(c);
-			continue;
-		}
-		c->got += (size_t)got;
-		c->last_ms = now;
-		if (serve(a, c))
-			drop_client(c);
-	}
-	if (pfd[0].revents & POLLIN)
-		take(p);
+	if (got < 0 || serve(pool->conf.arg, c))
+		mx_pool_drop(pool, c);
 }

@@ -305,3 +305,15 @@ void senders_tick(struct senders *sd)
 		expire_classes(sd);
 	mx_verdict_expire(&sd->verdict, mx_now_s(), 1024);
 }
+
+/* senders_timer - senders_tick from the event loop */
+static void senders_timer(void *arg)
+{
+	senders_tick(arg);
+}
+
+/* senders_serve - senders_tick once a second in the event loop */
+int senders_serve(struct senders *sd, struct mx_loop *loop)
+{
+	return mx_loop_timer_add(loop, &sd->timer, "senders", 1000, senders_timer, sd);
+}

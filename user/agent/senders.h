@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "loop.h"
 #include "policy.h"
 #include "verdict.h"
 
@@ -37,6 +38,7 @@ struct senders {
 	uint64_t trap_hits_ignored;		/* from allowlisted senders */
 	uint64_t auto_classed[MX_AUTO_KINDS];	/* classes given: no FCrDNS, SPF fail, DNSBL */
 	unsigned int ticks;
+	struct mx_timer timer;			/* senders_tick, once a second */
 };
 
 struct sender_result {
@@ -68,5 +70,7 @@ int senders_auto(struct senders *sd, const struct mx_prefix *addr, uint32_t reas
 bool senders_listed(struct senders *sd, const struct mx_prefix *addr);
 /* Once a second: sync hits, take back classes whose time ran out, forget old senders. */
 void senders_tick(struct senders *sd);
+/* Register senders_tick with the event loop. */
+int senders_serve(struct senders *sd, struct mx_loop *loop);
 
 #endif /* MX_SENDERS_H */

@@ -7,7 +7,7 @@
  *	sender and HELO name to spf_submit(), which never blocks: the check
  *	runs in one worker thread (SPF needs DNS, and DNS can take seconds)
  *	and its result comes back through a pipe that the event loop reads
- *	(spf_run). The policy answer never waits for SPF: SPF only puts a
+ *	(spf_results). The policy answer never waits for SPF: SPF only puts a
  *	sender into a limit class, for its next connections.
  *
  *	A sender (address and envelope sender's domain) is checked at most
@@ -66,7 +66,11 @@ struct spf_worker {
 	char zones[MX_DNSBL_ZONES][256];	/* a copy: the worker never reads a->cfg */
 	unsigned int nzones;
 	struct __res_state res;			/* the worker's own resolver state */
+	struct agent *a;
+	struct spf_stats stats;			/* the event loop's: the worker never counts */
 };
+
+static void spf_results(void *arg, int fd, short revents);
 
 int mx_dnsbl_name(const struct mx_prefix *addr, const char *zone, char *name, size_t len)
 {
@@ -193,6 +197,7 @@ static void *work(void *arg)
 	}
 }
 
+/* spf_open - the worker thread, and its results' pipe in the event loop */
 int spf_open(struct agent *a)
 {
 	struct spf_worker *w;
@@ -233,10 +238,18 @@ int spf_open(struct agent *a)
 		free(w);
 		return -1;
 	}
+	w->a = a;
+	if (mx_loop_add(&a->loop, w->pipe[0], POLLIN, "spf", spf_results, w)) {
+		mx_log("cannot start SPF checks: out of memory");
+		a->spf = w;
+		spf_close(a);
+		return -1;
+	}
 	a->spf = w;
 	return 0;
 }
 
+/* spf_close - stop the worker, wait for it, close the pipe */
 void spf_close(struct agent *a)
 {
 	struct spf_worker *w = a->spf;
@@ -248,6 +261,7 @@ void spf_close(struct agent *a)
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
+	mx_loop_del(&a->loop, w->pipe[0]);
 	close(w->pipe[0]);
 	close(w->pipe[1]);
 	SPF_server_free(w->server);
@@ -287,7 +301,7 @@ static void queue(struct agent *a, const struct mx_prefix *addr, bool is_dnsbl, 
 	pthread_mutex_lock(&w->mu);
 	if (w->n == MX_SPF_QUEUE) {
 		pthread_mutex_unlock(&w->mu);
-		a->spf_stats.dropped++;
+		w->stats.dropped++;
 		w->seen[slot].key = 0;	/* not checked: may be queued again */
 		return;
 	}
@@ -302,7 +316,7 @@ static void queue(struct agent *a, const struct mx_prefix *addr, bool is_dnsbl, 
 	w->n++;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mu);
-	a->spf_stats.queued++;
+	w->stats.queued++;
 }
 
 void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sender,
@@ -319,32 +333,32 @@ void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sende
 
 void dnsbl_submit(struct agent *a, const struct mx_prefix *addr)
 {
-	if (a->spf && ((struct spf_worker *)a->spf)->nzones)
+	if (a->spf && a->spf->nzones)
 		queue(a, addr, true, "\001dnsbl", "", "");
 }
 
-int spf_fd(struct agent *a)
+/* spf_stats - the counters, or zeros when the service is off */
+void spf_stats(const struct agent *a, struct spf_stats *out)
 {
-	return a->spf ? ((struct spf_worker *)a->spf)->pipe[0] : -1;
+	*out = a->spf ? a->spf->stats : (struct spf_stats){ 0 };
 }
 
-void spf_run(struct agent *a)
+/* spf_results - the worker's answers, at most 64 a turn: senders' classes from them */
+static void spf_results(void *arg, int fd, short revents)
 {
-	struct spf_worker *w = a->spf;
+	struct spf_worker *w = arg;
+	struct agent *a = w->a;
 	struct mx_spf_answer ans;
 
-	if (!w)
-		return;
-	for (int i = 0; i < 64 && read(w->pipe[0], &ans, sizeof(ans)) == (ssize_t)sizeof(ans); i++) {
+	for (int i = 0; i < 64 && read(fd, &ans, sizeof(ans)) == (ssize_t)sizeof(ans); i++) {
 		if (ans.dnsbl) {
-			a->dnsbl_stats.results[ans.result < MX_DNSBL__MAX ? ans.result
-									  : MX_DNSBL_ERROR]++;
+			w->stats.dnsbl[ans.result < MX_DNSBL__MAX ? ans.result : MX_DNSBL_ERROR]++;
 			if (ans.result != MX_DNSBL_ERROR)
 				senders_auto(&a->senders, &ans.addr, MX_AUTO_DNSBL,
 					     ans.result == MX_DNSBL_CLEAN);
 			continue;
 		}
-		a->spf_stats.results[ans.result < MX_SPF__MAX ? ans.result : MX_SPF_NONE]++;
+		w->stats.results[ans.result < MX_SPF__MAX ? ans.result : MX_SPF_NONE]++;
 		if (ans.result == MX_SPF_FAIL ||
 		    (ans.result == MX_SPF_SOFTFAIL && a->cfg.spf_softfail))
 			senders_auto(&a->senders, &ans.addr, MX_AUTO_SPF, false);

@@ -35,7 +35,16 @@ struct mx_spf_answer {
 	uint32_t result;	/* enum mx_spf_result or mx_dnsbl_result */
 };
 
+/* What the checks came to; kept by the SPF service (all 0 when it is off). */
+struct spf_stats {
+	uint64_t queued;			/* SPF checks queued */
+	uint64_t dropped;			/* SPF checks and DNSBL lookups dropped: queue full */
+	uint64_t results[MX_SPF__MAX];		/* SPF, by result */
+	uint64_t dnsbl[MX_DNSBL__MAX];		/* DNSBL lookups, by result */
+};
+
 struct agent;
+/* Start the worker (if spf_class or dnsbl_zones asks for it); its results come through the event loop. */
 int spf_open(struct agent *a);
 void spf_close(struct agent *a);
 /* Queue a check (never blocks; a full queue drops it and counts it). */
@@ -45,7 +54,6 @@ void spf_submit(struct agent *a, const struct mx_prefix *addr, const char *sende
 void dnsbl_submit(struct agent *a, const struct mx_prefix *addr);
 /* The DNS name to look up for addr in zone; 0, or -1 if it does not fit. */
 int mx_dnsbl_name(const struct mx_prefix *addr, const char *zone, char *name, size_t len);
-int spf_fd(struct agent *a);
-void spf_run(struct agent *a);
+void spf_stats(const struct agent *a, struct spf_stats *out);
 
 #endif /* MX_SPF_H */

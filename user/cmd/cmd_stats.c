@@ -7,6 +7,8 @@
 
 #include "agent.h"
 #include "commands.h"
+#include "policyd.h"
+#include "spf.h"
 
 /* counter - one agent-side counter */
 static void counter(struct mx_cmd_ctx *c, const char *name, uint64_t v)
@@ -21,6 +23,11 @@ static void counter(struct mx_cmd_ctx *c, const char *name, uint64_t v)
 static void agent_counters(struct mx_cmd_ctx *c)
 {
 	const struct agent *a = c->agent;
+	struct policy_stats ps;
+	struct spf_stats ss;
+
+	policyd_stats(a, &ps);
+	spf_stats(a, &ss);
 
 	counter(c, "conn_halfopen_released", a->conn_stats.halfopen_released);
 	counter(c, "conn_steered_released", a->conn_stats.steered_released);
@@ -30,7 +37,7 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "conn_sweeps", a->conn_stats.sweeps);
 	counter(c, "conn_reconcile_skipped", a->conn_stats.reconcile_skipped);
 	counter(c, "conn_cookie_judge", a->cookies.link_fd > 0);
-	counter(c, "loop_busy_max_us", a->loop_busy_max_us);
+	counter(c, "loop_busy_max_us", a->loop.stats.busy_max_us);
 	counter(c, "ban_shared", a->store.claims.shared_n);
 	counter(c, "reason_fallbacks", a->store.claims.reason_fallbacks);
 	counter(c, "reasons_freed", a->store.claims.reasons_freed);
@@ -45,21 +52,21 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	counter(c, "sender_ptr_classed", a->senders.auto_classed[0]);
 	counter(c, "sender_spf_classed", a->senders.auto_classed[1]);
 	counter(c, "sender_dnsbl_classed", a->senders.auto_classed[2]);
-	counter(c, "dnsbl_listed", a->dnsbl_stats.results[MX_DNSBL_LISTED]);
-	counter(c, "dnsbl_clean", a->dnsbl_stats.results[MX_DNSBL_CLEAN]);
-	counter(c, "dnsbl_error", a->dnsbl_stats.results[MX_DNSBL_ERROR]);
+	counter(c, "dnsbl_listed", ss.dnsbl[MX_DNSBL_LISTED]);
+	counter(c, "dnsbl_clean", ss.dnsbl[MX_DNSBL_CLEAN]);
+	counter(c, "dnsbl_error", ss.dnsbl[MX_DNSBL_ERROR]);
 	counter(c, "sender_unclassed", a->store.auto_unclassed);
-	counter(c, "spf_checks", a->spf_stats.queued);
-	counter(c, "spf_checks_dropped", a->spf_stats.dropped);
-	counter(c, "spf_pass", a->spf_stats.results[MX_SPF_PASS]);
-	counter(c, "spf_fail", a->spf_stats.results[MX_SPF_FAIL]);
-	counter(c, "spf_softfail", a->spf_stats.results[MX_SPF_SOFTFAIL]);
-	counter(c, "spf_temperror", a->spf_stats.results[MX_SPF_TEMPERROR]);
-	counter(c, "spf_none", a->spf_stats.results[MX_SPF_NONE]);
-	counter(c, "policy_requests", a->policy_stats.requests);
-	counter(c, "policy_malformed", a->policy_stats.malformed);
-	counter(c, "policy_banned", a->policy_stats.banned);
-	counter(c, "policy_rejected_listed", a->policy_stats.rejected_listed);
+	counter(c, "spf_checks", ss.queued);
+	counter(c, "spf_checks_dropped", ss.dropped);
+	counter(c, "spf_pass", ss.results[MX_SPF_PASS]);
+	counter(c, "spf_fail", ss.results[MX_SPF_FAIL]);
+	counter(c, "spf_softfail", ss.results[MX_SPF_SOFTFAIL]);
+	counter(c, "spf_temperror", ss.results[MX_SPF_TEMPERROR]);
+	counter(c, "spf_none", ss.results[MX_SPF_NONE]);
+	counter(c, "policy_requests", ps.requests);
+	counter(c, "policy_malformed", ps.malformed);
+	counter(c, "policy_banned", ps.banned);
+	counter(c, "policy_rejected_listed", ps.rejected_listed);
 	counter(c, "restore_clock_suspect", a->store.state.restore_clock_suspect);
 }
 
