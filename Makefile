@@ -45,8 +45,8 @@ BPFT_BINS := $(BPFT_SRCS:tests/bpf/%.c=$(OUT)/tests/%)
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS  := $(FUZZ_NAMES:%=$(OUT)/fuzz/fuzz_%)
 # What the harnesses reach, built with the sanitizers by clang.
-# (Not the data plane's lifecycle, agent.c and conn.c: no harness reaches it.)
-NOT_FUZZED := user/agent/agent.c user/agent/conn.c
+# (Not the data plane's lifecycle, agent.c, conn.c and serve.c: no harness reaches it.)
+NOT_FUZZED := user/agent/agent.c user/agent/conn.c user/agent/serve.c
 FUZZ_LIB   := $(LIB_SRCS) $(filter-out $(NOT_FUZZED),$(AGENT_SRCS))
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
               -std=gnu11 -D_GNU_SOURCE -Iheaders $(INC_tests) -I$(OUT)

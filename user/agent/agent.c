@@ -52,15 +52,9 @@
 #include <xdp/libxdp.h>
 
 #include "agent.h"
-#include "ctl.h"
 #include "mxguard.skel.h"
-#include "notify.h"
-#include "policyd.h"
 #include "responder.h"
-#include "snapshot.h"
-#include "spf.h"
 #include "store.h"
-#include "sweep.h"
 
 static int verbose;
 static bool quiet_libbpf;	/* while libxdp tries its dispatcher */
@@ -307,6 +301,25 @@ static bool agent_answers(const char *path)
 	return yes;
 }
 
+/* start_conn - the parallel-connection limit, given what it needs of the agent */
+static int start_conn(struct agent *a)
+{
+	struct conn_service *cs = &a->conn;
+	struct responder_settings rs;
+
+	cs->xdp_obj = a->skel->obj;
+	cs->settings = &a->settings;
+	cs->store = &a->store;
+	cs->loop = &a->loop;
+	cs->pin_dir = a->pin_dir;
+	cs->cgroup_path = a->cgroup_path;
+	cs->ifname = a->ifname;
+	cs->ifindex = a->ifindex;
+	cs->config_fd = a->config_fd;
+	agent_responder_settings(a, &rs);
+	return conn_start(cs, &rs);
+}
+
 /* agent_start - everything up to a serving agent; 0 or -1 */
 int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 {
@@ -394,8 +407,8 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 			unpin_all(a);
 		goto fail;
 	}
-	if (conn_start(a)) {
-		conn_stop(a, false);
+	if (start_conn(a)) {
+		conn_stop(&a->conn, false);
 		xdp_program__detach(a->xdp_prog, a->ifindex,
 				    strcmp(a->mode_name, "skb") ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
 		xdp_program__close(a->xdp_prog);
@@ -420,7 +433,7 @@ void agent_stop(struct agent *a, bool keep)
 {
 	if (!a->skel)
 		return;
-	conn_stop(a, keep);
+	conn_stop(&a->conn, keep);
 	state_close(&a->store);
 	senders_free(&a->senders);
 	if (keep) {
@@ -508,77 +521,5 @@ int agent_detach_stale(const char *ifname, const char *pin_dir)
 				mx_log("removed %s", pin_dir);
 		}
 	}
-	return ret;
-}
-
-/* on_signal - SIGHUP reloads the settings; SIGTERM and SIGINT end the loop */
-static void on_signal(void *arg, int fd, short revents)
-{
-	struct agent *a = arg;
-	struct signalfd_siginfo si;
-
-	if (read(fd, &si, sizeof(si)) != sizeof(si))
-		return;
-	if (si.ssi_signo == SIGHUP) {
-		char msg[2400];
-
-		agent_reload(a, msg, sizeof(msg));
-		mx_log("SIGHUP: %s", msg);
-		return;
-	}
-	mx_log("signal %d: stopping", si.ssi_signo);
-	mx_loop_stop(&a->loop);
-}
-
-/* close_services - what agent_serve opened, whatever of it was */
-static void close_services(struct agent *a)
-{
-	snapshot_close(a);
-	ban_sweep_close(a);
-	ctl_close(a);
-	policyd_close(a);
-	metrics_close(a);
-	spf_close(a);
-}
-
-/*
- * agent_serve - every service registers with one event loop (loop.h),
- * which runs until SIGTERM or SIGINT: signals, the control socket and
- * its jobs (ctl.c), the Postfix policy service (policyd.c), metrics
- * (metrics.c), SPF and DNSBL results (spf.c), the responder, the
- * connection sweep and reconciliation (conn.c), the verdict engine's
- * tick (senders.c), the ban sweep (sweep.c) and snapshots (snapshot.c).
- * No service knows another's descriptors or limits; long work runs as
- * tasks, a slice at a time, so that no turn keeps Postfix waiting long.
- */
-int agent_serve(struct agent *a)
-{
-	sigset_t mask;
-	int sfd, ret = 0;
-
-	agent_apply_priority(a);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGHUP);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-	mx_loop_init(&a->loop);
-	if (sfd < 0 || mx_loop_add(&a->loop, sfd, POLLIN, "signals", on_signal, a) ||
-	    ctl_open(a) || policyd_open(a) || metrics_open(a) || spf_open(a) || conn_serve(a) ||
-	    senders_serve(&a->senders, &a->loop) || ban_sweep_open(a) || snapshot_open(a)) {
-		ret = -1;
-		goto out;
-	}
-	mx_log("ready; control socket %s", a->socket_path);
-	mx_notify_ready();
-	if (mx_loop_run(&a->loop))
-		mx_log("the event loop failed: %s; stopping", strerror(errno));
-out:
-	close_services(a);
-	mx_loop_free(&a->loop);
-	if (sfd >= 0)
-		close(sfd);
 	return ret;
 }

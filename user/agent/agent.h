@@ -59,16 +59,8 @@ struct agent {
 	const char *pin_dir;
 	const char *socket_path;
 
-	/* The parallel-connection limit (conn.c). */
-	struct conn_bpf *conn;
-	struct bpf_link *lookup_link, *sockops_link;
-	int resp_fd[2];
-	struct responder *responder;
-	struct conn_stats conn_stats;
-	struct count_table conn_drift;
-	struct conn_sweeper sweeper;
-	struct cookie_watch cookies;
-	struct mx_timer reconcile_timer, responder_timer;
+	/* The parallel-connection limit and the responder (conn.c). */
+	struct conn_service conn;
 	const char *cgroup_path;
 	char hostname[256];
 	const char *policy_url;
@@ -92,8 +84,6 @@ enum mx_attach_mode {
 };
 
 int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity);
-/* Open every service in the event loop and run it until SIGTERM or SIGINT. */
-int agent_serve(struct agent *a);
 void agent_stop(struct agent *a, bool keep);
 int agent_detach_stale(const char *ifname, const char *pin_dir);
 int agent_apply_settings(struct agent *a);
@@ -106,6 +96,5 @@ void agent_settings(struct agent *a, const struct mx_config_file *c);
 /* Read the settings again and apply them; msg says what happened. 0 or -1. */
 int agent_reload(struct agent *a, char *msg, size_t len);
 
-#include "metrics.h"
 
 #endif /* MX_AGENT_H */

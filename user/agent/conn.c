@@ -54,12 +54,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "agent.h"
+#include "clock.h"
 #include "conn.h"
 #include "conn.skel.h"
+#include "log.h"
 #include "mxguard.skel.h"
 #include "responder.h"
 #include "sockdiag.h"
+#include "store.h"
+#include "tables.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -176,15 +179,15 @@ static int collect(const struct mx_sock *k, void *arg)
  * done, the MTA not yet). A socket past those has given its slot back
  * in sock_ops, before it changed state.
  */
-static int kernel_flows(const struct agent *a, struct flow_set *set)
+static int kernel_flows(const struct conn_service *cs, struct flow_set *set)
 {
 	uint32_t states = (1U << 1) | (1U << 3) | (1U << 8) | (1U << 12);
 	int err;
 
-	for (unsigned int i = 0; i < a->settings.nports; i++) {
-		err = mx_sockdiag_walk(AF_INET, states, a->settings.ports[i], collect, set);
+	for (unsigned int i = 0; i < cs->settings->nports; i++) {
+		err = mx_sockdiag_walk(AF_INET, states, cs->settings->ports[i], collect, set);
 		if (!err)
-			err = mx_sockdiag_walk(AF_INET6, states, a->settings.ports[i], collect, set);
+			err = mx_sockdiag_walk(AF_INET6, states, cs->settings->ports[i], collect, set);
 		if (err)
 			return err;
 	}
@@ -207,12 +210,12 @@ static int run_op(struct bpf_program *prog, struct mx_conn_op *op)
 }
 
 /* release - release one flow from pending (live=0) or live (live=1), as seen */
-static int release(struct agent *a, const struct mx_flow *f, const struct mx_flow_slot *seen,
+static int release(struct conn_service *cs, const struct mx_flow *f, const struct mx_flow_slot *seen,
 		   int live)
 {
 	struct mx_conn_op op = { .flow = *f, .live = (uint32_t)live, .since_ns = seen->since_ns };
 
-	if (run_op(a->conn->progs.mx_flow_release, &op))
+	if (run_op(cs->bpf->progs.mx_flow_release, &op))
 		return -1;
 	return (int)op.result;
 }
@@ -220,12 +223,12 @@ static int release(struct agent *a, const struct mx_flow *f, const struct mx_flo
 /* adopt_one - sock_diag callback: count an open connection we never saw open */
 static int adopt_one(const struct mx_sock *k, void *arg)
 {
-	struct agent *a = arg;
+	struct conn_service *cs = arg;
 	struct mx_conn_op op = { 0 };
 
 	flow_of(k, &op.flow);
-	if (run_op(a->conn->progs.mx_flow_adopt, &op) == 0 && op.result)
-		a->conn_stats.adopted++;
+	if (run_op(cs->bpf->progs.mx_flow_adopt, &op) == 0 && op.result)
+		cs->stats.adopted++;
 	return 0;
 }
 
@@ -234,18 +237,18 @@ static int adopt_one(const struct mx_sock *k, void *arg)
  * too: otherwise a sender could hold its limit again on top of them.
  * Called after sock_ops is attached, so nothing falls between.
  */
-static void adopt_open(struct agent *a)
+static void adopt_open(struct conn_service *cs)
 {
 	uint32_t states = (1U << 1) | (1U << 8);	/* ESTABLISHED, CLOSE_WAIT */
 
-	for (unsigned int i = 0; i < a->settings.nports; i++) {
-		mx_sockdiag_walk(AF_INET, states, a->settings.ports[i], adopt_one, a);
-		mx_sockdiag_walk(AF_INET6, states, a->settings.ports[i], adopt_one, a);
+	for (unsigned int i = 0; i < cs->settings->nports; i++) {
+		mx_sockdiag_walk(AF_INET, states, cs->settings->ports[i], adopt_one, cs);
+		mx_sockdiag_walk(AF_INET6, states, cs->settings->ports[i], adopt_one, cs);
 	}
-	if (a->conn_stats.adopted)
+	if (cs->stats.adopted)
 		mx_log("counted %llu connection%s open before start",
-			  (unsigned long long)a->conn_stats.adopted,
-			  a->conn_stats.adopted == 1 ? "" : "s");
+			  (unsigned long long)cs->stats.adopted,
+			  cs->stats.adopted == 1 ? "" : "s");
 }
 
 /* syncookies_mode - net.ipv4.tcp_syncookies of this namespace; 1 if unknown */
@@ -296,27 +299,27 @@ static int syncookies_sent(uint64_t *sent)
 }
 
 /* cookie_link_path - where the judge's link is pinned */
-static void cookie_link_path(const struct agent *a, char *path, size_t len)
+static void cookie_link_path(const struct conn_service *cs, char *path, size_t len)
 {
-	snprintf(path, len, "%s/link_cookie", a->pin_dir);
+	snprintf(path, len, "%s/link_cookie", cs->pin_dir);
 }
 
 /* cookie_attach - the ACK judge onto the interface's TC ingress, pinned; 0 or -1 */
-static int cookie_attach(struct agent *a, const char *why)
+static int cookie_attach(struct conn_service *cs, const char *why)
 {
-	struct cookie_watch *cw = &a->cookies;
+	struct cookie_watch *cw = &cs->cookies;
 	char path[300];
 	int fd;
 
-	cookie_link_path(a, path, sizeof(path));
+	cookie_link_path(cs, path, sizeof(path));
 	unlink(path);	/* a pin left by an agent whose link was detached since */
-	fd = bpf_link_create(bpf_program__fd(a->conn->progs.mx_cookie_ack), a->ifindex,
+	fd = bpf_link_create(bpf_program__fd(cs->bpf->progs.mx_cookie_ack), cs->ifindex,
 			     (enum bpf_attach_type)MX_BPF_TCX_INGRESS, NULL);
 	if (fd < 0 || bpf_obj_pin(fd, path)) {
 		if (!cw->failing)
 			mx_log("SYN cookies in use (%s), but the ACK judge cannot be attached to "
 				  "%s: %s; late final ACKs are counted uncapped (conn_late)",
-				  why, a->ifname, strerror(errno));
+				  why, cs->ifname, strerror(errno));
 		cw->failing = true;
 		if (fd >= 0)
 			close(fd);
@@ -324,19 +327,19 @@ static int cookie_attach(struct agent *a, const char *why)
 	}
 	cw->link_fd = fd;
 	cw->failing = false;
-	mx_log("SYN cookies in use (%s): judging final ACKs on %s at TC ingress", why, a->ifname);
+	mx_log("SYN cookies in use (%s): judging final ACKs on %s at TC ingress", why, cs->ifname);
 	return 0;
 }
 
 /* cookie_detach - the ACK judge off the interface, its pin removed */
-static void cookie_detach(struct agent *a)
+static void cookie_detach(struct conn_service *cs)
 {
-	struct cookie_watch *cw = &a->cookies;
+	struct cookie_watch *cw = &cs->cookies;
 	char path[300];
 
 	if (cw->link_fd <= 0)
 		return;
-	cookie_link_path(a, path, sizeof(path));
+	cookie_link_path(cs, path, sizeof(path));
 	bpf_link_detach(cw->link_fd);
 	unlink(path);
 	close(cw->link_fd);
@@ -350,9 +353,9 @@ static void cookie_detach(struct agent *a)
  * the cookie went out, and by then this has seen SyncookiesSent rise
  * and the judge is in place for its ACK, however late.
  */
-static void cookie_watch(struct agent *a)
+static void cookie_watch(struct conn_service *cs)
 {
-	struct cookie_watch *cw = &a->cookies;
+	struct cookie_watch *cw = &cs->cookies;
 	uint64_t now = mx_now_ns(), sent;
 	bool mode2 = syncookies_mode() == 2;
 
@@ -367,13 +370,13 @@ static void cookie_watch(struct agent *a)
 	}
 	if (mode2 || (cw->rose_ns && now - cw->rose_ns < MX_COOKIE_HOLD_NS)) {
 		if (cw->link_fd <= 0)
-			cookie_attach(a, mode2 ? "tcp_syncookies = 2" : "the kernel sends SYN cookies");
+			cookie_attach(cs, mode2 ? "tcp_syncookies = 2" : "the kernel sends SYN cookies");
 		return;
 	}
 	if (cw->link_fd > 0) {
-		cookie_detach(a);
+		cookie_detach(cs);
 		mx_log("no SYN cookies sent for %llu s: the ACK judge is off %s",
-			  MX_COOKIE_HOLD_NS / MX_NS_PER_S, a->ifname);
+			  MX_COOKIE_HOLD_NS / MX_NS_PER_S, cs->ifname);
 	}
 }
 
@@ -385,19 +388,19 @@ static void cookie_watch(struct agent *a)
  */
 static void sweep_tick(void *arg)
 {
-	struct agent *a = arg;
-	struct conn_sweeper *sw = &a->sweeper;
+	struct conn_service *cs = arg;
+	struct conn_sweeper *sw = &cs->sweeper;
 	struct flow_set *set;
 
-	if (!a->conn)
+	if (!cs->bpf)
 		return;
-	cookie_watch(a);
+	cookie_watch(cs);
 	if (sw->phase)
 		return;
 	set = calloc(1, sizeof(*set));
 	if (!set)
 		return;
-	if (kernel_flows(a, set)) {
+	if (kernel_flows(cs, set)) {
 		mx_log("sock_diag failed: %s; connection sweep skipped", strerror(errno));
 		set_free(set);
 		free(set);
@@ -407,34 +410,34 @@ static void sweep_tick(void *arg)
 	sw->t0 = mx_now_ns();
 	sw->seen = 0;
 	sw->phase = 1;
-	mx_loop_task_start(&a->loop, &sw->work);
+	mx_loop_task_start(cs->loop, &sw->work);
 }
 
 /* sweep_flow - release one flow if its socket is gone (mx_walk callback) */
 static int sweep_flow(const void *key, const void *val, void *arg)
 {
-	struct agent *a = arg;
-	struct conn_sweeper *sw = &a->sweeper;
+	struct conn_service *cs = arg;
+	struct conn_sweeper *sw = &cs->sweeper;
 	const struct mx_flow_slot *slot = val;
 	int live = sw->phase == 2;
 
 	sw->seen++;
 	if (slot->since_ns + MX_PENDING_GRACE_NS > sw->t0 || set_has(sw->sockets, key))
 		return 0;
-	switch (release(a, key, slot, live)) {
+	switch (release(cs, key, slot, live)) {
 	case MX_RELEASE_SLOT:
 		if (!live)
-			a->conn_stats.halfopen_released++;
+			cs->stats.halfopen_released++;
 		else if (slot->kind == MX_FLOW_ADOPTED)
-			a->conn_stats.adopted_closed++;
+			cs->stats.adopted_closed++;
 		else {
-			a->conn_stats.corrections++;
+			cs->stats.corrections++;
 			mx_log("correction: a live connection had no socket (missed close); released");
 		}
 		break;
 	case MX_RELEASE_STEERED:
 		if (!live)
-			a->conn_stats.steered_released++;
+			cs->stats.steered_released++;
 		break;
 	default:
 		break;
@@ -448,12 +451,12 @@ static int sweep_flow(const void *key, const void *val, void *arg)
 /* sweep_step - sweep until deadline (the sweep's task); busy while the pass goes on */
 static enum mx_task_state sweep_step(void *arg, uint64_t deadline_us)
 {
-	struct agent *a = arg;
-	struct conn_sweeper *sw = &a->sweeper;
+	struct conn_service *cs = arg;
+	struct conn_sweeper *sw = &cs->sweeper;
 
 	while (sw->phase && mx_mono_us() < deadline_us) {
 		struct mx_walk *w = sw->phase == 1 ? &sw->pending : &sw->live;
-		int r = mx_walk_step(w, MX_SWEEP_SLICE, sweep_flow, a);
+		int r = mx_walk_step(w, MX_SWEEP_SLICE, sweep_flow, cs);
 
 		if (r < 0) {
 			mx_log("connection sweep: reading the flows failed: %s", strerror(-r));
@@ -469,14 +472,14 @@ static enum mx_task_state sweep_step(void *arg, uint64_t deadline_us)
 		{
 			LIBBPF_OPTS(bpf_test_run_opts, gc);
 
-			bpf_prog_test_run_opts(bpf_program__fd(a->conn->progs.mx_count_gc), &gc);
+			bpf_prog_test_run_opts(bpf_program__fd(cs->bpf->progs.mx_count_gc), &gc);
 		}
 		set_free(sw->sockets);
 		free(sw->sockets);
 		sw->sockets = NULL;
 		sw->phase = 0;
 		sw->last_seen = sw->seen;
-		a->conn_stats.sweeps++;
+		cs->stats.sweeps++;
 	}
 	return sw->phase ? MX_TASK_BUSY : MX_TASK_DONE;
 }
@@ -615,31 +618,31 @@ static int read_all(int fd, mx_walk_cb cb, struct reconcile_walk *rw)
  * same twice in a row (or at once when settle is set: at start, when
  * nothing races). Returns the number of corrections made.
  */
-int conn_reconcile(struct agent *a, bool settle)
+int conn_reconcile(struct conn_service *cs, bool settle)
 {
 	struct count_table t = { 0 };
-	struct count_table *prev = &a->conn_drift;
+	struct count_table *prev = &cs->drift;
 	struct reconcile_walk rw = { .t = &t, .budget = 3 * MX_RECONCILE_MAX };
 	int fixed = 0, r;
 
-	if (a->sweeper.last_seen > MX_RECONCILE_MAX || a->sweeper.seen > MX_RECONCILE_MAX) {
-		a->conn_stats.reconcile_skipped++;
+	if (cs->sweeper.last_seen > MX_RECONCILE_MAX || cs->sweeper.seen > MX_RECONCILE_MAX) {
+		cs->stats.reconcile_skipped++;
 		free(prev->e);
 		memset(prev, 0, sizeof(*prev));
 		return 0;
 	}
-	r = read_all(bpf_map__fd(a->conn->maps.pending_flows), expect_flow, &rw);
+	r = read_all(bpf_map__fd(cs->bpf->maps.pending_flows), expect_flow, &rw);
 	if (!r)
-		r = read_all(bpf_map__fd(a->conn->maps.live_flows), expect_flow, &rw);
+		r = read_all(bpf_map__fd(cs->bpf->maps.live_flows), expect_flow, &rw);
 	rw.family = AF_INET;
 	if (!r)
-		r = read_all(bpf_map__fd(a->conn->maps.conn_count4), actual_count, &rw);
+		r = read_all(bpf_map__fd(cs->bpf->maps.conn_count4), actual_count, &rw);
 	rw.family = AF_INET6;
 	if (!r)
-		r = read_all(bpf_map__fd(a->conn->maps.conn_count6), actual_count, &rw);
+		r = read_all(bpf_map__fd(cs->bpf->maps.conn_count6), actual_count, &rw);
 	if (r) {
 		if (r == -E2BIG)
-			a->conn_stats.reconcile_skipped++;
+			cs->stats.reconcile_skipped++;
 		else
 			mx_log("reconciliation: reading the maps failed: %s", strerror(-r));
 		free(t.e);
@@ -661,8 +664,8 @@ int conn_reconcile(struct agent *a, bool settle)
 			struct mx_conn_op op = { .key = e->key, .family = e->family,
 						 .delta = (int32_t)drift };
 
-			if (run_op(a->conn->progs.mx_count_adjust, &op) == 0) {
-				a->conn_stats.corrections++;
+			if (run_op(cs->bpf->progs.mx_count_adjust, &op) == 0) {
+				cs->stats.corrections++;
 				fixed++;
 			}
 		}
@@ -678,7 +681,7 @@ int conn_reconcile(struct agent *a, bool settle)
 static enum responder_verdict classify(void *arg, const struct sockaddr *peer,
 				       socklen_t len, char *reason, size_t reason_len)
 {
-	struct agent *a = arg;
+	struct conn_service *cs = arg;
 	struct mx_prefix p = { 0 }, hit;
 	struct mx_ban ban;
 
@@ -693,9 +696,9 @@ static enum responder_verdict classify(void *arg, const struct sockaddr *peer,
 		memcpy(p6.addr, &s6->sin6_addr, 16);
 		mx_prefix_unmap(&p6, &p);
 	}
-	if (mx_table_match(&a->store.bans, &p, &hit, &ban) == 0 &&
+	if (mx_table_match(&cs->store->bans, &p, &hit, &ban) == 0 &&
 	    (!ban.expires_ns || ban.expires_ns > mx_now_ns())) {
-		mx_reason_text(a->store.reasons_fd, ban.reason, reason, reason_len);
+		mx_reason_text(cs->store->reasons_fd, ban.reason, reason, reason_len);
 		if (!reason[0])
 			snprintf(reason, reason_len, "your address is banned");
 		return RESP_BANNED;
@@ -737,21 +740,21 @@ static int open_cgroup(const char *path)
 }
 
 /* pin_link - pin a link beside the maps: it outlives a crashed agent */
-static int pin_link(struct agent *a, struct bpf_link *link, const char *name)
+static int pin_link(struct conn_service *cs, struct bpf_link *link, const char *name)
 {
 	char path[300];
 
-	snprintf(path, sizeof(path), "%s/%s", a->pin_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", cs->pin_dir, name);
 	return bpf_link__pin(link, path);
 }
 
 /* adopt_link - a pinned link of an earlier agent, now running prog; NULL if none */
-static struct bpf_link *adopt_link(struct agent *a, const char *name, struct bpf_program *prog)
+static struct bpf_link *adopt_link(struct conn_service *cs, const char *name, struct bpf_program *prog)
 {
 	struct bpf_link *link;
 	char path[300];
 
-	snprintf(path, sizeof(path), "%s/%s", a->pin_dir, name);
+	snprintf(path, sizeof(path), "%s/%s", cs->pin_dir, name);
 	if (access(path, F_OK))
 		return NULL;
 	link = bpf_link__open(path);
@@ -767,20 +770,18 @@ static struct bpf_link *adopt_link(struct agent *a, const char *name, struct bpf
 }
 
 /* conn_start - load, attach and serve the parallel-connection limit */
-int conn_start(struct agent *a)
+int conn_start(struct conn_service *cs, const struct responder_settings *rs)
 {
-	struct bpf_object *xdp_obj = a->skel->obj;
-	struct responder_settings rs;
+	struct bpf_object *xdp_obj = cs->xdp_obj;
 	uint64_t cookie = 0;
 	socklen_t clen = sizeof(cookie);
 	struct bpf_map *m;
 	int netns_fd, cg_fd, err;
 
-	agent_responder_settings(a, &rs);
-	memset(&a->cookies, 0, sizeof(a->cookies));
-	a->cookies.link_fd = -1;
-	a->conn = conn_bpf__open();
-	if (!a->conn) {
+	memset(&cs->cookies, 0, sizeof(cs->cookies));
+	cs->cookies.link_fd = -1;
+	cs->bpf = conn_bpf__open();
+	if (!cs->bpf) {
 		mx_log("cannot open the connection programs: %s", strerror(errno));
 		return -1;
 	}
@@ -789,7 +790,7 @@ int conn_start(struct agent *a)
 	 * them (bpf/maps.h): this one only borrows their fds, and never
 	 * pins, where the pins are or anywhere else.
 	 */
-	bpf_object__for_each_map(m, a->conn->obj) {
+	bpf_object__for_each_map(m, cs->bpf->obj) {
 		struct bpf_map *same = bpf_object__find_map_by_name(xdp_obj, bpf_map__name(m));
 
 		if (same && bpf_map__reuse_fd(m, bpf_map__fd(same))) {
@@ -798,68 +799,68 @@ int conn_start(struct agent *a)
 		}
 		bpf_map__set_pin_path(m, NULL);
 	}
-	err = conn_bpf__load(a->conn);
+	err = conn_bpf__load(cs->bpf);
 	if (err) {
 		mx_log("cannot load the connection programs: %s", strerror(-err));
 		return -1;
 	}
 
-	a->resp_fd[0] = listen_local(AF_INET);
-	a->resp_fd[1] = listen_local(AF_INET6);
-	if (a->resp_fd[0] < 0 || a->resp_fd[1] < 0) {
+	cs->resp_fd[0] = listen_local(AF_INET);
+	cs->resp_fd[1] = listen_local(AF_INET6);
+	if (cs->resp_fd[0] < 0 || cs->resp_fd[1] < 0) {
 		mx_log("cannot open the responder's sockets: %s", strerror(errno));
 		return -1;
 	}
-	a->responder = responder_new(&rs, classify, a);
-	if (!a->responder || responder_add_listener(a->responder, a->resp_fd[0]) ||
-	    responder_add_listener(a->responder, a->resp_fd[1])) {
+	cs->responder = responder_new(rs, classify, cs);
+	if (!cs->responder || responder_add_listener(cs->responder, cs->resp_fd[0]) ||
+	    responder_add_listener(cs->responder, cs->resp_fd[1])) {
 		mx_log("cannot start the responder");
 		return -1;
 	}
 	for (uint32_t i = 0; i < MX_RESPONDER_SLOTS; i++) {
-		uint64_t fd = (uint64_t)a->resp_fd[i];
+		uint64_t fd = (uint64_t)cs->resp_fd[i];
 
-		if (bpf_map_update_elem(bpf_map__fd(a->conn->maps.responder_socks), &i, &fd, BPF_ANY)) {
+		if (bpf_map_update_elem(bpf_map__fd(cs->bpf->maps.responder_socks), &i, &fd, BPF_ANY)) {
 			mx_log("cannot put the responder's socket in the SOCKMAP: %s", strerror(errno));
 			return -1;
 		}
 	}
 
 	/* sock_ops runs for every cgroup: keep it to this network namespace. */
-	if (getsockopt(a->resp_fd[0], SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &clen))
+	if (getsockopt(cs->resp_fd[0], SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &clen))
 		cookie = 0;	/* older kernels: every namespace's port 25 counts */
-	a->settings.netns_cookie = cookie;
-	if (mx_dp_write_config(a->config_fd, &a->settings)) {
+	cs->settings->netns_cookie = cookie;
+	if (mx_dp_write_config(cs->config_fd, cs->settings)) {
 		mx_log("cannot write the settings: %s", strerror(errno));
 		return -1;
 	}
 
 	/* Links an earlier agent pinned take our programs in one step. */
-	a->lookup_link = adopt_link(a, "link_lookup", a->conn->progs.mx_lookup);
-	if (!a->lookup_link) {
+	cs->lookup_link = adopt_link(cs, "link_lookup", cs->bpf->progs.mx_lookup);
+	if (!cs->lookup_link) {
 		netns_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		a->lookup_link = netns_fd < 0 ? NULL :
-			bpf_program__attach_netns(a->conn->progs.mx_lookup, netns_fd);
+		cs->lookup_link = netns_fd < 0 ? NULL :
+			bpf_program__attach_netns(cs->bpf->progs.mx_lookup, netns_fd);
 		if (netns_fd >= 0)
 			close(netns_fd);
-		if (!a->lookup_link || pin_link(a, a->lookup_link, "link_lookup")) {
+		if (!cs->lookup_link || pin_link(cs, cs->lookup_link, "link_lookup")) {
 			mx_log("cannot attach sk_lookup to this network namespace: %s",
 				  strerror(errno));
 			return -1;
 		}
 	}
-	a->sockops_link = adopt_link(a, "link_sockops", a->conn->progs.mx_sockops);
-	if (!a->sockops_link) {
-		cg_fd = open_cgroup(a->cgroup_path);
+	cs->sockops_link = adopt_link(cs, "link_sockops", cs->bpf->progs.mx_sockops);
+	if (!cs->sockops_link) {
+		cg_fd = open_cgroup(cs->cgroup_path);
 		if (cg_fd < 0) {
 			mx_log("%s is not a cgroup v2 mount (needed for sock_ops); use --cgroup PATH",
-				  a->cgroup_path);
+				  cs->cgroup_path);
 			return -1;
 		}
-		a->sockops_link = bpf_program__attach_cgroup(a->conn->progs.mx_sockops, cg_fd);
+		cs->sockops_link = bpf_program__attach_cgroup(cs->bpf->progs.mx_sockops, cg_fd);
 		close(cg_fd);
-		if (!a->sockops_link || pin_link(a, a->sockops_link, "link_sockops")) {
-			mx_log("cannot attach sock_ops to %s: %s", a->cgroup_path, strerror(errno));
+		if (!cs->sockops_link || pin_link(cs, cs->sockops_link, "link_sockops")) {
+			mx_log("cannot attach sock_ops to %s: %s", cs->cgroup_path, strerror(errno));
 			return -1;
 		}
 	}
@@ -868,9 +869,9 @@ int conn_start(struct agent *a)
 		char path[300];
 		int fd;
 
-		cookie_link_path(a, path, sizeof(path));
+		cookie_link_path(cs, path, sizeof(path));
 		fd = access(path, F_OK) ? -1 : bpf_obj_get(path);
-		if (fd >= 0 && bpf_link_update(fd, bpf_program__fd(a->conn->progs.mx_cookie_ack), NULL)) {
+		if (fd >= 0 && bpf_link_update(fd, bpf_program__fd(cs->bpf->progs.mx_cookie_ack), NULL)) {
 			mx_log("cannot update the pinned link %s: %s; detaching it", path,
 				  strerror(errno));
 			bpf_link_detach(fd);
@@ -878,19 +879,19 @@ int conn_start(struct agent *a)
 			close(fd);
 			fd = -1;
 		}
-		a->cookies.link_fd = fd;
+		cs->cookies.link_fd = fd;
 	}
-	if (mx_walk_init(&a->sweeper.pending, bpf_map__fd(a->conn->maps.pending_flows),
+	if (mx_walk_init(&cs->sweeper.pending, bpf_map__fd(cs->bpf->maps.pending_flows),
 			 sizeof(struct mx_flow), sizeof(struct mx_flow_slot)) ||
-	    mx_walk_init(&a->sweeper.live, bpf_map__fd(a->conn->maps.live_flows),
+	    mx_walk_init(&cs->sweeper.live, bpf_map__fd(cs->bpf->maps.live_flows),
 			 sizeof(struct mx_flow), sizeof(struct mx_flow_slot))) {
 		mx_log("cannot read the flow tables: %s", strerror(errno));
 		return -1;
 	}
-	adopt_open(a);
-	conn_reconcile(a, true);
+	adopt_open(cs);
+	conn_reconcile(cs, true);
 	mx_log("parallel-connection limit on: sk_lookup in this namespace, sock_ops on %s",
-		  a->cgroup_path);
+		  cs->cgroup_path);
 	return 0;
 }
 
@@ -901,14 +902,14 @@ static void reconcile_tick(void *arg)
 }
 
 /* responder_work - the responder's sessions; its timer at the next session deadline */
-static void responder_work(struct agent *a)
+static void responder_work(struct conn_service *cs)
 {
 	int next;
 
-	responder_run(a->responder);
-	next = responder_next_timeout_ms(a->responder);
+	responder_run(cs->responder);
+	next = responder_next_timeout_ms(cs->responder);
 	if (next >= 0)
-		mx_loop_timer_at(&a->responder_timer, mx_mono_ms() + (uint64_t)next);
+		mx_loop_timer_at(&cs->responder_timer, mx_mono_ms() + (uint64_t)next);
 }
 
 /* responder_ready - a session or a listener of the responder has something */
@@ -929,17 +930,17 @@ static void responder_due(void *arg)
  * as a task a slice at a time, and reconciliation every ten seconds
  * (in one piece: it waits for a moment when the tables are small).
  */
-int conn_serve(struct agent *a)
+int conn_serve(struct conn_service *cs)
 {
-	struct conn_sweeper *sw = &a->sweeper;
-	int fd = responder_fd(a->responder);
+	struct conn_sweeper *sw = &cs->sweeper;
+	int fd = responder_fd(cs->responder);
 
-	mx_task_init(&sw->work, "connection sweep", sweep_step, a);
-	if ((fd >= 0 && mx_loop_add(&a->loop, fd, POLLIN, "responder", responder_ready, a)) ||
-	    mx_loop_timer_add(&a->loop, &a->responder_timer, "responder", 0, responder_due, a) ||
-	    mx_loop_timer_add(&a->loop, &sw->tick, "connection sweep", 1000, sweep_tick, a) ||
-	    mx_loop_timer_add(&a->loop, &a->reconcile_timer, "reconciliation", 10000,
-			      reconcile_tick, a)) {
+	mx_task_init(&sw->work, "connection sweep", sweep_step, cs);
+	if ((fd >= 0 && mx_loop_add(cs->loop, fd, POLLIN, "responder", responder_ready, cs)) ||
+	    mx_loop_timer_add(cs->loop, &cs->responder_timer, "responder", 0, responder_due, cs) ||
+	    mx_loop_timer_add(cs->loop, &sw->tick, "connection sweep", 1000, sweep_tick, cs) ||
+	    mx_loop_timer_add(cs->loop, &cs->reconcile_timer, "reconciliation", 10000,
+			      reconcile_tick, cs)) {
 		mx_log("cannot serve the parallel-connection limit: out of memory");
 		return -1;
 	}
@@ -952,38 +953,38 @@ int conn_serve(struct agent *a)
  * drops what it would steer while no responder listens) and, if it was
  * attached, judging cookie ACKs.
  */
-void conn_stop(struct agent *a, bool keep)
+void conn_stop(struct conn_service *cs, bool keep)
 {
 	if (!keep) {
-		if (a->lookup_link)
-			bpf_link__unpin(a->lookup_link);
-		if (a->sockops_link)
-			bpf_link__unpin(a->sockops_link);
-		cookie_detach(a);
+		if (cs->lookup_link)
+			bpf_link__unpin(cs->lookup_link);
+		if (cs->sockops_link)
+			bpf_link__unpin(cs->sockops_link);
+		cookie_detach(cs);
 	}
-	if (a->cookies.link_fd > 0)
-		close(a->cookies.link_fd);
-	a->cookies.link_fd = -1;
-	bpf_link__destroy(a->lookup_link);
-	bpf_link__destroy(a->sockops_link);
-	a->lookup_link = a->sockops_link = NULL;
-	if (a->responder)
-		responder_free(a->responder);
-	a->responder = NULL;
+	if (cs->cookies.link_fd > 0)
+		close(cs->cookies.link_fd);
+	cs->cookies.link_fd = -1;
+	bpf_link__destroy(cs->lookup_link);
+	bpf_link__destroy(cs->sockops_link);
+	cs->lookup_link = cs->sockops_link = NULL;
+	if (cs->responder)
+		responder_free(cs->responder);
+	cs->responder = NULL;
 	for (int i = 0; i < 2; i++) {
-		if (a->resp_fd[i] > 0)
-			close(a->resp_fd[i]);
-		a->resp_fd[i] = -1;
+		if (cs->resp_fd[i] > 0)
+			close(cs->resp_fd[i]);
+		cs->resp_fd[i] = -1;
 	}
-	conn_bpf__destroy(a->conn);
-	a->conn = NULL;
-	free(a->conn_drift.e);
-	memset(&a->conn_drift, 0, sizeof(a->conn_drift));
-	mx_walk_free(&a->sweeper.pending);
-	mx_walk_free(&a->sweeper.live);
-	if (a->sweeper.sockets) {
-		set_free(a->sweeper.sockets);
-		free(a->sweeper.sockets);
+	conn_bpf__destroy(cs->bpf);
+	cs->bpf = NULL;
+	free(cs->drift.e);
+	memset(&cs->drift, 0, sizeof(cs->drift));
+	mx_walk_free(&cs->sweeper.pending);
+	mx_walk_free(&cs->sweeper.live);
+	if (cs->sweeper.sockets) {
+		set_free(cs->sweeper.sockets);
+		free(cs->sweeper.sockets);
 	}
-	memset(&a->sweeper, 0, sizeof(a->sweeper));
+	memset(&cs->sweeper, 0, sizeof(cs->sweeper));
 }

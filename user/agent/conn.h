@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * NAME
- *	conn.h - the agent's side of the parallel-connection limit
+ *	conn.h - the agent's side of the parallel-connection limit: a service of its own
  */
 #ifndef MX_CONN_H
 #define MX_CONN_H
@@ -14,7 +14,13 @@
 #include "mapwalk.h"
 #include "mxguard.h"
 
-struct agent;
+struct bpf_link;
+struct bpf_object;
+struct conn_bpf;
+struct mx_settings;
+struct mx_store;
+struct responder;
+struct responder_settings;
 
 /* A count as reconciliation sees it: what the flows say, what the map says. */
 struct count_entry {
@@ -65,10 +71,35 @@ struct cookie_watch {
 	uint64_t rose_ns;		/* when it last rose; 0: not seen rising */
 };
 
-int conn_start(struct agent *a);
-/* The responder, the sweep and reconciliation in the agent's event loop. */
-int conn_serve(struct agent *a);
-void conn_stop(struct agent *a, bool keep);
-int conn_reconcile(struct agent *a, bool settle);
+/*
+ * The service: what it is given, then what it owns. The XDP program's
+ * object (its maps are shared, never pinned again), the data-plane
+ * settings (conn_start writes the guarded namespace's cookie into them),
+ * the store (the responder asks it whether a peer is banned), the loop.
+ */
+struct conn_service {
+	struct bpf_object *xdp_obj;
+	struct mx_settings *settings;
+	const struct mx_store *store;
+	struct mx_loop *loop;
+	const char *pin_dir, *cgroup_path, *ifname;
+	int ifindex, config_fd;
+
+	struct conn_bpf *bpf;			/* sk_lookup, sock_ops, the cookie judge */
+	struct bpf_link *lookup_link, *sockops_link;
+	int resp_fd[2];				/* the responder's listeners, IPv4 and IPv6 */
+	struct responder *responder;
+	struct conn_stats stats;
+	struct count_table drift;		/* reconciliation's last look */
+	struct conn_sweeper sweeper;
+	struct cookie_watch cookies;
+	struct mx_timer reconcile_timer, responder_timer;
+};
+
+int conn_start(struct conn_service *cs, const struct responder_settings *rs);
+/* The responder, the sweep and reconciliation in the event loop. */
+int conn_serve(struct conn_service *cs);
+void conn_stop(struct conn_service *cs, bool keep);
+int conn_reconcile(struct conn_service *cs, bool settle);
 
 #endif /* MX_CONN_H */

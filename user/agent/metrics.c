@@ -139,7 +139,7 @@ int mx_metrics_write(struct agent *a, FILE *o)
 
 	if (r)
 		return r;
-	responder_stats(a->responder, &rs);
+	responder_stats(a->conn.responder, &rs);
 	policyd_stats(a, &ps);
 	spf_stats(a, &ss);
 
@@ -172,26 +172,26 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	/* The agent's share of connection counting. */
 	labelled(o, "mxguard_connections_released_total", "counter",
 		 "Pending connections released by the agent because their handshake never completed.",
-		 "kind", (const struct lv[]){ { "admitted", a->conn_stats.halfopen_released },
-					      { "steered", a->conn_stats.steered_released },
+		 "kind", (const struct lv[]){ { "admitted", a->conn.stats.halfopen_released },
+					      { "steered", a->conn.stats.steered_released },
 					      { NULL, 0 } });
 	one(o, "mxguard_connection_count_corrections_total", "counter",
 	    "Live-connection counts corrected by reconciliation: a bug if it ever rises.",
-	    a->conn_stats.corrections);
+	    a->conn.stats.corrections);
 	one(o, "mxguard_connections_adopted_total", "counter",
 	    "Connections open before the agent started, counted when it started.",
-	    a->conn_stats.adopted);
+	    a->conn.stats.adopted);
 	one(o, "mxguard_connections_adopted_closed_total", "counter",
-	    "Of the adopted connections, those closed since.", a->conn_stats.adopted_closed);
+	    "Of the adopted connections, those closed since.", a->conn.stats.adopted_closed);
 	one(o, "mxguard_connection_sweeps_total", "counter",
 	    "Passes over the flow tables that released connections without a socket.",
-	    a->conn_stats.sweeps);
+	    a->conn.stats.sweeps);
 	one(o, "mxguard_reconciliations_skipped_total", "counter",
 	    "Reconciliations left out because the flow tables were too large to read in one slice.",
-	    a->conn_stats.reconcile_skipped);
+	    a->conn.stats.reconcile_skipped);
 	one(o, "mxguard_cookie_judge_attached", "gauge",
 	    "1 while final ACKs of SYN-cookie handshakes are judged at TC ingress (cookies in use).",
-	    a->cookies.link_fd > 0);
+	    a->conn.cookies.link_fd > 0);
 
 	/* Bans and their owners. */
 	one(o, "mxguard_bans_shared", "gauge",

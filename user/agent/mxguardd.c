@@ -34,6 +34,7 @@
 #include "agent.h"
 #include "commands.h"
 #include "config.h"
+#include "serve.h"
 
 /* usage - print the synopsis */
 static void usage(FILE *f)
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
 			run.config);
 		return 2;
 	}
-	a.resp_fd[0] = a.resp_fd[1] = -1;
+	a.conn.resp_fd[0] = a.conn.resp_fd[1] = -1;
 	agent_settings(&a, &cfg);
 	a.run_command = mx_run_command;
 	if (run.detach)

@@ -79,7 +79,7 @@ int agent_apply_settings(struct agent *a)
 	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
 	    mx_dp_write_config(a->config_fd, &a->settings))
 		return -1;
-	responder_configure(a->responder, &rs);
+	responder_configure(a->conn.responder, &rs);
 	agent_apply_priority(a);
 	return 0;
 }

@@ -29,14 +29,14 @@ static void agent_counters(struct mx_cmd_ctx *c)
 	policyd_stats(a, &ps);
 	spf_stats(a, &ss);
 
-	counter(c, "conn_halfopen_released", a->conn_stats.halfopen_released);
-	counter(c, "conn_steered_released", a->conn_stats.steered_released);
-	counter(c, "conn_corrections", a->conn_stats.corrections);
-	counter(c, "conn_adopted", a->conn_stats.adopted);
-	counter(c, "conn_adopted_closed", a->conn_stats.adopted_closed);
-	counter(c, "conn_sweeps", a->conn_stats.sweeps);
-	counter(c, "conn_reconcile_skipped", a->conn_stats.reconcile_skipped);
-	counter(c, "conn_cookie_judge", a->cookies.link_fd > 0);
+	counter(c, "conn_halfopen_released", a->conn.stats.halfopen_released);
+	counter(c, "conn_steered_released", a->conn.stats.steered_released);
+	counter(c, "conn_corrections", a->conn.stats.corrections);
+	counter(c, "conn_adopted", a->conn.stats.adopted);
+	counter(c, "conn_adopted_closed", a->conn.stats.adopted_closed);
+	counter(c, "conn_sweeps", a->conn.stats.sweeps);
+	counter(c, "conn_reconcile_skipped", a->conn.stats.reconcile_skipped);
+	counter(c, "conn_cookie_judge", a->conn.cookies.link_fd > 0);
 	counter(c, "loop_busy_max_us", a->loop.stats.busy_max_us);
 	counter(c, "ban_shared", a->store.claims.shared_n);
 	counter(c, "reason_fallbacks", a->store.claims.reason_fallbacks);
