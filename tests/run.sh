@@ -63,6 +63,12 @@ for t in "$BUILD"/san/test_*; do
 	tally_cmocka "${PIPESTATUS[0]}" "$(basename "$t") (sanitizers)"
 done
 
+# The layering of user/ (scripts/check_layout.py): no include cycle, each
+# part including only those below it, no agent code in the mxguard binary.
+echo "== layout"
+python3 scripts/check_layout.py "$BUILD" 2>&1 | tee "$log"
+tally_e2e "${PIPESTATUS[0]}" "check_layout.py"
+
 # The commands and the store need no root: their maps are made in memory from
 # the program's own definitions (tests/unit/agent_maps.h). Shown here by
 # running those tests again as nobody, from a copy nobody can read.

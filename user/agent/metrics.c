@@ -37,12 +37,11 @@
 
 #include "agent.h"
 #include "cmd.h"
+#include "counters.h"
 #include "http.h"
 #include "metrics.h"
-#include "policyd.h"
 #include "pool.h"
 #include "responder.h"
-#include "spf.h"
 
 #define MX_METRICS_CLIENTS	16
 #define MX_METRICS_TIMEOUT_MS	5000
@@ -129,19 +128,41 @@ static void loop_turns(FILE *o, const struct mx_loop_stats *ls)
 	fprintf(o, "%s_count %llu\n", name, (unsigned long long)n);
 }
 
+/* The family being written by sample(): a new one starts with its HELP and TYPE. */
+struct family {
+	FILE *o;
+	const char *metric;
+};
+
+/* sample - one of the agent's own counters as a sample of its family */
+static void sample(const struct agent_counter *k, uint64_t v, void *arg)
+{
+	struct family *f = arg;
+
+	if (!k->metric)
+		return;
+	if (!f->metric || strcmp(f->metric, k->metric))
+		head(f->o, k->metric, k->type, k->help);
+	f->metric = k->metric;
+	fprintf(f->o, "%s", k->metric);
+	if (k->label)
+		fprintf(f->o, "{%s}", k->label);
+	if (k->per_unit > 1)
+		fprintf(f->o, " %.6f\n", (double)v / (double)k->per_unit);
+	else
+		fprintf(f->o, " %llu\n", (unsigned long long)v);
+}
+
 int mx_metrics_write(struct agent *a, FILE *o)
 {
 	uint64_t sums[MX_STAT__MAX];
 	struct responder_stats rs;
-	struct policy_stats ps;
-	struct spf_stats ss;
+	struct family fam = { .o = o };
 	int r = mx_stats_read(a->stats_fd, sums);
 
 	if (r)
 		return r;
 	responder_stats(a->conn.responder, &rs);
-	policyd_stats(a, &ps);
-	spf_stats(a, &ss);
 
 	head(o, "mxguard_build_info", "gauge", "mxguard's version.");
 	fprintf(o, "mxguard_build_info{version=\"%s\"} 1\n", MX_VERSION);
@@ -169,45 +190,8 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	stats_family(o, sums, "conn_", true, "mxguard_connections_total", "event",
 		     "New connections to guarded ports by what became of them at SYN time, and closes.");
 
-	/* The agent's share of connection counting. */
-	labelled(o, "mxguard_connections_released_total", "counter",
-		 "Pending connections released by the agent because their handshake never completed.",
-		 "kind", (const struct lv[]){ { "admitted", a->conn.stats.halfopen_released },
-					      { "steered", a->conn.stats.steered_released },
-					      { NULL, 0 } });
-	one(o, "mxguard_connection_count_corrections_total", "counter",
-	    "Live-connection counts corrected by reconciliation: a bug if it ever rises.",
-	    a->conn.stats.corrections);
-	one(o, "mxguard_connections_adopted_total", "counter",
-	    "Connections open before the agent started, counted when it started.",
-	    a->conn.stats.adopted);
-	one(o, "mxguard_connections_adopted_closed_total", "counter",
-	    "Of the adopted connections, those closed since.", a->conn.stats.adopted_closed);
-	one(o, "mxguard_connection_sweeps_total", "counter",
-	    "Passes over the flow tables that released connections without a socket.",
-	    a->conn.stats.sweeps);
-	one(o, "mxguard_reconciliations_skipped_total", "counter",
-	    "Reconciliations left out because the flow tables were too large to read in one slice.",
-	    a->conn.stats.reconcile_skipped);
-	one(o, "mxguard_cookie_judge_attached", "gauge",
-	    "1 while final ACKs of SYN-cookie handshakes are judged at TC ingress (cookies in use).",
-	    a->conn.cookies.link_fd > 0);
-
-	/* Bans and their owners. */
-	one(o, "mxguard_bans_shared", "gauge",
-	    "Banned prefixes that more than one owner (operator, engine, blocklists) bans.",
-	    a->store.claims.shared_n);
-	one(o, "mxguard_ban_reason_fallbacks_total", "counter",
-	    "Bans made with the generic reason because every reason text was in use.",
-	    a->store.claims.reason_fallbacks);
-	one(o, "mxguard_ban_reasons_freed_total", "counter",
-	    "Reason texts freed when no ban named them any more.", a->store.claims.reasons_freed);
-
-	/* The agent's event loop. */
-	head(o, "mxguard_event_loop_busy_max_seconds", "gauge",
-	     "The longest turn of the agent's event loop since start: the longest a request waited.");
-	fprintf(o, "mxguard_event_loop_busy_max_seconds %.6f\n",
-		(double)a->loop.stats.busy_max_us / 1e6);
+	/* The agent's own counters (counters.c), the loop's turns, the responder's. */
+	agent_counters(a, sample, &fam);
 	loop_turns(o, &a->loop.stats);
 
 	/* The responder. */
@@ -226,52 +210,6 @@ int mx_metrics_write(struct agent *a, FILE *o)
 					      { "line_too_long", rs.line_too_long },
 					      { "write_error", rs.write_errors }, { NULL, 0 } });
 
-	/* The verdict engine and the policy service. */
-	one(o, "mxguard_senders", "gauge", "Senders the verdict engine remembers.", a->senders.verdict.count);
-	head(o, "mxguard_trap_hits_total", "counter", "Trap hits counted, by trap kind.");
-	for (int k = 0; k < MX_TRAP_KINDS; k++)
-		fprintf(o, "mxguard_trap_hits_total{kind=\"%s\"} %llu\n", mx_trap_kind_name(k),
-			(unsigned long long)a->senders.verdict.hits[k]);
-	one(o, "mxguard_trap_hits_ignored_total", "counter",
-	    "Trap hits of allowlisted senders, not counted.", a->senders.trap_hits_ignored);
-	one(o, "mxguard_automatic_bans_total", "counter",
-	    "Bans the verdict engine made (trap hits, repeat offenders).", a->senders.verdict.bans);
-	one(o, "mxguard_listings_total", "counter", "Senders listed after mail classified as spam.",
-	    a->senders.verdict.listed);
-	one(o, "mxguard_delistings_total", "counter", "Senders delisted by a clean mail.",
-	    a->senders.verdict.delisted);
-	one(o, "mxguard_senders_evicted_total", "counter",
-	    "Senders forgotten because the table was full (sender_entries).", a->senders.verdict.evicted);
-	labelled(o, "mxguard_auto_classes_total", "counter",
-		 "Senders put into a stricter class (no forward-confirmed PTR, SPF fail), and taken back out.",
-		 "change", (const struct lv[]){ { "given_ptr", a->senders.auto_classed[0] },
-						{ "given_spf", a->senders.auto_classed[1] },
-						{ "given_dnsbl", a->senders.auto_classed[2] },
-						{ "taken_back", a->store.auto_unclassed }, { NULL, 0 } });
-	labelled(o, "mxguard_spf_checks_total", "counter",
-		 "SPF checks of senders by result; dropped: the queue was full.",
-		 "result", (const struct lv[]){ { "pass", ss.results[MX_SPF_PASS] },
-						{ "fail", ss.results[MX_SPF_FAIL] },
-						{ "softfail", ss.results[MX_SPF_SOFTFAIL] },
-						{ "temperror", ss.results[MX_SPF_TEMPERROR] },
-						{ "none", ss.results[MX_SPF_NONE] },
-						{ "dropped", ss.dropped }, { NULL, 0 } });
-	labelled(o, "mxguard_dnsbl_lookups_total", "counter",
-		 "DNSBL lookups of client addresses by result (listed in any zone, in none, no answer).",
-		 "result", (const struct lv[]){ { "listed", ss.dnsbl[MX_DNSBL_LISTED] },
-						{ "clean", ss.dnsbl[MX_DNSBL_CLEAN] },
-						{ "error", ss.dnsbl[MX_DNSBL_ERROR] },
-						{ NULL, 0 } });
-	one(o, "mxguard_policy_requests_total", "counter", "Postfix policy requests answered.",
-	    ps.requests);
-	one(o, "mxguard_policy_malformed_total", "counter",
-	    "Postfix policy connections closed for a malformed request.", ps.malformed);
-	labelled(o, "mxguard_policy_rejections_total", "counter",
-		 "Policy answers that refused a recipient: banned (521) or listed (550).",
-		 "reason", (const struct lv[]){ { "banned", ps.banned },
-						{ "listed", ps.rejected_listed },
-						{ NULL, 0 } });
-
 	/* Persistence. */
 	one(o, "mxguard_journal_records", "gauge", "Journal records since the last snapshot.",
 	    a->store.state.persist.journal_records);
@@ -279,10 +217,6 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	    "Bytes of torn or corrupt journal tail cut at start-up.", a->store.state.restore_torn_bytes);
 	one(o, "mxguard_restore_failed", "gauge",
 	    "Restored entries that did not fit in the maps at start-up.", a->store.state.restore_failed);
-	one(o, "mxguard_restore_clock_suspect", "gauge",
-	    "Earlier boots whose records were restored with the wall clock not trusted "
-	    "(behind their latest record, or more than an hour ahead of it).",
-	    a->store.state.restore_clock_suspect);
 	return ferror(o) ? -EIO : 0;
 }
 

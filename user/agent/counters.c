@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	counters.c - the agent's own counters, listed once for stats and metrics
+ * DESCRIPTION
+ *	One list, AGENT_COUNTERS: `mxguard stats` (cmd_stats.c) prints the
+ *	members with a stats name, /metrics (metrics.c) those with a family.
+ *	A counter added here appears in both, or in the one it names.
+ */
+#include <stddef.h>
+
+#include "agent.h"
+#include "counters.h"
+#include "policyd.h"
+#include "spf.h"
+
+/* What the services' counters are read from, once per listing. */
+struct view {
+	const struct agent *a;
+	struct policy_stats ps;
+	struct spf_stats ss;
+};
+
+#define CONNS_RELEASED	"Pending connections released by the agent because their handshake " \
+			"never completed."
+#define TRAP_HITS	"Trap hits counted, by trap kind."
+#define AUTO_CLASSES	"Senders put into a stricter class (no forward-confirmed PTR, SPF fail, " \
+			"DNSBL listing), and taken back out."
+#define SPF_CHECKS	"SPF checks of senders by result; dropped: the queue was full."
+#define DNSBL_LOOKUPS	"DNSBL lookups of client addresses by result (listed in any zone, in " \
+			"none, no answer)."
+#define POLICY_REJECTS	"Policy answers that refused a recipient: banned (521) or listed (550)."
+
+/*
+ * X(id, stats name, family, label, type, help, per_unit, value): v is the
+ * struct view, a its agent.
+ */
+#define AGENT_COUNTERS(X)									\
+	X(released_admitted, "conn_halfopen_released", "mxguard_connections_released_total",	\
+	  "kind=\"admitted\"", "counter", CONNS_RELEASED, 1, a->conn.stats.halfopen_released)	\
+	X(released_steered, "conn_steered_released", "mxguard_connections_released_total",	\
+	  "kind=\"steered\"", "counter", CONNS_RELEASED, 1, a->conn.stats.steered_released)	\
+	X(corrections, "conn_corrections", "mxguard_connection_count_corrections_total", NULL,	\
+	  "counter", "Live-connection counts corrected by reconciliation: a bug if it ever rises.", \
+	  1, a->conn.stats.corrections)								\
+	X(adopted, "conn_adopted", "mxguard_connections_adopted_total", NULL, "counter",	\
+	  "Connections open before the agent started, counted when it started.", 1,		\
+	  a->conn.stats.adopted)								\
+	X(adopted_closed, "conn_adopted_closed", "mxguard_connections_adopted_closed_total",	\
+	  NULL, "counter", "Of the adopted connections, those closed since.", 1,		\
+	  a->conn.stats.adopted_closed)								\
+	X(sweeps, "conn_sweeps", "mxguard_connection_sweeps_total", NULL, "counter",		\
+	  "Passes over the flow tables that released connections without a socket.", 1,	\
+	  a->conn.stats.sweeps)									\
+	X(reconcile_skipped, "conn_reconcile_skipped", "mxguard_reconciliations_skipped_total",	\
+	  NULL, "counter", "Reconciliations left out because the flow tables were too large to "	\
+	  "read in one slice.", 1, a->conn.stats.reconcile_skipped)				\
+	X(cookie_judge, "conn_cookie_judge", "mxguard_cookie_judge_attached", NULL, "gauge",	\
+	  "1 while final ACKs of SYN-cookie handshakes are judged at TC ingress (cookies in "	\
+	  "use).", 1, a->conn.cookies.link_fd > 0)						\
+	X(loop_busy_max, "loop_busy_max_us", "mxguard_event_loop_busy_max_seconds", NULL,	\
+	  "gauge", "The longest turn of the agent's event loop since start: the longest a "	\
+	  "request waited.", 1000000, a->loop.stats.busy_max_us)				\
+	X(ban_shared, "ban_shared", "mxguard_bans_shared", NULL, "gauge",			\
+	  "Banned prefixes that more than one owner (operator, engine, blocklists) bans.", 1,	\
+	  a->store.claims.shared_n)								\
+	X(reason_fallbacks, "reason_fallbacks", "mxguard_ban_reason_fallbacks_total", NULL,	\
+	  "counter", "Bans made with the generic reason because every reason text was in use.", \
+	  1, a->store.claims.reason_fallbacks)							\
+	X(reasons_freed, "reasons_freed", "mxguard_ban_reasons_freed_total", NULL, "counter",	\
+	  "Reason texts freed when no ban named them any more.", 1,				\
+	  a->store.claims.reasons_freed)							\
+	X(senders, "senders", "mxguard_senders", NULL, "gauge",					\
+	  "Senders the verdict engine remembers.", 1, a->senders.verdict.count)		\
+	X(hits_spam, "sender_spamtrap_hits", "mxguard_trap_hits_total", "kind=\"spam\"",	\
+	  "counter", TRAP_HITS, 1, a->senders.verdict.hits[MX_TRAP_SPAM])			\
+	X(hits_backscatter, "sender_backscatter_hits", "mxguard_trap_hits_total",		\
+	  "kind=\"backscatter\"", "counter", TRAP_HITS, 1,					\
+	  a->senders.verdict.hits[MX_TRAP_BACKSCATTER])						\
+	X(hits_ignored, "sender_hits_ignored", "mxguard_trap_hits_ignored_total", NULL,		\
+	  "counter", "Trap hits of allowlisted senders, not counted.", 1,			\
+	  a->senders.trap_hits_ignored)								\
+	X(auto_bans, "sender_bans", "mxguard_automatic_bans_total", NULL, "counter",		\
+	  "Bans the verdict engine made (trap hits, repeat offenders).", 1,			\
+	  a->senders.verdict.bans)								\
+	X(listed, "sender_listed", "mxguard_listings_total", NULL, "counter",			\
+	  "Senders listed after mail classified as spam.", 1, a->senders.verdict.listed)	\
+	X(delisted, "sender_delisted", "mxguard_delistings_total", NULL, "counter",		\
+	  "Senders delisted by a clean mail.", 1, a->senders.verdict.delisted)			\
+	X(evicted, "sender_evicted", "mxguard_senders_evicted_total", NULL, "counter",		\
+	  "Senders forgotten because the table was full (sender_entries).", 1,			\
+	  a->senders.verdict.evicted)								\
+	X(classed_ptr, "sender_ptr_classed", "mxguard_auto_classes_total",			\
+	  "change=\"given_ptr\"", "counter", AUTO_CLASSES, 1, a->senders.auto_classed[0])	\
+	X(classed_spf, "sender_spf_classed", "mxguard_auto_classes_total",			\
+	  "change=\"given_spf\"", "counter", AUTO_CLASSES, 1, a->senders.auto_classed[1])	\
+	X(classed_dnsbl, "sender_dnsbl_classed", "mxguard_auto_classes_total",			\
+	  "change=\"given_dnsbl\"", "counter", AUTO_CLASSES, 1, a->senders.auto_classed[2])	\
+	X(unclassed, "sender_unclassed", "mxguard_auto_classes_total", "change=\"taken_back\"",	\
+	  "counter", AUTO_CLASSES, 1, a->store.auto_unclassed)					\
+	X(spf_checks, "spf_checks", NULL, NULL, "counter", "", 1, v->ss.queued)			\
+	X(spf_pass, "spf_pass", "mxguard_spf_checks_total", "result=\"pass\"", "counter",	\
+	  SPF_CHECKS, 1, v->ss.results[MX_SPF_PASS])						\
+	X(spf_fail, "spf_fail", "mxguard_spf_checks_total", "result=\"fail\"", "counter",	\
+	  SPF_CHECKS, 1, v->ss.results[MX_SPF_FAIL])						\
+	X(spf_softfail, "spf_softfail", "mxguard_spf_checks_total", "result=\"softfail\"",	\
+	  "counter", SPF_CHECKS, 1, v->ss.results[MX_SPF_SOFTFAIL])				\
+	X(spf_temperror, "spf_temperror", "mxguard_spf_checks_total", "result=\"temperror\"",	\
+	  "counter", SPF_CHECKS, 1, v->ss.results[MX_SPF_TEMPERROR])				\
+	X(spf_none, "spf_none", "mxguard_spf_checks_total", "result=\"none\"", "counter",	\
+	  SPF_CHECKS, 1, v->ss.results[MX_SPF_NONE])						\
+	X(spf_dropped, "spf_checks_dropped", "mxguard_spf_checks_total", "result=\"dropped\"",	\
+	  "counter", SPF_CHECKS, 1, v->ss.dropped)						\
+	X(dnsbl_listed, "dnsbl_listed", "mxguard_dnsbl_lookups_total", "result=\"listed\"",	\
+	  "counter", DNSBL_LOOKUPS, 1, v->ss.dnsbl[MX_DNSBL_LISTED])				\
+	X(dnsbl_clean, "dnsbl_clean", "mxguard_dnsbl_lookups_total", "result=\"clean\"",	\
+	  "counter", DNSBL_LOOKUPS, 1, v->ss.dnsbl[MX_DNSBL_CLEAN])				\
+	X(dnsbl_error, "dnsbl_error", "mxguard_dnsbl_lookups_total", "result=\"error\"",	\
+	  "counter", DNSBL_LOOKUPS, 1, v->ss.dnsbl[MX_DNSBL_ERROR])				\
+	X(policy_requests, "policy_requests", "mxguard_policy_requests_total", NULL, "counter", \
+	  "Postfix policy requests answered.", 1, v->ps.requests)				\
+	X(policy_malformed, "policy_malformed", "mxguard_policy_malformed_total", NULL,		\
+	  "counter", "Postfix policy connections closed for a malformed request.", 1,		\
+	  v->ps.malformed)									\
+	X(policy_banned, "policy_banned", "mxguard_policy_rejections_total",			\
+	  "reason=\"banned\"", "counter", POLICY_REJECTS, 1, v->ps.banned)			\
+	X(policy_listed, "policy_rejected_listed", "mxguard_policy_rejections_total",		\
+	  "reason=\"listed\"", "counter", POLICY_REJECTS, 1, v->ps.rejected_listed)		\
+	X(clock_suspect, "restore_clock_suspect", "mxguard_restore_clock_suspect", NULL,	\
+	  "gauge", "Earlier boots whose records were restored with the wall clock not trusted "	\
+	  "(behind their latest record, or more than an hour ahead of it).", 1,			\
+	  a->store.state.restore_clock_suspect)
+
+#define GETTER(id, stat, metric, label, type, help, per_unit, expr)		\
+	static uint64_t get_##id(const struct view *v)				\
+	{									\
+		const struct agent *a = v->a;					\
+										\
+		(void)a;							\
+		return (uint64_t)(expr);					\
+	}
+AGENT_COUNTERS(GETTER)
+#undef GETTER
+
+static const struct {
+	struct agent_counter k;
+	uint64_t (*get)(const struct view *v);
+} counters[] = {
+#define ENTRY(id, stat, metric, label, type, help, per_unit, expr) \
+	{ { stat, metric, label, type, help, per_unit }, get_##id },
+	AGENT_COUNTERS(ENTRY)
+#undef ENTRY
+};
+
+void agent_counters(const struct agent *a, agent_counter_fn fn, void *arg)
+{
+	struct view v = { .a = a };
+
+	policyd_stats(a, &v.ps);
+	spf_stats(a, &v.ss);
+	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+		fn(&counters[i].k, counters[i].get(&v), arg);
+}
