@@ -129,37 +129,37 @@ static inline int agent_maps_create(struct agent *a, uint32_t entries)
 	if (!err)
 		err = table_like(&a->store.classes, "class", o->maps.class4, o->maps.class6,
 				 o->maps.class4_prefix, o->maps.class6_prefix, entries);
-	fds[0] = a->class_limits_fd = map_like(o->maps.class_limits, 0);
-	fds[1] = a->config_fd = map_like(o->maps.config, 0);
-	fds[2] = a->stats_fd = map_like(o->maps.stats, 0);
+	fds[0] = a->dp.class_limits_fd = map_like(o->maps.class_limits, 0);
+	fds[1] = a->dp.config_fd = map_like(o->maps.config, 0);
+	fds[2] = a->dp.stats_fd = map_like(o->maps.stats, 0);
 	fds[3] = a->store.reasons_fd = map_like(o->maps.reasons, 0);
-	fds[4] = a->bucket4_fd = map_like(o->maps.syn_bucket4, entries);
-	fds[5] = a->bucket6_fd = map_like(o->maps.syn_bucket6, entries);
-	fds[6] = a->count4_fd = map_like(o->maps.conn_count4, entries);
-	fds[7] = a->count6_fd = map_like(o->maps.conn_count6, entries);
+	fds[4] = a->dp.bucket4_fd = map_like(o->maps.syn_bucket4, entries);
+	fds[5] = a->dp.bucket6_fd = map_like(o->maps.syn_bucket6, entries);
+	fds[6] = a->dp.count4_fd = map_like(o->maps.conn_count4, entries);
+	fds[7] = a->dp.count6_fd = map_like(o->maps.conn_count6, entries);
 	mxguard_bpf__destroy(o);
 	if (err)
 		return err;
 	for (int i = 0; i < 8; i++)
 		if (fds[i] < 0)
 			return fds[i];
-	a->default_ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
-	a->pin_dir = "/sys/fs/bpf/test";
-	a->mode_name = "native";
-	strcpy(a->ifname, "test0");
+	a->cfg.ban_ttl_ns = MX_DEFAULT_BAN_TTL_NS;
+	a->dp.pin_dir = "/sys/fs/bpf/test";
+	a->dp.mode_name = "native";
+	strcpy(a->dp.ifname, "test0");
 	a->cfg.verdict.max_senders = 4096;
 	a->store.settings = &a->settings;
 	if (store_init(&a->store) ||
 	    senders_init(&a->senders, &a->cfg, &a->settings, &a->store, err_text, sizeof(err_text)))
 		return -ENOMEM;
-	return mx_dp_write_classes(a->class_limits_fd, &a->settings);
+	return mx_dp_write_classes(a->dp.class_limits_fd, &a->settings);
 }
 
 /* agent_maps_close - close what agent_maps_create opened */
 static inline void agent_maps_close(struct agent *a)
 {
-	int fds[] = { a->class_limits_fd, a->config_fd, a->stats_fd, a->store.reasons_fd,
-		      a->bucket4_fd, a->bucket6_fd, a->count4_fd, a->count6_fd };
+	int fds[] = { a->dp.class_limits_fd, a->dp.config_fd, a->dp.stats_fd, a->store.reasons_fd,
+		      a->dp.bucket4_fd, a->dp.bucket6_fd, a->dp.count4_fd, a->dp.count6_fd };
 
 	table_close(&a->store.bans);
 	table_close(&a->store.allows);

@@ -230,7 +230,7 @@ static void test_bad_input_changes_nothing(void **state)
 	for (uint32_t i = 0; i < MX_MAX_CLASSES; i++) {
 		struct mx_class_limits l;
 
-		assert_int_equal(mx_map_lookup(f->a.class_limits_fd, &i, &l), 0);
+		assert_int_equal(mx_map_lookup(f->a.dp.class_limits_fd, &i, &l), 0);
 		assert_memory_equal(&l, &before[i], sizeof(l));
 	}
 	/* JSON errors are one JSON object on the output. */
@@ -335,7 +335,7 @@ static void test_limit_set_writes_map(void **state)
 	assert_int_equal(run(f, false, "limit set strict rate 2/s"), 0);
 	assert_int_equal(run(f, false, "limit set strict prefix-rate 30/h"), 0);
 	assert_int_equal(run(f, false, "limit set strict prefix-parallel 7"), 0);
-	assert_int_equal(mx_map_lookup(f->a.class_limits_fd, &strict, &l), 0);
+	assert_int_equal(mx_map_lookup(f->a.dp.class_limits_fd, &strict, &l), 0);
 	assert_int_equal(l.src_burst, 9);
 	assert_int_equal(l.src_interval_ns, 500000000ULL);
 	assert_int_equal(l.pfx_interval_ns, 120000000000ULL);

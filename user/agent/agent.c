@@ -107,14 +107,14 @@ static void unpin_all(struct agent *a)
 	struct bpf_map *m;
 	char path[256];
 
-	bpf_object__for_each_map(m, a->skel->obj)
+	bpf_object__for_each_map(m, a->dp.skel->obj)
 		if (bpf_map__is_pinned(m))
 			bpf_map__unpin(m, NULL);
 	for (size_t i = 0; i < sizeof(link_pins) / sizeof(link_pins[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", a->pin_dir, link_pins[i]);
+		snprintf(path, sizeof(path), "%s/%s", a->dp.pin_dir, link_pins[i]);
 		unlink(path);
 	}
-	rmdir(a->pin_dir);
+	rmdir(a->dp.pin_dir);
 }
 
 /*
@@ -129,19 +129,19 @@ static int prepare_pin_dir(struct agent *a)
 {
 	char path[256];
 
-	if (mkdir(a->pin_dir, 0700) && errno != EEXIST) {
-		mx_log("cannot create %s: %s", a->pin_dir, strerror(errno));
+	if (mkdir(a->dp.pin_dir, 0700) && errno != EEXIST) {
+		mx_log("cannot create %s: %s", a->dp.pin_dir, strerror(errno));
 		return -1;
 	}
-	snprintf(path, sizeof(path), "%s/config", a->pin_dir);
-	a->adopted = access(path, F_OK) == 0;
+	snprintf(path, sizeof(path), "%s/config", a->dp.pin_dir);
+	a->dp.adopted = access(path, F_OK) == 0;
 	return 0;
 }
 
 /* size_maps - map sizes from the settings, before load */
 static int size_maps(struct agent *a)
 {
-	struct mxguard_bpf *s = a->skel;
+	struct mxguard_bpf *s = a->dp.skel;
 	const struct mx_settings *st = &a->settings;
 	struct bpf_map *exact[] = { s->maps.ban4, s->maps.ban6, s->maps.allow4,
 				    s->maps.allow6, s->maps.class4, s->maps.class6 };
@@ -186,7 +186,7 @@ static int replace_attached(struct agent *a)
 	static const struct { __u32 flag; const char *name; } modes[] = {
 		{ XDP_FLAGS_DRV_MODE, "native" }, { XDP_FLAGS_SKB_MODE, "skb" },
 	};
-	int fd = bpf_program__fd(a->skel->progs.mxguard_xdp);
+	int fd = bpf_program__fd(a->dp.skel->progs.mxguard_xdp);
 
 	for (size_t i = 0; i < 2; i++) {
 		struct bpf_prog_info info = { 0 };
@@ -194,7 +194,7 @@ static int replace_attached(struct agent *a)
 		int old, err;
 		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
 
-		if (bpf_xdp_query_id(a->ifindex, (int)modes[i].flag, &id) || !id)
+		if (bpf_xdp_query_id(a->dp.ifindex, (int)modes[i].flag, &id) || !id)
 			continue;
 		old = bpf_prog_get_fd_by_id(id);
 		if (old < 0)
@@ -204,22 +204,22 @@ static int replace_attached(struct agent *a)
 			continue;
 		}
 		opts.old_prog_fd = old;
-		err = bpf_xdp_attach(a->ifindex, fd, modes[i].flag | XDP_FLAGS_REPLACE, &opts);
+		err = bpf_xdp_attach(a->dp.ifindex, fd, modes[i].flag | XDP_FLAGS_REPLACE, &opts);
 		close(old);
 		if (err) {
-			mx_log("cannot replace the program on %s: %s", a->ifname, strerror(-err));
+			mx_log("cannot replace the program on %s: %s", a->dp.ifname, strerror(-err));
 			return -1;
 		}
-		a->mode_name = modes[i].name;
-		a->xdp_prog = xdp_program__from_fd(fd);
-		if (libxdp_get_error(a->xdp_prog))
-			a->xdp_prog = NULL;
-		a->attached_at = time(NULL);
+		a->dp.mode_name = modes[i].name;
+		a->dp.xdp_prog = xdp_program__from_fd(fd);
+		if (libxdp_get_error(a->dp.xdp_prog))
+			a->dp.xdp_prog = NULL;
+		a->dp.attached_at = time(NULL);
 		info = (struct bpf_prog_info){ 0 };
 		len = sizeof(info);
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-			a->prog_id = info.id;
-		mx_log("replaced the program left on %s (prog id %u) in one step", a->ifname, id);
+			a->dp.prog_id = info.id;
+		mx_log("replaced the program left on %s (prog id %u) in one step", a->dp.ifname, id);
 		return 1;
 	}
 	return 0;
@@ -228,17 +228,17 @@ static int replace_attached(struct agent *a)
 /* attach - attach with libxdp in the requested mode */
 static int attach(struct agent *a, enum mx_attach_mode mode)
 {
-	int fd = bpf_program__fd(a->skel->progs.mxguard_xdp);
+	int fd = bpf_program__fd(a->dp.skel->progs.mxguard_xdp);
 	struct bpf_prog_info info = { 0 };
 	struct xdp_multiprog *mp;
 	__u32 len = sizeof(info);
 	char msg[128];
 	int err = -EINVAL;
 
-	a->xdp_prog = xdp_program__from_fd(fd);
-	if (libxdp_get_error(a->xdp_prog)) {
-		err = (int)libxdp_get_error(a->xdp_prog);
-		a->xdp_prog = NULL;
+	a->dp.xdp_prog = xdp_program__from_fd(fd);
+	if (libxdp_get_error(a->dp.xdp_prog)) {
+		err = (int)libxdp_get_error(a->dp.xdp_prog);
+		a->dp.xdp_prog = NULL;
 		libxdp_strerror(err, msg, sizeof(msg));
 		mx_log("cannot wrap the program for libxdp: %s", msg);
 		return -1;
@@ -250,34 +250,34 @@ static int attach(struct agent *a, enum mx_attach_mode mode)
 	 */
 	quiet_libbpf = true;
 	if (mode == MX_ATTACH_NATIVE || mode == MX_ATTACH_AUTO) {
-		err = xdp_program__attach(a->xdp_prog, a->ifindex, XDP_MODE_NATIVE, 0);
+		err = xdp_program__attach(a->dp.xdp_prog, a->dp.ifindex, XDP_MODE_NATIVE, 0);
 		if (!err)
-			a->mode_name = "native";
+			a->dp.mode_name = "native";
 		else if (mode == MX_ATTACH_AUTO)
 			mx_log("native XDP on %s failed (%s); falling back to generic (skb) mode",
-				  a->ifname, strerror(-err));
+				  a->dp.ifname, strerror(-err));
 	}
 	if (mode == MX_ATTACH_SKB || (mode == MX_ATTACH_AUTO && err)) {
-		err = xdp_program__attach(a->xdp_prog, a->ifindex, XDP_MODE_SKB, 0);
+		err = xdp_program__attach(a->dp.xdp_prog, a->dp.ifindex, XDP_MODE_SKB, 0);
 		if (!err)
-			a->mode_name = "skb";
+			a->dp.mode_name = "skb";
 	}
 	quiet_libbpf = false;
 	if (err) {
 		libxdp_strerror(err, msg, sizeof(msg));
-		mx_log("cannot attach to %s: %s%s", a->ifname, msg,
+		mx_log("cannot attach to %s: %s%s", a->dp.ifname, msg,
 			  err == -EEXIST ? " (another XDP program is attached; "
 			  "'mxguardd --detach --interface IFACE' removes mxguard's)" : "");
-		xdp_program__close(a->xdp_prog);
-		a->xdp_prog = NULL;
+		xdp_program__close(a->dp.xdp_prog);
+		a->dp.xdp_prog = NULL;
 		return -1;
 	}
-	a->attached_at = time(NULL);
+	a->dp.attached_at = time(NULL);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
-		a->prog_id = info.id;
-	mp = xdp_multiprog__get_from_ifindex(a->ifindex);
+		a->dp.prog_id = info.id;
+	mp = xdp_multiprog__get_from_ifindex(a->dp.ifindex);
 	if (!libxdp_get_error(mp) && mp) {
-		a->dispatcher = !xdp_multiprog__is_legacy(mp);
+		a->dp.dispatcher = !xdp_multiprog__is_legacy(mp);
 		xdp_multiprog__close(mp);
 	}
 	return 0;
@@ -307,15 +307,15 @@ static int start_conn(struct agent *a)
 	struct conn_service *cs = &a->conn;
 	struct responder_settings rs;
 
-	cs->xdp_obj = a->skel->obj;
+	cs->xdp_obj = a->dp.skel->obj;
 	cs->settings = &a->settings;
 	cs->store = &a->store;
 	cs->loop = &a->loop;
-	cs->pin_dir = a->pin_dir;
-	cs->cgroup_path = a->cgroup_path;
-	cs->ifname = a->ifname;
-	cs->ifindex = a->ifindex;
-	cs->config_fd = a->config_fd;
+	cs->pin_dir = a->dp.pin_dir;
+	cs->cgroup_path = a->cfg.cgroup;
+	cs->ifname = a->dp.ifname;
+	cs->ifindex = a->dp.ifindex;
+	cs->config_fd = a->dp.config_fd;
 	agent_responder_settings(a, &rs);
 	return conn_start(cs, &rs);
 }
@@ -323,27 +323,27 @@ static int start_conn(struct agent *a)
 /* agent_start - everything up to a serving agent; 0 or -1 */
 int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = a->pin_dir);
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts, .pin_root_path = a->dp.pin_dir);
 	int err;
 
 	verbose = verbosity;
 	libbpf_set_print(libbpf_print);
 	libxdp_set_print(libxdp_print);
 
-	a->ifindex = (int)if_nametoindex(a->ifname);
-	if (!a->ifindex) {
-		mx_log("no interface named '%s'", a->ifname);
+	a->dp.ifindex = (int)if_nametoindex(a->dp.ifname);
+	if (!a->dp.ifindex) {
+		mx_log("no interface named '%s'", a->dp.ifname);
 		return -1;
 	}
 	if (ensure_bpffs())
 		return -1;
-	if (agent_answers(a->socket_path)) {
-		mx_log("another mxguardd answers on %s", a->socket_path);
+	if (agent_answers(a->cfg.socket)) {
+		mx_log("another mxguardd answers on %s", a->cfg.socket);
 		return -1;
 	}
 
-	a->skel = mxguard_bpf__open_opts(&open_opts);
-	if (!a->skel) {
+	a->dp.skel = mxguard_bpf__open_opts(&open_opts);
+	if (!a->dp.skel) {
 		mx_log("cannot open the BPF object: %s", strerror(errno));
 		return -1;
 	}
@@ -351,40 +351,40 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		mx_log("cannot prepare the maps");
 		goto fail;
 	}
-	err = mxguard_bpf__load(a->skel);
+	err = mxguard_bpf__load(a->dp.skel);
 	if (err) {
 		mx_log("cannot load the XDP program: %s%s", strerror(-err),
 			  err == -EPERM ? " (needs root: CAP_BPF and CAP_NET_ADMIN)" :
-			  a->adopted ? " (the maps pinned under the pin directory do not match: "
+			  a->dp.adopted ? " (the maps pinned under the pin directory do not match: "
 			  "sizes changed? 'mxguardd --detach' removes them; bans come back "
 			  "from the journal)" : "");
 		goto fail;
 	}
-	if (a->adopted)
-		mx_log("adopted the maps pinned under %s", a->pin_dir);
-	table_fds(&a->store.bans, "ban", sizeof(struct mx_ban), a->skel->maps.ban4,
-		  a->skel->maps.ban6, a->skel->maps.ban4_prefix, a->skel->maps.ban6_prefix);
-	table_fds(&a->store.allows, "allowlist", sizeof(struct mx_allow), a->skel->maps.allow4,
-		  a->skel->maps.allow6, a->skel->maps.allow4_prefix, a->skel->maps.allow6_prefix);
-	table_fds(&a->store.classes, "class", sizeof(struct mx_class_ref), a->skel->maps.class4,
-		  a->skel->maps.class6, a->skel->maps.class4_prefix, a->skel->maps.class6_prefix);
-	a->store.reasons_fd = bpf_map__fd(a->skel->maps.reasons);
+	if (a->dp.adopted)
+		mx_log("adopted the maps pinned under %s", a->dp.pin_dir);
+	table_fds(&a->store.bans, "ban", sizeof(struct mx_ban), a->dp.skel->maps.ban4,
+		  a->dp.skel->maps.ban6, a->dp.skel->maps.ban4_prefix, a->dp.skel->maps.ban6_prefix);
+	table_fds(&a->store.allows, "allowlist", sizeof(struct mx_allow), a->dp.skel->maps.allow4,
+		  a->dp.skel->maps.allow6, a->dp.skel->maps.allow4_prefix, a->dp.skel->maps.allow6_prefix);
+	table_fds(&a->store.classes, "class", sizeof(struct mx_class_ref), a->dp.skel->maps.class4,
+		  a->dp.skel->maps.class6, a->dp.skel->maps.class4_prefix, a->dp.skel->maps.class6_prefix);
+	a->store.reasons_fd = bpf_map__fd(a->dp.skel->maps.reasons);
 	a->store.settings = &a->settings;
 	if (store_init(&a->store)) {
 		mx_log("out of memory");
 		goto fail;
 	}
-	a->config_fd = bpf_map__fd(a->skel->maps.config);
-	a->class_limits_fd = bpf_map__fd(a->skel->maps.class_limits);
-	a->stats_fd = bpf_map__fd(a->skel->maps.stats);
-	a->bucket4_fd = bpf_map__fd(a->skel->maps.syn_bucket4);
-	a->bucket6_fd = bpf_map__fd(a->skel->maps.syn_bucket6);
-	a->count4_fd = bpf_map__fd(a->skel->maps.conn_count4);
-	a->count6_fd = bpf_map__fd(a->skel->maps.conn_count6);
+	a->dp.config_fd = bpf_map__fd(a->dp.skel->maps.config);
+	a->dp.class_limits_fd = bpf_map__fd(a->dp.skel->maps.class_limits);
+	a->dp.stats_fd = bpf_map__fd(a->dp.skel->maps.stats);
+	a->dp.bucket4_fd = bpf_map__fd(a->dp.skel->maps.syn_bucket4);
+	a->dp.bucket6_fd = bpf_map__fd(a->dp.skel->maps.syn_bucket6);
+	a->dp.count4_fd = bpf_map__fd(a->dp.skel->maps.conn_count4);
+	a->dp.count6_fd = bpf_map__fd(a->dp.skel->maps.conn_count6);
 
 	/* Limits first, then the active flag (in config): never judge unconfigured. */
-	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
-	    mx_dp_write_config(a->config_fd, &a->settings)) {
+	if (mx_dp_write_classes(a->dp.class_limits_fd, &a->settings) ||
+	    mx_dp_write_config(a->dp.config_fd, &a->settings)) {
 		mx_log("cannot write the settings into the maps: %s", strerror(errno));
 		goto fail;
 	}
@@ -401,37 +401,37 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		senders_free(&a->senders);
 		goto fail;
 	}
-	err = a->adopted ? replace_attached(a) : 0;
+	err = a->dp.adopted ? replace_attached(a) : 0;
 	if (err < 0 || (err == 0 && attach(a, mode))) {
-		if (!a->adopted)
+		if (!a->dp.adopted)
 			unpin_all(a);
 		goto fail;
 	}
 	if (start_conn(a)) {
 		conn_stop(&a->conn, false);
-		xdp_program__detach(a->xdp_prog, a->ifindex,
-				    strcmp(a->mode_name, "skb") ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
-		xdp_program__close(a->xdp_prog);
-		a->xdp_prog = NULL;
+		xdp_program__detach(a->dp.xdp_prog, a->dp.ifindex,
+				    strcmp(a->dp.mode_name, "skb") ? XDP_MODE_NATIVE : XDP_MODE_SKB, 0);
+		xdp_program__close(a->dp.xdp_prog);
+		a->dp.xdp_prog = NULL;
 		unpin_all(a);
 		goto fail;
 	}
 	mx_log("attached to %s in %s mode (prog id %u, %s); maps pinned under %s",
-		  a->ifname, a->mode_name, a->prog_id,
-		  a->dispatcher ? "through libxdp's dispatcher" : "alone: no libxdp dispatcher here",
-		  a->pin_dir);
+		  a->dp.ifname, a->dp.mode_name, a->dp.prog_id,
+		  a->dp.dispatcher ? "through libxdp's dispatcher" : "alone: no libxdp dispatcher here",
+		  a->dp.pin_dir);
 	return 0;
 fail:
 	store_free(&a->store);
-	mxguard_bpf__destroy(a->skel);
-	a->skel = NULL;
+	mxguard_bpf__destroy(a->dp.skel);
+	a->dp.skel = NULL;
 	return -1;
 }
 
 /* agent_stop - detach and unpin, or leave both in place when keep */
 void agent_stop(struct agent *a, bool keep)
 {
-	if (!a->skel)
+	if (!a->dp.skel)
 		return;
 	conn_stop(&a->conn, keep);
 	state_close(&a->store);
@@ -444,26 +444,26 @@ void agent_stop(struct agent *a, bool keep)
 		 */
 		a->settings.over_limit_drop = false;
 		a->settings.ban_reply = false;
-		mx_dp_write_config(a->config_fd, &a->settings);
+		mx_dp_write_config(a->dp.config_fd, &a->settings);
 		mx_log("leaving the program attached to %s and the maps pinned under %s",
-			  a->ifname, a->pin_dir);
+			  a->dp.ifname, a->dp.pin_dir);
 	} else {
-		if (a->xdp_prog) {
-			int err = xdp_program__detach(a->xdp_prog, a->ifindex,
-						      strcmp(a->mode_name, "skb") ? XDP_MODE_NATIVE
+		if (a->dp.xdp_prog) {
+			int err = xdp_program__detach(a->dp.xdp_prog, a->dp.ifindex,
+						      strcmp(a->dp.mode_name, "skb") ? XDP_MODE_NATIVE
 										  : XDP_MODE_SKB, 0);
 			if (err)
-				mx_log("detach from %s failed: %s", a->ifname, strerror(-err));
+				mx_log("detach from %s failed: %s", a->dp.ifname, strerror(-err));
 			else
-				mx_log("detached from %s", a->ifname);
+				mx_log("detached from %s", a->dp.ifname);
 		}
 		unpin_all(a);
 	}
-	if (a->xdp_prog)
-		xdp_program__close(a->xdp_prog);
+	if (a->dp.xdp_prog)
+		xdp_program__close(a->dp.xdp_prog);
 	store_free(&a->store);
-	mxguard_bpf__destroy(a->skel);
-	a->skel = NULL;
+	mxguard_bpf__destroy(a->dp.skel);
+	a->dp.skel = NULL;
 }
 
 /*

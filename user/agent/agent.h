@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * NAME
- *	agent.h - the state of mxguardd that commands work on
+ *	agent.h - mxguardd: the composition of its services
  */
 #ifndef MX_AGENT_H
 #define MX_AGENT_H
@@ -32,6 +32,27 @@ struct ctl_server;
 struct ban_sweep;
 struct snapshot_schedule;
 
+/* The XDP program on the interface and its maps (agent.c: load, attach, pin, detach). */
+struct dataplane {
+	struct mxguard_bpf *skel;
+	struct xdp_program *xdp_prog;
+	int config_fd, class_limits_fd, stats_fd;
+	int bucket4_fd, bucket6_fd;	/* new-connection token buckets */
+	int count4_fd, count6_fd;	/* live-connection counts */
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	const char *mode_name;		/* "native" or "skb" */
+	bool dispatcher;		/* attached through libxdp's dispatcher */
+	bool adopted;			/* took over what an earlier agent left */
+	uint32_t prog_id;
+	int64_t attached_at;		/* wall clock, seconds */
+	const char *pin_dir;
+};
+
+/*
+ * mxguardd: the composition of its services. Each owns its state and its
+ * counters; serve.c opens them on the one event loop.
+ */
 struct agent {
 	struct mx_config_file cfg;	/* the settings in force */
 	struct mx_config_source cfg_source;	/* where they come from: read again on reload */
@@ -40,34 +61,13 @@ struct agent {
 	/* The event loop every service registers with (loop.h), and its counters. */
 	struct mx_loop loop;
 	struct ctl_server *ctl;		/* the control socket and its jobs (ctl.c) */
-	struct mxguard_bpf *skel;
-	struct xdp_program *xdp_prog;
+	struct dataplane dp;
 	struct mx_store store;		/* bans, allowlist, classes: the only code that changes them */
 	struct ban_sweep *ban_sweep;	/* expired bans out of the maps (sweep.c) */
-	int config_fd, class_limits_fd, stats_fd;
-	int bucket4_fd, bucket6_fd;
-	int count4_fd, count6_fd;
 	struct mx_settings settings;
-	char ifname[IF_NAMESIZE];
-	int ifindex;
-	const char *mode_name;		/* "native" or "skb" */
-	bool dispatcher;		/* attached through libxdp's dispatcher */
-	bool adopted;			/* took over what an earlier agent left */
-	uint32_t prog_id;
-	int64_t attached_at;		/* wall clock, seconds */
-	uint64_t default_ban_ttl_ns;
-	const char *pin_dir;
-	const char *socket_path;
 
 	/* The parallel-connection limit and the responder (conn.c). */
 	struct conn_service conn;
-	const char *cgroup_path;
-	char hostname[256];
-	const char *policy_url;
-	unsigned int responder_timeout_ms;
-
-	uint32_t responder_sessions;
-	uint32_t responder_max_line;
 	struct snapshot_schedule *snapshots;	/* when to write one (snapshot.c) */
 
 	/* Sender verdicts (senders.c) and the services that feed them. */

@@ -284,15 +284,15 @@ int ctl_open(struct agent *a)
 		s->jobs[i].fd = -1;
 		mx_task_init(&s->jobs[i].task, "jobs", job_step, &s->jobs[i]);
 	}
-	lfd = open_socket(a->socket_path);
+	lfd = open_socket(a->cfg.socket);
 	if (lfd < 0) {
 		free(s);
 		return -1;
 	}
 	if (mx_pool_open(&s->pool, &a->loop, lfd, &conf)) {
-		mx_log("cannot serve %s: out of memory", a->socket_path);
+		mx_log("cannot serve %s: out of memory", a->cfg.socket);
 		close(lfd);
-		unlink(a->socket_path);
+		unlink(a->cfg.socket);
 		free(s);
 		return -1;
 	}
@@ -320,7 +320,7 @@ void ctl_close(struct agent *a)
 		j->fd = -1;
 	}
 	mx_pool_close(&s->pool);
-	unlink(a->socket_path);
+	unlink(a->cfg.socket);
 	free(s);
 	a->ctl = NULL;
 }

@@ -9,7 +9,7 @@
 struct agent;
 
 /*
- * Listen on a->socket_path (root only) in the agent's event loop; each
+ * Listen on a->cfg.socket (root only) in the agent's event loop; each
  * request is run by a->run_command. 0 or -1.
  */
 int ctl_open(struct agent *a);

@@ -158,7 +158,7 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	uint64_t sums[MX_STAT__MAX];
 	struct responder_stats rs;
 	struct family fam = { .o = o };
-	int r = mx_stats_read(a->stats_fd, sums);
+	int r = mx_stats_read(a->dp.stats_fd, sums);
 
 	if (r)
 		return r;
@@ -168,12 +168,12 @@ int mx_metrics_write(struct agent *a, FILE *o)
 	fprintf(o, "mxguard_build_info{version=\"%s\"} 1\n", MX_VERSION);
 	head(o, "mxguard_attached_info", "gauge", "The interface and XDP mode mxguard judges on.");
 	fputs("mxguard_attached_info{interface=\"", o);
-	label(o, a->ifname);
+	label(o, a->dp.ifname);
 	fputs("\",mode=\"", o);
-	label(o, a->mode_name ? a->mode_name : "");
+	label(o, a->dp.mode_name ? a->dp.mode_name : "");
 	fputs("\"} 1\n", o);
 	one(o, "mxguard_attached_time_seconds", "gauge",
-	    "When the program was attached or adopted, Unix time.", (uint64_t)a->attached_at);
+	    "When the program was attached or adopted, Unix time.", (uint64_t)a->dp.attached_at);
 
 	/* The data plane. */
 	head(o, "mxguard_xdp_packets_total", "counter",

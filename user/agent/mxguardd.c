@@ -223,7 +223,7 @@ int main(int argc, char **argv)
 	agent_settings(&a, &cfg);
 	a.run_command = mx_run_command;
 	if (run.detach)
-		return agent_detach_stale(a.ifname, a.pin_dir) ? 1 : 0;
+		return agent_detach_stale(a.dp.ifname, a.dp.pin_dir) ? 1 : 0;
 
 	mode = !strcmp(cfg.mode, "native") ? MX_ATTACH_NATIVE :
 	       !strcmp(cfg.mode, "skb") ? MX_ATTACH_SKB : MX_ATTACH_AUTO;

@@ -166,8 +166,8 @@ static void decide(struct policyd *p, const struct mx_policy_req *q, char *act, 
 			mx_log_limited(&rate, "trap hit from %s: %s", q->client_address, err);
 		}
 		if (res.banned) {
-			struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
-						  .url = a->policy_url,
+			struct mx_text_vars v = { .host = a->cfg.hostname, .addr = q->client_address,
+						  .url = a->cfg.policy_url,
 						  .reason = kind == MX_TRAP_SPAM ? "spam-trap hits" :
 							    "backscatter-trap hits" };
 
@@ -179,8 +179,8 @@ static void decide(struct policyd *p, const struct mx_policy_req *q, char *act, 
 	}
 	/* Listed after spam, and not allowlisted since: refused (role addresses excepted). */
 	if (!mx_policy_role_address(q->recipient) && senders_listed(&a->senders, &addr)) {
-		struct mx_text_vars v = { .host = a->hostname, .addr = q->client_address,
-					  .url = a->policy_url, .reason = "listed" };
+		struct mx_text_vars v = { .host = a->cfg.hostname, .addr = q->client_address,
+					  .url = a->cfg.policy_url, .reason = "listed" };
 
 		p->stats.rejected_listed++;
 		mx_text_expand(text, sizeof(text), a->cfg.reply_listed, &v);

@@ -84,7 +84,7 @@ int agent_serve(struct agent *a)
 		ret = -1;
 		goto out;
 	}
-	mx_log("ready; control socket %s", a->socket_path);
+	mx_log("ready; control socket %s", a->cfg.socket);
 	mx_notify_ready();
 	if (mx_loop_run(&a->loop))
 		mx_log("the event loop failed: %s; stopping", strerror(errno));

@@ -25,27 +25,19 @@ void agent_settings(struct agent *a, const struct mx_config_file *c)
 	a->cfg = *c;
 	a->settings = c->dp;
 	a->settings.netns_cookie = cookie;
-	snprintf(a->ifname, sizeof(a->ifname), "%s", c->interface);
-	snprintf(a->hostname, sizeof(a->hostname), "%s", c->hostname);
-	a->policy_url = a->cfg.policy_url;
-	a->pin_dir = a->cfg.pin_dir;
-	a->socket_path = a->cfg.socket;
+	snprintf(a->dp.ifname, sizeof(a->dp.ifname), "%s", c->interface);
+	a->dp.pin_dir = a->cfg.pin_dir;
 	a->store.state.dir = a->cfg.state_dir;
-	a->cgroup_path = a->cfg.cgroup;
-	a->default_ban_ttl_ns = c->ban_ttl_ns;
-	a->responder_timeout_ms = c->responder_timeout_ms;
-	a->responder_sessions = c->responder_sessions;
-	a->responder_max_line = c->responder_max_line;
 }
 
 /* agent_responder_settings - what the responder needs of the settings */
 void agent_responder_settings(const struct agent *a, struct responder_settings *rs)
 {
 	*rs = (struct responder_settings){
-		.hostname = a->hostname, .policy_url = a->policy_url,
+		.hostname = a->cfg.hostname, .policy_url = a->cfg.policy_url,
 		.text_over_limit = a->cfg.reply_over_limit, .text_banned = a->cfg.reply_banned,
-		.max_clients = a->responder_sessions, .timeout_ms = a->responder_timeout_ms,
-		.max_line = a->responder_max_line,
+		.max_clients = a->cfg.responder_sessions, .timeout_ms = a->cfg.responder_timeout_ms,
+		.max_line = a->cfg.responder_max_line,
 	};
 }
 
@@ -76,8 +68,8 @@ int agent_apply_settings(struct agent *a)
 	struct responder_settings rs;
 
 	agent_responder_settings(a, &rs);
-	if (mx_dp_write_classes(a->class_limits_fd, &a->settings) ||
-	    mx_dp_write_config(a->config_fd, &a->settings))
+	if (mx_dp_write_classes(a->dp.class_limits_fd, &a->settings) ||
+	    mx_dp_write_config(a->dp.config_fd, &a->settings))
 		return -1;
 	responder_configure(a->conn.responder, &rs);
 	agent_apply_priority(a);

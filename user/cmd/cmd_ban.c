@@ -73,7 +73,7 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct agent *a = c->agent;
 	uint64_t now_ns = mx_now_ns();
-	struct ban_opts o = { .ttl_ns = a->default_ban_ttl_ns };
+	struct ban_opts o = { .ttl_ns = a->cfg.ban_ttl_ns };
 	struct mx_ban ban = { .added_ns = now_ns, .flags = MX_BAN_F_MANUAL };
 	const char *reason;
 	struct mx_allow allow;

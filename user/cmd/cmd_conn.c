@@ -46,7 +46,7 @@ static int grow(struct conn_row **rows, size_t *n, size_t *cap)
 static int read_counts(const struct agent *a, int family, struct conn_row **rows,
 		       size_t *n, size_t *cap)
 {
-	int fd = family == AF_INET ? a->count4_fd : a->count6_fd;
+	int fd = family == AF_INET ? a->dp.count4_fd : a->dp.count6_fd;
 	size_t ksize = family == AF_INET ? sizeof(struct mx_bucket4_key) : sizeof(struct mx_bucket6_key);
 	uint8_t key[24], next[24];
 	void *prev = NULL;

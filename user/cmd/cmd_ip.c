@@ -66,9 +66,9 @@ static void show_limit(struct mx_cmd_ctx *c, const struct mx_prefix *addr, uint3
 	char pfx[64];
 
 	src_key(a, addr, kind, key, &ksize, &masked);
-	have_bucket = mx_map_lookup(addr->family == AF_INET ? a->bucket4_fd : a->bucket6_fd,
+	have_bucket = mx_map_lookup(addr->family == AF_INET ? a->dp.bucket4_fd : a->dp.bucket6_fd,
 				    key, &b) == 0;
-	if (mx_map_lookup(addr->family == AF_INET ? a->count4_fd : a->count6_fd, key, &word) ||
+	if (mx_map_lookup(addr->family == AF_INET ? a->dp.count4_fd : a->dp.count6_fd, key, &word) ||
 	    (live = MX_COUNT_OF(word)) == MX_COUNT_DYING)
 		live = 0;
 	interval = kind == MX_BUCKET_SOURCE ? cl->src_interval_ns : cl->pfx_interval_ns;

@@ -148,7 +148,7 @@ static int do_set(struct mx_cmd_ctx *c, int argc, char **argv)
 		return -1;
 	}
 
-	if (mx_map_update(a->class_limits_fd, &id, &l, BPF_ANY)) {
+	if (mx_map_update(a->dp.class_limits_fd, &id, &l, BPF_ANY)) {
 		p_err(c, "cannot write class %u: %s", id, strerror(errno));
 		return -1;
 	}

@@ -30,7 +30,7 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 
 	if (argc)
 		return BAD_ARG();
-	r = mx_stats_read(c->agent->stats_fd, sums);
+	r = mx_stats_read(c->agent->dp.stats_fd, sums);
 	if (r) {
 		p_err(c, "cannot read counters: %s", strerror(-r));
 		return -1;
