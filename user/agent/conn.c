@@ -356,19 +356,19 @@ static void cookie_detach(struct conn_service *cs)
 static void cookie_watch(struct conn_service *cs)
 {
 	struct cookie_watch *cw = &cs->cookies;
-	uint64_t now = mx_now_ns(), sent;
+	uint64_t now_ns = mx_now_ns(), sent;
 	bool mode2 = syncookies_mode() == 2;
 
 	if (syncookies_sent(&sent) == 0) {
 		/* At start, cookies sent before are as good as sent now. */
 		if (cw->have_sent ? sent != cw->sent : sent != 0)
-			cw->rose_ns = now;
+			cw->rose_ns = now_ns;
 		cw->sent = sent;
 		cw->have_sent = true;
 	} else {
-		cw->rose_ns = now;	/* cannot tell: keep judging */
+		cw->rose_ns = now_ns;	/* cannot tell: keep judging */
 	}
-	if (mode2 || (cw->rose_ns && now - cw->rose_ns < MX_COOKIE_HOLD_NS)) {
+	if (mode2 || (cw->rose_ns && now_ns - cw->rose_ns < MX_COOKIE_HOLD_NS)) {
 		if (cw->link_fd <= 0)
 			cookie_attach(cs, mode2 ? "tcp_syncookies = 2" : "the kernel sends SYN cookies");
 		return;

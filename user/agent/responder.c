@@ -390,12 +390,12 @@ static void readable(struct responder *r, struct session *c)
 /* expire - end sessions whose time is up */
 static void expire(struct responder *r)
 {
-	uint64_t now = mx_mono_ms();
+	uint64_t now_ms = mx_mono_ms();
 
 	for (unsigned int i = 0; i < r->s.max_clients; i++) {
 		struct session *c = &r->sessions[i];
 
-		if (c->used && now >= c->deadline_ms) {
+		if (c->used && now_ms >= c->deadline_ms) {
 			if (!c->draining)
 				r->st.timeouts++;
 			end(r, c);
@@ -432,7 +432,7 @@ void responder_run(struct responder *r)
 /* responder_next_timeout_ms - until the next session deadline; -1 if none */
 int responder_next_timeout_ms(const struct responder *r)
 {
-	uint64_t now = mx_mono_ms(), next = UINT64_MAX;
+	uint64_t now_ms = mx_mono_ms(), next = UINT64_MAX;
 
 	if (!r)
 		return -1;
@@ -441,7 +441,7 @@ int responder_next_timeout_ms(const struct responder *r)
 			next = r->sessions[i].deadline_ms;
 	if (next == UINT64_MAX)
 		return -1;
-	return next <= now ? 0 : (int)(next - now > 60000 ? 60000 : next - now);
+	return next <= now_ms ? 0 : (int)(next - now_ms > 60000 ? 60000 : next - now_ms);
 }
 
 void responder_stats(const struct responder *r, struct responder_stats *out)

@@ -72,17 +72,17 @@ static void snapshot_check(void *arg)
 {
 	struct snapshot_schedule *s = arg;
 	struct agent *a = s->a;
-	uint64_t now = mx_mono_ms();
+	uint64_t now_ms = mx_mono_ms();
 
 	if (mx_task_running(&s->task))
 		return;
-	if (!a->store.state.snapshot_soon && !snapshot_due(&a->store.state.persist, now >= s->next_ms))
+	if (!a->store.state.snapshot_soon && !snapshot_due(&a->store.state.persist, now_ms >= s->next_ms))
 		return;
 	if (state_snapshot_start(&a->store)) {
 		a->store.state.snapshot_soon = false;
 		mx_loop_task_start(&a->loop, &s->task);
 	}
-	s->next_ms = now + MX_SNAPSHOT_INTERVAL_S * 1000;
+	s->next_ms = now_ms + MX_SNAPSHOT_INTERVAL_S * 1000;
 }
 
 /* snapshot_open - the check every second, the first one now */

@@ -289,15 +289,15 @@ static void queue(struct agent *a, const struct mx_prefix *addr, bool is_dnsbl, 
 {
 	struct spf_worker *w = a->spf;
 	uint64_t key;
-	int64_t now = mx_now_s();	/* boot clock: a wall-clock jump neither stops nor floods checks */
+	int64_t now_s = mx_now_s();	/* boot clock: a wall-clock jump neither stops nor floods checks */
 	unsigned int slot;
 
 	key = seen_key(addr, domain);
 	slot = (unsigned int)(key % MX_SPF_SEEN);
-	if (w->seen[slot].key == key && now - w->seen[slot].at < MX_SPF_RECHECK_S)
+	if (w->seen[slot].key == key && now_s - w->seen[slot].at < MX_SPF_RECHECK_S)
 		return;
 	w->seen[slot].key = key;
-	w->seen[slot].at = now;
+	w->seen[slot].at = now_s;
 	pthread_mutex_lock(&w->mu);
 	if (w->n == MX_SPF_QUEUE) {
 		pthread_mutex_unlock(&w->mu);

@@ -36,7 +36,7 @@ struct ban_sweep {
 	struct mx_task task;		/* works on it */
 	struct mx_walk w[MX_TABLE_MAPS];
 	int map;			/* the map the pass is on */
-	uint64_t now;			/* CLOCK_BOOTTIME when the pass began */
+	uint64_t now_ns;			/* CLOCK_BOOTTIME when the pass began */
 	unsigned long removed;
 	bool failed;			/* a map was not read whole: collect no reasons */
 };
@@ -52,7 +52,7 @@ static int sweep_one(const void *key, const void *val, void *arg)
 	const struct mx_ban *b = val;
 	struct mx_prefix p;
 
-	if (b->expires_ns && b->expires_ns <= s->now) {
+	if (b->expires_ns && b->expires_ns <= s->now_ns) {
 		mx_table_key_prefix((enum mx_table_map)s->map, key, &p);
 		mx_bans_expired(&s->a->store.claims, &p);
 		s->removed++;
@@ -115,7 +115,7 @@ static void sweep_begin(void *arg)
 	if (mx_task_running(&s->task))
 		return;
 	s->map = 0;
-	s->now = mx_now_ns();
+	s->now_ns = mx_now_ns();
 	s->removed = 0;
 	s->failed = false;
 	mx_bans_gc_begin(&s->a->store.claims);

@@ -120,9 +120,9 @@ static void shared_del(struct mx_bans *b, struct mx_shared *s)
 
 /* ---- claims ---- */
 
-static bool expired(const struct mx_ban *c, uint64_t now)
+static bool expired(const struct mx_ban *c, uint64_t now_ns)
 {
-	return c->expires_ns && c->expires_ns <= now;
+	return c->expires_ns && c->expires_ns <= now_ns;
 }
 
 /* kind_rank - between claims as long, the one shown: manual, automatic, list */
@@ -149,12 +149,12 @@ static bool owned_by(uint32_t flags, uint32_t kinds, uint32_t list)
 }
 
 /* prune - drop expired claims; the best one first */
-static void prune(struct mx_shared *s, uint64_t now)
+static void prune(struct mx_shared *s, uint64_t now_ns)
 {
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < s->n; i++)
-		if (!expired(&s->c[i], now))
+		if (!expired(&s->c[i], now_ns))
 			s->c[n++] = s->c[i];
 	s->n = n;
 	for (uint32_t i = 1; i < s->n; i++) {

@@ -31,11 +31,11 @@ void mx_log(const char *fmt, ...)
  */
 void mx_log_limited(struct mx_log_rate *r, const char *fmt, ...)
 {
-	uint64_t now = mx_mono_ms();
+	uint64_t now_ms = mx_mono_ms();
 	va_list ap;
 
 	r->count++;
-	if (r->last_ms && now - r->last_ms < 10000)
+	if (r->last_ms && now_ms - r->last_ms < 10000)
 		return;
 	va_start(ap, fmt);
 	fputs("mxguardd: ", stderr);
@@ -45,5 +45,5 @@ void mx_log_limited(struct mx_log_rate *r, const char *fmt, ...)
 		fprintf(stderr, " (%llu times since the last such line)", (unsigned long long)r->count);
 	fputc('\n', stderr);
 	r->count = 0;
-	r->last_ms = now;
+	r->last_ms = now_ms;
 }

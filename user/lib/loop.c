@@ -289,22 +289,22 @@ void mx_loop_task_cancel(struct mx_loop *l, struct mx_task *t)
 /* next_wait - how long poll() may wait: until the next timer, less if a task needs the loop */
 static int next_wait(const struct mx_loop *l)
 {
-	uint64_t now = mx_mono_ms(), next = UINT64_MAX;
+	uint64_t now_ms = mx_mono_ms(), next = UINT64_MAX;
 
 	for (size_t i = 0; i < l->ntasks; i++) {
 		if (l->tasks[i]->last == MX_TASK_BUSY)
 			return 0;
-		if (now + MX_LOOP_WAIT_MS < next)
-			next = now + MX_LOOP_WAIT_MS;	/* waiting: look again soon */
+		if (now_ms + MX_LOOP_WAIT_MS < next)
+			next = now_ms + MX_LOOP_WAIT_MS;	/* waiting: look again soon */
 	}
 	for (size_t i = 0; i < l->ntimers; i++)
 		if (l->timers[i]->armed && l->timers[i]->due_ms < next)
 			next = l->timers[i]->due_ms;
 	if (next == UINT64_MAX)
 		return -1;
-	if (next <= now)
+	if (next <= now_ms)
 		return 0;
-	return next - now > INT_MAX ? INT_MAX : (int)(next - now);
+	return next - now_ms > INT_MAX ? INT_MAX : (int)(next - now_ms);
 }
 
 /* dispatch - the callbacks of what poll() found ready */
@@ -338,18 +338,18 @@ static void dispatch(struct mx_loop *l, size_t polled, int ready)
 /* run_timers - every timer that is due, once */
 static void run_timers(struct mx_loop *l)
 {
-	uint64_t now = mx_mono_ms();
+	uint64_t now_ms = mx_mono_ms();
 	size_t n = l->ntimers;	/* timers added now wait for the next turn */
 
 	for (size_t i = 0; i < n; i++) {
 		struct mx_timer *t = l->timers[i];
 		uint64_t t0;
 
-		if (!t || !t->armed || t->due_ms > now)
+		if (!t || !t->armed || t->due_ms > now_ms)
 			continue;
 		/* Re-armed first: the callback may arm it otherwise. */
 		if (t->every_ms)
-			t->due_ms = now + t->every_ms;
+			t->due_ms = now_ms + t->every_ms;
 		else
 			t->armed = false;
 		t0 = mx_mono_us();
@@ -380,16 +380,16 @@ static void run_tasks(struct mx_loop *l)
 		size_t at = (first + k) % n;
 		struct mx_task *t = l->tasks[at];
 		enum mx_task_state st;
-		uint64_t now;
+		uint64_t now_us;
 		int part;
 
 		if (!t)
 			continue;	/* cancelled in this turn */
-		now = mx_mono_us();
+		now_us = mx_mono_us();
 		part = t->part;
-		st = t->step(t->arg, now + (end > now ? (end - now) / left : 0));
+		st = t->step(t->arg, now_us + (end > now_us ? (end - now_us) / left : 0));
 		left--;
-		charge(l, part, now);
+		charge(l, part, now_us);
 		if (l->tasks[at] != t)
 			continue;	/* its step cancelled it */
 		t->last = st;

@@ -183,14 +183,14 @@ static void on_accept(void *arg, int lfd, short revents)
 static void expire_due(void *arg)
 {
 	struct mx_pool *p = arg;
-	uint64_t now = mx_mono_ms(), next = UINT64_MAX;
+	uint64_t now_ms = mx_mono_ms(), next = UINT64_MAX;
 
 	for (unsigned int i = 0; i < p->conf.max_clients; i++) {
 		struct mx_client *c = &p->c[i];
 
 		if (c->fd < 0)
 			continue;
-		if (c->deadline_ms > now) {
+		if (c->deadline_ms > now_ms) {
 			if (c->deadline_ms < next)
 				next = c->deadline_ms;
 			continue;
