@@ -270,6 +270,14 @@ static int prefix_of(const struct mx_record *r, struct mx_prefix *p)
 		? 0 : -EINVAL;
 }
 
+/* state_refused - why a change was refused: the journal could not take it (e: -errno) */
+int state_refused(const struct mx_store *s, int e, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
+		 s->state.persist.dir, strerror(-e));
+	return e;
+}
+
 /* journal - append a record when persistence is on */
 static int journal(struct mx_store *s, struct mx_record *r, char *err, size_t errlen)
 {
@@ -278,10 +286,7 @@ static int journal(struct mx_store *s, struct mx_record *r, char *err, size_t er
 	if (!s->state.on)
 		return 0;
 	e = mx_persist_append(&s->state.persist, r);
-	if (e)
-		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
-			 s->state.persist.dir, strerror(-e));
-	return e;
+	return e ? state_refused(s, e, err, errlen) : 0;
 }
 
 int state_ban_add(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
@@ -405,11 +410,9 @@ int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct
 	n++;
 	e = mx_persist_append_many(&s->state.persist, r, n);
 	if (e)
-		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
-			 s->state.persist.dir, strerror(-e));
-	else
-		s->state.dirty = false;
-	return e;
+		return state_refused(s, e, err, errlen);
+	s->state.dirty = false;
+	return 0;
 }
 
 int state_sender_listed(struct mx_store *s, const struct mx_prefix *p, int64_t since,
@@ -515,10 +518,7 @@ int state_batch_write(struct mx_store *s, struct state_batch *b, char *err, size
 	if (!s->state.on)
 		return 0;
 	batch_flush(b);
-	if (b->err)
-		snprintf(err, errlen, "cannot record it on disk in %s: %s; nothing changed",
-			 s->state.persist.dir, strerror(-b->err));
-	return b->err;
+	return b->err ? state_refused(s, b->err, err, errlen) : 0;
 }
 
 /*

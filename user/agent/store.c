@@ -21,22 +21,31 @@
 #include "sockdiag.h"
 #include "store.h"
 
-#define CANNOT_RECORD	"cannot record it on disk"
+/*
+ * class_back - the engine's class of key goes: journalled, then out of
+ * the map if it is still the engine's (an operator's entry stays)
+ */
+static int class_back(struct mx_store *s, const struct mx_prefix *key, uint32_t class_id,
+		      char *err, size_t errlen)
+{
+	struct mx_class_ref old;
+	int r = state_sender_class(s, key, 0, 0, 0, err, errlen);
+
+	if (r)
+		return r;
+	if (mx_table_get(&s->classes, key, &old) == 0 && old.class_id == class_id)
+		mx_table_del(&s->classes, key);
+	s->auto_unclassed++;
+	return 0;
+}
 
 /* evicted - the engine forgot a sender for room: a class it gave must not outlive it */
 static void evicted(const struct mx_sender *e, void *arg)
 {
-	struct mx_store *s = arg;
-	struct mx_class_ref old;
 	char err[256];
 
-	if (!e->auto_class)
-		return;
-	if (state_sender_class(s, &e->src, 0, 0, 0, err, sizeof(err)))
+	if (e->auto_class && class_back(arg, &e->src, e->auto_class, err, sizeof(err)))
 		mx_log("cannot take back the class of an evicted sender: %s", err);
-	if (mx_table_get(&s->classes, &e->src, &old) == 0 && old.class_id == e->auto_class)
-		mx_table_del(&s->classes, &e->src);
-	s->auto_unclassed++;
 }
 
 int store_init(struct mx_store *s)
@@ -171,18 +180,14 @@ int store_auto_class_back(struct mx_store *s, const struct mx_prefix *key, char 
 			  size_t errlen)
 {
 	struct mx_sender *e = s->engine ? mx_verdict_find(s->engine, key) : NULL;
-	struct mx_class_ref old;
 	int r;
 
 	if (!e || !e->auto_class)
 		return 0;
-	r = state_sender_class(s, key, 0, 0, 0, err, errlen);
+	r = class_back(s, key, e->auto_class, err, errlen);
 	if (r)
 		return r;
-	if (mx_table_get(&s->classes, key, &old) == 0 && old.class_id == e->auto_class)
-		mx_table_del(&s->classes, key);
 	mx_verdict_auto_class(s->engine, key, 0, 0, 0, 0);
-	s->auto_unclassed++;
 	return 1;
 }
 
@@ -327,7 +332,7 @@ static int load_fail(struct store_load *l, const char *fmt, ...)
 int store_load_step(struct store_load *l, uint64_t deadline_us)
 {
 	struct mx_store *s = l->s;
-	char why[160];
+	char why[400];
 	int r;
 
 	switch (l->phase) {
@@ -377,9 +382,10 @@ int store_load_step(struct store_load *l, uint64_t deadline_us)
 		if (l->thread)
 			pthread_join(l->thread, NULL);
 		l->thread = 0;
-		if (l->sync_r)
-			return load_fail(l, "cannot load %s: " CANNOT_RECORD " in %s: %s; nothing "
-					 "changed", l->name, s->state.persist.dir, strerror(-l->sync_r));
+		if (l->sync_r) {
+			state_refused(s, l->sync_r, why, sizeof(why));
+			return load_fail(l, "cannot load %s: %s", l->name, why);
+		}
 		l->i = 0;
 		l->phase = SL_CLAIM;
 		/* Taken again now: a collection while the list was journalled may have freed it. */

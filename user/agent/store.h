@@ -59,6 +59,8 @@ struct mx_state {
 };
 
 int state_open(struct mx_store *s);
+/* Say why a change was refused: the journal could not take it (e: -errno). Returns e. */
+int state_refused(const struct mx_store *s, int e, char *err, size_t errlen);
 void state_close(struct mx_store *s);
 int state_snapshot(struct mx_store *s);
 /* A snapshot in slices: start it, then work on it until it says it is done. */
