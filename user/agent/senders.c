@@ -180,9 +180,26 @@ int senders_mail(struct senders *sd, const struct mx_prefix *addr, bool spam,
 	if (r)
 		return r;
 	r = mx_verdict_mail(&sd->verdict, &res->key, spam, now_s);
+	if (r > 0)
+		sd->listing_gen++;
 	if (r < 0)
 		snprintf(err, errlen, "cannot track the sender: %s", strerror(-r));
 	return r < 0 ? r : 0;
+}
+
+int senders_content(struct senders *sd, const struct mx_prefix *addr, bool spam,
+		    const char *const *rcpts, size_t nrcpts, struct sender_result *res,
+		    char *err, size_t errlen)
+{
+	(void)rcpts;
+	(void)nrcpts;
+	return senders_mail(sd, addr, spam, res, err, errlen);
+}
+
+bool senders_entry_listed(const struct senders *sd, const struct mx_sender *e, int64_t now_s)
+{
+	(void)sd;
+	return e->listed_since && e->listed_until > now_s;
 }
 
 bool senders_listed(struct senders *sd, const struct mx_prefix *addr)
@@ -207,6 +224,7 @@ int senders_forget(struct senders *sd, const struct mx_prefix *addr, char *err, 
 	if (r)
 		return r;
 	mx_verdict_forget(&sd->verdict, &key);
+	sd->listing_gen++;
 	return 0;
 }
 

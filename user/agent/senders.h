@@ -38,6 +38,7 @@ struct senders {
 	uint64_t trap_hits_ignored;		/* from allowlisted senders */
 	uint64_t auto_classed[MX_AUTO_KINDS];	/* classes given: no FCrDNS, SPF fail, DNSBL */
 	unsigned int ticks;
+	uint64_t listing_gen;			/* moves at every change of a listing */
 	struct mx_timer timer;			/* senders_tick, once a second */
 };
 
@@ -66,6 +67,16 @@ int senders_forget(struct senders *sd, const struct mx_prefix *addr, char *err, 
  * MX_AUTO_*); ok: the sender passed this time. 1 when a class was given.
  */
 int senders_auto(struct senders *sd, const struct mx_prefix *addr, uint32_t reason, bool ok);
+/*
+ * A content filter's verdict on one message from addr to rcpts (rspamd,
+ * verdictd.c): spam lists the sender; a clean mail to a samples address
+ * of a listed sender schedules its delisting. 0, or -errno with err.
+ */
+int senders_content(struct senders *sd, const struct mx_prefix *addr, bool spam,
+		    const char *const *rcpts, size_t nrcpts, struct sender_result *res,
+		    char *err, size_t errlen);
+/* Is the engine's entry e listed at now_s? (walkers: the DNSBL zone) */
+bool senders_entry_listed(const struct senders *sd, const struct mx_sender *e, int64_t now_s);
 /* Is addr listed after spam now, and not allowlisted? */
 bool senders_listed(struct senders *sd, const struct mx_prefix *addr);
 /* Once a second: sync hits, take back classes whose time ran out, forget old senders. */
