@@ -280,9 +280,22 @@ static void test_sender_trap_bans(void **state)
 	assert_null(strstr(f->out, "198.18.0.9"));
 	assert_int_equal(run(f, false, "sender list banned"), 0);
 	assert_non_null(strstr(f->out, "198.18.0.9"));
+	/* A clean sample: still listed, delisted at the next midnight. */
 	assert_int_equal(run(f, false, "sender clean 2001:db8::5"), 0);
+	assert_non_null(strstr(f->err, "is delisted at"));
+	assert_int_equal(run(f, false, "sender list delisting"), 0);
+	assert_non_null(strstr(f->out, "2001:db8::/64"));
+	assert_int_equal(run(f, false, "sender list listed"), 0);
+	assert_non_null(strstr(f->out, "2001:db8::/64"));
+	assert_int_equal(run(f, true, "sender show 2001:db8::5"), 0);
+	assert_non_null(strstr(f->out, "\"clean_samples\":1"));
+	assert_null(strstr(f->out, "\"delisting_at\":null"));
+	/* The operator ends it now. */
+	assert_int_equal(run(f, false, "sender delist 2001:db8::5"), 0);
 	assert_int_equal(run(f, false, "sender list listed"), 0);
 	assert_null(strstr(f->out, "2001:db8::/64"));
+	assert_int_equal(run(f, false, "sender clean 2001:db8::5"), 0);
+	assert_non_null(strstr(f->err, "not listed"));
 	assert_int_equal(run(f, false, "sender forget 198.18.0.9"), 0);
 	assert_int_equal(run(f, false, "sender show 198.18.0.9"), 0);
 	assert_non_null(strstr(f->out, "nothing is known"));

@@ -86,7 +86,20 @@ struct view {
 	X(listed, "sender_listed", "mxguard_listings_total", NULL, "counter",			\
 	  "Senders listed after mail classified as spam.", 1, a->senders.verdict.listed)	\
 	X(delisted, "sender_delisted", "mxguard_delistings_total", NULL, "counter",		\
-	  "Senders delisted by a clean mail.", 1, a->senders.verdict.delisted)			\
+	  "Senders delisted at once by an operator (sender delist).", 1,			\
+	  a->senders.verdict.delisted)								\
+	X(delist_scheduled, "sender_delist_scheduled", "mxguard_delistings_scheduled_total",	\
+	  NULL, "counter", "Delistings scheduled by a clean sample (at the next delist_time).",	\
+	  1, a->senders.verdict.delist_scheduled)						\
+	X(samples, "sender_samples", "mxguard_clean_samples_total", NULL, "counter",		\
+	  "Clean mails to a samples address.", 1, a->senders.samples)				\
+	X(messages, "messages", "mxguard_messages_total", NULL, "counter",			\
+	  "Messages counted at END-OF-MESSAGE by the policy service.", 1, v->ps.messages)	\
+	X(sessions, "smtp_sessions", "mxguard_smtp_sessions_total", NULL, "counter",		\
+	  "SMTP sessions the policy service saw end.", 1, v->ps.sessions)			\
+	X(sessions_resumed, "smtp_sessions_resumed", "mxguard_smtp_sessions_resumed_total",	\
+	  NULL, "counter", "SMTP sessions first seen mid-way (after a restart): their "		\
+	  "messages so far are taken as their transactions.", 1, v->ps.sessions_resumed)	\
 	X(evicted, "sender_evicted", "mxguard_senders_evicted_total", NULL, "counter",		\
 	  "Senders forgotten because the table was full (sender_entries).", 1,			\
 	  a->senders.verdict.evicted)								\
@@ -96,6 +109,9 @@ struct view {
 	  "change=\"given_spf\"", "counter", AUTO_CLASSES, 1, a->senders.auto_classed[1])	\
 	X(classed_dnsbl, "sender_dnsbl_classed", "mxguard_auto_classes_total",			\
 	  "change=\"given_dnsbl\"", "counter", AUTO_CLASSES, 1, a->senders.auto_classed[2])	\
+	X(classed_single, "sender_one_message_classed", "mxguard_auto_classes_total",		\
+	  "change=\"given_one_message\"", "counter", AUTO_CLASSES, 1,				\
+	  a->senders.auto_classed[3])								\
 	X(unclassed, "sender_unclassed", "mxguard_auto_classes_total", "change=\"taken_back\"",	\
 	  "counter", AUTO_CLASSES, 1, a->store.auto_unclassed)					\
 	X(spf_checks, "spf_checks", NULL, NULL, "counter", "", 1, v->ss.queued)			\
@@ -126,6 +142,13 @@ struct view {
 	  "reason=\"banned\"", "counter", POLICY_REJECTS, 1, v->ps.banned)			\
 	X(policy_listed, "policy_rejected_listed", "mxguard_policy_rejections_total",		\
 	  "reason=\"listed\"", "counter", POLICY_REJECTS, 1, v->ps.rejected_listed)		\
+	X(policy_messages, "policy_rejected_messages", "mxguard_policy_rejections_total",	\
+	  "reason=\"messages_per_connection\"", "counter", POLICY_REJECTS, 1,			\
+	  v->ps.rejected_messages)								\
+	X(policy_rate, "policy_rejected_rate", "mxguard_policy_rejections_total",		\
+	  "reason=\"messages_per_minute\"", "counter", POLICY_REJECTS, 1, v->ps.rejected_rate) \
+	X(policy_size, "policy_rejected_size", "mxguard_policy_rejections_total",		\
+	  "reason=\"message_size\"", "counter", POLICY_REJECTS, 1, v->ps.rejected_size)	\
 	X(clock_suspect, "restore_clock_suspect", "mxguard_restore_clock_suspect", NULL,	\
 	  "gauge", "Earlier boots whose records were restored with the wall clock not trusted "	\
 	  "(behind their latest record, or more than an hour ahead of it).", 1,			\

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "clock.h"
 #include "log.h"
@@ -76,6 +77,11 @@ static bool allowlisted(struct senders *sd, const struct mx_prefix *addr)
 
 	mx_prefix_unmap(addr, &plain);
 	return mx_table_match(&sd->store->allows, &plain, &hit, &al) == 0;
+}
+
+bool senders_allowlisted(struct senders *sd, const struct mx_prefix *addr)
+{
+	return allowlisted(sd, addr);
 }
 
 /* key_of - the sender as the engine keys it; allowlisted or not */
@@ -159,10 +165,24 @@ int senders_trap(struct senders *sd, const struct mx_prefix *addr, enum mx_trap_
 	return r == 1 ? ban(sd, res, now_s, err, errlen) : 0;
 }
 
+/* clock - relate the engine's wall-clock delistings to its boot clock */
+static int64_t clock_now(struct senders *sd)
+{
+	int64_t now_s = mx_now_s();
+
+	sd->verdict.wall_minus_boot_s = mx_wall_s() - now_s;
+	return now_s;
+}
+
+int64_t senders_now(struct senders *sd)
+{
+	return clock_now(sd);
+}
+
 int senders_mail(struct senders *sd, const struct mx_prefix *addr, bool spam,
 		 struct sender_result *res, char *err, size_t errlen)
 {
-	int64_t now_s = mx_now_s(), since_s = now_s, until_s = 0;
+	int64_t now_s = clock_now(sd), since_s = now_s, until_s = 0;
 	const struct mx_sender *e;
 	int r;
 
@@ -187,19 +207,157 @@ int senders_mail(struct senders *sd, const struct mx_prefix *addr, bool spam,
 	return r < 0 ? r : 0;
 }
 
+/* due_add - watch a delisting time, so that the zone and counters learn it passed */
+static void due_add(struct senders *sd, int64_t wall_s)
+{
+	for (unsigned int i = 0; i < sd->ndue; i++)
+		if (sd->delist_due[i] == wall_s)
+			return;
+	if (sd->ndue == MX_DELIST_DUE) {
+		sd->due_overflow = true;
+		return;
+	}
+	sd->delist_due[sd->ndue++] = wall_s;
+}
+
+int senders_sample(struct senders *sd, const struct mx_prefix *addr, struct sender_result *res,
+		   char *err, size_t errlen)
+{
+	int64_t now_s = clock_now(sd), wall_s = now_s + sd->verdict.wall_minus_boot_s;
+	int64_t delist_s = mx_wall_next_time(wall_s, sd->cfg->delist_minute);
+	struct mx_sender *e;
+	int r;
+
+	if (key_of(sd, addr, res))
+		return 0;
+	sd->samples++;
+	e = mx_verdict_find(&sd->verdict, &res->key);
+	if (!e || !mx_sender_listed(&sd->verdict, e, now_s))
+		return 0;	/* not listed: a clean sample changes nothing */
+	if (e->delist_wall_s) {
+		e->samples++;
+		return 0;	/* already scheduled by an earlier sample */
+	}
+	r = state_sender_delist(sd->store, &res->key, delist_s, err, errlen);
+	if (r)
+		return r;
+	mx_verdict_sample(&sd->verdict, &res->key, delist_s, now_s);
+	due_add(sd, delist_s);
+	return 0;
+}
+
+bool senders_is_sample(const struct senders *sd, const char *rcpt)
+{
+	const char *p = sd->cfg->samples;
+	size_t n = strlen(rcpt);
+
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t l = end ? (size_t)(end - p) : strlen(p);
+
+		if (l == n && !strncasecmp(p, rcpt, n))
+			return true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
 int senders_content(struct senders *sd, const struct mx_prefix *addr, bool spam,
 		    const char *const *rcpts, size_t nrcpts, struct sender_result *res,
 		    char *err, size_t errlen)
 {
-	(void)rcpts;
-	(void)nrcpts;
-	return senders_mail(sd, addr, spam, res, err, errlen);
+	bool sample = false;
+
+	if (spam)
+		return senders_mail(sd, addr, true, res, err, errlen);
+	for (size_t i = 0; i < nrcpts && !sample; i++)
+		sample = senders_is_sample(sd, rcpts[i]);
+	if (!sample) {
+		key_of(sd, addr, res);
+		return 0;	/* clean mail to anyone else: no news */
+	}
+	return senders_sample(sd, addr, res, err, errlen);
 }
 
 bool senders_entry_listed(const struct senders *sd, const struct mx_sender *e, int64_t now_s)
 {
-	(void)sd;
-	return e->listed_since && e->listed_until > now_s;
+	return mx_sender_listed(&sd->verdict, e, now_s);
+}
+
+uint32_t senders_class_of(struct senders *sd, const struct mx_prefix *addr)
+{
+	struct mx_prefix key, hit, plain;
+	struct mx_class_ref ref;
+	const struct mx_sender *e;
+
+	mx_prefix_unmap(addr, &plain);
+	if (mx_table_match(&sd->store->classes, &plain, &hit, &ref) == 0 &&
+	    ref.class_id < MX_MAX_CLASSES)
+		return ref.class_id;
+	mx_verdict_key(addr, sd->settings->src_len4, sd->settings->src_len6, &key);
+	e = mx_verdict_find(&sd->verdict, &key);
+	return e && e->auto_class < MX_MAX_CLASSES ? e->auto_class : 0;
+}
+
+/* now_ms - the boot clock in ms: messages' times, as the engine's seconds */
+static int64_t now_ms(void)
+{
+	return (int64_t)(mx_now_ns() / 1000000);
+}
+
+/* A minute, for the per-minute message limit. */
+#define MESSAGE_WINDOW_MS	60000
+
+bool senders_message_full(struct senders *sd, const struct mx_prefix *addr, uint32_t limit)
+{
+	struct sender_result res;
+	const struct mx_sender *e;
+
+	if (!limit || key_of(sd, addr, &res))
+		return false;
+	e = mx_verdict_find(&sd->verdict, &res.key);
+	return e && mx_sender_messages(e, MESSAGE_WINDOW_MS, now_ms()) >= limit;
+}
+
+int senders_message(struct senders *sd, const struct mx_prefix *addr, uint32_t limit)
+{
+	struct sender_result res;
+	int r;
+
+	if (key_of(sd, addr, &res))
+		return 1;
+	r = mx_verdict_message(&sd->verdict, &res.key, limit, MESSAGE_WINDOW_MS,
+			       now_ms(), mx_now_s());
+	if (r == 1)
+		sd->messages++;
+	else if (r == 0)
+		sd->message_rate_refused++;
+	return r < 0 ? -1 : r;
+}
+
+void senders_session_end(struct senders *sd, const struct mx_prefix *addr, uint32_t messages)
+{
+	struct sender_result res;
+	const struct mx_sender *e;
+	int64_t now_s = mx_now_s();
+	int r;
+
+	if (!messages || key_of(sd, addr, &res))
+		return;
+	e = mx_verdict_find(&sd->verdict, &res.key);
+	/* Only what changes the evidence is journalled: a single, or the end of a run of them. */
+	if (messages == 1 || (e && e->single.n)) {
+		if (state_sender_session(sd->store, &res.key, messages, now_s)) {
+			static struct mx_log_rate rate;
+
+			mx_log_limited(&rate, "cannot journal an SMTP session: %s", strerror(errno));
+		}
+	}
+	r = mx_verdict_session(&sd->verdict, &res.key, messages, now_s);
+	if (r == 1)
+		senders_auto(sd, addr, MX_AUTO_SINGLE, false);
 }
 
 bool senders_listed(struct senders *sd, const struct mx_prefix *addr)
@@ -207,7 +365,7 @@ bool senders_listed(struct senders *sd, const struct mx_prefix *addr)
 	struct mx_prefix key;
 
 	mx_verdict_key(addr, sd->settings->src_len4, sd->settings->src_len6, &key);
-	return mx_verdict_listed(&sd->verdict, &key, mx_now_s()) && !allowlisted(sd, addr);
+	return mx_verdict_listed(&sd->verdict, &key, clock_now(sd)) && !allowlisted(sd, addr);
 }
 
 int senders_forget(struct senders *sd, const struct mx_prefix *addr, char *err, size_t errlen)
@@ -255,12 +413,14 @@ static int take_class_back(struct senders *sd, const struct mx_prefix *key)
 int senders_auto(struct senders *sd, const struct mx_prefix *addr, uint32_t reason, bool ok)
 {
 	const struct mx_config_file *cfg = sd->cfg;
-	int which = reason == MX_AUTO_SPF ? 1 : reason == MX_AUTO_DNSBL ? 2 : 0;
+	int which = reason == MX_AUTO_SPF ? 1 : reason == MX_AUTO_DNSBL ? 2 :
+		    reason == MX_AUTO_SINGLE ? 3 : 0;
 	uint32_t class_id = which == 1 ? cfg->spf_class :
 			    which == 2 ? (cfg->dnsbl_zones[0] ? cfg->dnsbl_class : 0) :
-			    cfg->ptr_class;
+			    which == 3 ? cfg->single_class : cfg->ptr_class;
 	int64_t ttl_s = which == 1 ? cfg->spf_class_ttl :
-			which == 2 ? cfg->dnsbl_class_ttl : cfg->ptr_class_ttl;
+			which == 2 ? cfg->dnsbl_class_ttl :
+			which == 3 ? cfg->single_class_ttl : cfg->ptr_class_ttl;
 	int64_t now_s = mx_now_s(), until_s = now_s + ttl_s;
 	struct sender_result res;
 	struct mx_class_ref ref;
@@ -316,12 +476,44 @@ static void expire_classes(struct senders *sd)
 		take_class_back(sd, &due[i]);
 }
 
+/* delistings_due - scheduled delistings whose time came: the listing changed */
+static void delistings_due(struct senders *sd, int64_t wall_s)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < sd->ndue; i++) {
+		if (sd->delist_due[i] <= wall_s)
+			sd->listing_gen++;
+		else
+			sd->delist_due[n++] = sd->delist_due[i];
+	}
+	sd->ndue = n;
+	if (sd->due_overflow && sd->ticks % 60 == 0) {
+		sd->listing_gen++;
+		sd->due_overflow = n == MX_DELIST_DUE;
+	}
+}
+
 void senders_tick(struct senders *sd)
 {
+	int64_t now_s = clock_now(sd);
+
 	state_sync(sd->store);
-	if (++sd->ticks % 30 == 0)
+	++sd->ticks;
+	delistings_due(sd, now_s + sd->verdict.wall_minus_boot_s);
+	if (sd->ticks % 30 == 0)
 		expire_classes(sd);
-	mx_verdict_expire(&sd->verdict, mx_now_s(), 1024);
+	mx_verdict_expire(&sd->verdict, now_s, 1024);
+}
+
+/* watch_restored - the delistings a restore brought back */
+static int watch_restored(const struct mx_sender *e, void *arg)
+{
+	struct senders *sd = arg;
+
+	if (e->delist_wall_s)
+		due_add(sd, e->delist_wall_s);
+	return 0;
 }
 
 /* senders_timer - senders_tick from the event loop */
@@ -333,5 +525,7 @@ static void senders_timer(void *arg)
 /* senders_serve - senders_tick once a second in the event loop */
 int senders_serve(struct senders *sd, struct mx_loop *loop)
 {
+	clock_now(sd);
+	mx_verdict_foreach(&sd->verdict, watch_restored, sd);
 	return mx_loop_timer_add(loop, &sd->timer, "senders", 1000, senders_timer, sd);
 }

@@ -27,7 +27,9 @@ struct mx_store;
 #define MX_AUTO_PTR	(1U << 0)	/* no forward-confirmed PTR */
 #define MX_AUTO_SPF	(1U << 1)	/* SPF fail */
 #define MX_AUTO_DNSBL	(1U << 2)	/* listed in a dnsbl_zones zone */
-#define MX_AUTO_KINDS	3
+#define MX_AUTO_SINGLE	(1U << 3)	/* one message per connection, over and over */
+#define MX_AUTO_KINDS	4
+#define MX_DELIST_DUE	8		/* distinct delisting times watched */
 
 struct senders {
 	struct mx_verdict verdict;		/* the engine */
@@ -39,6 +41,10 @@ struct senders {
 	uint64_t auto_classed[MX_AUTO_KINDS];	/* classes given: no FCrDNS, SPF fail, DNSBL */
 	unsigned int ticks;
 	uint64_t listing_gen;			/* moves at every change of a listing */
+	int64_t delist_due[MX_DELIST_DUE];	/* wall seconds of scheduled delistings */
+	unsigned int ndue;
+	bool due_overflow;			/* more than that: look each minute */
+	uint64_t messages, message_rate_refused, samples;
 	struct mx_timer timer;			/* senders_tick, once a second */
 };
 
@@ -75,6 +81,27 @@ int senders_auto(struct senders *sd, const struct mx_prefix *addr, uint32_t reas
 int senders_content(struct senders *sd, const struct mx_prefix *addr, bool spam,
 		    const char *const *rcpts, size_t nrcpts, struct sender_result *res,
 		    char *err, size_t errlen);
+/* A clean sample from addr (as senders_content, or the CLI): schedule its delisting. */
+int senders_sample(struct senders *sd, const struct mx_prefix *addr, struct sender_result *res,
+		   char *err, size_t errlen);
+/* Is rcpt one of the samples addresses? */
+bool senders_is_sample(const struct senders *sd, const char *rcpt);
+/* The engine's now (boot seconds), its wall-clock relation brought up to date. */
+int64_t senders_now(struct senders *sd);
+/* Does the allowlist cover addr? (then no limit and no verdict touches it) */
+bool senders_allowlisted(struct senders *sd, const struct mx_prefix *addr);
+/* The limit class of addr: an operator's class covering it, else its automatic one, else 0. */
+uint32_t senders_class_of(struct senders *sd, const struct mx_prefix *addr);
+/*
+ * One message from addr at END-OF-MESSAGE, within limit a minute: 1
+ * (counted), 0 (over the limit: not counted), -1 (cannot track: let it
+ * be). An allowlisted sender is never limited.
+ */
+int senders_message(struct senders *sd, const struct mx_prefix *addr, uint32_t limit);
+/* Is addr at its limit of messages a minute already (asked at RCPT)? */
+bool senders_message_full(struct senders *sd, const struct mx_prefix *addr, uint32_t limit);
+/* An SMTP session of addr ended with messages messages: the one-message habit. */
+void senders_session_end(struct senders *sd, const struct mx_prefix *addr, uint32_t messages);
 /* Is the engine's entry e listed at now_s? (walkers: the DNSBL zone) */
 bool senders_entry_listed(const struct senders *sd, const struct mx_sender *e, int64_t now_s);
 /* Is addr listed after spam now, and not allowlisted? */

@@ -362,19 +362,13 @@ int state_del(struct mx_store *s, enum mx_record_type type, const struct mx_pref
 	return journal(s, &r, err, errlen);
 }
 
-int state_sender_hits(struct mx_store *s, const struct mx_prefix *p, int kind, uint32_t count,
-		      int64_t when)
+/* unsynced - a record of evidence: written now, synced with the others each second */
+static int unsynced(struct mx_store *s, struct mx_record *rec)
 {
-	struct mx_record r;
+	struct mx_record r = *rec;
 	int64_t end;
 	int e;
 
-	if (!s->state.on)
-		return 0;
-	record_of(&r, MX_REC_TRAP_HIT, p);
-	r.class_id = (uint32_t)kind;
-	r.flags = count;
-	r.added_wall_ns = secs_wall(&r, when);
 	end = mx_persist_size(&s->state.persist);
 	if (end < 0)
 		return (int)end;
@@ -384,6 +378,43 @@ int state_sender_hits(struct mx_store *s, const struct mx_prefix *p, int kind, u
 	if (!e)
 		s->state.dirty = true;
 	return e;
+}
+
+int state_sender_hits(struct mx_store *s, const struct mx_prefix *p, int kind, uint32_t count,
+		      int64_t when)
+{
+	struct mx_record r;
+
+	if (!s->state.on)
+		return 0;
+	record_of(&r, MX_REC_TRAP_HIT, p);
+	r.class_id = (uint32_t)kind;
+	r.flags = count;
+	r.added_wall_ns = secs_wall(&r, when);
+	return unsynced(s, &r);
+}
+
+int state_sender_session(struct mx_store *s, const struct mx_prefix *p, uint32_t messages,
+			 int64_t when)
+{
+	struct mx_record r;
+
+	if (!s->state.on)
+		return 0;
+	record_of(&r, MX_REC_SESSION, p);
+	r.flags = messages;
+	r.added_wall_ns = secs_wall(&r, when);
+	return unsynced(s, &r);
+}
+
+int state_sender_delist(struct mx_store *s, const struct mx_prefix *p, int64_t delist_wall_s,
+			char *err, size_t errlen)
+{
+	struct mx_record r;
+
+	record_of(&r, MX_REC_DELIST_AT, p);
+	r.expires_wall_ns = delist_wall_s * MX_NS_PER_S;	/* wall clock, as it is */
+	return journal(s, &r, err, errlen);
 }
 
 int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
@@ -660,6 +691,14 @@ static int apply(const struct mx_record *r, void *arg)
 	case MX_REC_DELISTED:
 		mx_verdict_restore_listed(s->engine, &p, 0, 0);
 		return 0;
+	case MX_REC_DELIST_AT:
+		mx_verdict_restore_delist(s->engine, &p, r->expires_wall_ns / MX_NS_PER_S);
+		return 0;
+	case MX_REC_SESSION:
+		if (r->flags)
+			mx_verdict_restore_session(s->engine, &p, r->flags,
+						   wall_secs(r, r->added_wall_ns));
+		return 0;
 	case MX_REC_SENDER_FORGET:
 		mx_verdict_forget(s->engine, &p);
 		return 0;
@@ -770,10 +809,28 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}
-	if (e->listed_since && e->listed_until > now_s) {
+	if (mx_sender_listed(w->s->engine, e, now_s)) {
 		record_of(&r, MX_REC_LISTED, &e->src);
 		r.added_wall_ns = secs_wall(&r, e->listed_since);
 		r.expires_wall_ns = secs_wall(&r, e->listed_until);
+		if (w->emit(w->ctx, &r))
+			return -1;
+		if (e->delist_wall_s) {
+			record_of(&r, MX_REC_DELIST_AT, &e->src);
+			r.expires_wall_ns = e->delist_wall_s * MX_NS_PER_S;
+			if (w->emit(w->ctx, &r))
+				return -1;
+		}
+	}
+	/* The habit of one message per connection: each such session still in its window. */
+	for (uint32_t i = 0; i < e->single.n; i++) {
+		int64_t t = e->single.t[(e->single.head + i) % e->single.size];
+
+		if (t <= now_s - w->s->engine->s.one_message_window)
+			continue;
+		record_of(&r, MX_REC_SESSION, &e->src);
+		r.flags = 1;
+		r.added_wall_ns = secs_wall(&r, t);
 		if (w->emit(w->ctx, &r))
 			return -1;
 	}

@@ -97,6 +97,12 @@ int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct
 int state_sender_listed(struct mx_store *s, const struct mx_prefix *p, int64_t since,
 			int64_t until, char *err, size_t errlen);
 int state_sender_forget(struct mx_store *s, const struct mx_prefix *p, char *err, size_t errlen);
+/* A clean sample: the listing ends at this wall-clock time. */
+int state_sender_delist(struct mx_store *s, const struct mx_prefix *p, int64_t delist_wall_s,
+			char *err, size_t errlen);
+/* An SMTP session ended with messages messages (evidence, synced each second). */
+int state_sender_session(struct mx_store *s, const struct mx_prefix *p, uint32_t messages,
+			 int64_t when);
 int state_sender_class(struct mx_store *s, const struct mx_prefix *p, uint32_t class_id,
 		       uint32_t reasons, int64_t until, char *err, size_t errlen);
 void state_sync(struct mx_store *s);

@@ -8,7 +8,9 @@
  *
  *	    sender trap ADDR {spam|backscatter} [count N]
  *	    sender spam ADDR        mail from ADDR was classified as spam
- *	    sender clean ADDR       mail from ADDR was clean: delists it
+ *	    sender clean ADDR       a clean sample from ADDR: delisted at the next
+ *	                            delist_time, unless spam comes first
+ *	    sender delist ADDR      an operator ends ADDR's listing now
  *
  *	Each is journalled before it is acknowledged, as bans are.
  *
@@ -18,6 +20,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 #include "commands.h"
@@ -39,8 +42,11 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 	struct mx_verdict *v = &c->agent->senders.verdict;
 	uint32_t spam = mx_sender_hits(v, e, MX_TRAP_SPAM, now_s);
 	uint32_t bs = mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, now_s);
-	bool listed = e->listed_since && e->listed_until > now_s;
-	char pfx[64], ban[32], lst[32], cls[16];
+	bool listed = mx_sender_listed(v, e, now_s);
+	bool delisting = mx_sender_delisting(v, e, now_s);
+	uint32_t per_min = mx_sender_messages(e, 60000, (int64_t)(mx_now_ns() / 1000000));
+	uint32_t single = mx_sender_single(v, e, now_s);
+	char pfx[64], ban[32], lst[32], cls[16], dl[32];
 
 	mx_format_prefix(&e->src, pfx, sizeof(pfx));
 	if (c->json) {
@@ -62,6 +68,28 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 		else
 			jsonw_int_field(c->jw, "ban_ends_in_s", e->ban_until > now_s ? e->ban_until - now_s : 0);
 		jsonw_bool_field(c->jw, "listed", listed);
+		if (listed) {
+			jsonw_int_field(c->jw, "listed_since", mx_wall_s() - (now_s - e->listed_since));
+			if (e->listed_until == MX_FOREVER)
+				jsonw_null_field(c->jw, "listed_ends_in_s");
+			else
+				jsonw_int_field(c->jw, "listed_ends_in_s", e->listed_until - now_s);
+		} else {
+			jsonw_null_field(c->jw, "listed_since");
+			jsonw_null_field(c->jw, "listed_ends_in_s");
+		}
+		if (delisting) {
+			jsonw_int_field(c->jw, "delisting_at", e->delist_wall_s);
+			jsonw_int_field(c->jw, "delisting_in_s", e->delist_wall_s - mx_wall_s());
+		} else {
+			jsonw_null_field(c->jw, "delisting_at");
+			jsonw_null_field(c->jw, "delisting_in_s");
+		}
+		jsonw_uint_field(c->jw, "spam_mails", e->spam_mails);
+		jsonw_uint_field(c->jw, "clean_samples", e->samples);
+		jsonw_uint_field(c->jw, "messages", e->messages);
+		jsonw_uint_field(c->jw, "messages_last_minute", per_min);
+		jsonw_uint_field(c->jw, "one_message_sessions", single);
 		if (e->auto_class) {
 			jsonw_uint_field(c->jw, "auto_class", e->auto_class);
 			jsonw_name(c->jw, "auto_reasons");
@@ -72,6 +100,8 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 				jsonw_string(c->jw, "spf");
 			if (e->auto_reasons & MX_AUTO_DNSBL)
 				jsonw_string(c->jw, "dnsbl");
+			if (e->auto_reasons & MX_AUTO_SINGLE)
+				jsonw_string(c->jw, "one_message");
 			jsonw_end_array(c->jw);
 			jsonw_int_field(c->jw, "auto_class_ends_in_s",
 					e->auto_class_until > now_s ? e->auto_class_until - now_s : 0);
@@ -86,20 +116,27 @@ static void print_sender(struct mx_cmd_ctx *c, const struct mx_sender *e, int64_
 		until_text(e->listed_until, now_s, lst, sizeof(lst));
 	else
 		snprintf(lst, sizeof(lst), "-");
+	if (delisting)
+		mx_format_duration((uint64_t)(e->delist_wall_s > mx_wall_s() ?
+					      e->delist_wall_s - mx_wall_s() : 0) * MX_NS_PER_S,
+				   dl, sizeof(dl));
+	else
+		snprintf(dl, sizeof(dl), "-");
 	if (e->auto_class)
 		snprintf(cls, sizeof(cls), "%u", e->auto_class);
 	else
 		snprintf(cls, sizeof(cls), "-");
-	fprintf(c->out, "%-43s %5u/%-5u %5u/%-5u %4u  %-10s %-10s %s\n", pfx, spam,
-		v->s.trap_hits[MX_TRAP_SPAM], bs, v->s.trap_hits[MX_TRAP_BACKSCATTER], e->offenses,
-		ban, lst, cls);
+	fprintf(c->out, "%-43s %5u/%-5u %5u/%-5u %4u  %-10s %-10s %-10s %-5s %7u %7u\n", pfx,
+		spam, v->s.trap_hits[MX_TRAP_SPAM], bs, v->s.trap_hits[MX_TRAP_BACKSCATTER],
+		e->offenses, ban, lst, dl, cls, per_min, single);
 }
 
 static void header(struct mx_cmd_ctx *c)
 {
 	if (!c->json)
-		fprintf(c->out, "%-43s %-11s %-11s %-5s %-10s %-10s %s\n", "SENDER", "SPAMTRAP",
-			"BACKSCATTER", "BANS", "BANNED", "LISTED", "CLASS");
+		fprintf(c->out, "%-43s %-11s %-11s %-5s %-10s %-10s %-10s %-5s %7s %7s\n", "SENDER",
+			"SPAMTRAP", "BACKSCATTER", "BANS", "BANNED", "LISTED", "DELISTING", "CLASS",
+			"MSG/MIN", "ONE-MSG");
 }
 
 /* parse_addr - one address argument */
@@ -145,14 +182,14 @@ static int do_show(struct mx_cmd_ctx *c, int argc, char **argv)
 		return 0;
 	}
 	header(c);
-	print_sender(c, e, mx_now_s());
+	print_sender(c, e, senders_now(&c->agent->senders));
 	return 0;
 }
 
 struct list_arg {
 	struct mx_cmd_ctx *c;
 	int64_t now_s;
-	int filter;	/* 0 all, 1 listed, 2 banned, 3 trapped */
+	int filter;	/* 0 all, 1 listed, 2 banned, 3 trapped, 4 delisting, 5 classed */
 };
 
 static int list_one(const struct mx_sender *e, void *arg)
@@ -160,7 +197,9 @@ static int list_one(const struct mx_sender *e, void *arg)
 	struct list_arg *la = arg;
 	struct mx_verdict *v = &la->c->agent->senders.verdict;
 
-	if ((la->filter == 1 && !(e->listed_since && e->listed_until > la->now_s)) ||
+	if ((la->filter == 1 && !mx_sender_listed(v, e, la->now_s)) ||
+	    (la->filter == 4 && !mx_sender_delisting(v, e, la->now_s)) ||
+	    (la->filter == 5 && !e->auto_class) ||
 	    (la->filter == 2 && e->ban_until <= la->now_s) ||
 	    (la->filter == 3 && !mx_sender_hits(v, e, MX_TRAP_SPAM, la->now_s) &&
 	     !mx_sender_hits(v, e, MX_TRAP_BACKSCATTER, la->now_s)))
@@ -169,14 +208,18 @@ static int list_one(const struct mx_sender *e, void *arg)
 	return ferror(la->c->out) ? -EPIPE : 0;
 }
 
-/* do_list - sender list [listed | banned | trapped] */
+/* do_list - sender list [listed | delisting | banned | trapped | classed] */
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct list_arg la = { .c = c, .now_s = mx_now_s() };
+	struct list_arg la = { .c = c, .now_s = senders_now(&c->agent->senders) };
 
 	if (argc) {
 		if (is_prefix(*argv, "listed"))
 			la.filter = 1;
+		else if (is_prefix(*argv, "delisting"))
+			la.filter = 4;
+		else if (is_prefix(*argv, "classed"))
+			la.filter = 5;
 		else if (is_prefix(*argv, "banned"))
 			la.filter = 2;
 		else if (is_prefix(*argv, "trapped"))
@@ -287,9 +330,50 @@ static int do_spam(struct mx_cmd_ctx *c, int argc, char **argv)
 	return mail(c, argc, argv, true);
 }
 
-static int do_clean(struct mx_cmd_ctx *c, int argc, char **argv)
+static int do_delist(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	return mail(c, argc, argv, false);
+}
+
+/* do_clean - sender clean ADDR: a clean sample, the delisting scheduled */
+static int do_clean(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	struct senders *sd = &c->agent->senders;
+	struct sender_result res;
+	const struct mx_sender *e;
+	struct mx_prefix p;
+	char err[320], when[64] = "";
+
+	if (only_addr(c, argc, argv, &p))
+		return -1;
+	if (senders_sample(sd, &p, &res, err, sizeof(err))) {
+		p_err(c, "cannot record it: %s", err);
+		return -1;
+	}
+	e = mx_verdict_find(&sd->verdict, &res.key);
+	if (e && mx_sender_delisting(&sd->verdict, e, mx_now_s())) {
+		time_t t = (time_t)e->delist_wall_s;
+		struct tm tm;
+
+		if (localtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", &tm);
+	}
+	if (c->json) {
+		jsonw_start_object(c->jw);
+		jsonw_bool_field(c->jw, "allowlisted", res.allowlisted);
+		if (when[0])
+			jsonw_int_field(c->jw, "delisting_at", e->delist_wall_s);
+		else
+			jsonw_null_field(c->jw, "delisting_at");
+		jsonw_end_object(c->jw);
+	} else if (res.allowlisted) {
+		report(c, *argv, &res);
+	} else if (when[0]) {
+		p_info(c, "%s is delisted at %s, unless spam comes first.", *argv, when);
+	} else {
+		p_info(c, "%s is not listed: nothing to do.", *argv);
+	}
+	return 0;
 }
 
 /* do_forget - sender forget ADDR */
@@ -315,6 +399,7 @@ static const struct cmd cmds[] = {
 	{ "trap",	do_trap },
 	{ "spam",	do_spam },
 	{ "clean",	do_clean },
+	{ "delist",	do_delist },
 	{ "forget",	do_forget },
 	{ "help",	help_sender },
 	{ 0 }

@@ -100,6 +100,29 @@ uint32_t mx_boot_tag(void)
 	return boot_tag = tag_of(id);
 }
 
+int64_t mx_wall_next_time(int64_t wall_s, uint32_t minute)
+{
+	time_t t = (time_t)wall_s;
+	struct tm tm;
+
+	for (int day = 0; day < 3; day++) {
+		time_t next;
+
+		if (!localtime_r(&t, &tm))
+			return wall_s + 86400;
+		tm.tm_mday += day;
+		tm.tm_hour = (int)(minute / 60);
+		tm.tm_min = (int)(minute % 60);
+		tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		next = mktime(&tm);
+		if (next != (time_t)-1 && next > (time_t)wall_s)
+			return next;
+		t = (time_t)wall_s;
+	}
+	return wall_s + 86400;
+}
+
 int mx_clock_init(char *note, size_t notelen, char *err, size_t errlen)
 {
 	const char *off = getenv("MXGUARD_TEST_WALL_OFFSET");

@@ -46,6 +46,12 @@ uint32_t mx_boot_tag(void);
  * variable is set to something unreadable. A note on what was read, if
  * anything, goes to note (empty otherwise).
  */
+/*
+ * The next local time of day minute (0..1439) strictly after wall_s (Unix
+ * seconds), in Unix seconds: the local midnight after wall_s for 0. A
+ * time that a DST change skips is taken as mktime(3) normalises it.
+ */
+int64_t mx_wall_next_time(int64_t wall_s, uint32_t minute);
 int mx_clock_init(char *note, size_t notelen, char *err, size_t errlen);
 /* Tests: the boot and wall clocks moved by these, and this boot id (NULL: the real one). */
 void mx_clock_test_set(int64_t boot_offset_ns, int64_t wall_offset_ns, const char *boot_id);

@@ -46,6 +46,8 @@ enum opt_type {
 	OPT_CLASS,	/* a class 1..15, strict, or none (0) */
 	OPT_BOOL,	/* yes or no */
 	OPT_ZONES,	/* DNS zones, comma-separated, or none */
+	OPT_ADDRS,	/* mail addresses, comma-separated, or none */
+	OPT_TIME,	/* HH:MM, minutes of the day into a uint32_t */
 };
 
 struct opt {
@@ -105,6 +107,15 @@ static const struct opt opts[] = {
 	{ "reply_banned",	OPT_TEXT,  F(reply_banned), 0, 0, SZ(reply_banned), NULL },
 	{ "reply_trap_ban",	OPT_TEXT,  F(reply_trap_ban), 0, 0, SZ(reply_trap_ban), NULL },
 	{ "reply_listed",	OPT_TEXT,  F(reply_listed), 0, 0, SZ(reply_listed), NULL },
+	{ "reply_messages",	OPT_TEXT,  F(reply_messages), 0, 0, SZ(reply_messages), NULL },
+	{ "reply_message_rate",	OPT_TEXT,  F(reply_message_rate), 0, 0, SZ(reply_message_rate), NULL },
+	{ "reply_message_size",	OPT_TEXT,  F(reply_message_size), 0, 0, SZ(reply_message_size), NULL },
+	{ "one_message_sessions", OPT_U32, F(verdict.one_message_sessions), 0, 10000, 0, NULL },
+	{ "one_message_window",	OPT_SECS,  F(verdict.one_message_window), 1, 366 * 86400, 0, NULL },
+	{ "one_message_class",	OPT_CLASS, F(single_class), 0, 0, 0, NULL },
+	{ "one_message_class_ttl", OPT_SECS, F(single_class_ttl), 60, 366 * 86400, 0, NULL },
+	{ "samples",		OPT_ADDRS, F(samples), 0, 0, SZ(samples), NULL },
+	{ "delist_time",	OPT_TIME,  F(delist_minute), 0, 0, 0, NULL },
 	{ "metrics_listen",	OPT_LISTEN, F(metrics_listen), 0, 0, SZ(metrics_listen), NULL },
 	{ "ptr_class",		OPT_CLASS, F(ptr_class), 0, 0, 0, NULL },
 	{ "ptr_class_ttl",	OPT_SECS,  F(ptr_class_ttl), 60, 366 * 86400, 0, NULL },
@@ -142,6 +153,13 @@ void mx_config_default(struct mx_config_file *c)
 	strcpy(c->reply_banned, MX_REPLY_BANNED);
 	strcpy(c->reply_trap_ban, MX_REPLY_TRAP_BAN);
 	strcpy(c->reply_listed, MX_REPLY_LISTED);
+	strcpy(c->reply_messages, MX_REPLY_MESSAGES);
+	strcpy(c->reply_message_rate, MX_REPLY_MESSAGE_RATE);
+	strcpy(c->reply_message_size, MX_REPLY_MESSAGE_SIZE);
+	for (int i = 0; i < MX_MAX_CLASSES; i++)
+		c->messages[i] = (struct mx_message_limits){ .per_session = 1000, .per_minute = 300 };
+	c->single_class = 1;	/* strict */
+	c->single_class_ttl = 24 * 3600;
 	strcpy(c->metrics_listen, MX_METRICS_LISTEN);
 	c->ptr_class = 1;	/* strict */
 	c->ptr_class_ttl = 24 * 3600;
@@ -204,8 +222,26 @@ static int set_class(struct mx_config_file *c, const char *key, const char *val,
 			l->pfx_parallel = v;
 		return 0;
 	}
+	if (!strcmp(key, "messages") || !strcmp(key, "messages_per_minute")) {
+		if (mx_parse_u32(val, 0, 100000000, &v, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		*(key[8] ? &c->messages[id].per_minute : &c->messages[id].per_session) = v;
+		return 0;
+	}
+	if (!strcmp(key, "message_size")) {
+		uint64_t bytes;
+
+		if (mx_parse_size(val, &bytes, err, sizeof(err))) {
+			snprintf(why, wlen, "%s", err);
+			return -1;
+		}
+		c->messages[id].size = bytes;
+		return 0;
+	}
 	snprintf(why, wlen, "unknown class setting '%s' (rate, burst, prefix_rate, prefix_burst, "
-		 "parallel, prefix_parallel)", key);
+		 "parallel, prefix_parallel, messages, messages_per_minute, message_size)", key);
 	return -1;
 }
 
@@ -470,6 +506,64 @@ SETTER(set_mode)
 	return 0;
 }
 
+/* set_addrs - OPT_ADDRS: up to MX_SAMPLES_MAX local@domain, comma-separated, or none */
+SETTER(set_addrs)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned int n = 0;
+
+	if (!strcmp(val, "none")) {
+		field[0] = '\0';
+		return 0;
+	}
+	if (strlen(val) >= o->size || strlen(val) >= sizeof(buf)) {
+		snprintf(why, wlen, "longer than %zu characters", o->size - 1);
+		return -1;
+	}
+	strcpy(buf, val);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		const char *at = strchr(tok, '@');
+
+		if (++n > MX_SAMPLES_MAX) {
+			snprintf(why, wlen, "at most %d addresses", MX_SAMPLES_MAX);
+			return -1;
+		}
+		for (const char *p = tok; *p; p++) {
+			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '<' ||
+			    *p == '>' || *p == '%') {
+				snprintf(why, wlen, "'%s': a blank, control character, <, >, %% "
+					 "or non-ASCII in an address", tok);
+				return -1;
+			}
+		}
+		if (!at || at == tok || !at[1] || strchr(at + 1, '@')) {
+			snprintf(why, wlen, "'%s' is not local@domain", tok);
+			return -1;
+		}
+	}
+	if (!n) {
+		snprintf(why, wlen, "no address");
+		return -1;
+	}
+	strcpy(field, val);
+	return 0;
+}
+
+/* set_time - OPT_TIME: HH:MM, a time of the day */
+SETTER(set_time)
+{
+	unsigned int h, m;
+	char end;
+
+	if (sscanf(val, "%2u:%2u%c", &h, &m, &end) != 2 || h > 23 || m > 59 ||
+	    strlen(val) != 5) {
+		snprintf(why, wlen, "'%s': use HH:MM, 00:00 to 23:59", val);
+		return -1;
+	}
+	*(uint32_t *)field = h * 60 + m;
+	return 0;
+}
+
 static int (*const setters[])(struct mx_config_file *, const struct opt *, char *,
 			      const char *, char *, size_t) = {
 	[OPT_U32] = set_u32, [OPT_PLEN] = set_u32, [OPT_NS] = set_duration,
@@ -477,6 +571,7 @@ static int (*const setters[])(struct mx_config_file *, const struct opt *, char 
 	[OPT_ZONES] = set_zones, [OPT_BOOL] = set_bool, [OPT_CLASS] = set_class_id,
 	[OPT_TEXT] = set_text, [OPT_STR] = set_str, [OPT_PATH] = set_str,
 	[OPT_PORTS] = set_port_list, [OPT_ACTION] = set_action, [OPT_MODE] = set_mode,
+	[OPT_ADDRS] = set_addrs, [OPT_TIME] = set_time,
 };
 
 /* set_opt - one table option, by its type's setter */

@@ -30,7 +30,18 @@
 #define MX_REPLY_BANNED		"%h %r; see %u"
 #define MX_REPLY_TRAP_BAN	"%h: Service unavailable; client [%a] banned: %r; see %u"
 #define MX_REPLY_LISTED		"%h: Service unavailable; client [%a] is listed after mail " \
-				"classified as spam; see %u"
+				"classified as spam; to be delisted, send one clean mail to %s; see %u"
+#define MX_REPLY_MESSAGES	"%h Error: too many messages in this connection; see %u"
+#define MX_REPLY_MESSAGE_RATE	"%h Error: too many messages from %a, try again later; see %u"
+#define MX_REPLY_MESSAGE_SIZE	"%h Error: message too large for %a; see %u"
+#define MX_SAMPLES_MAX	8	/* samples: at most this many addresses */
+
+/* Message limits of a class, enforced by the policy service (policyd.c). */
+struct mx_message_limits {
+	uint32_t per_session;		/* messages in one SMTP connection; 0: no limit */
+	uint32_t per_minute;		/* messages a minute from one source; 0: no limit */
+	uint64_t size;			/* bytes; 0: no limit */
+};
 
 struct mx_config_file {
 	struct mx_settings dp;		/* what the data plane reads */
@@ -56,6 +67,14 @@ struct mx_config_file {
 	char reply_banned[MX_TEXT_MAX];
 	char reply_trap_ban[MX_TEXT_MAX];
 	char reply_listed[MX_TEXT_MAX];
+	char reply_messages[MX_TEXT_MAX];	/* 421 4.7.0: messages in a connection */
+	char reply_message_rate[MX_TEXT_MAX];	/* 450 4.7.1: messages a minute */
+	char reply_message_size[MX_TEXT_MAX];	/* 552 5.3.4: a class's size */
+	struct mx_message_limits messages[MX_MAX_CLASSES];
+	uint32_t single_class;			/* one message per connection, a habit; 0: none */
+	int64_t single_class_ttl;
+	char samples[256];			/* "addr,addr": clean mail there delists */
+	uint32_t delist_minute;			/* of the local day: delistings happen then */
 	char metrics_listen[64];		/* ADDR:PORT for GET /metrics; empty: none */
 	uint32_t ptr_class;			/* for senders without FCrDNS; 0: none */
 	int64_t ptr_class_ttl;			/* seconds since last seen so */

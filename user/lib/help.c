@@ -152,9 +152,9 @@ int help_sender(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	return usage(c,
 		"Usage: mxguard sender show ADDR\n"
-		"       mxguard sender list [listed | banned | trapped]\n"
+		"       mxguard sender list [listed | delisting | banned | trapped | classed]\n"
 		"       mxguard sender trap ADDR { spam | backscatter } [count N]\n"
-		"       mxguard sender { spam | clean | forget } ADDR\n"
+		"       mxguard sender { spam | clean | delist | forget } ADDR\n"
 		"       mxguard sender help\n"
 		"ADDR := { IPv4 address | IPv6 address }\n"
 		"\n"
@@ -165,7 +165,11 @@ int help_sender(struct mx_cmd_ctx *c, int argc, char **argv)
 		"one lasts repeat_ban_ttl (7d), and the 3rd in a row is permanent.\n"
 		"'trap' reports hits seen elsewhere (the policy service counts its own).\n"
 		"'spam' lists a sender after mail classified as spam: the policy service\n"
-		"then rejects its mail (not to postmaster or abuse); 'clean' delists it.\n"
+		"then rejects its mail (not to postmaster, abuse or the samples addresses).\n"
+		"'clean' is a clean sample: a listed sender is delisted at the next\n"
+		"delist_time (local midnight), unless spam comes first. 'delist' ends a\n"
+		"listing now. 'list delisting' shows the listed senders with a delisting\n"
+		"scheduled; 'classed', those in a class the agent gave them.\n"
 		"'forget' drops everything known of a sender; its bans stay (ban del).\n"
 		"Allowlisted senders are never banned or listed.\n");
 }

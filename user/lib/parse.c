@@ -158,6 +158,30 @@ int mx_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
 	return 0;
 }
 
+int mx_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return fail(err, errlen, "'%.32s' is not a size (N, Nk, NM or NG)", s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'M')
+		shift = 20;
+	else if (*end == 'G')
+		shift = 30;
+	if ((shift && end[1]) || (!shift && *end))
+		return fail(err, errlen, "'%.32s' is not a size (N, Nk, NM or NG)", s);
+	if (errno == ERANGE || v > (1ULL << 40) >> shift)
+		return fail(err, errlen, "%.32s is more than 1 TiB", s);
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
 static const struct {
 	const char *unit;
 	uint64_t ns;

@@ -38,6 +38,9 @@ enum mx_record_type {
 	/* Blocklists, by name (reason: "NAME"); see bans.h. */
 	MX_REC_LIST_COMMIT,	/* class_id: the load's tag: its pending bans become the list */
 	MX_REC_LIST_DROP,	/* the list and its bans go */
+	/* The verdict engine's again (verdict.h). */
+	MX_REC_DELIST_AT,	/* expires: the wall-clock time a listing ends (a clean sample) */
+	MX_REC_SESSION,		/* flags: messages in an SMTP session that ended at added */
 	MX_REC__MAX,		/* one past the last: a newer agent's records are not ours */
 };
 

@@ -184,7 +184,7 @@ static void attribute(struct mx_policy_req *req, const char *name, size_t nlen,
 	} known[] = {
 #define A(f) { #f, offsetof(struct mx_policy_req, f), sizeof(((struct mx_policy_req *)0)->f) }
 		A(request), A(protocol_state), A(client_address), A(client_name),
-		A(reverse_client_name), A(helo_name), A(sender), A(recipient),
+		A(reverse_client_name), A(helo_name), A(sender), A(recipient), A(instance), A(size),
 #undef A
 	};
 

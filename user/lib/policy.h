@@ -60,6 +60,8 @@ struct mx_policy_req {
 	char helo_name[256];
 	char sender[MX_TRAP_ADDR_MAX + 2];
 	char recipient[MX_TRAP_ADDR_MAX + 2];
+	char instance[64];			/* Postfix: "PID.SEC.USEC.SEQNO", hex, per transaction */
+	char size[24];				/* MAIL FROM's SIZE=, the real size at END-OF-MESSAGE */
 	bool too_long;			/* an attribute we read did not fit: no match */
 };
 

@@ -37,6 +37,8 @@ static void arm(struct mx_pool *p, uint64_t when)
 /* free_slot - forget c's connection (its fd closed or handed off) */
 static void free_slot(struct mx_pool *p, struct mx_client *c)
 {
+	if (p->conf.closed)
+		p->conf.closed(p, c);
 	mx_loop_del(p->loop, c->fd);
 	free(c->buf);
 	c->buf = NULL;

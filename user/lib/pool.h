@@ -66,6 +66,8 @@ struct mx_pool_conf {
 	void (*refuse)(struct mx_pool *p, int fd);
 	/* Optional: the deadline passed; it must drop or release c. Else c is dropped. */
 	void (*expire)(struct mx_pool *p, struct mx_client *c);
+	/* Optional: c's slot is being freed, whatever the reason (dropped, replaced, released). */
+	void (*closed)(struct mx_pool *p, struct mx_client *c);
 	void *arg;			/* the service's */
 };
 

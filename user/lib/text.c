@@ -22,8 +22,9 @@ int mx_text_check(const char *tmpl, char *err, size_t errlen)
 		if (*p != '%')
 			continue;
 		p++;
-		if (!*p || !strchr("hrau%", *p)) {
-			snprintf(err, errlen, "unknown placeholder '%%%.1s' (use %%h %%a %%r %%u %%%%)", p);
+		if (!*p || !strchr("hrasu%", *p)) {
+			snprintf(err, errlen, "unknown placeholder '%%%.1s' (use %%h %%a %%r %%u %%s %%%%)",
+				 p);
 			return -1;
 		}
 	}
@@ -56,6 +57,7 @@ size_t mx_text_expand(char *out, size_t len, const char *tmpl, const struct mx_t
 		case 'a': put(out, len, &n, v->addr); break;
 		case 'r': put(out, len, &n, v->reason); break;
 		case 'u': put(out, len, &n, v->url); break;
+		case 's': put(out, len, &n, v->samples); break;
 		default: one[0] = *p; put(out, len, &n, one); break;
 		}
 	}

@@ -8,7 +8,7 @@
  *
  *	    %h  the host name (hostname)	%a  the client's address
  *	    %r  the reason (a ban's reason)	%u  the policy URL (policy_url)
- *	    %%  a percent sign
+ *	    %s  the samples address(es)	%%  a percent sign
  *
  *	Texts are printable ASCII; an expanded text is cut to fit one SMTP
  *	reply line (RFC 5321 4.5.3.1.5: 512 octets with code and CRLF), and
@@ -24,7 +24,7 @@
 #define MX_TEXT_OUT	480	/* an expanded text, with its NUL */
 
 struct mx_text_vars {
-	const char *host, *addr, *reason, *url;
+	const char *host, *addr, *reason, *url, *samples;
 };
 
 /* 0, or -1 with the reason in err: a bad character or placeholder. */

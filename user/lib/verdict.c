@@ -36,6 +36,8 @@ void mx_verdict_settings_default(struct mx_verdict_settings *s)
 	s->permanent_after = 3;
 	s->listed_ttl = 7 * 86400;
 	s->max_senders = 262144;
+	s->one_message_sessions = 10;
+	s->one_message_window = 600;
 }
 
 static const char *const kind_names[MX_TRAP_KINDS] = { "spam", "backscatter" };
@@ -162,7 +164,65 @@ static void free_sender(struct mx_sender *e)
 {
 	for (int k = 0; k < MX_TRAP_KINDS; k++)
 		free(e->ring[k]);
+	free(e->msgs.t);
+	free(e->single.t);
 	free(e);
+}
+
+/*
+ * ring_push - add a time; with limit times kept, the oldest falls out.
+ * The ring grows by doubling up to limit (most senders send little), and
+ * a smaller limit (a reload, another class) keeps the newest.
+ */
+static int ring_push(struct mx_ring *r, uint32_t limit, int64_t t)
+{
+	if (!limit)
+		return 0;
+	if (r->size != limit && (r->n == r->size || r->size > limit)) {
+		uint32_t size = r->size > limit ? limit : r->size ? r->size * 2 : 4;
+		uint32_t keep = r->n < size ? r->n : size;
+		int64_t *nt;
+
+		if (size > limit)
+			size = limit;
+		keep = r->n < size ? r->n : size;
+		nt = malloc(size * sizeof(*nt));
+		if (!nt)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < keep; i++)
+			nt[i] = r->t[(r->head + r->n - keep + i) % r->size];
+		free(r->t);
+		r->t = nt;
+		r->size = size;
+		r->n = keep;
+		r->head = 0;
+	}
+	if (r->n == r->size) {
+		r->t[r->head] = t;
+		r->head = (r->head + 1) % r->size;
+	} else {
+		r->t[(r->head + r->n) % r->size] = t;
+		r->n++;
+	}
+	return 0;
+}
+
+/* ring_since - how many of the ring's times are after from */
+static uint32_t ring_since(const struct mx_ring *r, int64_t from)
+{
+	uint32_t n = 0;
+
+	/* Times only grow: count back from the newest. */
+	for (uint32_t i = r->n; i-- > 0 && r->t[(r->head + i) % r->size] > from;)
+		n++;
+	return n;
+}
+
+/* ring_clear - no times; the memory goes */
+static void ring_clear(struct mx_ring *r)
+{
+	free(r->t);
+	memset(r, 0, sizeof(*r));
 }
 
 /* drop - remove an entry from the table */
@@ -386,8 +446,10 @@ int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam
 
 	if (!spam) {
 		e = mx_verdict_find(v, src);
-		if (e)
+		if (e) {
 			e->listed_since = e->listed_until = 0;
+			e->delist_wall_s = 0;
+		}
 		if (was)
 			v->delisted++;
 		return was;
@@ -395,20 +457,95 @@ int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam
 	e = get(v, src, now_s);
 	if (!e)
 		return -ENOMEM;
+	e->spam_mails++;
 	if (!was)
 		e->listed_since = now_s;
-	/* Each spam mail starts the time to delisting afresh. */
+	/* Each spam mail starts the time to delisting afresh, and cancels a scheduled one. */
 	e->listed_until = v->s.listed_ttl ? now_s + v->s.listed_ttl : MX_FOREVER;
+	e->delist_wall_s = 0;
 	if (!was)
 		v->listed++;
 	return !was;
+}
+
+int mx_verdict_sample(struct mx_verdict *v, const struct mx_prefix *src, int64_t delist_wall_s,
+		      int64_t now_s)
+{
+	struct mx_sender *e = mx_verdict_find(v, src);
+
+	if (!e || !mx_sender_listed(v, e, now_s))
+		return 0;
+	e->samples++;
+	/* The first clean sample sets the day; more of them change nothing. */
+	if (!e->delist_wall_s) {
+		e->delist_wall_s = delist_wall_s;
+		v->delist_scheduled++;
+	}
+	return 1;
+}
+
+bool mx_sender_listed(const struct mx_verdict *v, const struct mx_sender *e, int64_t now_s)
+{
+	if (!e->listed_since || e->listed_until <= now_s)
+		return false;
+	return !e->delist_wall_s || now_s + v->wall_minus_boot_s < e->delist_wall_s;
+}
+
+bool mx_sender_delisting(const struct mx_verdict *v, const struct mx_sender *e, int64_t now_s)
+{
+	return e->delist_wall_s && mx_sender_listed(v, e, now_s);
 }
 
 bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s)
 {
 	struct mx_sender *e = mx_verdict_find(v, src);
 
-	return e && e->listed_since && e->listed_until > now_s;
+	return e && mx_sender_listed(v, e, now_s);
+}
+
+int mx_verdict_message(struct mx_verdict *v, const struct mx_prefix *src, uint32_t limit,
+		       int64_t window_ms, int64_t now_ms, int64_t now_s)
+{
+	struct mx_sender *e = get(v, src, now_s);
+
+	if (!e)
+		return -ENOMEM;
+	if (limit && ring_since(&e->msgs, now_ms - window_ms) >= limit)
+		return 0;
+	if (ring_push(&e->msgs, limit, now_ms))
+		return -ENOMEM;
+	e->messages++;
+	return 1;
+}
+
+uint32_t mx_sender_messages(const struct mx_sender *e, int64_t window_ms, int64_t now_ms)
+{
+	return ring_since(&e->msgs, now_ms - window_ms);
+}
+
+uint32_t mx_sender_single(const struct mx_verdict *v, const struct mx_sender *e, int64_t now_s)
+{
+	return ring_since(&e->single, now_s - v->s.one_message_window);
+}
+
+int mx_verdict_session(struct mx_verdict *v, const struct mx_prefix *src, uint32_t messages,
+		       int64_t now_s)
+{
+	struct mx_sender *e;
+
+	if (!messages || !v->s.one_message_sessions || !v->s.one_message_window)
+		return 0;
+	if (messages > 1) {
+		/* Several messages in one session: no habit of one per connection. */
+		e = mx_verdict_find(v, src);
+		if (e)
+			ring_clear(&e->single);
+		return 0;
+	}
+	e = get(v, src, now_s);
+	if (!e || ring_push(&e->single, v->s.one_message_sessions, now_s))
+		return -ENOMEM;
+	return mx_sender_single(v, e, now_s) >= v->s.one_message_sessions;
 }
 
 int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
@@ -470,7 +607,7 @@ int mx_verdict_restore_listed(struct mx_verdict *v, const struct mx_prefix *src,
 	if (!since) {
 		e = mx_verdict_find(v, src);
 		if (e)
-			e->listed_since = e->listed_until = 0;
+			e->listed_since = e->listed_until = e->delist_wall_s = 0;
 		return 0;
 	}
 	e = get(v, src, since);
@@ -478,7 +615,24 @@ int mx_verdict_restore_listed(struct mx_verdict *v, const struct mx_prefix *src,
 		return -ENOMEM;
 	e->listed_since = since;
 	e->listed_until = until;
+	e->delist_wall_s = 0;
 	return 0;
+}
+
+int mx_verdict_restore_delist(struct mx_verdict *v, const struct mx_prefix *src,
+			      int64_t delist_wall_s)
+{
+	struct mx_sender *e = mx_verdict_find(v, src);
+
+	if (e && e->listed_since)
+		e->delist_wall_s = delist_wall_s;
+	return 0;
+}
+
+int mx_verdict_restore_session(struct mx_verdict *v, const struct mx_prefix *src,
+			       uint32_t messages, int64_t when)
+{
+	return mx_verdict_session(v, src, messages, when) < 0 ? -ENOMEM : 0;
 }
 
 /* matters - does anything of this entry still count at now? */
@@ -487,8 +641,13 @@ static bool matters(const struct mx_verdict *v, const struct mx_sender *e, int64
 	for (int k = 0; k < MX_TRAP_KINDS; k++)
 		if (mx_sender_hits(v, e, k, now_s))
 			return true;
-	if (e->listed_since && e->listed_until > now_s)
+	if (mx_sender_listed(v, e, now_s))
 		return true;
+	if (mx_sender_single(v, e, now_s))
+		return true;
+	if (e->msgs.n && e->msgs.t[(e->msgs.head + e->msgs.n - 1) % e->msgs.size] >
+	    (now_s - 60) * 1000)
+		return true;	/* sent in the last minute (message times are in ms) */
 	if (e->auto_class)
 		return true;	/* its map entry goes first (senders.c), then the sender */
 	if (!e->last_ban)

@@ -56,11 +56,19 @@ struct mx_verdict_settings {
 	uint32_t permanent_after;		/* the Nth ban in a row is permanent; 0: never */
 	int64_t listed_ttl;			/* 0: listed until a clean mail */
 	uint32_t max_senders;
+	uint32_t one_message_sessions;		/* this many sessions of one message each... */
+	int64_t one_message_window;		/* ...within this many seconds: a habit; 0: off */
 };
 
 void mx_verdict_settings_default(struct mx_verdict_settings *s);
 const char *mx_trap_kind_name(enum mx_trap_kind k);
 int mx_trap_kind_parse(const char *s, enum mx_trap_kind *k);
+
+/* Times in a ring: the newest cap of them, oldest at head; grows up to cap. */
+struct mx_ring {
+	int64_t *t;
+	uint32_t size, n, head;		/* size: allocated; never more than the ring's limit */
+};
 
 struct mx_sender {
 	struct mx_prefix src;
@@ -74,6 +82,10 @@ struct mx_sender {
 	int64_t ban_until;			/* when it ends; MX_FOREVER: permanent */
 	int64_t listed_since;			/* 0: not listed */
 	int64_t listed_until;			/* MX_FOREVER: until a clean mail */
+	int64_t delist_wall_s;			/* wall clock: a clean sample ends it then; 0: not */
+	struct mx_ring msgs;			/* messages' times, ms: the per-minute limit */
+	struct mx_ring single;			/* when sessions of one message each ended */
+	uint64_t messages, spam_mails, samples;	/* since the agent started */
 	uint32_t auto_class;			/* a class the agent gave it (no FCrDNS); 0: none */
 	uint32_t auto_reasons;			/* why: MX_AUTO_* bits (agent.h) */
 	int64_t auto_class_until;
@@ -88,10 +100,16 @@ struct mx_verdict {
 	struct mx_sender *newest, *oldest;
 	uint64_t seed;
 	uint32_t sweep_at;			/* mx_verdict_expire goes on from here */
+	/*
+	 * The one wall-clock time the engine keeps is a delisting (the start
+	 * of a day is the wall clock's notion: set forward past midnight, the
+	 * day has begun). Its owner keeps this current to relate it to now_s.
+	 */
+	int64_t wall_minus_boot_s;
 	/* Told of each sender evicted for room, before it goes (may be NULL). */
 	void (*evicted_cb)(const struct mx_sender *e, void *arg);
 	void *evicted_arg;
-	uint64_t evicted, bans, hits[MX_TRAP_KINDS], listed, delisted;
+	uint64_t evicted, bans, hits[MX_TRAP_KINDS], listed, delisted, delist_scheduled;
 };
 
 /* An automatic ban the engine asks for. */
@@ -124,9 +142,41 @@ void mx_verdict_banned(struct mx_verdict *v, const struct mx_prefix *src,
 /* An operator lifted the sender's ban: it ends now (history stays). */
 void mx_verdict_unbanned(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s);
 
-/* Mail classified as spam lists the sender; clean mail delists it. 1 if that changed. */
+/*
+ * Mail classified as spam lists the sender (and cancels a scheduled
+ * delisting); spam false delists it now (an operator). 1 if that changed.
+ */
 int mx_verdict_mail(struct mx_verdict *v, const struct mx_prefix *src, bool spam, int64_t now_s);
+/*
+ * A clean sample from a listed sender: its listing ends at delist_wall_s
+ * (wall clock), unless spam comes first. 1 when scheduled, 0 when the
+ * sender is not listed (nothing to do).
+ */
+int mx_verdict_sample(struct mx_verdict *v, const struct mx_prefix *src, int64_t delist_wall_s,
+		      int64_t now_s);
 bool mx_verdict_listed(struct mx_verdict *v, const struct mx_prefix *src, int64_t now_s);
+bool mx_sender_listed(const struct mx_verdict *v, const struct mx_sender *e, int64_t now_s);
+/* A listed sender's delisting is scheduled (and not yet due)? */
+bool mx_sender_delisting(const struct mx_verdict *v, const struct mx_sender *e, int64_t now_s);
+
+/*
+ * One message at now_ms: 1 when it is within limit messages in the last
+ * window_ms (and is counted), 0 when it is over (not counted); limit 0
+ * is no limit. -ENOMEM when the sender cannot be tracked.
+ */
+int mx_verdict_message(struct mx_verdict *v, const struct mx_prefix *src, uint32_t limit,
+		       int64_t window_ms, int64_t now_ms, int64_t now_s);
+/* Messages counted in the last window_ms. */
+uint32_t mx_sender_messages(const struct mx_sender *e, int64_t window_ms, int64_t now_ms);
+/*
+ * A session of the sender ended with messages messages at now_s: one
+ * message adds to the habit, more clears it. 1 when the habit is there
+ * (one_message_sessions such sessions in one_message_window).
+ */
+int mx_verdict_session(struct mx_verdict *v, const struct mx_prefix *src, uint32_t messages,
+		       int64_t now_s);
+/* Sessions of one message each in the window ending at now_s. */
+uint32_t mx_sender_single(const struct mx_verdict *v, const struct mx_sender *e, int64_t now_s);
 
 /*
  * A limit class the agent gave the sender (no forward-confirmed PTR),
@@ -150,6 +200,10 @@ int mx_verdict_restore_ban(struct mx_verdict *v, const struct mx_prefix *src,
 			   uint32_t offenses, int64_t last_ban, int64_t until);
 int mx_verdict_restore_listed(struct mx_verdict *v, const struct mx_prefix *src,
 			      int64_t since, int64_t until);
+int mx_verdict_restore_delist(struct mx_verdict *v, const struct mx_prefix *src,
+			      int64_t delist_wall_s);
+int mx_verdict_restore_session(struct mx_verdict *v, const struct mx_prefix *src,
+			       uint32_t messages, int64_t when);
 
 /* Drop what no longer matters: at most budget entries looked at. Returns dropped. */
 unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now_s, unsigned int budget);
