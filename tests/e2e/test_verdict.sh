@@ -8,7 +8,7 @@
 #	times out while other senders deliver. Repeat bans escalate to 7
 #	days, then permanent, and every figure and the hits themselves
 #	survive kill -9. A listed sender's mail is refused except to
-#	postmaster until one clean mail. Bad policy requests close their
+#	postmaster until an operator delists it. Bad policy requests close their
 #	connection and change nothing.
 
 source "$(dirname "$0")/lib.sh"
@@ -171,7 +171,7 @@ test_listed_until_one_clean_mail() {
 	agent_stop KILL
 	agent_start -C "$CONF" || return 1
 	mx -j sender show $C1 | grep -q '"listed":true' || { fail "listing lost in a crash"; return 1; }
-	mx sender clean $C1 || return 1
+	mx sender delist $C1 || return 1
 	out=$(mail $C1 a@client.test user@gw.test)
 	grep -q "250 2.0.0 Ok: queued" <<<"$out" || fail "delisted sender refused: $out"
 }
