@@ -6,7 +6,10 @@
  *	Any bytes as a stream of policy requests, read as the agent reads
  *	them (request by request from the front of a buffer): each whole
  *	request consumes at least one byte and no more than there is, and
- *	every field it fills is a NUL-terminated string that fits. The same
+ *	every field it fills is a NUL-terminated string that fits. The
+ *	requests, as one policy connection's, go through the session tracker
+ *	(session.h): a message counts once per transaction, a session's
+ *	count never falls, and a resumed one starts at its SEQNO. The same
  *	bytes as a trap file: a refusal names its line and leaves no list; an
  *	accepted list is sorted and every entry matches itself.
  */
@@ -15,6 +18,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "session.h"
 
 static void check_field(const char *f, size_t size)
 {
@@ -26,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *buf = (const char *)data;
 	struct mx_policy_req q;
+	struct mx_prefix client;
 	struct mx_traps t;
+	struct mx_session sess = { 0 }, ended;
 	size_t off = 0, used;
 	char err[256];
 	int r;
@@ -41,7 +47,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_field(q.client_name, sizeof(q.client_name));
 		check_field(q.sender, sizeof(q.sender));
 		check_field(q.recipient, sizeof(q.recipient));
+		check_field(q.instance, sizeof(q.instance));
+		check_field(q.size, sizeof(q.size));
 		mx_policy_role_address(q.recipient);
+		if (mx_parse_addr(q.client_address, &client, err, sizeof(err)) == 0) {
+			uint32_t before = sess.messages, pid, seqno;
+
+			if (mx_session_track(&sess, &q, &client, &ended) == 1) {
+				before = sess.messages;
+				if (sess.resumed != (mx_session_instance(q.instance, &pid, &seqno) == 0 &&
+						     seqno && sess.messages == seqno && !ended.active))
+					abort();
+			}
+			if (mx_session_new_message(&sess, &q)) {
+				mx_session_count(&sess, &q);
+				if (sess.messages != before + 1 || (q.instance[0] &&
+				    mx_session_new_message(&sess, &q)))
+					abort();
+			} else if (sess.messages != before) {
+				abort();
+			}
+		}
 		off += used;
 	}
 

@@ -265,6 +265,35 @@ static void test_listing_while_running(void **state)
 	assert_false(flag(f, "listed"));
 }
 
+/* The next delisting time: local midnight (or delist_time), whatever DST does. */
+static void test_next_day(void **state)
+{
+	char *tz = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	/* 2026-11-30 00:00:00 UTC is 1795996800. */
+	assert_int_equal(mx_wall_next_time(1795996800 - 1, 0), 1795996800);
+	assert_int_equal(mx_wall_next_time(1795996800, 0), 1795996800 + 86400);
+	assert_int_equal(mx_wall_next_time(1795996800 + 43200, 0), 1795996800 + 86400);
+	assert_int_equal(mx_wall_next_time(1795996800, 6 * 60 + 30), 1795996800 + 6 * 3600 + 1800);
+	assert_int_equal(mx_wall_next_time(1795996800 + 7 * 3600, 6 * 60 + 30),
+			 1795996800 + 86400 + 6 * 3600 + 1800);
+	/* Berlin, the night DST ends (2026-10-25): that day lasts 25 hours. */
+	setenv("TZ", "Europe/Berlin", 1);
+	tzset();
+	/* 2026-10-24 22:00 UTC is Berlin's midnight of the 25th (CEST, +2). */
+	assert_int_equal(mx_wall_next_time(1792879200 - 1, 0), 1792879200);
+	assert_int_equal(mx_wall_next_time(1792879200, 0), 1792879200 + 25 * 3600);
+	if (tz)
+		setenv("TZ", tz, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(tz);
+}
+
 /* An automatic class lasts ptr_class_ttl of time that passed. */
 static void test_auto_class_while_running(void **state)
 {
@@ -604,6 +633,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reboot_wall_behind, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reboot_clock_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_journal, setup, teardown),
+		cmocka_unit_test(test_next_day),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

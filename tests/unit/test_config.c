@@ -69,6 +69,44 @@ static void test_verdict_settings(void **state)
 }
 
 /* What a reload keeps is exactly what needs a restart. */
+/* The message rules' settings, the samples and the delisting time. */
+static void test_message_settings(void **state)
+{
+	static struct mx_config_file c;
+	char err[1024];
+
+	(void)state;
+	mx_config_default(&c);
+	for (int i = 0; i < MX_MAX_CLASSES; i++) {
+		assert_int_equal(c.messages[i].per_session, 1000);
+		assert_int_equal(c.messages[i].per_minute, 300);
+		assert_int_equal(c.messages[i].size, 0);
+	}
+	assert_int_equal(c.verdict.one_message_sessions, 10);
+	assert_int_equal(c.verdict.one_message_window, 600);
+	assert_int_equal(c.single_class, 1);
+	assert_int_equal(c.delist_minute, 0);
+	assert_string_equal(c.samples, "");
+	assert_int_equal(parse(&c, "class.strict.message_size = 10M\nclass.3.messages = 50\n"
+			       "class.default.messages_per_minute = 0\nsamples = s@a.test,t@b.test\n"
+			       "delist_time = 06:30\none_message_class = 4\n"
+			       "reply_listed = mail %s to be delisted\n", err), 0);
+	assert_int_equal(c.messages[1].size, 10 << 20);
+	assert_int_equal(c.messages[3].per_session, 50);
+	assert_int_equal(c.messages[0].per_minute, 0);
+	assert_string_equal(c.samples, "s@a.test,t@b.test");
+	assert_int_equal(c.delist_minute, 6 * 60 + 30);
+	assert_int_equal(c.single_class, 4);
+	/* Bad values, one error each, nothing taken. */
+	assert_int_equal(parse(&c, "class.1.message_size = 10X\nclass.1.messages = -1\n"
+			       "samples = nobody\nsamples = a@b,c@d@e\ndelist_time = 24:00\n"
+			       "delist_time = 6:30\nsamples = a b@c\nclass.1.message_size = 2T\n"
+			       "reply_messages = %x\n", err), 9);
+	assert_string_equal(c.samples, "s@a.test,t@b.test");
+	assert_int_equal(parse(&c, "samples = none\n", err), 0);
+	assert_string_equal(c.samples, "");
+}
+
 static void test_keep_restart(void **state)
 {
 	static struct mx_config_file run, next;
@@ -95,6 +133,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verdict_settings),
 		cmocka_unit_test(test_keep_restart),
+		cmocka_unit_test(test_message_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -403,6 +403,99 @@ static void test_kind_names(void **state)
 	assert_string_equal(mx_trap_kind_name(MX_TRAP_BACKSCATTER), "backscatter");
 }
 
+/* 300 messages in any 60 s are accepted, the 301st is not; the first ages out at exactly 60 s. */
+static void test_messages_per_minute(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.1"), b = addr("198.18.0.2");
+	const int64_t t0 = T0 * 1000;
+	struct mx_sender *e;
+
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(mx_verdict_message(v, &a, 300, 60000, t0 + i * 10, T0), 1);
+	assert_int_equal(mx_verdict_message(v, &a, 300, 60000, t0 + 3000, T0 + 3), 0);
+	/* Another sender has its own minute. */
+	assert_int_equal(mx_verdict_message(v, &b, 300, 60000, t0 + 3000, T0 + 3), 1);
+	/* A ms before the first message's minute ends: still 300 in it. */
+	assert_int_equal(mx_verdict_message(v, &a, 300, 60000, t0 + 59999, T0 + 59), 0);
+	/* At 60 s the first is out: one more; the second is out 10 ms later. */
+	assert_int_equal(mx_verdict_message(v, &a, 300, 60000, t0 + 60000, T0 + 60), 1);
+	assert_int_equal(mx_verdict_message(v, &a, 300, 60000, t0 + 60005, T0 + 60), 0);
+	assert_int_equal(mx_verdict_message(v, &a, 300, 60000, t0 + 60010, T0 + 60), 1);
+	e = mx_verdict_find(v, &a);
+	assert_int_equal(mx_sender_messages(e, 60000, t0 + 60010), 300);
+	assert_int_equal(e->messages, 302);
+	/* A smaller limit (another class) keeps the newest; no limit counts only. */
+	assert_int_equal(mx_verdict_message(v, &a, 10, 60000, t0 + 60020, T0 + 60), 0);
+	assert_int_equal(mx_verdict_message(v, &a, 0, 60000, t0 + 60030, T0 + 60), 1);
+	assert_int_equal(mx_sender_messages(e, 60000, t0 + 200000), 0);
+	assert_int_equal(mx_verdict_message(v, &a, 10, 60000, t0 + 300000, T0 + 300), 1);
+	assert_int_equal(e->msgs.size, 10);
+	assert_int_equal(mx_sender_messages(e, 60000, t0 + 300000), 1);
+}
+
+/* The 10th one-message session in 10 minutes is the habit; a bulk session clears it. */
+static void test_one_message_sessions(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.1");
+
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(mx_verdict_session(v, &a, 1, T0 + i * 60), 0);
+	assert_int_equal(mx_verdict_session(v, &a, 0, T0 + 540), 0);	/* no message: nothing */
+	assert_int_equal(mx_verdict_session(v, &a, 1, T0 + 599), 1);
+	/* Ten again, but the first is out of the window at T0 + 600. */
+	assert_int_equal(mx_verdict_session(v, &a, 3, T0 + 599), 0);
+	assert_int_equal(mx_sender_single(v, mx_verdict_find(v, &a), T0 + 599), 0);
+	for (int i = 0; i < 9; i++)
+		assert_int_equal(mx_verdict_session(v, &a, 1, T0 + 1000 + i * 70), 0);
+	assert_int_equal(mx_verdict_session(v, &a, 1, T0 + 1000 + 600), 0);	/* 9 in the window */
+	assert_int_equal(mx_verdict_session(v, &a, 1, T0 + 1000 + 601), 1);
+	/* Restored the same way, from the journal's sessions. */
+	assert_int_equal(mx_verdict_restore_session(v, &a, 2, T0 + 1700), 0);
+	assert_int_equal(mx_sender_single(v, mx_verdict_find(v, &a), T0 + 1700), 0);
+}
+
+/* A clean sample schedules the delisting at a wall-clock time; spam cancels it. */
+static void test_delisting(void **state)
+{
+	struct mx_verdict *v = *state;
+	struct mx_prefix a = addr("198.18.0.1"), b = addr("198.18.0.2");
+	const int64_t wall0 = 1800000000LL, midnight = wall0 + 5000;
+	struct mx_sender *e;
+
+	v->wall_minus_boot_s = wall0 - T0;
+	assert_int_equal(mx_verdict_sample(v, &a, midnight, T0), 0);	/* not listed */
+	assert_int_equal(mx_verdict_mail(v, &a, true, T0), 1);
+	assert_int_equal(mx_verdict_sample(v, &a, midnight, T0 + 10), 1);
+	e = mx_verdict_find(v, &a);
+	assert_int_equal(e->delist_wall_s, midnight);
+	assert_true(mx_sender_delisting(v, e, T0 + 10));
+	/* A later sample does not move the day. */
+	assert_int_equal(mx_verdict_sample(v, &a, midnight + 86400, T0 + 20), 1);
+	assert_int_equal(e->delist_wall_s, midnight);
+	/* Midnight minus a second: listed; midnight: not. */
+	assert_true(mx_verdict_listed(v, &a, T0 + 4999));
+	assert_false(mx_verdict_listed(v, &a, T0 + 5000));
+	/* The wall clock set forward past midnight: the day has begun. */
+	v->wall_minus_boot_s += 5000;
+	assert_false(mx_verdict_listed(v, &a, T0 + 30));
+	v->wall_minus_boot_s -= 5000;
+	assert_true(mx_verdict_listed(v, &a, T0 + 30));
+	/* Spam before midnight cancels it; the sender stays listed past it. */
+	assert_int_equal(mx_verdict_mail(v, &a, true, T0 + 40), 0);
+	assert_int_equal(e->delist_wall_s, 0);
+	assert_true(mx_verdict_listed(v, &a, T0 + 6000));
+	assert_int_equal(e->spam_mails, 2);
+	assert_int_equal(e->samples, 2);
+	/* Restored: LISTED clears a schedule, DELIST_AT after it sets one. */
+	assert_int_equal(mx_verdict_restore_listed(v, &b, T0, MX_FOREVER), 0);
+	assert_int_equal(mx_verdict_restore_delist(v, &b, midnight), 0);
+	assert_false(mx_verdict_listed(v, &b, T0 + 5000));
+	assert_int_equal(mx_verdict_restore_listed(v, &b, T0, MX_FOREVER), 0);
+	assert_true(mx_verdict_listed(v, &b, T0 + 5000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +513,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_class, setup, teardown),
 		cmocka_unit_test(test_kind_names),
+		cmocka_unit_test_setup_teardown(test_messages_per_minute, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_message_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delisting, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
