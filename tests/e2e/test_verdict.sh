@@ -148,7 +148,7 @@ test_repeat_offenders_escalate_and_survive_kill() {
 	[[ $out == *"banned for"* ]] || fail "30 + 21 hits did not ban: $out"
 }
 
-test_listed_until_one_clean_mail() {
+test_listed_until_an_operator_delists() {
 	start || return 1
 	local out
 	mx sender spam $C1 || return 1

@@ -176,6 +176,26 @@ static void test_many_messages(void **state)
 	}
 }
 
+/* The limits at their boundaries: the 1000th message and the 1001st, the 300th and 301st. */
+static void test_message_check(void **state)
+{
+	struct mx_message_limits l = { .per_session = 1000, .per_minute = 300, .size = 0 };
+
+	(void)state;
+	assert_int_equal(mx_message_check(&l, 999, 0, 0), MX_MESSAGE_OK);	/* the 1000th */
+	assert_int_equal(mx_message_check(&l, 1000, 0, 0), MX_MESSAGE_SESSION);	/* the 1001st */
+	assert_int_equal(mx_message_check(&l, 0, 0, 299), MX_MESSAGE_OK);	/* the 300th */
+	assert_int_equal(mx_message_check(&l, 0, 0, 300), MX_MESSAGE_RATE);	/* the 301st */
+	assert_int_equal(mx_message_check(&l, 1000, 0, 300), MX_MESSAGE_SESSION);
+	assert_int_equal(mx_message_check(&l, 0, 1ULL << 40, 0), MX_MESSAGE_OK);	/* no size limit */
+	l.size = 10 << 20;
+	assert_int_equal(mx_message_check(&l, 0, 10 << 20, 0), MX_MESSAGE_OK);
+	assert_int_equal(mx_message_check(&l, 0, (10 << 20) + 1, 0), MX_MESSAGE_SIZE);
+	assert_int_equal(mx_message_check(&l, 1000, (10 << 20) + 1, 300), MX_MESSAGE_SIZE);
+	l = (struct mx_message_limits){ 0 };	/* 0: no limits at all */
+	assert_int_equal(mx_message_check(&l, UINT32_MAX, UINT64_MAX, UINT32_MAX), MX_MESSAGE_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_new_session_signs),
 		cmocka_unit_test(test_resumed),
 		cmocka_unit_test(test_many_messages),
+		cmocka_unit_test(test_message_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

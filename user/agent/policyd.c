@@ -202,34 +202,38 @@ static uint64_t size_of(const struct mx_policy_req *q)
 }
 
 /*
- * limits - the message limits of addr's class: an action when they
- * refuse (eom: this message would be the one over), else NULL
+ * limits - what the message limits of addr's class say of one more
+ * message; when they refuse, the reply in act and true. At the end of
+ * data (eom) a message they let through is counted in its source's minute.
  */
 static bool limits(struct policyd *p, const struct mx_policy_req *q, const struct mx_prefix *addr,
 		   const struct mx_session *s, bool eom, char *act, size_t len)
 {
 	struct agent *a = p->a;
 	const struct mx_message_limits *l = &a->cfg.messages[senders_class_of(&a->senders, addr)];
-	uint64_t size = size_of(q);
+	enum mx_message_verdict v;
 
-	if (l->size && size > l->size) {
+	v = mx_message_check(l, s->messages, size_of(q),
+			     senders_messages_in_minute(&a->senders, addr));
+	if (v == MX_MESSAGE_OK && eom && senders_message(&a->senders, addr, l->per_minute) == 0)
+		v = MX_MESSAGE_RATE;	/* never: the check above saw the same minute */
+	switch (v) {
+	case MX_MESSAGE_SIZE:
 		p->stats.rejected_size++;
 		reply(p, q, "552 5.3.4", a->cfg.reply_message_size, "message size", act, len);
 		return true;
-	}
-	if (l->per_session && s->messages >= l->per_session) {
+	case MX_MESSAGE_SESSION:
 		p->stats.rejected_messages++;
 		reply(p, q, "421 4.7.0", a->cfg.reply_messages, "messages in one connection", act,
 		      len);
 		return true;
-	}
-	if (eom ? senders_message(&a->senders, addr, l->per_minute) == 0 :
-		  senders_message_full(&a->senders, addr, l->per_minute)) {
+	case MX_MESSAGE_RATE:
 		p->stats.rejected_rate++;
 		reply(p, q, "450 4.7.1", a->cfg.reply_message_rate, "messages a minute", act, len);
 		return true;
+	default:
+		return false;
 	}
-	return false;
 }
 
 /* end_of_message - count the message, or refuse it over a limit */

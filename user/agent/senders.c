@@ -310,15 +310,14 @@ static int64_t now_ms(void)
 /* A minute, for the per-minute message limit. */
 #define MESSAGE_WINDOW_MS	60000
 
-bool senders_message_full(struct senders *sd, const struct mx_prefix *addr, uint32_t limit)
+uint32_t senders_messages_in_minute(struct senders *sd, const struct mx_prefix *addr)
 {
-	struct sender_result res;
+	struct mx_prefix key;
 	const struct mx_sender *e;
 
-	if (!limit || key_of(sd, addr, &res))
-		return false;
-	e = mx_verdict_find(&sd->verdict, &res.key);
-	return e && mx_sender_messages(e, MESSAGE_WINDOW_MS, now_ms()) >= limit;
+	mx_verdict_key(addr, sd->settings->src_len4, sd->settings->src_len6, &key);
+	e = mx_verdict_find(&sd->verdict, &key);
+	return e ? mx_sender_messages(e, MESSAGE_WINDOW_MS, now_ms()) : 0;
 }
 
 int senders_message(struct senders *sd, const struct mx_prefix *addr, uint32_t limit)

@@ -98,8 +98,8 @@ uint32_t senders_class_of(struct senders *sd, const struct mx_prefix *addr);
  * be). An allowlisted sender is never limited.
  */
 int senders_message(struct senders *sd, const struct mx_prefix *addr, uint32_t limit);
-/* Is addr at its limit of messages a minute already (asked at RCPT)? */
-bool senders_message_full(struct senders *sd, const struct mx_prefix *addr, uint32_t limit);
+/* Messages counted from addr's source in the last 60 s. */
+uint32_t senders_messages_in_minute(struct senders *sd, const struct mx_prefix *addr);
 /* An SMTP session of addr ended with messages messages: the one-message habit. */
 void senders_session_end(struct senders *sd, const struct mx_prefix *addr, uint32_t messages);
 /* Is the engine's entry e listed at now_s? (walkers: the DNSBL zone) */

@@ -106,3 +106,15 @@ void mx_session_count(struct mx_session *s, const struct mx_policy_req *q)
 	s->messages++;
 	strcpy(s->counted, q->instance);
 }
+
+enum mx_message_verdict mx_message_check(const struct mx_message_limits *l, uint32_t in_session,
+					 uint64_t size, uint32_t in_minute)
+{
+	if (l->size && size > l->size)
+		return MX_MESSAGE_SIZE;
+	if (l->per_session && in_session >= l->per_session)
+		return MX_MESSAGE_SESSION;
+	if (l->per_minute && in_minute >= l->per_minute)
+		return MX_MESSAGE_RATE;
+	return MX_MESSAGE_OK;
+}

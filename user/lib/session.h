@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "parse.h"
 #include "policy.h"
 
@@ -60,5 +61,20 @@ int mx_session_track(struct mx_session *s, const struct mx_policy_req *q,
 /* Is this END-OF-MESSAGE one not counted yet? (then count it with mx_session_count) */
 bool mx_session_new_message(const struct mx_session *s, const struct mx_policy_req *q);
 void mx_session_count(struct mx_session *s, const struct mx_policy_req *q);
+
+/* What the message limits of a class say of one more message. */
+enum mx_message_verdict {
+	MX_MESSAGE_OK,
+	MX_MESSAGE_SIZE,	/* larger than the class allows: 552 5.3.4 */
+	MX_MESSAGE_SESSION,	/* the connection had its messages: 421 4.7.0 */
+	MX_MESSAGE_RATE,	/* the source had its messages this minute: 450 4.7.1 */
+};
+
+/*
+ * One more message of size bytes (0: unknown), in a session that has
+ * in_session messages, from a source with in_minute in the last 60 s.
+ */
+enum mx_message_verdict mx_message_check(const struct mx_message_limits *l, uint32_t in_session,
+					 uint64_t size, uint32_t in_minute);
 
 #endif /* MX_SESSION_H */
