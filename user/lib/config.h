@@ -31,6 +31,10 @@
 #define MX_REPLY_TRAP_BAN	"%h: Service unavailable; client [%a] banned: %r; see %u"
 #define MX_REPLY_LISTED		"%h: Service unavailable; client [%a] is listed after mail " \
 				"classified as spam; see %u"
+/* The DNSBL zones' TXT answers (zone.c): %a is the address asked about. */
+#define MX_ZONE_TEXT		"%a is listed by %h after mail classified as spam; to be " \
+				"delisted, see %u"
+#define MX_ZONE_BANS_TEXT	"%a is banned by %h: %r; see %u"
 
 struct mx_config_file {
 	struct mx_settings dp;		/* what the data plane reads */
@@ -66,6 +70,12 @@ struct mx_config_file {
 	char dnsbl_zones[256];			/* "zone,zone"; empty: no DNSBL lookups */
 	uint32_t dnsbl_class;
 	int64_t dnsbl_class_ttl;
+	/* The listing (and bans) published as DNSBL zones for rbldnsd (zone.c). */
+	char zone_dir[MX_PATH_MAX];		/* where the data files go; empty: none */
+	bool zone_bans;				/* bans too (banned.ip4, banned.ip6) */
+	char zone_text[MX_TEXT_MAX];		/* the listing's TXT (text.h; %a: the address) */
+	char zone_bans_text[MX_TEXT_MAX];	/* the bans' TXT; %r: a ban's reason */
+	char zone_a[16];			/* the A answer, in 127.0.0.0/8 */
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */
