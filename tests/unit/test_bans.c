@@ -110,6 +110,40 @@ static void test_manual_outlives_a_shorter_list(void **state)
 	assert_int_equal(f->b.shared_n, 0);
 }
 
+/*
+ * The generation moves at every change of the bans in force (the DNSBL
+ * zone rewrites its files then), not when nothing in force changed.
+ */
+static void test_generation_moves_with_changes(void **state)
+{
+	struct fx *f = *state;
+	uint32_t l1 = mx_bans_list(&f->b, "l1", true);
+	struct mx_prefix p = pfx("198.18.0.8"), q = pfx("198.18.1.0/24");
+	uint64_t g = f->b.gen;
+
+	claim(f, "198.18.0.8", MX_BAN_F_MANUAL, HOUR, "manual");
+	assert_true(f->b.gen > g);
+	g = f->b.gen;
+	claim(f, "198.18.0.8", MX_BAN_F_BLOCKLIST | l1 << 16, 2 * HOUR, "l1: x");
+	assert_true(f->b.gen > g);
+	g = f->b.gen;
+	assert_int_equal(mx_bans_unclaim(&f->b, &p, MX_BAN_F_AUTOMATIC, 0), 0);
+	assert_int_equal(f->b.gen, g);	/* nobody's claim went */
+	assert_int_equal(mx_bans_unclaim(&f->b, &p, MX_BAN_F_MANUAL, 0), 1);
+	assert_true(f->b.gen > g);
+	g = f->b.gen;
+	assert_int_equal(mx_bans_list_drop(&f->b, l1, NULL), 0);
+	assert_true(f->b.gen > g);
+	claim(f, "198.18.1.0/24", MX_BAN_F_MANUAL, HOUR, "manual");
+	assert_int_equal(mx_bans_unclaim(&f->b, &q, MX_BAN_F_MANUAL, 0), 1);
+	/* An expired ban removed by the sweep was no longer in force. */
+	claim(f, "198.18.0.9", MX_BAN_F_MANUAL, 1, "manual");
+	g = f->b.gen;
+	p = pfx("198.18.0.9");
+	mx_bans_expired(&f->b, &p);
+	assert_int_equal(f->b.gen, g);
+}
+
 static void test_longest_wins_and_the_next_takes_over(void **state)
 {
 	struct fx *f = *state;
@@ -273,6 +307,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reasons_go_with_their_last_ban, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_replaces_what_pins_held, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_shared_prefixes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generation_moves_with_changes, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

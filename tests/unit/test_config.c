@@ -68,6 +68,36 @@ static void test_verdict_settings(void **state)
 	assert_int_equal(c.verdict.trap_hits[MX_TRAP_SPAM], 5);
 }
 
+/* The DNSBL zone's settings: off by default, the A answer in 127.0.0.0/8. */
+static void test_zone_settings(void **state)
+{
+	static struct mx_config_file c, d;
+	char err[1024];
+
+	mx_config_default(&c);
+	assert_string_equal(c.zone_dir, "");
+	assert_false(c.zone_bans);
+	assert_string_equal(c.zone_a, "127.0.0.2");
+	assert_string_equal(c.zone_text, MX_ZONE_TEXT);
+	assert_string_equal(c.zone_bans_text, MX_ZONE_BANS_TEXT);
+	assert_int_equal(parse(&c, "zone_dir = /var/lib/rbldnsd/mx\nzone_bans = yes\n"
+			       "zone_a = 127.0.1.2\nzone_text = %a listed by %h, see %u\n"
+			       "zone_bans_text = banned: %r\n", err), 0);
+	assert_string_equal(c.zone_dir, "/var/lib/rbldnsd/mx");
+	assert_true(c.zone_bans);
+	assert_string_equal(c.zone_a, "127.0.1.2");
+	assert_string_equal(c.zone_text, "%a listed by %h, see %u");
+	assert_string_equal(c.zone_bans_text, "banned: %r");
+	assert_int_equal(parse(&c, "zone_dir = relative\nzone_a = 127.0.0.1\nzone_a = 10.0.0.2\n"
+			       "zone_a = 127.255.255.1\nzone_text = %x\nzone_bans = maybe\n", err), 6);
+	assert_non_null(strstr(err, "f:1: zone_dir:"));
+	assert_non_null(strstr(err, "f:2: zone_a: '127.0.0.1'"));
+	assert_string_equal(c.zone_a, "127.0.1.2");
+	/* A reload applies them: none needs a restart. */
+	mx_config_default(&d);
+	assert_null(mx_config_restart_needed(&d, &c));
+}
+
 /* What a reload keeps is exactly what needs a restart. */
 /* The message rules' settings, the samples and the delisting time. */
 static void test_message_settings(void **state)
@@ -134,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_verdict_settings),
 		cmocka_unit_test(test_keep_restart),
 		cmocka_unit_test(test_message_settings),
+		cmocka_unit_test(test_zone_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

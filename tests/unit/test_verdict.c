@@ -323,6 +323,56 @@ static void test_bounded(void **state)
 	mx_verdict_free(&v);
 }
 
+/* walk_count - count the senders walked, and the listed ones (mx_verdict_walk) */
+static int walk_count(const struct mx_sender *e, void *arg)
+{
+	int *n = arg;
+
+	n[0]++;
+	n[1] += e->listed_since != 0;
+	return 0;
+}
+
+/*
+ * A walk a few buckets at a time sees every sender once, however small its
+ * steps; listed senders evicted for room are counted (the DNSBL zone).
+ */
+static void test_walk_and_listed_evicted(void **state)
+{
+	struct mx_verdict v;
+	struct mx_verdict_settings s;
+	char text[32];
+	int n[2] = { 0, 0 }, r, steps = 0;
+	uint32_t cursor = 0;
+
+	mx_verdict_settings_default(&s);
+	s.max_senders = 2048;
+	assert_int_equal(mx_verdict_init(&v, &s), 0);
+	for (int i = 0; i < 3000; i++) {
+		struct mx_prefix p;
+
+		snprintf(text, sizeof(text), "198.18.%d.%d", i / 250, i % 250);
+		p = addr(text);
+		assert_int_equal(mx_verdict_mail(&v, &p, i % 3 == 0, T0 + i), i % 3 == 0);
+		if (i % 3)
+			assert_int_equal(mx_verdict_auto_class(&v, &p, 1, 1, T0 + DAY, T0 + i), 0);
+	}
+	assert_int_equal(v.count, 2048);
+	assert_int_equal(v.evicted, 952);
+	/* The oldest 952 went, every third of them listed. */
+	assert_int_equal(v.listed_evicted, 318);
+	while ((r = mx_verdict_walk(&v, &cursor, 7, walk_count, n)) == 0)
+		steps++;
+	assert_int_equal(r, 1);
+	assert_true(steps >= (int)(v.nbuckets / 7));
+	assert_int_equal(n[0], 2048);
+	assert_int_equal(n[1], 1000 - 318);
+	/* Walked to the end, it stays there. */
+	assert_int_equal(mx_verdict_walk(&v, &cursor, 7, walk_count, n), 1);
+	assert_int_equal(n[0], 2048);
+	mx_verdict_free(&v);
+}
+
 /* Expiry drops what no longer matters and keeps what does. */
 static void test_expire(void **state)
 {
@@ -509,6 +559,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listing, setup, teardown),
 		cmocka_unit_test(test_bounded),
+		cmocka_unit_test(test_walk_and_listed_evicted),
 		cmocka_unit_test_setup_teardown(test_expire, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auto_class, setup, teardown),

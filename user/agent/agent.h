@@ -31,6 +31,7 @@ struct mx_cmd_ctx;
 struct ctl_server;
 struct ban_sweep;
 struct snapshot_schedule;
+struct zone_service;
 
 /* The XDP program on the interface and its maps (agent.c: load, attach, pin, detach). */
 struct dataplane {
@@ -75,6 +76,7 @@ struct agent {
 	struct policyd *policyd;	/* policyd.h */
 	struct metrics_server *metrics;	/* metrics.h */
 	struct spf_worker *spf;		/* spf.h */
+	struct zone_service *zone;	/* the listing as a DNSBL zone (zone.h) */
 };
 
 enum mx_attach_mode {

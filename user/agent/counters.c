@@ -13,12 +13,14 @@
 #include "counters.h"
 #include "policyd.h"
 #include "spf.h"
+#include "zone.h"
 
 /* What the services' counters are read from, once per listing. */
 struct view {
 	const struct agent *a;
 	struct policy_stats ps;
 	struct spf_stats ss;
+	struct zone_stats zs;
 };
 
 #define CONNS_RELEASED	"Pending connections released by the agent because their handshake " \
@@ -30,6 +32,9 @@ struct view {
 #define DNSBL_LOOKUPS	"DNSBL lookups of client addresses by result (listed in any zone, in " \
 			"none, no answer)."
 #define POLICY_REJECTS	"Policy answers that refused a recipient: banned (521) or listed (550)."
+#define ZONE_WRITES	"DNSBL zone data files written and put in place (zone_dir), by zone."
+#define ZONE_ERRORS	"DNSBL zone writes that failed (each tried again later), by zone."
+#define ZONE_ENTRIES	"Entries in the DNSBL zone data files in place, by zone."
 
 /*
  * X(id, stats name, family, label, type, help, per_unit, value): v is the
@@ -149,6 +154,18 @@ struct view {
 	  "reason=\"messages_per_minute\"", "counter", POLICY_REJECTS, 1, v->ps.rejected_rate) \
 	X(policy_size, "policy_rejected_size", "mxguard_policy_rejections_total",		\
 	  "reason=\"message_size\"", "counter", POLICY_REJECTS, 1, v->ps.rejected_size)	\
+	X(zone_listed_writes, "zone_listed_writes", "mxguard_zone_writes_total",		\
+	  "zone=\"listed\"", "counter", ZONE_WRITES, 1, v->zs.writes[ZONE_LISTED])		\
+	X(zone_banned_writes, "zone_banned_writes", "mxguard_zone_writes_total",		\
+	  "zone=\"banned\"", "counter", ZONE_WRITES, 1, v->zs.writes[ZONE_BANNED])		\
+	X(zone_listed_errors, "zone_listed_errors", "mxguard_zone_write_errors_total",	\
+	  "zone=\"listed\"", "counter", ZONE_ERRORS, 1, v->zs.errors[ZONE_LISTED])		\
+	X(zone_banned_errors, "zone_banned_errors", "mxguard_zone_write_errors_total",	\
+	  "zone=\"banned\"", "counter", ZONE_ERRORS, 1, v->zs.errors[ZONE_BANNED])		\
+	X(zone_listed_entries, "zone_listed_entries", "mxguard_zone_entries",			\
+	  "zone=\"listed\"", "gauge", ZONE_ENTRIES, 1, v->zs.entries[ZONE_LISTED])		\
+	X(zone_banned_entries, "zone_banned_entries", "mxguard_zone_entries",			\
+	  "zone=\"banned\"", "gauge", ZONE_ENTRIES, 1, v->zs.entries[ZONE_BANNED])		\
 	X(clock_suspect, "restore_clock_suspect", "mxguard_restore_clock_suspect", NULL,	\
 	  "gauge", "Earlier boots whose records were restored with the wall clock not trusted "	\
 	  "(behind their latest record, or more than an hour ahead of it).", 1,			\
@@ -181,6 +198,7 @@ void agent_counters(const struct agent *a, agent_counter_fn fn, void *arg)
 
 	policyd_stats(a, &v.ps);
 	spf_stats(a, &v.ss);
+	zone_stats(a, &v.zs);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		fn(&counters[i].k, counters[i].get(&v), arg);
 }

@@ -23,6 +23,7 @@
 #include "snapshot.h"
 #include "spf.h"
 #include "sweep.h"
+#include "zone.h"
 
 /* on_signal - SIGHUP reloads the settings; SIGTERM and SIGINT end the loop */
 static void on_signal(void *arg, int fd, short revents)
@@ -46,6 +47,7 @@ static void on_signal(void *arg, int fd, short revents)
 /* close_services - what agent_serve opened, whatever of it was */
 static void close_services(struct agent *a)
 {
+	zone_close(a);
 	snapshot_close(a);
 	ban_sweep_close(a);
 	ctl_close(a);
@@ -60,7 +62,8 @@ static void close_services(struct agent *a)
  * its jobs (ctl.c), the Postfix policy service (policyd.c), metrics
  * (metrics.c), SPF and DNSBL results (spf.c), the responder, the
  * connection sweep and reconciliation (conn.c), the verdict engine's
- * tick (senders.c), the ban sweep (sweep.c) and snapshots (snapshot.c).
+ * tick (senders.c), the ban sweep (sweep.c), snapshots (snapshot.c) and
+ * the DNSBL zone's files (zone.c).
  * No service knows another's descriptors or limits; long work runs as
  * tasks, a slice at a time, so that no turn keeps Postfix waiting long.
  */
@@ -80,7 +83,8 @@ int agent_serve(struct agent *a)
 	mx_loop_init(&a->loop);
 	if (sfd < 0 || mx_loop_add(&a->loop, sfd, POLLIN, "signals", on_signal, a) ||
 	    ctl_open(a) || policyd_open(a) || metrics_open(a) || spf_open(a) || conn_serve(&a->conn) ||
-	    senders_serve(&a->senders, &a->loop) || ban_sweep_open(a) || snapshot_open(a)) {
+	    senders_serve(&a->senders, &a->loop) || ban_sweep_open(a) || snapshot_open(a) ||
+	    zone_open(a)) {
 		ret = -1;
 		goto out;
 	}

@@ -221,6 +221,7 @@ int mx_bans_claim(struct mx_bans *b, const struct mx_prefix *p, const struct mx_
 
 	if (claim->reason < MX_MAX_REASONS)
 		b->used_pass[claim->reason] = b->pass;
+	b->gen++;
 	if (!s) {
 		if (!current(b, p, &cur) || MX_BAN_OWNER(cur.flags) == MX_BAN_OWNER(claim->flags))
 			return mx_table_put(b->map, p, claim, BPF_ANY);
@@ -247,6 +248,7 @@ int mx_bans_unclaim(struct mx_bans *b, const struct mx_prefix *p, uint32_t kinds
 		if (mx_table_get(b->map, p, &cur) || !owned_by(cur.flags, kinds, list))
 			return 0;
 		mx_table_del(b->map, p);
+		b->gen++;
 		return 1;
 	}
 	for (uint32_t i = 0; i < s->n; i++)
@@ -254,8 +256,10 @@ int mx_bans_unclaim(struct mx_bans *b, const struct mx_prefix *p, uint32_t kinds
 			s->c[n++] = s->c[i];
 	gone = (int)(s->n - n);
 	s->n = n;
-	if (gone)
+	if (gone) {
 		settle(b, s);
+		b->gen++;
+	}
 	return gone;
 }
 
@@ -598,8 +602,10 @@ static int stale_one(const void *key, const void *val, void *arg)
 	const struct mx_ban *v = val;
 
 	if (v->added_ns < sa->b->restore_ns &&
-	    mx_map_delete(sa->b->map->fd[sa->m], key) == 0)
+	    mx_map_delete(sa->b->map->fd[sa->m], key) == 0) {
 		sa->removed++;
+		sa->b->gen++;
+	}
 	return 0;
 }
 

@@ -63,6 +63,12 @@ struct mx_bans {
 	uint64_t reasons_freed;
 	bool restoring;			/* map values older than restore_ns are stale */
 	uint64_t restore_ns;
+	/*
+	 * Moves at every change of the bans in force (a claim, an unclaim, a
+	 * stale entry removed); not when an expired ban is removed, since it
+	 * was no longer in force (the DNSBL zone: zone.c).
+	 */
+	uint64_t gen;
 };
 
 int mx_bans_init(struct mx_bans *b, const struct mx_table *map, int reasons_fd);

@@ -26,6 +26,7 @@
 
 #include "config.h"
 #include "http.h"
+#include "zonefile.h"
 
 #define MX_CONFIG_MAX	(1 << 20)
 #define MX_LINE_MAX	1024
@@ -48,6 +49,7 @@ enum opt_type {
 	OPT_ZONES,	/* DNS zones, comma-separated, or none */
 	OPT_ADDRS,	/* mail addresses, comma-separated, or none */
 	OPT_TIME,	/* HH:MM, minutes of the day into a uint32_t */
+	OPT_ZONE_A,	/* a DNSBL's A answer, in 127.0.0.0/8 (zonefile.h) */
 };
 
 struct opt {
@@ -126,6 +128,11 @@ static const struct opt opts[] = {
 	{ "dnsbl_zones",	OPT_ZONES, F(dnsbl_zones), 0, 0, SZ(dnsbl_zones), NULL },
 	{ "dnsbl_class",	OPT_CLASS, F(dnsbl_class), 0, 0, 0, NULL },
 	{ "dnsbl_class_ttl",	OPT_SECS,  F(dnsbl_class_ttl), 60, 366 * 86400, 0, NULL },
+	{ "zone_dir",		OPT_PATH,  F(zone_dir), 1, 0, SZ(zone_dir), NULL },
+	{ "zone_bans",		OPT_BOOL,  F(zone_bans), 0, 0, 0, NULL },
+	{ "zone_text",		OPT_TEXT,  F(zone_text), 0, 0, SZ(zone_text), NULL },
+	{ "zone_bans_text",	OPT_TEXT,  F(zone_bans_text), 0, 0, SZ(zone_bans_text), NULL },
+	{ "zone_a",		OPT_ZONE_A, F(zone_a), 0, 0, SZ(zone_a), NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -167,6 +174,9 @@ void mx_config_default(struct mx_config_file *c)
 	c->spf_class_ttl = 24 * 3600;
 	c->dnsbl_class = 1;	/* strict, once zones are named */
 	c->dnsbl_class_ttl = 3600;
+	strcpy(c->zone_text, MX_ZONE_TEXT);
+	strcpy(c->zone_bans_text, MX_ZONE_BANS_TEXT);
+	strcpy(c->zone_a, MX_ZONE_A_DEFAULT);
 }
 
 /* set_class - class.ID.KEY = VALUE */
@@ -415,6 +425,19 @@ SETTER(set_zones)
 	return 0;
 }
 
+/* set_zone_a - OPT_ZONE_A: the A answer of a published zone */
+SETTER(set_zone_a)
+{
+	char err[160];
+
+	if (strlen(val) >= o->size || mx_zone_a_check(val, err, sizeof(err))) {
+		snprintf(why, wlen, "%s", strlen(val) >= o->size ? "too long" : err);
+		return -1;
+	}
+	strcpy(field, val);
+	return 0;
+}
+
 /* set_bool - OPT_BOOL: yes or no */
 SETTER(set_bool)
 {
@@ -572,6 +595,7 @@ static int (*const setters[])(struct mx_config_file *, const struct opt *, char 
 	[OPT_TEXT] = set_text, [OPT_STR] = set_str, [OPT_PATH] = set_str,
 	[OPT_PORTS] = set_port_list, [OPT_ACTION] = set_action, [OPT_MODE] = set_mode,
 	[OPT_ADDRS] = set_addrs, [OPT_TIME] = set_time,
+	[OPT_ZONE_A] = set_zone_a,
 };
 
 /* set_opt - one table option, by its type's setter */

@@ -43,6 +43,11 @@ struct mx_message_limits {
 	uint64_t size;			/* bytes; 0: no limit */
 };
 
+/* The DNSBL zones' TXT answers (zone.c): %a is the address asked about. */
+#define MX_ZONE_TEXT		"%a is listed by %h after mail classified as spam; to be " \
+				"delisted, send one clean mail to %s; see %u"
+#define MX_ZONE_BANS_TEXT	"%a is banned by %h: %r; see %u"
+
 struct mx_config_file {
 	struct mx_settings dp;		/* what the data plane reads */
 	char interface[16];		/* IF_NAMESIZE */
@@ -85,6 +90,12 @@ struct mx_config_file {
 	char dnsbl_zones[256];			/* "zone,zone"; empty: no DNSBL lookups */
 	uint32_t dnsbl_class;
 	int64_t dnsbl_class_ttl;
+	/* The listing (and bans) published as DNSBL zones for rbldnsd (zone.c). */
+	char zone_dir[MX_PATH_MAX];		/* where the data files go; empty: none */
+	bool zone_bans;				/* bans too (banned.ip4, banned.ip6) */
+	char zone_text[MX_TEXT_MAX];		/* the listing's TXT (text.h; %a: the address) */
+	char zone_bans_text[MX_TEXT_MAX];	/* the bans' TXT; %r: a ban's reason */
+	char zone_a[16];			/* the A answer, in 127.0.0.0/8 */
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */

@@ -244,6 +244,8 @@ static void evict(struct mx_verdict *v, struct mx_sender *e)
 {
 	if (v->evicted_cb)
 		v->evicted_cb(e, v->evicted_arg);
+	if (e->listed_since)
+		v->listed_evicted++;	/* its listing ends with it (the DNSBL zone) */
 	drop(v, e);
 	v->evicted++;
 }
@@ -683,4 +685,21 @@ int mx_verdict_foreach(const struct mx_verdict *v, mx_sender_cb cb, void *arg)
 			return r;
 	}
 	return 0;
+}
+
+int mx_verdict_walk(const struct mx_verdict *v, uint32_t *cursor, uint32_t budget,
+		    mx_sender_cb cb, void *arg)
+{
+	for (uint32_t n = 0; *cursor < v->nbuckets; n++) {
+		if (n == budget)
+			return 0;
+		for (const struct mx_sender *e = v->buckets[*cursor]; e; e = e->hnext) {
+			int r = cb(e, arg);
+
+			if (r)
+				return r;
+		}
+		++*cursor;
+	}
+	return 1;
 }

@@ -110,6 +110,7 @@ struct mx_verdict {
 	void (*evicted_cb)(const struct mx_sender *e, void *arg);
 	void *evicted_arg;
 	uint64_t evicted, bans, hits[MX_TRAP_KINDS], listed, delisted, delist_scheduled;
+	uint64_t listed_evicted;		/* of the evicted, those with a listing */
 };
 
 /* An automatic ban the engine asks for. */
@@ -211,5 +212,16 @@ unsigned int mx_verdict_expire(struct mx_verdict *v, int64_t now_s, unsigned int
 /* Every sender, idle order newest first; cb returns non-zero to stop. */
 typedef int (*mx_sender_cb)(const struct mx_sender *e, void *arg);
 int mx_verdict_foreach(const struct mx_verdict *v, mx_sender_cb cb, void *arg);
+
+/*
+ * Every sender, a few hash buckets at a time (at most budget per call),
+ * from *cursor (0 to begin): a walk that resumes in a later turn, since
+ * an entry never moves to another bucket. A rehash (a reload that raises
+ * sender_entries) changes nbuckets: the caller begins again. Returns 1
+ * when the last bucket was walked, 0 when more remain, or cb's non-zero
+ * value.
+ */
+int mx_verdict_walk(const struct mx_verdict *v, uint32_t *cursor, uint32_t budget,
+		    mx_sender_cb cb, void *arg);
 
 #endif /* MX_VERDICT_H */
