@@ -461,18 +461,40 @@ int senders_auto(struct senders *sd, const struct mx_prefix *addr, uint32_t reas
 	return 1;
 }
 
-/* expire_classes - automatic classes whose time ran out go back */
-static void expire_classes(struct senders *sd)
-{
-	struct mx_prefix due[256];
-	unsigned int n = 0;
-	int64_t now_s = mx_now_s();
+struct due_classes {
+	struct mx_prefix key[256];
+	unsigned int n;
+	int64_t now_s;
+};
 
-	for (const struct mx_sender *e = sd->verdict.newest; e && n < 256; e = e->older)
-		if (e->auto_class && e->auto_class_until <= now_s)
-			due[n++] = e->src;
-	for (unsigned int i = 0; i < n; i++)
-		take_class_back(sd, &due[i]);
+/* class_due - collect a sender whose automatic class has run out */
+static int class_due(const struct mx_sender *e, void *arg)
+{
+	struct due_classes *d = arg;
+
+	if (e->auto_class && e->auto_class_until <= d->now_s) {
+		d->key[d->n++] = e->src;
+		if (d->n == 256)
+			return 2;	/* enough for this turn: the next goes on from here */
+	}
+	return 0;
+}
+
+/*
+ * expire_classes - automatic classes whose time ran out go back: a few
+ * thousand buckets a second, so a full pass over sender_entries takes
+ * about a minute and no turn walks them all.
+ */
+static void expire_classes(struct senders *sd, int64_t now_s)
+{
+	static struct due_classes d;
+
+	d.n = 0;
+	d.now_s = now_s;
+	if (mx_verdict_walk(&sd->verdict, &sd->class_cursor, 4096, class_due, &d) == 1)
+		sd->class_cursor = 0;
+	for (unsigned int i = 0; i < d.n; i++)
+		take_class_back(sd, &d.key[i]);
 }
 
 /* delistings_due - scheduled delistings whose time came: the listing changed */
@@ -500,8 +522,7 @@ void senders_tick(struct senders *sd)
 	state_sync(sd->store);
 	++sd->ticks;
 	delistings_due(sd, now_s + sd->verdict.wall_minus_boot_s);
-	if (sd->ticks % 30 == 0)
-		expire_classes(sd);
+	expire_classes(sd, now_s);
 	mx_verdict_expire(&sd->verdict, now_s, 1024);
 }
 

@@ -40,6 +40,7 @@ struct senders {
 	uint64_t trap_hits_ignored;		/* from allowlisted senders */
 	uint64_t auto_classed[MX_AUTO_KINDS];	/* classes given: no FCrDNS, SPF fail, DNSBL */
 	unsigned int ticks;
+	uint32_t class_cursor;			/* expire_classes goes on from here */
 	uint64_t listing_gen;			/* moves at every change of a listing */
 	int64_t delist_due[MX_DELIST_DUE];	/* wall seconds of scheduled delistings */
 	unsigned int ndue;
