@@ -190,7 +190,7 @@ static void show(struct fixture *f, const char *s)
 	assert_int_equal(run(f, line), 0);
 }
 
-/* tick - senders_tick until automatic classes have been looked at (every 30th) */
+/* tick - senders_tick often enough for the class sweep to have looked at every sender */
 static void tick(struct fixture *f)
 {
 	for (int i = 0; i < 30; i++)

@@ -19,6 +19,8 @@
  *	shown, is Unix time worked out from last_ban_ago_s.
  */
 #include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -208,22 +210,78 @@ static int list_one(const struct mx_sender *e, void *arg)
 	return ferror(la->c->out) ? -EPIPE : 0;
 }
 
+/*
+ * A listing of a million senders is a job: a few buckets of the engine's
+ * table a slice, written only while the client reads (as ban list).
+ */
+struct list_job {
+	struct mx_job job;
+	struct list_arg la;
+	uint32_t cursor, nbuckets;
+};
+
+#define LIST_SLICE	64	/* buckets */
+
+static int list_step(struct mx_job *j, struct mx_cmd_ctx *c, uint64_t deadline_us)
+{
+	struct list_job *lj = (struct list_job *)j;
+	struct mx_verdict *v = &c->agent->senders.verdict;
+	int r = 0;
+
+	lj->la.c = c;	/* the context moves with the job */
+	for (;;) {
+		if (v->nbuckets != lj->nbuckets) {
+			p_err(c, "the sender table was resized (a reload): list again");
+			r = -1;
+			break;
+		}
+		if (mx_mono_us() >= deadline_us)
+			return 1;
+		if (c->fd > 0) {
+			struct pollfd pfd = { .fd = c->fd, .events = POLLOUT };
+
+			if (poll(&pfd, 1, 0) != 1)
+				return 2;	/* the client reads slowly: wait for it */
+		}
+		r = mx_verdict_walk(v, &lj->cursor, LIST_SLICE, list_one, &lj->la);
+		fflush(c->out);
+		if (r < 0 || ferror(c->out)) {
+			r = -1;
+			break;
+		}
+		if (r == 1) {
+			r = 0;
+			break;
+		}
+	}
+	if (c->json)
+		jsonw_end_array(c->jw);
+	j->ret = r;
+	return 0;
+}
+
+static void list_free(struct mx_job *j)
+{
+	free(j);
+}
+
 /* do_list - sender list [listed | delisting | banned | trapped | classed] */
 static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 {
-	struct list_arg la = { .c = c, .now_s = senders_now(&c->agent->senders) };
+	struct list_job *lj;
+	int filter = 0;
 
 	if (argc) {
 		if (is_prefix(*argv, "listed"))
-			la.filter = 1;
+			filter = 1;
 		else if (is_prefix(*argv, "delisting"))
-			la.filter = 4;
+			filter = 4;
 		else if (is_prefix(*argv, "classed"))
-			la.filter = 5;
+			filter = 5;
 		else if (is_prefix(*argv, "banned"))
-			la.filter = 2;
+			filter = 2;
 		else if (is_prefix(*argv, "trapped"))
-			la.filter = 3;
+			filter = 3;
 		else
 			return BAD_ARG();
 		if (argc > 1) {
@@ -231,13 +289,20 @@ static int do_list(struct mx_cmd_ctx *c, int argc, char **argv)
 			return BAD_ARG();
 		}
 	}
+	lj = calloc(1, sizeof(*lj));
+	if (!lj) {
+		p_err(c, "out of memory");
+		return -1;
+	}
+	lj->la = (struct list_arg){ .c = c, .now_s = senders_now(&c->agent->senders),
+				    .filter = filter };
+	lj->nbuckets = c->agent->senders.verdict.nbuckets;
+	lj->job.step = list_step;
+	lj->job.free = list_free;
 	if (c->json)
 		jsonw_start_array(c->jw);
 	header(c);
-	mx_verdict_foreach(&c->agent->senders.verdict, list_one, &la);
-	if (c->json)
-		jsonw_end_array(c->jw);
-	return 0;
+	return mx_cmd_job(c, &lj->job);
 }
 
 /* report - what a verdict did, for people and for scripts */
