@@ -31,6 +31,7 @@ struct mx_cmd_ctx;
 struct ctl_server;
 struct ban_sweep;
 struct snapshot_schedule;
+struct verdictd;
 
 /* The XDP program on the interface and its maps (agent.c: load, attach, pin, detach). */
 struct dataplane {
@@ -74,6 +75,7 @@ struct agent {
 	struct senders senders;
 	struct policyd *policyd;	/* policyd.h */
 	struct metrics_server *metrics;	/* metrics.h */
+	struct verdictd *verdictd;	/* rspamd's content verdicts (verdictd.h) */
 	struct spf_worker *spf;		/* spf.h */
 };
 
