@@ -21,6 +21,8 @@ INC_cmd   := -Iuser/lib -Iuser/agent -Iuser/cmd
 INC_cli   := -Iuser/lib
 INC_tests := -Iuser/lib -Iuser/agent -Iuser/cmd
 LDLIBS   += -lxdp -lbpf -lelf -lz -lspf2 -lresolv -lpthread
+# json-c: rspamd's pushes (lib/rspamd.c); the agent and what tests it link it, the CLI does not.
+JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iheaders -Ibpf -I$(ARCH_INC)
 
 ifeq ($(V),1)
@@ -115,7 +117,7 @@ AGENT_LIBS := $(OUT)/libmxagent.a $(OUT)/libmx.a
 
 $(OUT)/mxguardd: $(OUT)/agent/mxguardd.o $(AGENT_LIBS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(JSON_LIBS) -o $@
 
 # The CLI links lib only: help, the control protocol, JSON.
 $(OUT)/mxguard: $(OUT)/cli/mxguard.o $(OUT)/libmx.a
@@ -124,11 +126,11 @@ $(OUT)/mxguard: $(OUT)/cli/mxguard.o $(OUT)/libmx.a
 
 $(OUT)/tests/%: tests/unit/%.c $(AGENT_LIBS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INC_tests) $^ -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INC_tests) $^ -lcmocka $(LDLIBS) $(JSON_LIBS) -o $@
 
 $(OUT)/tests/%: tests/bpf/%.c $(AGENT_LIBS) $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INC_tests) -Itests/bpf $< $(AGENT_LIBS) -lcmocka $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INC_tests) -Itests/bpf $< $(AGENT_LIBS) -lcmocka $(LDLIBS) $(JSON_LIBS) -o $@
 
 $(OUT)/tests/connhold: tests/tools/connhold.c | $(OUT)/tests
 	$(call msg,CC,$@)
@@ -152,18 +154,18 @@ $(OUT)/tests/linerate: tests/bench/linerate.c $(SKELS) | $(OUT)/tests
 
 $(OUT)/tests/bench_xdp: tests/bench/bench_xdp.c $(AGENT_LIBS) $(SKELS) | $(OUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(INC_tests) -Itests/bpf $< $(AGENT_LIBS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(INC_tests) -Itests/bpf $< $(AGENT_LIBS) $(LDLIBS) $(JSON_LIBS) -o $@
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB) $(SKELS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_LIB) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_LIB) $(LDLIBS) $(JSON_LIBS) -o $@
 
 $(OUT)/san/%: tests/unit/%.c $(LIB_SRCS) $(AGENT_SRCS) $(SKELS)
 	$(call msg,SAN-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SAN_FLAGS) $< $(FUZZ_LIB) \
-		-lcmocka $(LDLIBS) -o $@
+		-lcmocka $(LDLIBS) $(JSON_LIBS) -o $@
 
 # Each harness for FUZZ_SECONDS, growing its corpus in build/fuzz/corpus.
 fuzz: deps $(FUZZ_BINS)

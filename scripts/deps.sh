@@ -9,9 +9,9 @@ set -euo pipefail
 PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
-	libcmocka-dev libclang-rt-14-dev dnsmasq-base libspf2-dev rbldnsd bind9-dnsutils
+	libcmocka-dev libclang-rt-14-dev dnsmasq-base libspf2-dev rbldnsd bind9-dnsutils libjson-c-dev
 	iproute2 nftables ethtool socat netcat-openbsd procps util-linux
-	postfix swaks systemd man-db prometheus curl python3
+	postfix swaks systemd man-db prometheus curl python3 rspamd
 )
 
 missing=()
@@ -30,3 +30,11 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# rspamd as a package only too: the tests run private instances of it. Where
+# the package just started the system's (no policy-rc.d to stop it), stop it
+# and keep it from starting at boot; an rspamd that was here before is left alone.
+if [[ " ${missing[*]} " == *" rspamd "* ]]; then
+	systemctl disable --now rspamd.service >/dev/null 2>&1 || true
+	[[ -x /etc/init.d/rspamd ]] && /etc/init.d/rspamd stop >/dev/null 2>&1 || true
+	update-rc.d rspamd disable >/dev/null 2>&1 || true
+fi

@@ -32,6 +32,7 @@ struct ctl_server;
 struct ban_sweep;
 struct snapshot_schedule;
 struct zone_service;
+struct verdictd;
 
 /* The XDP program on the interface and its maps (agent.c: load, attach, pin, detach). */
 struct dataplane {
@@ -75,6 +76,7 @@ struct agent {
 	struct senders senders;
 	struct policyd *policyd;	/* policyd.h */
 	struct metrics_server *metrics;	/* metrics.h */
+	struct verdictd *verdictd;	/* rspamd's content verdicts (verdictd.h) */
 	struct spf_worker *spf;		/* spf.h */
 	struct zone_service *zone;	/* the listing as a DNSBL zone (zone.h) */
 };

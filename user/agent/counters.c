@@ -14,6 +14,7 @@
 #include "policyd.h"
 #include "spf.h"
 #include "zone.h"
+#include "verdictd.h"
 
 /* What the services' counters are read from, once per listing. */
 struct view {
@@ -21,6 +22,7 @@ struct view {
 	struct policy_stats ps;
 	struct spf_stats ss;
 	struct zone_stats zs;
+	struct verdict_stats vs;
 };
 
 #define CONNS_RELEASED	"Pending connections released by the agent because their handshake " \
@@ -35,6 +37,10 @@ struct view {
 #define ZONE_WRITES	"DNSBL zone data files written and put in place (zone_dir), by zone."
 #define ZONE_ERRORS	"DNSBL zone writes that failed (each tried again later), by zone."
 #define ZONE_ENTRIES	"Entries in the DNSBL zone data files in place, by zone."
+#define CONTENT_VERDICTS "Verdicts rspamd pushed, by what spam_actions made of them."
+#define PUSHES_REFUSED	"Pushes to the content-verdict endpoint refused: no or wrong credentials " \
+			"(401), malformed (400), too large (413), not from loopback (403), other " \
+			"(404, 405, 411, 414, 431, 505)."
 
 /*
  * X(id, stats name, family, label, type, help, per_unit, value): v is the
@@ -166,6 +172,23 @@ struct view {
 	  "zone=\"listed\"", "gauge", ZONE_ENTRIES, 1, v->zs.entries[ZONE_LISTED])		\
 	X(zone_banned_entries, "zone_banned_entries", "mxguard_zone_entries",			\
 	  "zone=\"banned\"", "gauge", ZONE_ENTRIES, 1, v->zs.entries[ZONE_BANNED])		\
+	X(verdict_spam, "verdict_spam", "mxguard_content_verdicts_total", "verdict=\"spam\"",	\
+	  "counter", CONTENT_VERDICTS, 1, v->vs.spam)						\
+	X(verdict_clean, "verdict_clean", "mxguard_content_verdicts_total",			\
+	  "verdict=\"clean\"", "counter", CONTENT_VERDICTS, 1, v->vs.clean)			\
+	X(verdict_unauth, "verdict_refused_unauthenticated",					\
+	  "mxguard_verdict_pushes_refused_total", "reason=\"unauthenticated\"", "counter",	\
+	  PUSHES_REFUSED, 1, v->vs.unauthenticated)						\
+	X(verdict_malformed, "verdict_refused_malformed", "mxguard_verdict_pushes_refused_total", \
+	  "reason=\"malformed\"", "counter", PUSHES_REFUSED, 1, v->vs.malformed)		\
+	X(verdict_too_large, "verdict_refused_too_large", "mxguard_verdict_pushes_refused_total", \
+	  "reason=\"too_large\"", "counter", PUSHES_REFUSED, 1, v->vs.too_large)		\
+	X(verdict_not_local, "verdict_refused_not_local", "mxguard_verdict_pushes_refused_total", \
+	  "reason=\"not_local\"", "counter", PUSHES_REFUSED, 1, v->vs.not_local)		\
+	X(verdict_other, "verdict_refused_other", "mxguard_verdict_pushes_refused_total",	\
+	  "reason=\"other\"", "counter", PUSHES_REFUSED, 1, v->vs.other)			\
+	X(verdict_errors, "verdict_errors", "mxguard_verdict_errors_total", NULL, "counter",	\
+	  "Content verdicts that could not be recorded (answered 500).", 1, v->vs.errors)	\
 	X(clock_suspect, "restore_clock_suspect", "mxguard_restore_clock_suspect", NULL,	\
 	  "gauge", "Earlier boots whose records were restored with the wall clock not trusted "	\
 	  "(behind their latest record, or more than an hour ahead of it).", 1,			\
@@ -199,6 +222,7 @@ void agent_counters(const struct agent *a, agent_counter_fn fn, void *arg)
 	policyd_stats(a, &v.ps);
 	spf_stats(a, &v.ss);
 	zone_stats(a, &v.zs);
+	verdictd_stats(a, &v.vs);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		fn(&counters[i].k, counters[i].get(&v), arg);
 }

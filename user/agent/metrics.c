@@ -303,7 +303,7 @@ static void respond(struct metrics_server *m, struct mx_client *c, int status,
 	size_t blen = 0;
 	int n;
 
-	if (status == 1 && method == MX_HTTP_OTHER) {
+	if (status == 1 && method != MX_HTTP_GET && method != MX_HTTP_HEAD) {
 		status = 405;
 	} else if (status == 1 && !strcmp(path, "/metrics")) {
 		FILE *f = open_memstream(&body, &blen);

@@ -192,6 +192,17 @@ int main(int argc, char **argv)
 			       traps.n == 1 ? "" : "es");
 		mx_traps_free(&traps);
 	}
+	/* rspamd's password file: checked before anything is attached, never printed. */
+	if (!n && cfg.verdict_listen[0]) {
+		struct mx_rspamd_auth auth;
+
+		n = mx_rspamd_auth_load(&auth, cfg.verdict_user, cfg.verdict_password_file, err,
+					sizeof(err)) ? 1 : 0;
+		mx_rspamd_auth_clear(&auth);
+		if (!n && run.check)
+			printf("%s: OK, the password for %s\n", cfg.verdict_password_file,
+			       cfg.verdict_user);
+	}
 	if (!n && run.check && cfg.policy_socket[0] && !getgrnam(cfg.policy_group)) {
 		snprintf(err, sizeof(err), "%s: policy_group '%s' is no group on this host",
 			 run.config, cfg.policy_group);

@@ -24,6 +24,7 @@
 #include "spf.h"
 #include "sweep.h"
 #include "zone.h"
+#include "verdictd.h"
 
 /* on_signal - SIGHUP reloads the settings; SIGTERM and SIGINT end the loop */
 static void on_signal(void *arg, int fd, short revents)
@@ -51,6 +52,7 @@ static void close_services(struct agent *a)
 	snapshot_close(a);
 	ban_sweep_close(a);
 	ctl_close(a);
+	verdictd_close(a);
 	policyd_close(a);
 	metrics_close(a);
 	spf_close(a);
@@ -60,10 +62,11 @@ static void close_services(struct agent *a)
  * agent_serve - every service registers with one event loop (loop.h),
  * which runs until SIGTERM or SIGINT: signals, the control socket and
  * its jobs (ctl.c), the Postfix policy service (policyd.c), metrics
- * (metrics.c), SPF and DNSBL results (spf.c), the responder, the
- * connection sweep and reconciliation (conn.c), the verdict engine's
- * tick (senders.c), the ban sweep (sweep.c), snapshots (snapshot.c) and
- * the DNSBL zone's files (zone.c).
+ * (metrics.c), rspamd's content verdicts (verdictd.c), SPF and DNSBL
+ * results (spf.c), the responder, the connection sweep and
+ * reconciliation (conn.c), the verdict engine's tick (senders.c), the
+ * ban sweep (sweep.c), snapshots (snapshot.c) and the DNSBL zone's
+ * files (zone.c).
  * No service knows another's descriptors or limits; long work runs as
  * tasks, a slice at a time, so that no turn keeps Postfix waiting long.
  */
@@ -82,9 +85,9 @@ int agent_serve(struct agent *a)
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	mx_loop_init(&a->loop);
 	if (sfd < 0 || mx_loop_add(&a->loop, sfd, POLLIN, "signals", on_signal, a) ||
-	    ctl_open(a) || policyd_open(a) || metrics_open(a) || spf_open(a) || conn_serve(&a->conn) ||
-	    senders_serve(&a->senders, &a->loop) || ban_sweep_open(a) || snapshot_open(a) ||
-	    zone_open(a)) {
+	    ctl_open(a) || policyd_open(a) || metrics_open(a) || verdictd_open(a) || spf_open(a) ||
+	    conn_serve(&a->conn) || senders_serve(&a->senders, &a->loop) || ban_sweep_open(a) ||
+	    snapshot_open(a) || zone_open(a)) {
 		ret = -1;
 		goto out;
 	}

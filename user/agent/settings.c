@@ -16,6 +16,7 @@
 
 #include "agent.h"
 #include "responder.h"
+#include "verdictd.h"
 
 /* agent_settings - the settings in force, as each part of the agent sees them */
 void agent_settings(struct agent *a, const struct mx_config_file *c)
@@ -80,23 +81,35 @@ int agent_apply_settings(struct agent *a)
  * agent_reload - SIGHUP and 'mxguard reload': read the settings again and
  * apply them to the running data plane. An invalid file changes
  * nothing; settings that need a restart are named and left as they are.
+ * The trap file and rspamd's password file are read again too: one that
+ * is wrong refuses the reload as a wrong setting does.
  */
 int agent_reload(struct agent *a, char *msg, size_t len)
 {
 	static struct mx_config_file next;
 	struct mx_traps traps = { 0 };
+	struct mx_rspamd_auth auth = { 0 };
 	char err[2048];
 	const char *restart;
+	bool new_auth;
 
 	if (mx_config_read(&next, &a->cfg_source, err, sizeof(err)) ||
-	    (next.trap_file[0] && mx_traps_load(&traps, next.trap_file, err, sizeof(err)))) {
+	    (next.trap_file[0] && mx_traps_load(&traps, next.trap_file, err, sizeof(err))) ||
+	    (next.verdict_listen[0] && mx_rspamd_auth_load(&auth, next.verdict_user,
+							   next.verdict_password_file, err,
+							   sizeof(err)))) {
+		mx_traps_free(&traps);
 		snprintf(msg, len, "settings not reloaded, the running ones stay:\n%s", err);
 		return -1;
 	}
+	new_auth = next.verdict_listen[0];	/* before a restart-only verdict_listen is put back */
 	restart = mx_config_restart_needed(&a->cfg, &next);
 	if (restart)
 		mx_config_keep_restart(&next, &a->cfg);	/* what cannot change while running */
 	agent_settings(a, &next);
+	if (new_auth)
+		verdictd_configure(a, &auth);	/* verdict_user and the password, new */
+	mx_rspamd_auth_clear(&auth);
 	if (senders_configure(&a->senders, &traps))
 		mx_log("reload: out of memory resizing the senders' trap hits");
 	if (agent_apply_settings(a)) {

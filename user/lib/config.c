@@ -15,8 +15,10 @@
  * CONFIGURATION PARAMETERS
  *	See docs/mxguard.conf, which lists every key with its default.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,13 +45,15 @@ enum opt_type {
 	OPT_MODE,	/* auto|native|skb */
 	OPT_SECS,	/* duration in whole seconds, int64_t in [min, max] */
 	OPT_TEXT,	/* a reply text with placeholders (text.h) */
-	OPT_LISTEN,	/* ADDR:PORT or [IPv6]:PORT, or "none" for empty */
+	OPT_LISTEN,	/* ADDR:PORT or [IPv6]:PORT, or "none" for empty; min: loopback only */
 	OPT_CLASS,	/* a class 1..15, strict, or none (0) */
 	OPT_BOOL,	/* yes or no */
 	OPT_ZONES,	/* DNS zones, comma-separated, or none */
 	OPT_ADDRS,	/* mail addresses, comma-separated, or none */
 	OPT_TIME,	/* HH:MM, minutes of the day into a uint32_t */
 	OPT_ZONE_A,	/* a DNSBL's A answer, in 127.0.0.0/8 (zonefile.h) */
+	OPT_USER,	/* as OPT_STR, and no ':' (a Basic user name) */
+	OPT_ACTIONS,	/* rspamd actions, comma-separated, or none: a mask */
 };
 
 struct opt {
@@ -119,6 +123,10 @@ static const struct opt opts[] = {
 	{ "samples",		OPT_ADDRS, F(samples), 0, 0, SZ(samples), NULL },
 	{ "delist_time",	OPT_TIME,  F(delist_minute), 0, 0, 0, NULL },
 	{ "metrics_listen",	OPT_LISTEN, F(metrics_listen), 0, 0, SZ(metrics_listen), NULL },
+	{ "verdict_listen",	OPT_LISTEN, F(verdict_listen), 1, 0, SZ(verdict_listen), NULL },
+	{ "verdict_user",	OPT_USER,  F(verdict_user), 0, 0, SZ(verdict_user), NULL },
+	{ "verdict_password_file", OPT_PATH, F(verdict_password_file), 1, 0, SZ(verdict_password_file), NULL },
+	{ "spam_actions",	OPT_ACTIONS, F(spam_actions), 0, 0, 0, NULL },
 	{ "ptr_class",		OPT_CLASS, F(ptr_class), 0, 0, 0, NULL },
 	{ "ptr_class_ttl",	OPT_SECS,  F(ptr_class_ttl), 60, 366 * 86400, 0, NULL },
 	{ "spf_class",		OPT_CLASS, F(spf_class), 0, 0, 0, NULL },
@@ -168,6 +176,8 @@ void mx_config_default(struct mx_config_file *c)
 	c->single_class = 1;	/* strict */
 	c->single_class_ttl = 24 * 3600;
 	strcpy(c->metrics_listen, MX_METRICS_LISTEN);
+	strcpy(c->verdict_user, "rspamd");
+	c->spam_actions = MX_RSPAMD_SPAM_DEFAULT;
 	c->ptr_class = 1;	/* strict */
 	c->ptr_class_ttl = 24 * 3600;
 	c->spf_class = 1;	/* strict */
@@ -366,7 +376,15 @@ SETTER(set_secs)
 	return 0;
 }
 
-/* set_listen - OPT_LISTEN: ADDR:PORT or [IPv6]:PORT, or none */
+/* loopback - is ss 127.0.0.0/8 or ::1? */
+static bool loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr)[0] == 127;
+	return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/* set_listen - OPT_LISTEN: ADDR:PORT or [IPv6]:PORT (a loopback one when min), or none */
 SETTER(set_listen)
 {
 	struct sockaddr_storage ss;
@@ -381,7 +399,24 @@ SETTER(set_listen)
 		snprintf(why, wlen, "'%s': %s", val, strlen(val) >= o->size ? "too long" : err);
 		return -1;
 	}
+	if (o->min && !loopback(&ss)) {
+		snprintf(why, wlen, "'%s': not a loopback address (127.0.0.0/8 or [::1]): only "
+			 "this host may push verdicts", val);
+		return -1;
+	}
 	strcpy(field, val);
+	return 0;
+}
+
+/* set_actions - OPT_ACTIONS: rspamd's action names, comma-separated, or none */
+SETTER(set_actions)
+{
+	char err[200];
+
+	if (mx_rspamd_actions_parse(val, (uint32_t *)field, err, sizeof(err))) {
+		snprintf(why, wlen, "%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -480,9 +515,13 @@ SETTER(set_text)
 	return 0;
 }
 
-/* set_str - OPT_STR and OPT_PATH: printable, no spaces; a path absolute (or empty if min) */
+/* set_str - OPT_STR, OPT_USER, OPT_PATH: printable, no spaces; a path absolute (or empty if min) */
 SETTER(set_str)
 {
+	if (o->type == OPT_USER && strchr(val, ':')) {
+		snprintf(why, wlen, "a ':' cannot be in a user name of Basic authentication");
+		return -1;
+	}
 	if (strlen(val) >= o->size) {
 		snprintf(why, wlen, "longer than %zu characters", o->size - 1);
 		return -1;
@@ -596,6 +635,7 @@ static int (*const setters[])(struct mx_config_file *, const struct opt *, char 
 	[OPT_PORTS] = set_port_list, [OPT_ACTION] = set_action, [OPT_MODE] = set_mode,
 	[OPT_ADDRS] = set_addrs, [OPT_TIME] = set_time,
 	[OPT_ZONE_A] = set_zone_a,
+	[OPT_USER] = set_str, [OPT_ACTIONS] = set_actions,
 };
 
 /* set_opt - one table option, by its type's setter */
@@ -729,6 +769,8 @@ const char *mx_config_restart_needed(const struct mx_config_file *a,
 		return "policy_socket, policy_group";
 	if (strcmp(a->metrics_listen, b->metrics_listen))
 		return "metrics_listen";
+	if (strcmp(a->verdict_listen, b->verdict_listen))
+		return "verdict_listen";
 	if (!a->spf_class != !b->spf_class)
 		return "spf_class (none or not)";
 	if (strcmp(a->dnsbl_zones, b->dnsbl_zones))
@@ -757,6 +799,7 @@ void mx_config_keep_restart(struct mx_config_file *n, const struct mx_config_fil
 	memcpy(n->policy_socket, r->policy_socket, sizeof(n->policy_socket));
 	memcpy(n->policy_group, r->policy_group, sizeof(n->policy_group));
 	memcpy(n->metrics_listen, r->metrics_listen, sizeof(n->metrics_listen));
+	memcpy(n->verdict_listen, r->verdict_listen, sizeof(n->verdict_listen));
 	n->responder_sessions = r->responder_sessions;
 	n->responder_max_line = r->responder_max_line;
 	if (!n->spf_class != !r->spf_class)
@@ -801,6 +844,12 @@ int mx_config_read(struct mx_config_file *c, const struct mx_config_source *src,
 		n = mx_config_parse(c, "command line", line, (size_t)len, err, errlen);
 		if (n)
 			return n;
+	}
+	/* Settings that only make sense together, once all are read. */
+	if (c->verdict_listen[0] && !c->verdict_password_file[0]) {
+		snprintf(err, errlen, "%s: verdict_listen is set but verdict_password_file is not: "
+			 "name the file that holds rspamd's password", src->path);
+		return 1;
 	}
 	return 0;
 }

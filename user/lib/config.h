@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rspamd.h"
 #include "tables.h"
 #include "text.h"
 #include "verdict.h"
@@ -81,6 +82,11 @@ struct mx_config_file {
 	char samples[256];			/* "addr,addr": clean mail there delists */
 	uint32_t delist_minute;			/* of the local day: delistings happen then */
 	char metrics_listen[64];		/* ADDR:PORT for GET /metrics; empty: none */
+	/* rspamd's verdicts (POST /rspamd): loopback ADDR:PORT; empty: none */
+	char verdict_listen[64];
+	char verdict_user[MX_RSPAMD_USER_MAX + 1];	/* its Basic credentials */
+	char verdict_password_file[MX_PATH_MAX];	/* required with verdict_listen */
+	uint32_t spam_actions;			/* 1 << enum mx_rspamd_action: spam */
 	uint32_t ptr_class;			/* for senders without FCrDNS; 0: none */
 	int64_t ptr_class_ttl;			/* seconds since last seen so */
 	uint32_t spf_class;			/* for senders failing SPF; 0: no SPF checks */
