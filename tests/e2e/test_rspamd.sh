@@ -12,6 +12,10 @@
 #	service at RCPT. A plain mail (rspamd says "add header" or "no
 #	action" offline) is a clean verdict; GTUBE in the body is rejected
 #	by rspamd but never pushed (rspamd 3.4 skips every later rule).
+#	The listing's lifecycle: the 550 names the samples address, a clean
+#	mail there is accepted and delists at the next midnight (the
+#	agent's wall clock moved), spam before then cancels it; every step
+#	across kill -9 of the agent.
 #
 #	Pushes without credentials, with a wrong password, malformed,
 #	oversized, to another path or with another method are refused with
@@ -236,6 +240,66 @@ test_spam_through_postfix_and_rspamd_lists_the_sender() {
 	(( $(counter verdict_refused_unauthenticated) + $(counter verdict_refused_malformed) == 0 )) ||
 		{ fail "rspamd's own pushes were refused: $(mx stats | grep verdict_)"; return 1; }
 	no_password_in_log
+}
+
+# restart_at SECONDS - kill -9 the agent, start it again with the wall clock moved
+restart_at() {
+	agent_stop KILL
+	MXGUARD_TEST_WALL_OFFSET=$1 agent_start -C "$CONF"
+}
+
+# to_midnight - seconds from now to just past the next local midnight
+to_midnight() {
+	echo $(( $(date -d 'tomorrow 00:00' +%s) - $(date +%s) + 5 ))
+}
+
+# delisting ADDR - does the agent hold a scheduled delisting for ADDR?
+delisting() { ! mx -j sender show "$1" | grep -q '"delisting_at":null'; }
+
+# The receivers' lifecycle with the real content filter: spam lists, the
+# 550 says how to get delisted, a clean sample to the samples address is
+# accepted and delists at the next midnight, spam before then cancels it;
+# every step across kill -9 of the agent.
+test_listing_lifecycle_with_rspamd() {
+	PF_MAIN_EXTRA+=$'\nsmtpd_milters = inet:127.0.0.1:11332\nmilter_default_action = accept'
+	start 'samples = samples@gw.test\n' && rspamd_start && pf_start || return 1
+	local out
+	out=$(mail $C1 a@client.test user@gw.test --header "Subject: $GTUBE")
+	grep -q "<\*\* 554 5.7.1" <<<"$out" || { fail "rspamd did not reject the spam: $out"; return 1; }
+	wait_counter verdict_spam 1 || return 1
+	restart_at 0 || return 1
+	listed $C1 || { fail "listing lost in a crash"; return 1; }
+	# Its next mail: 550, with the way out.
+	out=$(mail $C1 a@client.test user@gw.test)
+	grep -q "<\*\* 550 5.7.1 .*is listed after mail classified as spam; to be delisted, send one clean mail to samples@gw.test" <<<"$out" ||
+		{ fail "550 text: $out"; return 1; }
+	# A clean mail to the samples address: accepted, found clean by rspamd, delisting scheduled.
+	out=$(mail $C1 a@client.test samples@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "mail to the samples address: $out"; return 1; }
+	wait_counter verdict_clean 1 || return 1
+	delisting $C1 || { fail "no delisting scheduled: $(mx -j sender show $C1)"; return 1; }
+	restart_at 0 || return 1
+	listed $C1 && delisting $C1 || { fail "schedule lost in a crash: $(mx -j sender show $C1)"; return 1; }
+	# Past midnight (the agent's wall clock moved, across a kill -9): delisted.
+	restart_at "$(to_midnight)" || return 1
+	listed $C1 && { fail "still listed past midnight: $(mx -j sender show $C1)"; return 1; }
+	out=$(mail $C1 a@client.test user@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "a delisted sender refused: $out"; return 1; }
+	# Spam again before midnight cancels a scheduled delisting.
+	restart_at 0 || return 1
+	out=$(mail $C2 b@client.test user@gw.test --header "Subject: $GTUBE")
+	wait_counter verdict_spam 1 || return 1	# the agent's counters start again with it
+	out=$(mail $C2 b@client.test samples@gw.test)
+	grep -q "250 2.0.0 Ok: queued" <<<"$out" || { fail "C2's sample: $out"; return 1; }
+	wait_counter verdict_clean 1 || return 1
+	delisting $C2 || { fail "C2: no delisting scheduled"; return 1; }
+	restart_at 0 || return 1
+	out=$(mail $C2 b@client.test samples@gw.test --header "Subject: $GTUBE")
+	grep -q "<\*\* 554 5.7.1" <<<"$out" || { fail "C2's second spam not rejected: $out"; return 1; }
+	wait_counter verdict_spam 1 || return 1
+	delisting $C2 && { fail "spam did not cancel the delisting: $(mx -j sender show $C2)"; return 1; }
+	restart_at "$(to_midnight)" || return 1
+	listed $C2 || fail "C2 delisted at midnight after more spam: $(mx -j sender show $C2)"
 }
 
 test_bad_pushes_change_nothing() {
