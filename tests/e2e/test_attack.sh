@@ -9,7 +9,9 @@
 #	client namespace, where its SYN-ACKs die. While and after it happens,
 #	the control socket, the Prometheus endpoint and the Postfix policy
 #	service must answer, the agent's longest loop turn
-#	(loop_busy_max_us) stays short, and legitimate clients get in.
+#	(loop_busy_max_us) stays short, and legitimate clients get in. The
+#	policy service takes a flood of one-message sessions from many
+#	sources (the message rules' state, its journal and snapshots).
 #
 #	Bounds here are generous (a request answered within a second, a loop
 #	turn under 500 ms, on a machine whose two cores the probe, the flood
@@ -181,6 +183,43 @@ PY
 	((lines >= 1 && lines <= 3)) || fail "$lines log lines for the journal errors" || return 1
 	rm "$STATE_DIR/filler"
 	mx ban add 198.18.7.7 >/dev/null || fail "the disk has room again, a ban was refused"
+}
+
+test_message_flood_from_many_sources() {
+	start || return 1
+	probe 12 &
+	local probe_pid=$! out
+	sleep 0.5
+	# 8 policy connections (8 smtpd processes), 10,000 one-message sessions
+	# each (RCPT, END-OF-MESSAGE), from 40,000 sources: sessions end, rings
+	# fill, one-message records are journalled; every request is answered.
+	out=$(python3 - "$POLICY" <<'PY'
+import socket, sys
+conns = []
+for c in range(8):
+    s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1]); conns.append(s)
+answers = 0
+for i in range(10000):
+    for c, s in enumerate(conns):
+        n = (i * 8 + c) % 40000
+        src = b"198.18.%d.%d" % (n // 250, n % 250 + 1)
+        inst = b"%x.1.%x.0" % (1000 + c, i)
+        q = b"request=smtpd_access_policy\nclient_address=%s\ninstance=%s\n" % (src, inst)
+        s.sendall(q + b"protocol_state=RCPT\nrecipient=u@gw.test\n\n" +
+                  q + b"protocol_state=END-OF-MESSAGE\nsize=1000\n\n")
+    for s in conns:
+        buf = b""
+        while buf.count(b"\n\n") < 2:
+            buf += s.recv(4096)
+        answers += buf.count(b"action=DUNNO")
+print(answers)
+PY
+)
+	wait $probe_pid
+	[[ $out == 160000 ]] || fail "answers: $out of 160000" || return 1
+	answered_quickly "80,000 one-message sessions from 40,000 sources" || return 1
+	[[ $(counter messages) == 80000 ]] || fail "messages counted: $(counter messages)" || return 1
+	(($(counter smtp_sessions) >= 79990)) || fail "sessions ended: $(counter smtp_sessions)"
 }
 
 test_slow_clients_on_the_responder() {
