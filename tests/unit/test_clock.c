@@ -351,6 +351,45 @@ static long long ban_ns(struct fixture *f, const char *s)
 	return mx_table_get(&f->a.store.bans, &p, &b) ? -1 : (long long)b.expires_ns;
 }
 
+/*
+ * A snapshot is written in slices while hits go on: those before its
+ * cut are in it, those after are in the journal that follows, none in
+ * both and none lost, even within the cut's own second.
+ */
+static void test_snapshot_cut_counts_each_hit_once(void **state)
+{
+	struct fixture *f = *state;
+	struct mx_prefix s1 = pfx("198.18.2.3");
+
+	open_state(f);
+	assert_false(trap(f, "198.18.2.1", 10));
+	senders_session_end(&f->a.senders, &s1, 1);
+	assert_true(state_snapshot_start(&f->a.store));
+	/* The same second, after the cut: stamped a second later. */
+	assert_false(trap(f, "198.18.2.1", 5));
+	assert_false(trap(f, "198.18.2.2", 7));
+	senders_session_end(&f->a.senders, &s1, 1);
+	assert_int_equal(state_snapshot(&f->a.store), 0);
+	assert_false(trap(f, "198.18.2.1", 1));
+	show(f, "198.18.2.1");
+	assert_int_equal(field(f, "spamtrap_hits"), 16);
+	stop(f, false);
+	start(f);
+	show(f, "198.18.2.1");
+	assert_int_equal(field(f, "spamtrap_hits"), 16);
+	show(f, "198.18.2.2");
+	assert_int_equal(field(f, "spamtrap_hits"), 7);
+	show(f, "198.18.2.3");
+	assert_int_equal(field(f, "one_message_sessions"), 2);
+	/* And through a clean stop in the same second (a whole snapshot, an empty journal). */
+	stop(f, true);
+	start(f);
+	show(f, "198.18.2.1");
+	assert_int_equal(field(f, "spamtrap_hits"), 16);
+	show(f, "198.18.2.3");
+	assert_int_equal(field(f, "one_message_sessions"), 2);
+}
+
 /* state_of_many - bans, hits, a listing, a class; their ban expiries in e[2] */
 static void state_of_many(struct fixture *f, long long e[2])
 {
@@ -634,6 +673,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reboot_clock_right, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_journal, setup, teardown),
 		cmocka_unit_test(test_next_day),
+		cmocka_unit_test_setup_teardown(test_snapshot_cut_counts_each_hit_once, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,7 +157,8 @@ int senders_trap(struct senders *sd, const struct mx_prefix *addr, enum mx_trap_
 		return r;
 	}
 	/* A hit is the engine's record, not a change of the tables: journalled, synced each second. */
-	if (state_sender_hits(sd->store, &res->key, kind, count, now_s)) {
+	if (state_sender_hits(sd->store, &res->key, kind, count,
+			      mx_verdict_stamp(&sd->verdict, now_s))) {
 		static struct mx_log_rate rate;
 
 		mx_log_limited(&rate, "cannot journal a trap hit: %s", strerror(errno));
@@ -348,7 +349,8 @@ void senders_session_end(struct senders *sd, const struct mx_prefix *addr, uint3
 	e = mx_verdict_find(&sd->verdict, &res.key);
 	/* Only what changes the evidence is journalled: a single, or the end of a run of them. */
 	if (messages == 1 || (e && e->single.n)) {
-		if (state_sender_session(sd->store, &res.key, messages, now_s)) {
+		if (state_sender_session(sd->store, &res.key, messages,
+					 mx_verdict_stamp(&sd->verdict, now_s))) {
 			static struct mx_log_rate rate;
 
 			mx_log_limited(&rate, "cannot journal an SMTP session: %s", strerror(errno));

@@ -736,6 +736,7 @@ struct walk_ctx {
 	void *ctx;
 	enum mx_record_type type;
 	uint64_t now_ns;
+	int64_t cut_s;		/* the snapshot's cut: the engine's rings up to it */
 };
 
 /* walk_claim - one owner's ban as a snapshot record */
@@ -790,7 +791,7 @@ static int walk_one(const struct mx_prefix *p, const void *val, void *arg)
 static int walk_sender(const struct mx_sender *e, void *arg)
 {
 	struct walk_ctx *w = arg;
-	int64_t now_s = mx_now_s();	/* the engine's clock: a wall-clock jump drops nothing */
+	int64_t now_s = w->cut_s;	/* the engine's clock: a wall-clock jump drops nothing */
 	struct mx_record r;
 
 	if (e->last_ban) {
@@ -826,8 +827,8 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 	for (uint32_t i = 0; i < e->single.n; i++) {
 		int64_t t = e->single.t[(e->single.head + i) % e->single.size];
 
-		if (t <= now_s - w->s->engine->s.one_message_window)
-			continue;
+		if (t <= now_s - w->s->engine->s.one_message_window || t > w->cut_s)
+			continue;	/* out of the window, or after the cut: in the new journal */
 		record_of(&r, MX_REC_SESSION, &e->src);
 		r.flags = 1;
 		r.added_wall_ns = secs_wall(&r, t);
@@ -842,8 +843,8 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 			while (i + n < e->n[k] && e->ring[k][(e->head[k] + i + n) % e->cap[k]] == t)
 				n++;
 			i += n;
-			if (t <= now_s - w->s->engine->s.trap_window[k])
-				continue;	/* out of the window: nothing to keep */
+			if (t <= now_s - w->s->engine->s.trap_window[k] || t > w->cut_s)
+				continue;	/* out of the window, or after the cut: in the new journal */
 			record_of(&r, MX_REC_TRAP_HIT, &e->src);
 			r.class_id = (uint32_t)k;
 			r.flags = n;
@@ -856,14 +857,19 @@ static int walk_sender(const struct mx_sender *e, void *arg)
 }
 
 /*
- * The snapshot being written: the verdict engine's senders at once
- * (memory only, and trap hits must be taken exactly at the cut), then
- * the maps a slice at a time: bans with every owner's claim, the
- * allowlist, classes.
+ * The snapshot being written, a slice at a time: the verdict engine's
+ * senders, a few buckets a slice (their rings up to the cut: the engine
+ * stamps later hits after it, verdict.h), then the maps: bans with every
+ * owner's claim, the allowlist, classes. What changes after the cut is
+ * written again by the journal that follows, by records that set state
+ * (bans, listings, classes, forgetting) or add only what is after the
+ * cut (hits, sessions).
  */
 static struct snapshot_job {
 	bool on;
 	bool closing;			/* written: a thread makes it durable */
+	bool senders_done;
+	uint32_t cursor, nbuckets;	/* the senders' walk (mx_verdict_walk) */
 	int table;			/* 0 bans, 1 allowlist, 2 classes */
 	int map;			/* enum mx_table_map */
 	struct mx_walk w;
@@ -906,12 +912,32 @@ bool state_snapshot_start(struct mx_store *s)
 	sj.ctx.emit = mx_persist_snapshot_emit;
 	sj.ctx.ctx = &s->state.persist;
 	sj.ctx.now_ns = mx_now_ns();
-	if (mx_verdict_foreach(s->engine, walk_sender, &sj.ctx)) {
-		mx_persist_snapshot_end(&s->state.persist, false, err, sizeof(err));
-		mx_log("%s", err);
-		sj.on = false;
+	sj.ctx.cut_s = mx_now_s();
+	if (s->engine) {
+		/* Every time in the rings now is at or before the cut (some were stamped ahead). */
+		if (sj.ctx.cut_s < s->engine->latest_s)
+			sj.ctx.cut_s = s->engine->latest_s;
+		s->engine->cut_s = sj.ctx.cut_s;
+		sj.nbuckets = s->engine->nbuckets;
+	} else {
+		sj.senders_done = true;
 	}
 	return sj.on;
+}
+
+/* snapshot_senders - the engine's senders until deadline; 1 when all are written */
+static int snapshot_senders(struct mx_store *s, uint64_t deadline_us)
+{
+	while (mx_mono_us() < deadline_us) {
+		int r;
+
+		if (s->engine->nbuckets != sj.nbuckets)
+			return -EAGAIN;	/* rehashed by a reload: the walk lost its place */
+		r = mx_verdict_walk(s->engine, &sj.cursor, 64, walk_sender, &sj.ctx);
+		if (r)
+			return r == 1 ? 1 : -EIO;
+	}
+	return 0;
 }
 
 /* state_snapshot_work - write the snapshot until deadline; true while it goes on */
@@ -929,6 +955,20 @@ bool state_snapshot_work(struct mx_store *s, uint64_t deadline_us)
 			mx_log("%s", err);
 		sj.on = sj.closing = false;
 		return false;
+	}
+	if (sj.on && !sj.senders_done) {
+		int r = snapshot_senders(s, deadline_us);
+
+		if (r < 0) {
+			mx_persist_snapshot_end(&s->state.persist, false, err, sizeof(err));
+			mx_log("snapshot of the senders failed (%s); the next one starts over",
+			       r == -EAGAIN ? "the table was resized" : err);
+			sj.on = false;
+			return false;
+		}
+		if (!r)
+			return true;
+		sj.senders_done = true;
 	}
 	while (sj.on && mx_mono_us() < deadline_us) {
 		const struct mx_table *t = tables[sj.table];

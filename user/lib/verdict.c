@@ -349,7 +349,7 @@ static struct mx_sender *get(struct mx_verdict *v, const struct mx_prefix *src, 
 }
 
 /* push - count hits at when, the oldest time falling out when full */
-static int push(const struct mx_verdict *v, struct mx_sender *e, int k, int64_t when,
+static int push(struct mx_verdict *v, struct mx_sender *e, int k, int64_t when,
 		uint32_t count)
 {
 	uint32_t cap = v->s.trap_hits[k] + 1;
@@ -361,6 +361,8 @@ static int push(const struct mx_verdict *v, struct mx_sender *e, int k, int64_t 
 		e->cap[k] = cap;
 	}
 	e->total_hits[k] += count;
+	if (when > v->latest_s)
+		v->latest_s = when;
 	if (count > e->cap[k])
 		count = e->cap[k];
 	while (count--) {
@@ -396,7 +398,7 @@ int mx_verdict_trap(struct mx_verdict *v, const struct mx_prefix *src, enum mx_t
 	if (kind >= MX_TRAP_KINDS || !count)
 		return 0;
 	e = get(v, src, now_s);
-	if (!e || push(v, e, kind, now_s, count))
+	if (!e || push(v, e, kind, mx_verdict_stamp(v, now_s), count))
 		return -ENOMEM;
 	v->hits[kind] += count;
 	hits = mx_sender_hits(v, e, kind, now_s);
@@ -544,9 +546,12 @@ int mx_verdict_session(struct mx_verdict *v, const struct mx_prefix *src, uint32
 			ring_clear(&e->single);
 		return 0;
 	}
+	now_s = mx_verdict_stamp(v, now_s);
 	e = get(v, src, now_s);
 	if (!e || ring_push(&e->single, v->s.one_message_sessions, now_s))
 		return -ENOMEM;
+	if (now_s > v->latest_s)
+		v->latest_s = now_s;
 	return mx_sender_single(v, e, now_s) >= v->s.one_message_sessions;
 }
 
@@ -561,6 +566,11 @@ int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uin
 	e->auto_reasons = class_id ? reasons : 0;
 	e->auto_class_until = class_id ? until : 0;
 	return 0;
+}
+
+int64_t mx_verdict_stamp(const struct mx_verdict *v, int64_t now_s)
+{
+	return now_s > v->cut_s ? now_s : v->cut_s + 1;
 }
 
 int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src)

@@ -106,6 +106,15 @@ struct mx_verdict {
 	 * day has begun). Its owner keeps this current to relate it to now_s.
 	 */
 	int64_t wall_minus_boot_s;
+	/*
+	 * Times the engine keeps in rings (trap hits, one-message sessions)
+	 * are after this: a snapshot's cut (state.c). The snapshot takes
+	 * those at or before it, the journal after it has the later ones,
+	 * so no hit is in both. Hits in the cut's own second are stamped a
+	 * second later.
+	 */
+	int64_t cut_s;
+	int64_t latest_s;			/* the latest time in any ring: the next cut's least */
 	/* Told of each sender evicted for room, before it goes (may be NULL). */
 	void (*evicted_cb)(const struct mx_sender *e, void *arg);
 	void *evicted_arg;
@@ -185,6 +194,9 @@ uint32_t mx_sender_single(const struct mx_verdict *v, const struct mx_sender *e,
  */
 int mx_verdict_auto_class(struct mx_verdict *v, const struct mx_prefix *src, uint32_t class_id,
 			  uint32_t reasons, int64_t until, int64_t now_s);
+
+/* now_s as the engine records a hit or session: after cut_s. */
+int64_t mx_verdict_stamp(const struct mx_verdict *v, int64_t now_s);
 
 /* Forget a sender entirely. 1 if it was known. */
 int mx_verdict_forget(struct mx_verdict *v, const struct mx_prefix *src);
