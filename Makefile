@@ -23,6 +23,8 @@ INC_tests := -Iuser/lib -Iuser/agent -Iuser/cmd
 LDLIBS   += -lxdp -lbpf -lelf -lz -lspf2 -lresolv -lpthread
 # json-c: rspamd's pushes (lib/rspamd.c); the agent and what tests it link it, the CLI does not.
 JSON_LIBS := $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+# libcurl: CrowdSec's Local API (agent/crowdsecd.c), the agent's only HTTP client.
+JSON_LIBS += $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Werror -Iheaders -Ibpf -I$(ARCH_INC)
 
 ifeq ($(V),1)

@@ -54,6 +54,8 @@ enum opt_type {
 	OPT_ZONE_A,	/* a DNSBL's A answer, in 127.0.0.0/8 (zonefile.h) */
 	OPT_USER,	/* as OPT_STR, and no ':' (a Basic user name) */
 	OPT_ACTIONS,	/* rspamd actions, comma-separated, or none: a mask */
+	OPT_URL,	/* http:// or https:// and a host, or none for empty */
+	OPT_CS_TYPES,	/* CrowdSec decision types, comma-separated */
 };
 
 struct opt {
@@ -141,6 +143,13 @@ static const struct opt opts[] = {
 	{ "zone_text",		OPT_TEXT,  F(zone_text), 0, 0, SZ(zone_text), NULL },
 	{ "zone_bans_text",	OPT_TEXT,  F(zone_bans_text), 0, 0, SZ(zone_bans_text), NULL },
 	{ "zone_a",		OPT_ZONE_A, F(zone_a), 0, 0, SZ(zone_a), NULL },
+	{ "crowdsec_url",	OPT_URL,   F(crowdsec_url), 0, 0, SZ(crowdsec_url), NULL },
+	{ "crowdsec_key_file",	OPT_PATH,  F(crowdsec_key_file), 1, 0, SZ(crowdsec_key_file), NULL },
+	{ "crowdsec_poll",	OPT_SECS,  F(crowdsec_poll), 1, 86400, 0, NULL },
+	{ "crowdsec_machine_id", OPT_STR,  F(crowdsec_machine_id), 0, 0, SZ(crowdsec_machine_id), NULL },
+	{ "crowdsec_password_file", OPT_PATH, F(crowdsec_password_file), 1, 0, SZ(crowdsec_password_file), NULL },
+	{ "crowdsec_push_operator_bans", OPT_BOOL, F(crowdsec_push_operator_bans), 0, 0, 0, NULL },
+	{ "crowdsec_decision_types", OPT_CS_TYPES, F(crowdsec_types), 0, 0, 0, NULL },
 };
 
 /* mx_config_default - the documented defaults */
@@ -187,6 +196,8 @@ void mx_config_default(struct mx_config_file *c)
 	strcpy(c->zone_text, MX_ZONE_TEXT);
 	strcpy(c->zone_bans_text, MX_ZONE_BANS_TEXT);
 	strcpy(c->zone_a, MX_ZONE_A_DEFAULT);
+	c->crowdsec_poll = 10;
+	c->crowdsec_types = (struct mx_cs_types){ .n = 1, .t = { "ban" } };
 }
 
 /* set_class - class.ID.KEY = VALUE */
@@ -626,6 +637,47 @@ SETTER(set_time)
 	return 0;
 }
 
+/* set_url - OPT_URL: http://HOST[:PORT][/PATH] or https://..., or none */
+SETTER(set_url)
+{
+	const char *host;
+
+	if (!strcmp(val, "none")) {
+		field[0] = '\0';
+		return 0;
+	}
+	if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8)) {
+		snprintf(why, wlen, "'%.80s': use http://HOST:PORT or https://HOST:PORT", val);
+		return -1;
+	}
+	host = val + (val[4] == 's' ? 8 : 7);
+	if (!*host || *host == '/' || strlen(val) >= o->size) {
+		snprintf(why, wlen, "'%.80s': %s", val, *host && *host != '/' ? "too long" : "no host");
+		return -1;
+	}
+	for (const char *p = val; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '?' || *p == '#') {
+			snprintf(why, wlen, "'%.80s': blanks, control characters, '?' and '#' are not "
+				 "allowed", val);
+			return -1;
+		}
+	}
+	snprintf(field, o->size, "%.*s", (int)(strlen(val) - (val[strlen(val) - 1] == '/')), val);
+	return 0;
+}
+
+/* set_cs_types - OPT_CS_TYPES: CrowdSec decision types, comma-separated */
+SETTER(set_cs_types)
+{
+	char err[200];
+
+	if (mx_cs_types_parse(val, (struct mx_cs_types *)field, err, sizeof(err))) {
+		snprintf(why, wlen, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int (*const setters[])(struct mx_config_file *, const struct opt *, char *,
 			      const char *, char *, size_t) = {
 	[OPT_U32] = set_u32, [OPT_PLEN] = set_u32, [OPT_NS] = set_duration,
@@ -636,6 +688,7 @@ static int (*const setters[])(struct mx_config_file *, const struct opt *, char 
 	[OPT_ADDRS] = set_addrs, [OPT_TIME] = set_time,
 	[OPT_ZONE_A] = set_zone_a,
 	[OPT_USER] = set_str, [OPT_ACTIONS] = set_actions,
+	[OPT_URL] = set_url, [OPT_CS_TYPES] = set_cs_types,
 };
 
 /* set_opt - one table option, by its type's setter */
@@ -773,6 +826,8 @@ const char *mx_config_restart_needed(const struct mx_config_file *a,
 		return "verdict_listen";
 	if (!a->spf_class != !b->spf_class)
 		return "spf_class (none or not)";
+	if (!a->crowdsec_url[0] != !b->crowdsec_url[0])
+		return "crowdsec_url (none or not)";
 	if (strcmp(a->dnsbl_zones, b->dnsbl_zones))
 		return "dnsbl_zones";
 	if (a->responder_sessions != b->responder_sessions ||
@@ -805,6 +860,11 @@ void mx_config_keep_restart(struct mx_config_file *n, const struct mx_config_fil
 	if (!n->spf_class != !r->spf_class)
 		n->spf_class = r->spf_class;	/* the SPF thread runs or not until a restart */
 	memcpy(n->dnsbl_zones, r->dnsbl_zones, sizeof(n->dnsbl_zones));
+	if (!n->crowdsec_url[0] != !r->crowdsec_url[0]) {
+		/* CrowdSec on or off takes a restart; a new URL or key does not. */
+		memcpy(n->crowdsec_url, r->crowdsec_url, sizeof(n->crowdsec_url));
+		memcpy(n->crowdsec_key_file, r->crowdsec_key_file, sizeof(n->crowdsec_key_file));
+	}
 }
 
 int mx_config_source_add(struct mx_config_source *src, const char *key, const char *value)
@@ -849,6 +909,16 @@ int mx_config_read(struct mx_config_file *c, const struct mx_config_source *src,
 	if (c->verdict_listen[0] && !c->verdict_password_file[0]) {
 		snprintf(err, errlen, "%s: verdict_listen is set but verdict_password_file is not: "
 			 "name the file that holds rspamd's password", src->path);
+		return 1;
+	}
+	if (c->crowdsec_url[0] && !c->crowdsec_key_file[0]) {
+		snprintf(err, errlen, "%s: crowdsec_url is set but crowdsec_key_file is not: name "
+			 "the file that holds the bouncer key (cscli bouncers add NAME)", src->path);
+		return 1;
+	}
+	if (c->crowdsec_machine_id[0] && (!c->crowdsec_url[0] || !c->crowdsec_password_file[0])) {
+		snprintf(err, errlen, "%s: crowdsec_machine_id needs crowdsec_url and "
+			 "crowdsec_password_file (cscli machines add NAME --password ...)", src->path);
 		return 1;
 	}
 	return 0;

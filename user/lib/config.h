@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crowdsec.h"
 #include "rspamd.h"
 #include "tables.h"
 #include "text.h"
@@ -102,6 +103,14 @@ struct mx_config_file {
 	char zone_text[MX_TEXT_MAX];		/* the listing's TXT (text.h; %a: the address) */
 	char zone_bans_text[MX_TEXT_MAX];	/* the bans' TXT; %r: a ban's reason */
 	char zone_a[16];			/* the A answer, in 127.0.0.0/8 */
+	/* CrowdSec's Local API (crowdsecd.c): bans from it, and ours to it. */
+	char crowdsec_url[256];			/* http(s)://HOST:PORT; empty: off */
+	char crowdsec_key_file[MX_PATH_MAX];	/* the bouncer key; required with the url */
+	int64_t crowdsec_poll;			/* seconds between polls */
+	char crowdsec_machine_id[64];		/* pushes as this machine; empty: none */
+	char crowdsec_password_file[MX_PATH_MAX];	/* required with machine_id */
+	bool crowdsec_push_operator_bans;	/* operators' bans are pushed too */
+	struct mx_cs_types crowdsec_types;	/* decision types that become bans */
 };
 
 /* The defaults, as documented in mxguard.conf(5) and the README. */
