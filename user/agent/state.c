@@ -417,16 +417,95 @@ int state_sender_delist(struct mx_store *s, const struct mx_prefix *p, int64_t d
 	return journal(s, &r, err, errlen);
 }
 
+/* push_record - a ban to push to CrowdSec, as its journal record */
+static void push_record(struct mx_record *r, const struct mx_cs_push *cp)
+{
+	record_of(r, MX_REC_CS_PUSH, &cp->p);
+	r->class_id = cp->id;
+	r->flags = cp->hits;
+	r->added_wall_ns = cp->at_wall_s * MX_NS_PER_S;
+	r->expires_wall_ns = cp->until_wall_s * MX_NS_PER_S;
+	snprintf(r->reason, sizeof(r->reason), "%s", cp->scenario);
+}
+
+/* auto_push - the push of an automatic ban: its scenario, hits and end */
+static void auto_push(struct mx_cs_push *cp, const struct mx_prefix *p, const struct mx_ban *b,
+		      const struct mx_decision *d)
+{
+	int64_t wall = mx_wall_ns() / MX_NS_PER_S;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->p = *p;
+	cp->hits = d->hits;
+	cp->at_wall_s = wall;
+	cp->until_wall_s = b->expires_ns ? wall + (int64_t)((b->expires_ns - mx_now_ns()) /
+							    MX_NS_PER_S) : 0;
+	snprintf(cp->scenario, sizeof(cp->scenario), "%s", d->offense > 1 ?
+		 "mxguard/repeat-offender" : d->kind == MX_TRAP_SPAM ? "mxguard/spam-trap" :
+		 "mxguard/backscatter-trap");
+}
+
+/* queue_push - a journalled push into the queue (full: counted, logged) */
+static void queue_push(struct mx_store *s, struct mx_cs_push *cp)
+{
+	if (mx_cs_pushes_add(&s->pushes, cp)) {
+		s->cs_push_dropped++;
+		mx_log("crowdsec: cannot queue the push of a ban: %d waiting already",
+		       MX_CS_PUSHES_MAX);
+	}
+}
+
+int state_cs_push(struct mx_store *s, struct mx_cs_push *cp, char *err, size_t errlen)
+{
+	struct mx_record r;
+	int e;
+
+	if (s->pushes.n >= MX_CS_PUSHES_MAX) {
+		s->cs_push_dropped++;
+		snprintf(err, errlen, "%d pushes to CrowdSec are waiting already", MX_CS_PUSHES_MAX);
+		return -ENOSPC;
+	}
+	cp->id = s->pushes.next_id + 1 ? s->pushes.next_id + 1 : 1;
+	push_record(&r, cp);
+	e = journal(s, &r, err, errlen);
+	if (!e)
+		queue_push(s, cp);
+	return e;
+}
+
+void state_cs_pushed(struct mx_store *s, const uint32_t *ids, size_t n)
+{
+	struct mx_prefix none = { .family = AF_INET };
+
+	for (size_t i = 0; i < n; i++) {
+		struct mx_record r;
+
+		if (!mx_cs_pushes_done(&s->pushes, ids[i]) || !s->state.on)
+			continue;
+		record_of(&r, MX_REC_CS_PUSHED, &none);
+		r.class_id = ids[i];
+		if (unsynced(s, &r))
+			mx_log("crowdsec: cannot journal a push as done (it is pushed again after a "
+			       "restart): %s", strerror(errno));
+	}
+}
+
 int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct mx_ban *b,
 		     const char *reason, const struct mx_decision *d, int64_t now_s,
 		     char *err, size_t errlen)
 {
-	struct mx_record r[2];
+	struct mx_cs_push cp;
+	struct mx_record r[3];
 	size_t n = 0;
 	int e;
 
-	if (!s->state.on)
+	if (!s->state.on) {
+		if (s->cs_push && b) {
+			auto_push(&cp, p, b, d);
+			queue_push(s, &cp);
+		}
 		return 0;
+	}
 	if (b) {
 		record_of(&r[n], MX_REC_BAN_ADD, p);
 		r[n].flags = b->flags & MX_BAN_KINDS;
@@ -439,10 +518,18 @@ int state_sender_ban(struct mx_store *s, const struct mx_prefix *p, const struct
 	r[n].added_wall_ns = secs_wall(&r[n], now_s);
 	r[n].expires_wall_ns = secs_wall(&r[n], d->until);
 	n++;
+	/* Pushed to CrowdSec: the push is on disk with the ban, or neither is. */
+	if (s->cs_push && b) {
+		auto_push(&cp, p, b, d);
+		cp.id = s->pushes.next_id + 1 ? s->pushes.next_id + 1 : 1;
+		push_record(&r[n++], &cp);
+	}
 	e = mx_persist_append_many(&s->state.persist, r, n);
 	if (e)
 		return state_refused(s, e, err, errlen);
 	s->state.dirty = false;
+	if (s->cs_push && b)
+		queue_push(s, &cp);
 	return 0;
 }
 
@@ -609,6 +696,23 @@ static int apply(const struct mx_record *r, void *arg)
 			mx_bans_list_drop(&s->claims, list, NULL);
 		return 0;
 	}
+	case MX_REC_CS_PUSH: {
+		struct mx_cs_push cp = { .id = r->class_id, .hits = r->flags,
+					 .at_wall_s = r->added_wall_ns / MX_NS_PER_S,
+					 .until_wall_s = r->expires_wall_ns / MX_NS_PER_S };
+
+		if (!r->class_id || prefix_of(r, &cp.p))
+			return 0;
+		snprintf(cp.scenario, sizeof(cp.scenario), "%.*s",
+			 (int)strnlen(r->reason, sizeof(r->reason)), r->reason);
+		mx_cs_pushes_done(&s->pushes, cp.id);	/* twice in a snapshot and a journal */
+		if (mx_cs_pushes_add(&s->pushes, &cp))
+			s->state.restore_failed++;
+		return 0;
+	}
+	case MX_REC_CS_PUSHED:
+		mx_cs_pushes_done(&s->pushes, r->class_id);
+		return 0;
 	default:
 		break;
 	}
@@ -913,6 +1017,18 @@ bool state_snapshot_start(struct mx_store *s)
 	sj.ctx.ctx = &s->state.persist;
 	sj.ctx.now_ns = mx_now_ns();
 	sj.ctx.cut_s = mx_now_s();
+	/* The pushes waiting (a few, as a rule: LAPI takes them within seconds). */
+	for (size_t i = 0; i < s->pushes.n; i++) {
+		struct mx_record r;
+
+		push_record(&r, &s->pushes.v[i]);
+		if (mx_persist_snapshot_emit(&s->state.persist, &r)) {
+			mx_persist_snapshot_end(&s->state.persist, false, err, sizeof(err));
+			mx_log("snapshot: cannot write the pushes waiting: %s", err);
+			sj.on = false;
+			return false;
+		}
+	}
 	if (s->engine) {
 		/* Every time in the rings now is at or before the cut (some were stamped ahead). */
 		if (sj.ctx.cut_s < s->engine->latest_s)

@@ -66,6 +66,7 @@ void store_set_engine(struct mx_store *s, struct mx_verdict *engine)
 void store_free(struct mx_store *s)
 {
 	mx_bans_free(&s->claims);
+	mx_cs_pushes_free(&s->pushes);
 }
 
 /* cut - in reply mode, end the open connections of the sources a ban covers */
@@ -284,6 +285,39 @@ void store_load_begin(struct mx_store *s, struct store_load *l, const char *name
 	l->batch = (struct state_batch)STATE_BATCH_INIT(s);
 }
 
+int store_load_entries(struct store_load *l, const uint64_t *expires, const uint16_t *text_of,
+		       const char (*texts)[MX_REASON_LEN], size_t ntexts)
+{
+	l->rid = calloc(ntexts ? ntexts : 1, sizeof(*l->rid));
+	if (!l->rid)
+		return -ENOMEM;
+	l->expires = expires;
+	l->text_of = text_of;
+	l->texts = texts;
+	l->ntexts = ntexts;
+	return 0;
+}
+
+/* reasons - the reason ids of the texts (again after a collection may have freed them) */
+static void reasons(struct mx_store *s, uint32_t *rid, const char (*texts)[MX_REASON_LEN],
+		    size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		rid[i] = mx_bans_reason(&s->claims, texts[i]);
+}
+
+/* entry - the load's i-th ban and its text */
+static const char *entry(struct store_load *l, size_t i, struct mx_ban *b)
+{
+	*b = l->ban;
+	if (l->expires)
+		b->expires_ns = l->expires[i];
+	if (!l->texts)
+		return l->text;
+	b->reason = l->rid[l->text_of[i]];
+	return l->texts[l->text_of[i]];
+}
+
 /* sync_thread - the journalled load on disk, away from the event loop */
 static void *sync_thread(void *arg)
 {
@@ -345,6 +379,7 @@ int store_load_step(struct store_load *l, uint64_t deadline_us)
 		if (s->state.persist.snap)
 			return 2;
 		l->ban.reason = mx_bans_reason(&s->claims, l->text);
+		reasons(s, l->rid, l->texts, l->ntexts);
 		l->pending = mx_bans_list_pending(&s->claims, l->name, l->tag);
 		if (!l->pending) {
 			snprintf(l->err, sizeof(l->err), "cannot load %s: %d blocklists at most",
@@ -361,8 +396,10 @@ int store_load_step(struct store_load *l, uint64_t deadline_us)
 		for (; l->i < l->n; l->i++) {
 			if (l->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
 				return 1;
-			if (state_batch_ban(&l->batch, MX_REC_BAN_ADD, &l->p[l->i], &l->ban, l->text,
-					    l->tag))
+			struct mx_ban b;
+			const char *text = entry(l, l->i, &b);
+
+			if (state_batch_ban(&l->batch, MX_REC_BAN_ADD, &l->p[l->i], &b, text, l->tag))
 				return load_fail(l, "out of memory");
 		}
 		if (state_batch_write(s, &l->batch, why, sizeof(why)))
@@ -390,12 +427,16 @@ int store_load_step(struct store_load *l, uint64_t deadline_us)
 		l->phase = SL_CLAIM;
 		/* Taken again now: a collection while the list was journalled may have freed it. */
 		l->ban.reason = mx_bans_reason(&s->claims, l->text);
+		reasons(s, l->rid, l->texts, l->ntexts);
 		return 1;
 	case SL_CLAIM:
 		for (; l->i < l->n; l->i++) {
+			struct mx_ban b;
+
 			if (l->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
 				return 1;
-			r = mx_bans_claim(&s->claims, &l->p[l->i], &l->ban);
+			entry(l, l->i, &b);
+			r = mx_bans_claim(&s->claims, &l->p[l->i], &b);
 			if (r)
 				return load_fail(l, "cannot load %s: %s after %zu of %zu entries; the "
 						 "load was undone, the list is as it was", l->name,
@@ -457,4 +498,142 @@ void store_load_free(struct store_load *l)
 	load_open(l, false);
 	mx_bans_drop_free(&l->drop);
 	state_batch_free(&l->batch);
+	free(l->rid);
+	l->rid = NULL;
+}
+
+void store_changes_begin(struct mx_store *s, struct store_changes *j, const char *name,
+			 const struct store_change *c, size_t n, const char (*texts)[MX_REASON_LEN],
+			 size_t ntexts)
+{
+	memset(j, 0, sizeof(*j));
+	j->s = s;
+	snprintf(j->name, sizeof(j->name), "%s", name);
+	j->c = c;
+	j->n = n;
+	j->texts = texts;
+	j->ntexts = ntexts;
+	j->batch = (struct state_batch)STATE_BATCH_INIT(s);
+	j->phase = SC_JOURNAL;
+}
+
+/* changes_sync - the changes' records on disk, away from the event loop */
+static void *changes_sync(void *arg)
+{
+	struct store_changes *j = arg;
+
+	j->sync_r = mx_persist_sync(&j->s->state.persist);
+	__atomic_store_n(&j->synced, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* changes_open - records written and not yet applied: no snapshot may begin */
+static void changes_open(struct store_changes *j, bool open)
+{
+	if (open != j->journalling) {
+		j->journalling = open;
+		if (open)
+			j->s->state.batches++;
+		else
+			j->s->state.batches--;
+	}
+}
+
+/* changes_fail - nothing more is done; the records written are harmless (a restore applies them) */
+static int changes_fail(struct store_changes *j, const char *why)
+{
+	snprintf(j->err, sizeof(j->err), "%s", why);
+	j->ret = -1;
+	changes_open(j, false);
+	j->phase = SC_DONE;
+	return 0;
+}
+
+int store_changes_step(struct store_changes *j, uint64_t deadline_us)
+{
+	struct mx_store *s = j->s;
+	char why[400];
+
+	switch (j->phase) {
+	case SC_JOURNAL:
+		if (!j->rid) {
+			j->list = mx_bans_list(&s->claims, j->name, true);
+			j->rid = calloc(j->ntexts ? j->ntexts : 1, sizeof(*j->rid));
+			if (!j->rid || !j->list)
+				return changes_fail(j, j->rid ? "no list id left" : "out of memory");
+			reasons(s, j->rid, j->texts, j->ntexts);
+			changes_open(j, true);
+		}
+		for (; j->i < j->n; j->i++) {
+			const struct store_change *c = &j->c[j->i];
+			struct mx_ban b = { .flags = MX_BAN_F_BLOCKLIST, .expires_ns = c->expires_ns };
+
+			if (j->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
+				return 1;
+			if (state_batch_ban(&j->batch, c->del ? MX_REC_BAN_DEL : MX_REC_BAN_ADD, &c->p,
+					    &b, c->del ? j->name : j->texts[c->text], 0))
+				return changes_fail(j, "out of memory");
+		}
+		if (state_batch_write(s, &j->batch, why, sizeof(why)))
+			return changes_fail(j, why);
+		j->synced = 0;
+		if (!s->state.on || pthread_create(&j->thread, NULL, changes_sync, j)) {
+			j->thread = 0;
+			j->sync_r = s->state.on ? mx_persist_sync(&s->state.persist) : 0;
+			j->synced = 1;
+		}
+		j->phase = SC_SYNC;
+		return 1;
+	case SC_SYNC:
+		if (!__atomic_load_n(&j->synced, __ATOMIC_ACQUIRE))
+			return 2;
+		if (j->thread)
+			pthread_join(j->thread, NULL);
+		j->thread = 0;
+		if (j->sync_r) {
+			state_refused(s, j->sync_r, why, sizeof(why));
+			return changes_fail(j, why);
+		}
+		reasons(s, j->rid, j->texts, j->ntexts);
+		j->i = 0;
+		j->phase = SC_APPLY;
+		return 1;
+	case SC_APPLY:
+		for (; j->i < j->n; j->i++) {
+			const struct store_change *c = &j->c[j->i];
+			struct mx_ban b = { .flags = MX_BAN_F_BLOCKLIST | j->list << 16,
+					    .expires_ns = c->expires_ns, .added_ns = mx_now_ns() };
+
+			if (j->i % LOAD_SLICE == 0 && mx_mono_us() >= deadline_us)
+				return 1;
+			if (c->del) {
+				j->removed += mx_bans_unclaim(&s->claims, &c->p, MX_BAN_F_BLOCKLIST,
+							      j->list) > 0;
+				continue;
+			}
+			b.reason = j->rid[c->text];
+			if (mx_bans_claim(&s->claims, &c->p, &b))
+				j->failed++;	/* a full table: the next full sync tries again */
+			else
+				j->claimed++;
+		}
+		changes_open(j, false);
+		j->ret = 0;
+		j->phase = SC_DONE;
+		return 0;
+	case SC_DONE:
+		return 0;
+	}
+	return 0;
+}
+
+void store_changes_free(struct store_changes *j)
+{
+	if (j->thread)
+		pthread_join(j->thread, NULL);
+	j->thread = 0;
+	changes_open(j, false);
+	state_batch_free(&j->batch);
+	free(j->rid);
+	j->rid = NULL;
 }

@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "bans.h"
+#include "crowdsec.h"
 #include "persist.h"
 #include "tables.h"
 #include "verdict.h"
@@ -108,6 +109,16 @@ int state_sender_class(struct mx_store *s, const struct mx_prefix *p, uint32_t c
 void state_sync(struct mx_store *s);
 
 /*
+ * Bans to push to CrowdSec (crowdsecd.c): one is journalled (synced) and
+ * queued in s->pushes; those LAPI acknowledged are journalled as pushed
+ * (synced within a second: a crash before that pushes them again) and
+ * leave the queue. An automatic ban's push is written with the ban
+ * (state_sender_ban) when s->cs_push is set.
+ */
+int state_cs_push(struct mx_store *s, struct mx_cs_push *p, char *err, size_t errlen);
+void state_cs_pushed(struct mx_store *s, const uint32_t *ids, size_t n);
+
+/*
  * A batch of ban records (a blocklist load), streamed to the journal in
  * chunks; the caller syncs once when all are written (mx_persist_sync).
  * Its records are a pending load's: without the load's commit record a
@@ -135,6 +146,10 @@ struct mx_store {
 	struct mx_verdict *engine;		/* told of automatic bans and classes; may be NULL */
 	const struct mx_settings *settings;	/* ban_reply and ports: who to cut */
 	uint64_t auto_unclassed;		/* automatic classes taken back */
+	/* CrowdSec: the bans waiting to be pushed, and whether automatic ones are. */
+	struct mx_cs_pushes pushes;
+	bool cs_push;
+	uint64_t cs_push_dropped;		/* not queued: the queue was full */
 };
 
 /*
@@ -206,6 +221,12 @@ enum store_load_phase { SL_READY, SL_JOURNAL, SL_SYNC, SL_CLAIM, SL_COMMIT, SL_U
 
 struct store_load {
 	struct mx_store *s;
+	/* Per entry (store_load_entries), else ban and text for all. */
+	const uint64_t *expires;
+	const uint16_t *text_of;
+	const char (*texts)[MX_REASON_LEN];
+	size_t ntexts;
+	uint32_t *rid;			/* the texts' reason ids */
 	enum store_load_phase phase;
 	char name[MX_LIST_NAME_MAX + 1];
 	char text[MX_REASON_LEN];	/* "NAME: REASON" */
@@ -228,10 +249,56 @@ struct store_load {
 void store_load_begin(struct mx_store *s, struct store_load *l, const char *name,
 		      const char *text, const struct mx_ban *ban, const struct mx_prefix *p,
 		      size_t n);
+/*
+ * Each entry its own expiry (boot clock, 0: permanent) and reason text
+ * ("NAME: ..."; texts[text_of[i]]), all kept by the caller until done.
+ * Right after store_load_begin; 0 or -ENOMEM.
+ */
+int store_load_entries(struct store_load *l, const uint64_t *expires, const uint16_t *text_of,
+		       const char (*texts)[MX_REASON_LEN], size_t ntexts);
 /* 1: more to do, 2: waiting on something else (a thread, a snapshot), 0: done (l->ret). */
 int store_load_step(struct store_load *l, uint64_t deadline_us);
 /* Free; a load stopped after its commit record finishes its commit first. */
 void store_load_free(struct store_load *l);
+
+/*
+ * Changes of one list's claims after it was loaded (CrowdSec's decisions
+ * as they come): claims (each with its expiry and text) and removals of
+ * that list's claim alone, a slice at a time: journalled (one write, one
+ * sync in a thread), then applied. No snapshot begins in between. The
+ * changes, texts and the name are the caller's until done.
+ */
+struct store_change {
+	struct mx_prefix p;
+	uint64_t expires_ns;		/* boot clock; 0: permanent */
+	uint16_t text;			/* in texts: "NAME: ..." */
+	bool del;			/* the list's claim on p goes */
+};
+enum store_changes_phase { SC_JOURNAL, SC_SYNC, SC_APPLY, SC_DONE };
+struct store_changes {
+	struct mx_store *s;
+	enum store_changes_phase phase;
+	char name[MX_LIST_NAME_MAX + 1];
+	uint32_t list;
+	const struct store_change *c;
+	size_t n, i;
+	const char (*texts)[MX_REASON_LEN];
+	size_t ntexts;
+	uint32_t *rid;
+	struct state_batch batch;
+	bool journalling;
+	pthread_t thread;
+	int synced, sync_r;
+	uint64_t claimed, removed, failed;
+	int ret;
+	char err[512];
+};
+void store_changes_begin(struct mx_store *s, struct store_changes *j, const char *name,
+			 const struct store_change *c, size_t n, const char (*texts)[MX_REASON_LEN],
+			 size_t ntexts);
+/* As store_load_step: 1 more, 2 waiting, 0 done (j->ret: 0, or -1 with err). */
+int store_changes_step(struct store_changes *j, uint64_t deadline_us);
+void store_changes_free(struct store_changes *j);
 
 /* A blocklist goes with its bans (nobody else's). -ENOENT: no such list. */
 int store_list_drop(struct mx_store *s, const char *name, uint64_t *removed,

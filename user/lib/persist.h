@@ -41,6 +41,9 @@ enum mx_record_type {
 	/* The verdict engine's again (verdict.h). */
 	MX_REC_DELIST_AT,	/* expires: the wall-clock time a listing ends (a clean sample) */
 	MX_REC_SESSION,		/* flags: messages in an SMTP session that ended at added */
+	/* Bans to push to CrowdSec's LAPI (crowdsec.h), until it acknowledged them. */
+	MX_REC_CS_PUSH,		/* class_id: id; flags: hits; added: made; expires: ends; reason: scenario */
+	MX_REC_CS_PUSHED,	/* class_id: the id LAPI acknowledged */
 	MX_REC__MAX,		/* one past the last: a newer agent's records are not ours */
 };
 
