@@ -33,6 +33,7 @@ struct ban_sweep;
 struct snapshot_schedule;
 struct zone_service;
 struct verdictd;
+struct crowdsecd;
 
 /* The XDP program on the interface and its maps (agent.c: load, attach, pin, detach). */
 struct dataplane {
@@ -77,6 +78,7 @@ struct agent {
 	struct policyd *policyd;	/* policyd.h */
 	struct metrics_server *metrics;	/* metrics.h */
 	struct verdictd *verdictd;	/* rspamd's content verdicts (verdictd.h) */
+	struct crowdsecd *crowdsecd;	/* CrowdSec's Local API (crowdsecd.h) */
 	struct spf_worker *spf;		/* spf.h */
 	struct zone_service *zone;	/* the listing as a DNSBL zone (zone.h) */
 };

@@ -11,6 +11,7 @@
 
 #include "agent.h"
 #include "counters.h"
+#include "crowdsecd.h"
 #include "policyd.h"
 #include "spf.h"
 #include "zone.h"
@@ -23,6 +24,7 @@ struct view {
 	struct spf_stats ss;
 	struct zone_stats zs;
 	struct verdict_stats vs;
+	struct crowdsec_info cs;
 };
 
 #define CONNS_RELEASED	"Pending connections released by the agent because their handshake " \
@@ -38,6 +40,10 @@ struct view {
 #define ZONE_ERRORS	"DNSBL zone writes that failed (each tried again later), by zone."
 #define ZONE_ENTRIES	"Entries in the DNSBL zone data files in place, by zone."
 #define CONTENT_VERDICTS "Verdicts rspamd pushed, by what spam_actions made of them."
+#define CS_DECISIONS	"CrowdSec LAPI decisions: bans applied (new or renewed), removed (LAPI " \
+			"deleted them), ignored (another type or scope, or over)."
+#define CS_PUSHES	"mxguard's own bans pushed to CrowdSec LAPI as alerts: acknowledged, or " \
+			"failed (each retried)."
 #define PUSHES_REFUSED	"Pushes to the content-verdict endpoint refused: no or wrong credentials " \
 			"(401), malformed (400), too large (413), not from loopback (403), other " \
 			"(404, 405, 411, 414, 431, 505)."
@@ -189,6 +195,25 @@ struct view {
 	  "reason=\"other\"", "counter", PUSHES_REFUSED, 1, v->vs.other)			\
 	X(verdict_errors, "verdict_errors", "mxguard_verdict_errors_total", NULL, "counter",	\
 	  "Content verdicts that could not be recorded (answered 500).", 1, v->vs.errors)	\
+	X(cs_applied, "crowdsec_decisions_applied", "mxguard_crowdsec_decisions_total",		\
+	  "change=\"applied\"", "counter", CS_DECISIONS, 1, v->cs.stats.applied)		\
+	X(cs_removed, "crowdsec_decisions_removed", "mxguard_crowdsec_decisions_total",		\
+	  "change=\"removed\"", "counter", CS_DECISIONS, 1, v->cs.stats.removed)		\
+	X(cs_ignored, "crowdsec_decisions_ignored", "mxguard_crowdsec_decisions_total",		\
+	  "change=\"ignored\"", "counter", CS_DECISIONS, 1, v->cs.stats.ignored)		\
+	X(cs_errors, "crowdsec_errors", "mxguard_crowdsec_errors_total", NULL, "counter",	\
+	  "Polls of CrowdSec LAPI that failed: unreachable, refused, malformed, not applied.",	\
+	  1, v->cs.stats.errors)								\
+	X(cs_last_sync, "crowdsec_last_sync", "mxguard_crowdsec_last_sync_timestamp_seconds",	\
+	  NULL, "gauge", "When CrowdSec LAPI's decisions were last applied (unix time; 0: never).", \
+	  1, v->cs.last_sync)									\
+	X(cs_pushed, "crowdsec_pushed", "mxguard_crowdsec_pushes_total", "result=\"pushed\"",	\
+	  "counter", CS_PUSHES, 1, v->cs.stats.pushed)						\
+	X(cs_push_errors, "crowdsec_push_errors", "mxguard_crowdsec_pushes_total",		\
+	  "result=\"error\"", "counter", CS_PUSHES, 1, v->cs.stats.push_errors)		\
+	X(cs_pending, "crowdsec_pushes_pending", "mxguard_crowdsec_pushes_pending", NULL,	\
+	  "gauge", "mxguard's bans waiting to be pushed to CrowdSec LAPI (journalled).", 1,	\
+	  v->cs.pushes_pending)									\
 	X(clock_suspect, "restore_clock_suspect", "mxguard_restore_clock_suspect", NULL,	\
 	  "gauge", "Earlier boots whose records were restored with the wall clock not trusted "	\
 	  "(behind their latest record, or more than an hour ahead of it).", 1,			\
@@ -223,6 +248,7 @@ void agent_counters(const struct agent *a, agent_counter_fn fn, void *arg)
 	spf_stats(a, &v.ss);
 	zone_stats(a, &v.zs);
 	verdictd_stats(a, &v.vs);
+	crowdsecd_info(a, &v.cs);
 	for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
 		fn(&counters[i].k, counters[i].get(&v), arg);
 }

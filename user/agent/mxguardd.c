@@ -203,6 +203,24 @@ int main(int argc, char **argv)
 			printf("%s: OK, the password for %s\n", cfg.verdict_password_file,
 			       cfg.verdict_user);
 	}
+	/* CrowdSec's key and the machine's password: checked likewise, never printed. */
+	if (!n && cfg.crowdsec_url[0]) {
+		char secret[MX_CS_SECRET_MAX + 1];
+
+		n = mx_cs_secret_load("crowdsec_key_file", cfg.crowdsec_key_file, secret,
+				      sizeof(secret), err, sizeof(err)) ? 1 : 0;
+		if (!n && run.check)
+			printf("%s: OK, the bouncer key for %s\n", cfg.crowdsec_key_file,
+			       cfg.crowdsec_url);
+		if (!n && cfg.crowdsec_machine_id[0]) {
+			n = mx_cs_secret_load("crowdsec_password_file", cfg.crowdsec_password_file,
+					      secret, sizeof(secret), err, sizeof(err)) ? 1 : 0;
+			if (!n && run.check)
+				printf("%s: OK, the password of machine %s\n",
+				       cfg.crowdsec_password_file, cfg.crowdsec_machine_id);
+		}
+		explicit_bzero(secret, sizeof(secret));
+	}
 	if (!n && run.check && cfg.policy_socket[0] && !getgrnam(cfg.policy_group)) {
 		snprintf(err, sizeof(err), "%s: policy_group '%s' is no group on this host",
 			 run.config, cfg.policy_group);

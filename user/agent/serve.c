@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "crowdsecd.h"
 #include "ctl.h"
 #include "metrics.h"
 #include "notify.h"
@@ -48,6 +49,7 @@ static void on_signal(void *arg, int fd, short revents)
 /* close_services - what agent_serve opened, whatever of it was */
 static void close_services(struct agent *a)
 {
+	crowdsecd_close(a);
 	zone_close(a);
 	snapshot_close(a);
 	ban_sweep_close(a);
@@ -65,8 +67,8 @@ static void close_services(struct agent *a)
  * (metrics.c), rspamd's content verdicts (verdictd.c), SPF and DNSBL
  * results (spf.c), the responder, the connection sweep and
  * reconciliation (conn.c), the verdict engine's tick (senders.c), the
- * ban sweep (sweep.c), snapshots (snapshot.c) and the DNSBL zone's
- * files (zone.c).
+ * ban sweep (sweep.c), snapshots (snapshot.c), the DNSBL zone's
+ * files (zone.c) and CrowdSec's Local API (crowdsecd.c).
  * No service knows another's descriptors or limits; long work runs as
  * tasks, a slice at a time, so that no turn keeps Postfix waiting long.
  */
@@ -87,7 +89,7 @@ int agent_serve(struct agent *a)
 	if (sfd < 0 || mx_loop_add(&a->loop, sfd, POLLIN, "signals", on_signal, a) ||
 	    ctl_open(a) || policyd_open(a) || metrics_open(a) || verdictd_open(a) || spf_open(a) ||
 	    conn_serve(&a->conn) || senders_serve(&a->senders, &a->loop) || ban_sweep_open(a) ||
-	    snapshot_open(a) || zone_open(a)) {
+	    snapshot_open(a) || zone_open(a) || crowdsecd_open(a)) {
 		ret = -1;
 		goto out;
 	}

@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "agent.h"
+#include "crowdsecd.h"
 #include "responder.h"
 #include "verdictd.h"
 
@@ -81,14 +82,16 @@ int agent_apply_settings(struct agent *a)
  * agent_reload - SIGHUP and 'mxguard reload': read the settings again and
  * apply them to the running data plane. An invalid file changes
  * nothing; settings that need a restart are named and left as they are.
- * The trap file and rspamd's password file are read again too: one that
- * is wrong refuses the reload as a wrong setting does.
+ * The trap file, rspamd's password file and CrowdSec's key and password
+ * files are read again too: one that is wrong refuses the reload as a
+ * wrong setting does.
  */
 int agent_reload(struct agent *a, char *msg, size_t len)
 {
 	static struct mx_config_file next;
 	struct mx_traps traps = { 0 };
 	struct mx_rspamd_auth auth = { 0 };
+	char key[MX_CS_SECRET_MAX + 1] = "", password[MX_CS_SECRET_MAX + 1] = "";
 	char err[2048];
 	const char *restart;
 	bool new_auth;
@@ -97,8 +100,15 @@ int agent_reload(struct agent *a, char *msg, size_t len)
 	    (next.trap_file[0] && mx_traps_load(&traps, next.trap_file, err, sizeof(err))) ||
 	    (next.verdict_listen[0] && mx_rspamd_auth_load(&auth, next.verdict_user,
 							   next.verdict_password_file, err,
-							   sizeof(err)))) {
+							   sizeof(err))) ||
+	    (next.crowdsec_url[0] && mx_cs_secret_load("crowdsec_key_file", next.crowdsec_key_file,
+						       key, sizeof(key), err, sizeof(err))) ||
+	    (next.crowdsec_machine_id[0] &&
+	     mx_cs_secret_load("crowdsec_password_file", next.crowdsec_password_file, password,
+			       sizeof(password), err, sizeof(err)))) {
 		mx_traps_free(&traps);
+		mx_rspamd_auth_clear(&auth);
+		explicit_bzero(key, sizeof(key));
 		snprintf(msg, len, "settings not reloaded, the running ones stay:\n%s", err);
 		return -1;
 	}
@@ -110,6 +120,10 @@ int agent_reload(struct agent *a, char *msg, size_t len)
 	if (new_auth)
 		verdictd_configure(a, &auth);	/* verdict_user and the password, new */
 	mx_rspamd_auth_clear(&auth);
+	if (key[0])
+		crowdsecd_configure(a, key, password);	/* the key, the password, a new URL */
+	explicit_bzero(key, sizeof(key));
+	explicit_bzero(password, sizeof(password));
 	if (senders_configure(&a->senders, &traps))
 		mx_log("reload: out of memory resizing the senders' trap hits");
 	if (agent_apply_settings(a)) {

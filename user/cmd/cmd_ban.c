@@ -68,7 +68,28 @@ static void note_others(struct mx_cmd_ctx *c, const struct mx_prefix *p, uint32_
 	       mx_bans_owner_text(&c->agent->store.claims, top->flags, who, sizeof(who)), ttl);
 }
 
-/* do_add - ban add PREFIX [ttl DURATION | permanent] [reason TEXT] */
+/*
+ * publish - the operator's ban to CrowdSec too (ban add ... publish, or
+ * crowdsec_push_operator_bans): journalled and queued; crowdsecd.c pushes it
+ */
+static void publish(struct mx_cmd_ctx *c, const struct mx_prefix *p, const struct mx_ban *ban)
+{
+	struct agent *a = c->agent;
+	int64_t wall = mx_wall_ns() / MX_NS_PER_S;
+	struct mx_cs_push cp = { .p = *p, .at_wall_s = wall, .scenario = "mxguard/manual" };
+	char err[320];
+
+	if (!a->cfg.crowdsec_machine_id[0]) {
+		p_info(c, "Note: not published: no crowdsec_machine_id is set.");
+		return;
+	}
+	if (ban->expires_ns)
+		cp.until_wall_s = wall + (int64_t)((ban->expires_ns - mx_now_ns()) / MX_NS_PER_S);
+	if (state_cs_push(&a->store, &cp, err, sizeof(err)))
+		p_info(c, "Note: the ban holds, but it cannot be published: %s", err);
+}
+
+/* do_add - ban add PREFIX [ttl DURATION | permanent] [reason TEXT] [publish] */
 static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	struct agent *a = c->agent;
@@ -78,6 +99,7 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	const char *reason;
 	struct mx_allow allow;
 	struct mx_prefix p, hit;
+	bool pub = a->cfg.crowdsec_push_operator_bans;
 	unsigned int cut;
 	char err[320];
 
@@ -87,6 +109,12 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 		return -1;
 	}
 	NEXT_ARG();
+	/* "publish" may end the options; "reason publish" is a reason. */
+	if (argc && !strcmp(argv[argc - 1], "publish") &&
+	    (argc < 2 || !is_prefix(argv[argc - 2], "reason"))) {
+		pub = true;
+		argc--;
+	}
 	if (cmd_ban_opts(c, argc, argv, &o, false))
 		return -1;
 	reason = o.reason ? o.reason : "manual";
@@ -101,6 +129,8 @@ static int do_add(struct mx_cmd_ctx *c, int argc, char **argv)
 	}
 	if (!ban.reason && strcmp(reason, "manual"))
 		p_info(c, "Note: all reason texts are in use; the ban holds with the generic reason.");
+	if (pub)
+		publish(c, &p, &ban);
 	note_others(c, &p, MX_BAN_F_MANUAL);
 	if (cut)
 		p_info(c, "Note: ended %u open connection%s of the banned source%s.", cut,

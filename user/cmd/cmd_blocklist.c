@@ -202,6 +202,11 @@ static int do_load(struct mx_cmd_ctx *c, int argc, char **argv)
 	uint64_t now_ns = mx_now_ns();
 
 	REQ_ARGS(2);
+	if (!strcmp(argv[0], MX_CS_LIST)) {
+		p_err(c, "'%s' is the owner of the bans that come from CrowdSec's Local API; it "
+		      "cannot be loaded from a file (name the list otherwise)", MX_CS_LIST);
+		return -1;
+	}
 	if (!mx_list_name_valid(argv[0])) {
 		p_err(c, "list name '%.40s': 1 to %d letters, digits, '.', '_' or '-'", argv[0],
 		      MX_LIST_NAME_MAX);
@@ -333,6 +338,11 @@ static int do_del(struct mx_cmd_ctx *c, int argc, char **argv)
 	if (argc > 1) {
 		NEXT_ARG();
 		return BAD_ARG();
+	}
+	if (!strcmp(*argv, MX_CS_LIST)) {
+		p_err(c, "the bans of '%s' are CrowdSec's Local API's: they go when LAPI deletes "
+		      "them ('cscli decisions delete'), not here", MX_CS_LIST);
+		return -1;
 	}
 	r = store_list_drop(&a->store, *argv, &removed, err, sizeof(err));
 	if (r == -ENOENT) {

@@ -97,6 +97,7 @@ static const struct cmd objects[] = {
 	{ "conn",	do_conn },
 	{ "ip",		do_ip },
 	{ "reload",	do_reload },
+	{ "crowdsec",	do_crowdsec },
 	{ "help",	do_help },
 	{ 0 }
 };

@@ -59,5 +59,6 @@ int do_reload(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_blocklist(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_class(struct mx_cmd_ctx *c, int argc, char **argv);
 int do_sender(struct mx_cmd_ctx *c, int argc, char **argv);
+int do_crowdsec(struct mx_cmd_ctx *c, int argc, char **argv);
 
 #endif /* MX_COMMANDS_H */

@@ -635,6 +635,9 @@ const char *mx_bans_owner_text(const struct mx_bans *b, uint32_t flags, char *bu
 		snprintf(buf, len, "manual");
 	else if (flags & MX_BAN_F_AUTOMATIC)
 		snprintf(buf, len, "automatic");
+	else if ((flags & MX_BAN_F_BLOCKLIST) &&
+		 !strcmp(mx_bans_list_name(b, MX_BAN_LIST(flags)), "crowdsec"))
+		snprintf(buf, len, "crowdsec");	/* CrowdSec's Local API (crowdsec.h) */
 	else if (flags & MX_BAN_F_BLOCKLIST)
 		snprintf(buf, len, "blocklist %s", mx_bans_list_name(b, MX_BAN_LIST(flags)));
 	else

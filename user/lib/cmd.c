@@ -134,6 +134,7 @@ static const struct cmd help_objects[] = {
 	{ "prog",	help_prog },
 	{ "conn",	help_conn },
 	{ "ip",		help_ip },
+	{ "crowdsec",	help_crowdsec },
 	{ "help",	do_help },
 	{ 0 }
 };
@@ -146,7 +147,8 @@ bool mx_is_help_request(int argc, char **argv)
 {
 	if (argc == 0 || is_prefix(argv[0], "help"))
 		return true;
-	if (argc == 1 && !is_prefix(argv[0], "stats") && !is_prefix(argv[0], "reload"))
+	if (argc == 1 && !is_prefix(argv[0], "stats") && !is_prefix(argv[0], "reload") &&
+	    !(strlen(argv[0]) >= 2 && is_prefix(argv[0], "crowdsec")))
 		return true;
 	return argc >= 2 && is_prefix(argv[1], "help");
 }

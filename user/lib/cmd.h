@@ -95,6 +95,7 @@ int help_ip(struct mx_cmd_ctx *c, int argc, char **argv);
 int help_blocklist(struct mx_cmd_ctx *c, int argc, char **argv);
 int help_class(struct mx_cmd_ctx *c, int argc, char **argv);
 int help_sender(struct mx_cmd_ctx *c, int argc, char **argv);
+int help_crowdsec(struct mx_cmd_ctx *c, int argc, char **argv);
 
 /* Does this command line ask only for help (answerable without agent)? */
 bool mx_is_help_request(int argc, char **argv);

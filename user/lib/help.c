@@ -28,7 +28,8 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 		"Usage: mxguard [OPTIONS] OBJECT { COMMAND | help }\n"
 		"       mxguard reload     (read the settings file again, as SIGHUP)\n"
 		"       mxguard version\n"
-		"OBJECT := { ban | allow | blocklist | class | sender | limit | conn | ip | stats | prog }\n"
+		"OBJECT := { ban | allow | blocklist | class | sender | limit | conn | ip | stats | prog |\n"
+		"           crowdsec }\n"
 		HELP_SPEC_OPTIONS
 		"Commands and objects may be abbreviated where unambiguous ('mxguard bl l' is\n"
 		"'mxguard blocklist list'); 'b' is short for ban: 'mxguard b l' is 'mxguard ban list'.\n");
@@ -37,7 +38,7 @@ int do_help(struct mx_cmd_ctx *c, int argc, char **argv)
 int help_ban(struct mx_cmd_ctx *c, int argc, char **argv)
 {
 	return usage(c,
-		"Usage: mxguard ban add PREFIX [ttl DURATION | permanent] [reason TEXT]\n"
+		"Usage: mxguard ban add PREFIX [ttl DURATION | permanent] [reason TEXT] [publish]\n"
 		"       mxguard ban del PREFIX\n"
 		"       mxguard ban list [PREFIX] [reason TEXT]\n"
 		"       mxguard ban show ADDR\n"
@@ -50,7 +51,8 @@ int help_ban(struct mx_cmd_ctx *c, int argc, char **argv)
 		"or those inside PREFIX and whose reason contains TEXT. 'show ADDR' tells\n"
 		"which ban (exact or prefix) applies to ADDR, and every owner's ban of it.\n"
 		"A ban has owners (you, the verdict engine, each blocklist): the longest\n"
-		"holds. 'del' lifts yours and the engine's; a blocklist's stays.\n");
+		"holds. 'del' lifts yours and the engine's; a blocklist's stays.\n"
+		"'publish' pushes the ban to CrowdSec's Local API too (crowdsec_machine_id).\n");
 }
 
 int help_allow(struct mx_cmd_ctx *c, int argc, char **argv)
@@ -172,4 +174,17 @@ int help_sender(struct mx_cmd_ctx *c, int argc, char **argv)
 		"scheduled; 'classed', those in a class the agent gave them.\n"
 		"'forget' drops everything known of a sender; its bans stay (ban del).\n"
 		"Allowlisted senders are never banned or listed.\n");
+}
+
+int help_crowdsec(struct mx_cmd_ctx *c, int argc, char **argv)
+{
+	return usage(c,
+		"Usage: mxguard crowdsec [show]\n"
+		"       mxguard crowdsec help\n"
+		"\n"
+		"mxguardd polls CrowdSec's Local API (crowdsec_url) for its decisions and\n"
+		"bans their addresses and ranges as the owner 'crowdsec'; with\n"
+		"crowdsec_machine_id it pushes its own bans to LAPI as alerts. 'show' says\n"
+		"the state of the last poll, when LAPI's decisions were last applied, how\n"
+		"many are in force, and the pushes done, waiting and failed.\n");
 }
