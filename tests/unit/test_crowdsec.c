@@ -78,14 +78,19 @@ static void test_scopes(void **state)
 			       "{\"id\":10,\"scope\":\"range\",\"value\":\"198.18.4.7/24\",\"type\":\"ban\","
 			       "\"duration\":\"1h\",\"scenario\":\"s\",\"origin\":\"o\"},"
 			       "{\"id\":11,\"scope\":\"Ip\",\"value\":\"::ffff:198.18.0.9\",\"type\":\"ban\","
+			       "\"duration\":\"1h\",\"scenario\":\"s\"},"
+			       "{\"id\":12,\"scope\":\"Ip\",\"value\":\"2001:db8:7::/64\",\"type\":\"ban\","
 			       "\"duration\":\"1h\",\"scenario\":\"s\"}]}", &st), 0);
-	assert_int_equal(st.n_new, 2);
+	assert_int_equal(st.n_new, 3);
 	assert_int_equal(st.other_scope, 1);
 	assert_int_equal(st.masked, 1);
 	mx_format_prefix(&st.d[0].p, buf, sizeof(buf));
 	assert_string_equal(buf, "198.18.4.0/24");
 	mx_format_prefix(&st.d[1].p, buf, sizeof(buf));
 	assert_string_equal(buf, "198.18.0.9");
+	/* A CIDR of scope Ip (cscli decisions import makes them): a prefix. */
+	mx_format_prefix(&st.d[2].p, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8:7::/64");
 	mx_cs_stream_free(&st);
 }
 

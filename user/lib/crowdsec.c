@@ -204,10 +204,11 @@ static int intern(struct mx_cs_stream *s, const char *t, uint16_t *idx)
 }
 
 /*
- * value_of - an Ip (an address) or a Range (ADDR/LEN; host bits are
- * masked, and counted); IPv4-mapped IPv6 as IPv4.
+ * value_of - an address, or ADDR/LEN (a Range's, or an Ip's as LAPI
+ * takes them too; host bits are masked, and counted); IPv4-mapped IPv6
+ * as IPv4.
  */
-static int value_of(struct mx_cs_stream *s, bool range, const char *v, struct mx_prefix *p,
+static int value_of(struct mx_cs_stream *s, const char *v, struct mx_prefix *p,
 		    char *err, size_t errlen)
 {
 	char addr[64], why[160];
@@ -217,11 +218,10 @@ static int value_of(struct mx_cs_stream *s, bool range, const char *v, struct mx
 	bool host = false;
 	struct mx_prefix raw;
 
-	if (!range || !slash) {
+	/* A CIDR in scope Ip too: LAPI takes one (cscli decisions import makes them). */
+	if (!slash) {
 		if (mx_parse_addr(v, &raw, why, sizeof(why)))
 			return fail(err, errlen, "a decision's value '%.64s': %s", v, why);
-		if (range && slash == NULL)
-			range = false;	/* a Range of one address */
 	} else {
 		if ((size_t)(slash - v) >= sizeof(addr))
 			return fail(err, errlen, "a decision's value '%.64s' is too long", v);
@@ -279,7 +279,7 @@ static int decision(struct mx_cs_stream *s, json_object *o, struct mx_cs_decisio
 		s->other_scope++;
 		return 1;
 	}
-	if (value_of(s, !strcasecmp(scope, "range"), value, &d->p, err, errlen))
+	if (value_of(s, value, &d->p, err, errlen))
 		return -1;
 	if (intern(s, scenario, &d->scenario) || intern(s, type, &d->type))
 		return fail(err, errlen, "more than %d scenarios and types in one answer",
