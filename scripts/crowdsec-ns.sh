@@ -26,6 +26,7 @@
 #	with this configuration (in CS_NETNS); cs_bouncer_key NAME registers
 #	a bouncer and prints its API key; cs_machine NAME PASSWORD registers
 #	a (validated) machine. LAPI's own logs: CS_DIR/log/crowdsec*.log.
+#	The functions work in scripts with set -euo pipefail too.
 
 CS_LISTEN=${CS_LISTEN:-127.0.0.1:8080}
 
@@ -138,7 +139,7 @@ cs_start() {
 # cs_alive PID - is PID running (a zombie is not)?
 cs_alive() {
 	local st
-	st=$(ps -o stat= -p "$1" 2>/dev/null)
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || true
 	[[ -n $st && $st != Z* ]]
 }
 
@@ -146,23 +147,23 @@ cs_alive() {
 cs_stop() {
 	local pid p
 	[[ -n ${CS_DIR:-} && -d $CS_DIR ]] || return 0
-	pid=$(cat "$CS_DIR/crowdsec.pid" 2>/dev/null)
+	pid=$(cat "$CS_DIR/crowdsec.pid" 2>/dev/null) || true
 	if [[ -n $pid ]] && cs_alive "$pid"; then
-		kill "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
 		for _ in $(seq 1 50); do
 			cs_alive "$pid" || break
 			sleep 0.1
 		done
-		cs_alive "$pid" && kill -9 "$pid" 2>/dev/null
+		if cs_alive "$pid"; then kill -9 "$pid" 2>/dev/null || true; fi
 	fi
 	# Any other crowdsec or cscli run with this configuration is ours too.
 	for p in $(pgrep -f -- "-c $CS_DIR/etc/config.yaml" 2>/dev/null); do
 		case $(cat /proc/"$p"/comm 2>/dev/null) in
-		crowdsec | cscli) kill -9 "$p" 2>/dev/null ;;
+		crowdsec | cscli) kill -9 "$p" 2>/dev/null || true ;;
 		esac
 	done
 	if [[ -n $pid ]]; then
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
 		for _ in $(seq 1 50); do
 			cs_alive "$pid" || break
 			sleep 0.1
