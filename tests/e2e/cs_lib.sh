@@ -74,9 +74,10 @@ lapi_get() {
 	nsenter --net=/run/netns/"$ns" curl -s -m 5 -H "X-Api-Key: $(cat "$E2E_DIR/$2.key")" "$CS_URL/$3"
 }
 
-# lapi_decisions - LAPI's decisions in force, a line each: SCOPE VALUE TYPE SCENARIO MACHINE DURATION
+# lapi_decisions - LAPI's decisions in force, whatever their origin (-a: plain "cscli decisions
+# list" shows only origins crowdsec and cscli), a line each: SCOPE VALUE TYPE SCENARIO MACHINE DURATION
 lapi_decisions() {
-	cs_cscli decisions list -o json 2>/dev/null | python3 -c '
+	cs_cscli decisions list -a -o json 2>/dev/null | python3 -c '
 import json, sys
 for a in json.load(sys.stdin) or []:
     for d in a.get("decisions") or []:
@@ -85,7 +86,7 @@ for a in json.load(sys.stdin) or []:
 
 # lapi_alerts ADDR - how many alerts LAPI holds for ADDR, and from which machines
 lapi_alerts() {
-	cs_cscli alerts list -o json --ip "$1" 2>/dev/null | python3 -c '
+	cs_cscli alerts list -a -o json --ip "$1" 2>/dev/null | python3 -c '
 import json, sys
 a = json.load(sys.stdin) or []
 print(len(a), " ".join(sorted(x.get("machine_id") or "-" for x in a)))'
