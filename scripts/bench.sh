@@ -19,11 +19,17 @@
 #	5. The agent under full-size attacks (scripts/bench_attack.sh): the
 #	   slowest answer to the control socket, metrics and policy service,
 #	   and the longest event-loop turn, for each attack.
+#	6. CrowdSec start-up sync (scripts/bench_crowdsec.sh): 100,000
+#	   decisions in a private LAPI applied by a fresh agent, as
+#	   decisions per second next to cs-firewall-bouncer's published
+#	   nftables figure, and the longest loop turn meanwhile. Runs alone
+#	   with 'scripts/bench.sh crowdsec'.
 #	Fails if a part cannot run; timing goals are read from the ratios,
 #	they do not fail the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench: needs root (BPF)" >&2; exit 1; }
+[[ ${1:-} == crowdsec ]] && exec scripts/bench_crowdsec.sh
 echo "== XDP per-packet cost"
 build/tests/bench_xdp
 
@@ -155,3 +161,6 @@ done
 
 # 5. The agent under full-size attacks: its worst stall for each.
 scripts/bench_attack.sh
+
+# 6. CrowdSec start-up sync: 100,000 decisions from LAPI.
+scripts/bench_crowdsec.sh

@@ -8,14 +8,16 @@
 #	A real Postfix (Debian's package) with its own configuration, queue
 #	and data directories under DIR, started inside NETNS through
 #	nsenter (so /sys and the cgroup tree stay the host's), listening on
-#	198.18.0.1:25 and [2001:db8:1::1]:25 of the test bed, logging to
-#	DIR/maillog. It never refuses connections itself (its own limits
-#	are off): whatever refuses is mxguard. The host's /etc/postfix and
-#	queue are not touched. PF_SMTPD_TIMEOUT sets smtpd_timeout;
-#	PF_MAIN_EXTRA is appended to main.cf (e.g. a policy service);
-#	PF_RESOLV names a resolv.conf that Postfix alone sees (a private
-#	mount namespace binds it over /etc/resolv.conf), so that its DNS
-#	lookups go to a test's own DNS server.
+#	198.18.0.1:25 and [2001:db8:1::1]:25 of the test bed (PF_INET, a
+#	Postfix inet_interfaces list, names others: gateway B's
+#	"198.18.2.1, [2001:db8:3::1]"), logging to DIR/maillog. It never
+#	refuses connections itself (its own limits are off): whatever
+#	refuses is mxguard. The host's /etc/postfix and queue are not
+#	touched. PF_SMTPD_TIMEOUT sets smtpd_timeout; PF_MAIN_EXTRA is
+#	appended to main.cf (e.g. a policy service); PF_RESOLV names a
+#	resolv.conf that Postfix alone sees (a private mount namespace
+#	binds it over /etc/resolv.conf), so that its DNS lookups go to a
+#	test's own DNS server.
 
 # pf_ns_start NETNS DIR - configure and start; wait until port 25 listens
 pf_ns_start() {
@@ -34,7 +36,7 @@ maillog_file_prefixes = $dir
 myhostname = gw.test
 mydomain = gw.test
 mydestination = gw.test
-inet_interfaces = 198.18.0.1, [2001:db8:1::1]
+inet_interfaces = ${PF_INET:-198.18.0.1, [2001:db8:1::1]}
 inet_protocols = all
 mynetworks = 127.0.0.0/8
 smtpd_banner = \$myhostname ESMTP
