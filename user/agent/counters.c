@@ -199,6 +199,8 @@ struct view {
 	  "change=\"applied\"", "counter", CS_DECISIONS, 1, v->cs.stats.applied)		\
 	X(cs_removed, "crowdsec_decisions_removed", "mxguard_crowdsec_decisions_total",		\
 	  "change=\"removed\"", "counter", CS_DECISIONS, 1, v->cs.stats.removed)		\
+	X(cs_lifted, "crowdsec_decisions_lifted", "mxguard_crowdsec_decisions_total",		\
+	  "change=\"lifted\"", "counter", CS_DECISIONS, 1, v->cs.stats.lifted)		\
 	X(cs_ignored, "crowdsec_decisions_ignored", "mxguard_crowdsec_decisions_total",		\
 	  "change=\"ignored\"", "counter", CS_DECISIONS, 1, v->cs.stats.ignored)		\
 	X(cs_errors, "crowdsec_errors", "mxguard_crowdsec_errors_total", NULL, "counter",	\

@@ -546,6 +546,36 @@ static int build_step(struct crowdsecd *cs, uint64_t deadline_us)
 	return 0;
 }
 
+/*
+ * central_lift - a decision that an mxguard host pushed (scenario
+ * mxguard/...) was deleted in LAPI: an operator lifted that ban for the
+ * fleet, so this host's own engine ban of the prefix goes too, as with
+ * 'ban del' (its history stays). Only a ban that was there before this
+ * answer came: one made since is not the one deleted. The operator's
+ * and the lists' claims stay.
+ */
+static void central_lift(struct crowdsecd *cs, const struct mx_prefix *p)
+{
+	struct mx_store *s = &cs->a->store;
+	struct mx_ban c[16];
+	size_t n = mx_bans_claims(&s->claims, p, c, 16);
+	char err[256], pfx[64];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!(c[i].flags & MX_BAN_F_AUTOMATIC) || c[i].added_ns + MX_NS_PER_S > cs->now_ns)
+			continue;
+		mx_format_prefix(p, pfx, sizeof(pfx));
+		if (store_ban_del(s, p, MX_BAN_F_AUTOMATIC, err, sizeof(err)) < 0) {
+			mx_log_limited(&cs->poll_log, "crowdsec: cannot lift %s: %s", pfx, err);
+			return;
+		}
+		cs->stats.lifted++;
+		mx_log("crowdsec: lifted the engine's ban of %s: its decision was deleted in LAPI",
+		       pfx);
+		return;
+	}
+}
+
 /* plan_step - a later answer: deleted, then new, as changes of the claims */
 static int plan_step(struct crowdsecd *cs, uint64_t deadline_us)
 {
@@ -565,6 +595,8 @@ static int plan_step(struct crowdsecd *cs, uint64_t deadline_us)
 			if (wanted(cs, d) && index_del(&cs->idx, &d->p) &&
 			    add_change(cs, &d->p, 0, 0, true))
 				return -ENOMEM;
+			if (!strncmp(cs->st.text[d->scenario], "mxguard/", 8))
+				central_lift(cs, &d->p);
 			continue;
 		}
 		if (!wanted(cs, d) || d->duration_ms <= 0) {

@@ -14,6 +14,7 @@ struct agent;
 struct crowdsec_stats {
 	uint64_t applied;		/* LAPI's bans claimed (new, or renewed longer) */
 	uint64_t removed;		/* LAPI's bans gone because LAPI deleted them */
+	uint64_t lifted;		/* this host's engine bans lifted by a central delete */
 	uint64_t ignored;		/* decisions of other types or scopes, or over */
 	uint64_t errors;		/* polls that failed: unreachable, refused, malformed */
 	uint64_t pushed;		/* mxguard's bans LAPI acknowledged */
