@@ -97,3 +97,23 @@ awk -v n="$N" -v ms="$((t1 - t0))" -v f="$NFT_PUBLISHED" 'BEGIN {
 	r = n / (ms / 1000)
 	printf "%.0f decisions/s; cs-firewall-bouncer nftables mode (published, #114): about %d/s; ratio %.0fx\n", r, f, r / f
 }'
+
+# A restart: the journal brings the set back, LAPI's startup answer replaces it
+# (every prefix held by the old set and the new one at once until the commit).
+kill "$APID"
+wait "$APID" 2>/dev/null || true
+: >"$CDIR/agent.log"
+t0=$(ms)
+nsenter --net=/run/netns/"$TB_GW" "$BUILD/mxguardd" -C "$CDIR/conf" --interface "$TB_GW_IF" \
+	--socket "$SOCK" --pin-dir "$PIN" --state-dir "$CDIR/state" >"$CDIR/agent.log" 2>&1 &
+APID=$!
+while ! grep -q "crowdsec: synced" "$CDIR/agent.log"; do
+	kill -0 "$APID" 2>/dev/null || { cat "$CDIR/agent.log" >&2; echo "bench: the agent died" >&2; exit 1; }
+	(($(ms) - t0 > 600000)) && { echo "bench: no sync after a restart within 600 s" >&2; exit 1; }
+	sleep 0.2
+done
+t1=$(ms)
+loop=$(mx -j stats | sed -n 's/.*"loop_busy_max_us": *\([0-9]*\).*/\1/p')
+grep -h "crowdsec: synced\|a loop turn took" "$CDIR/agent.log" | sed 's/^/    /' || true
+echo "restart: the set restored and replaced by LAPI's startup answer after $((t1 - t0)) ms;" \
+	"$(cs_in_force) in force; longest loop turn $((loop / 1000)) ms"

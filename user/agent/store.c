@@ -425,6 +425,9 @@ int store_load_step(struct store_load *l, uint64_t deadline_us)
 		}
 		l->i = 0;
 		l->phase = SL_CLAIM;
+		/* Each entry may come to share its prefix with another owner: room for that now. */
+		if (mx_bans_reserve(&s->claims, l->n))
+			return load_fail(l, "cannot load %s: out of memory", l->name);
 		/* Taken again now: a collection while the list was journalled may have freed it. */
 		l->ban.reason = mx_bans_reason(&s->claims, l->text);
 		reasons(s, l->rid, l->texts, l->ntexts);

@@ -57,9 +57,8 @@ static struct mx_shared *shared_find(const struct mx_bans *b, const struct mx_pr
 	return NULL;
 }
 
-static int shared_grow(struct mx_bans *b)
+static int shared_grow_to(struct mx_bans *b, size_t cap)
 {
-	size_t cap = b->shared_cap ? b->shared_cap * 2 : 1024;
 	struct mx_shared *t = calloc(cap, sizeof(*t));
 
 	if (!t)
@@ -77,6 +76,20 @@ static int shared_grow(struct mx_bans *b)
 	b->shared = t;
 	b->shared_cap = cap;
 	return 0;
+}
+
+static int shared_grow(struct mx_bans *b)
+{
+	return shared_grow_to(b, b->shared_cap ? b->shared_cap * 2 : 1024);
+}
+
+int mx_bans_reserve(struct mx_bans *b, size_t more)
+{
+	size_t cap = b->shared_cap ? b->shared_cap : 1024;
+
+	while ((b->shared_n + more) * 2 > cap && cap < ((size_t)1 << 40))
+		cap *= 2;
+	return cap > b->shared_cap ? shared_grow_to(b, cap) : 0;
 }
 
 static struct mx_shared *shared_add(struct mx_bans *b, const struct mx_prefix *p)
@@ -432,6 +445,13 @@ int mx_bans_drop_begin(struct mx_bans *b, struct mx_bans_drop *d, uint32_t list,
 	return d->w ? 0 : -ENOMEM;
 }
 
+/*
+ * Entries of a map between looks at the clock: an entry the list shares
+ * with another owner costs tens of microseconds (its claims rewritten),
+ * so a replace of a list by one over the same prefixes stays in its slice.
+ */
+#define DROP_SLICE	128
+
 int mx_bans_drop_step(struct mx_bans *b, struct mx_bans_drop *d, uint64_t deadline_us)
 {
 	struct drop_arg da = { .b = b, .list = d->list, .keep = d->keep };
@@ -445,7 +465,7 @@ int mx_bans_drop_step(struct mx_bans *b, struct mx_bans_drop *d, uint64_t deadli
 		if (!d->w->w.key_size)
 			r = mx_walk_init(&d->w->w, b->map->fd[d->map], 0, sizeof(struct mx_ban));
 		if (!r)
-			r = mx_walk_step(&d->w->w, 1024, drop_entry, &da);
+			r = mx_walk_step(&d->w->w, DROP_SLICE, drop_entry, &da);
 		d->removed += da.removed;
 		da.removed = 0;
 		if (r < 0)

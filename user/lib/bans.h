@@ -93,6 +93,14 @@ const char *mx_bans_list_name(const struct mx_bans *b, uint32_t id);
 bool mx_list_name_valid(const char *name);
 
 /*
+ * Room for more prefixes with several claims, made now: a load of n
+ * prefixes over another owner's asks for n before it claims, so that
+ * the table of shared prefixes is not rehashed (every entry moved, every
+ * page of a new table touched) in the middle of it, in one turn. The
+ * pages of the room are touched only as it is used.
+ */
+int mx_bans_reserve(struct mx_bans *b, size_t more);
+/*
  * An owner's claim on p (its flags name the owner), replacing that
  * owner's earlier claim. The map then holds the longest claim. 0, or
  * -E2BIG (the map is full: nothing changed) or -ENOMEM.
