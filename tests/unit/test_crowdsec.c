@@ -181,8 +181,12 @@ static void test_alerts(void **state)
 	s = mx_cs_login_json("mx1", "pw");
 	assert_non_null(strstr(s, "\"machine_id\":\"mx1\""));
 	free(s);
-	assert_int_equal(mx_cs_token_parse("{\"code\":200,\"expire\":\"x\",\"token\":\"a.b.c\"}", 43,
-					   token, sizeof(token), err, sizeof(err)), 0);
+	{
+		const char *ok = "{\"code\":200,\"expire\":\"x\",\"token\":\"a.b.c\"}";
+
+		assert_int_equal(mx_cs_token_parse(ok, strlen(ok), token, sizeof(token), err,
+						   sizeof(err)), 0);
+	}
 	assert_string_equal(token, "a.b.c");
 	assert_int_equal(mx_cs_token_parse("{\"token\":\"a b\"}", 15, token, sizeof(token), err,
 					   sizeof(err)), -1);
