@@ -17,8 +17,12 @@ CONF=$E2E_DIR/mxguard.conf
 test_shipped_example_checks() {
 	"$BUILD/mxguardd" -C "$TOP/docs/mxguard.conf" --check-config >/dev/null ||
 		{ fail "the shipped example does not check"; return 1; }
-	# Every setting uncommented, as documented: the defaults are valid values.
+	# Every setting uncommented, as documented: the defaults are valid values,
+	# and the examples of CrowdSec's secret files are files of root's, 0600.
+	(umask 077; echo key >"$E2E_DIR/cs.key"; echo password >"$E2E_DIR/cs.password")
 	sed -e 's/^#\([a-z]\)/\1/' -e "s#^trap_file = .*#trap_file = $TOP/docs/traps.example#" \
+		-e "s#^crowdsec_key_file = .*#crowdsec_key_file = $E2E_DIR/cs.key#" \
+		-e "s#^crowdsec_password_file = .*#crowdsec_password_file = $E2E_DIR/cs.password#" \
 		"$TOP/docs/mxguard.conf" >"$CONF"
 	local out
 	out=$("$BUILD/mxguardd" -C "$CONF" --check-config 2>&1) || { fail "uncommented example: $out"; return 1; }
