@@ -30,21 +30,7 @@
 #include <json-c/json.h>
 
 #include "crowdsec.h"
-
-/* fail - a one-line reason in err; -1 */
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
+#include "jsondoc.h"
 
 /* Go's duration units, longest names first where one is a prefix of another. */
 static const struct {
@@ -106,46 +92,15 @@ int mx_cs_duration(const char *s, int64_t *ms)
 	return 0;
 }
 
-/* document - one JSON value of at most MX_CS_BODY_MAX bytes, nothing after it */
+/* document - one JSON value of at most MX_CS_BODY_MAX bytes, nothing after it (jsondoc.h) */
 static json_object *document(const char *body, size_t len, bool *null, char *err, size_t errlen)
 {
-	enum json_tokener_error jerr;
-	json_tokener *tok;
-	json_object *root;
-	size_t end;
-
-	*null = false;
 	if (len > MX_CS_BODY_MAX) {
-		fail(err, errlen, "an answer of %zu bytes, more than %u", len, MX_CS_BODY_MAX);
+		mx_err(err, errlen, "an answer of %zu bytes, more than %u", len, MX_CS_BODY_MAX);
+		*null = false;
 		return NULL;
 	}
-	tok = json_tokener_new_ex(MX_CS_DEPTH);
-	if (!tok) {
-		fail(err, errlen, "out of memory");
-		return NULL;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	/* The NUL too: json-c wants it to know the input ends there. */
-	root = json_tokener_parse_ex(tok, body, (int)len + 1);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr != json_tokener_success) {
-		json_object_put(root);
-		fail(err, errlen, "not JSON: %s at byte %zu",
-		     jerr == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(jerr),
-		     end < len ? end : len);
-		return NULL;
-	}
-	for (; end < len; end++) {
-		if (!strchr(" \t\r\n", body[end])) {
-			json_object_put(root);
-			fail(err, errlen, "trailing bytes after the JSON value at byte %zu", end);
-			return NULL;
-		}
-	}
-	*null = root == NULL;
-	return root;
+	return mx_json_document(body, len, MX_CS_DEPTH, null, err, errlen);
 }
 
 /* field - a string member of o, at most MX_CS_FIELD_MAX bytes; NULL if absent or not one */
@@ -156,12 +111,12 @@ static const char *field(json_object *o, const char *name, bool required, char *
 
 	if (!json_object_object_get_ex(o, name, &v) || !v) {
 		if (required)
-			fail(err, errlen, "a decision without '%s'", name);
+			mx_err(err, errlen, "a decision without '%s'", name);
 		return NULL;
 	}
 	if (!json_object_is_type(v, json_type_string) ||
 	    json_object_get_string_len(v) > MX_CS_FIELD_MAX) {
-		fail(err, errlen, "a decision's '%s' is not a string of at most %d bytes", name,
+		mx_err(err, errlen, "a decision's '%s' is not a string of at most %d bytes", name,
 		     MX_CS_FIELD_MAX);
 		return NULL;
 	}
@@ -221,17 +176,17 @@ static int value_of(struct mx_cs_stream *s, const char *v, struct mx_prefix *p,
 	/* A CIDR in scope Ip too: LAPI takes one (cscli decisions import makes them). */
 	if (!slash) {
 		if (mx_parse_addr(v, &raw, why, sizeof(why)))
-			return fail(err, errlen, "a decision's value '%.64s': %s", v, why);
+			return mx_err(err, errlen, "a decision's value '%.64s': %s", v, why);
 	} else {
 		if ((size_t)(slash - v) >= sizeof(addr))
-			return fail(err, errlen, "a decision's value '%.64s' is too long", v);
+			return mx_err(err, errlen, "a decision's value '%.64s' is too long", v);
 		memcpy(addr, v, (size_t)(slash - v));
 		addr[slash - v] = '\0';
 		if (mx_parse_addr(addr, &raw, why, sizeof(why)))
-			return fail(err, errlen, "a decision's value '%.64s': %s", v, why);
+			return mx_err(err, errlen, "a decision's value '%.64s': %s", v, why);
 		if (mx_parse_u32(slash + 1, 0, raw.family == AF_INET ? 32 : 128, &len, why,
 				 sizeof(why)))
-			return fail(err, errlen, "a decision's value '%.64s': prefix length %s",
+			return mx_err(err, errlen, "a decision's value '%.64s': prefix length %s",
 				    v, why);
 		raw.len = (uint8_t)len;
 		mx_prefix_mask(raw.family, len, mask);
@@ -254,12 +209,12 @@ static int decision(struct mx_cs_stream *s, json_object *o, struct mx_cs_decisio
 	int64_t n;
 
 	if (!json_object_is_type(o, json_type_object))
-		return fail(err, errlen, "a decision that is not an object");
+		return mx_err(err, errlen, "a decision that is not an object");
 	if (!json_object_object_get_ex(o, "id", &id) || !json_object_is_type(id, json_type_int))
-		return fail(err, errlen, "a decision without a numeric 'id'");
+		return mx_err(err, errlen, "a decision without a numeric 'id'");
 	n = json_object_get_int64(id);
 	if (n <= 0)
-		return fail(err, errlen, "a decision with id %lld", (long long)n);
+		return mx_err(err, errlen, "a decision with id %lld", (long long)n);
 	d->id = (uint64_t)n;
 	err[0] = '\0';
 	scope = field(o, "scope", true, err, errlen);
@@ -271,10 +226,10 @@ static int decision(struct mx_cs_stream *s, json_object *o, struct mx_cs_decisio
 	if (!scope || !value || !dur || !type || !scenario || (!origin && err[0]))
 		return -1;
 	if (!type[0] || strlen(type) > MX_CS_TYPE_MAX)
-		return fail(err, errlen, "a decision's type '%.40s' is not 1 to %d bytes", type,
+		return mx_err(err, errlen, "a decision's type '%.40s' is not 1 to %d bytes", type,
 			    MX_CS_TYPE_MAX);
 	if (mx_cs_duration(dur, &d->duration_ms))
-		return fail(err, errlen, "a decision's duration '%.40s' is no Go duration", dur);
+		return mx_err(err, errlen, "a decision's duration '%.40s' is no Go duration", dur);
 	if (strcasecmp(scope, "ip") && strcasecmp(scope, "range")) {
 		s->other_scope++;
 		return 1;
@@ -282,7 +237,7 @@ static int decision(struct mx_cs_stream *s, json_object *o, struct mx_cs_decisio
 	if (value_of(s, value, &d->p, err, errlen))
 		return -1;
 	if (intern(s, scenario, &d->scenario) || intern(s, type, &d->type))
-		return fail(err, errlen, "more than %d scenarios and types in one answer",
+		return mx_err(err, errlen, "more than %d scenarios and types in one answer",
 			    MX_CS_TEXTS_MAX);
 	return 0;
 }
@@ -298,16 +253,16 @@ static int list(struct mx_cs_stream *s, json_object *root, const char *name, siz
 	if (!json_object_object_get_ex(root, name, &a) || !a)
 		return 0;
 	if (!json_object_is_type(a, json_type_array))
-		return fail(err, errlen, "'%s' is neither an array nor null", name);
+		return mx_err(err, errlen, "'%s' is neither an array nor null", name);
 	n = json_object_array_length(a);
 	if (n > MX_CS_DECISIONS_MAX - (s->n_new + s->n_del))
-		return fail(err, errlen, "more than %d decisions in one answer", MX_CS_DECISIONS_MAX);
+		return mx_err(err, errlen, "more than %d decisions in one answer", MX_CS_DECISIONS_MAX);
 	if (n) {
 		size_t have = s->n_new + s->n_del;
 		struct mx_cs_decision *nd = realloc(s->d, (have + n) * sizeof(*nd));
 
 		if (!nd)
-			return fail(err, errlen, "out of memory for %zu decisions", have + n);
+			return mx_err(err, errlen, "out of memory for %zu decisions", have + n);
 		s->d = nd;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -318,7 +273,7 @@ static int list(struct mx_cs_stream *s, json_object *root, const char *name, siz
 			char why[256];
 
 			snprintf(why, sizeof(why), "%s", err);
-			return fail(err, errlen, "%s[%zu]: %s", name, i, why);
+			return mx_err(err, errlen, "%s[%zu]: %s", name, i, why);
 		}
 		if (r == 0)
 			(*count)++;
@@ -344,12 +299,12 @@ int mx_cs_stream_parse(const char *body, size_t len, struct mx_cs_stream *s, cha
 	root = document(body, len, &null, err, errlen);
 	if (!root) {
 		if (null)
-			fail(err, errlen, "the answer is null, not an object");
+			mx_err(err, errlen, "the answer is null, not an object");
 		return -1;
 	}
 	if (!json_object_is_type(root, json_type_object)) {
 		json_object_put(root);
-		return fail(err, errlen, "the answer is not an object");
+		return mx_err(err, errlen, "the answer is not an object");
 	}
 	if (list(s, root, "new", &n, err, errlen))
 		goto bad;
@@ -374,26 +329,26 @@ int mx_cs_types_parse(const char *s, struct mx_cs_types *t, char *err, size_t er
 		size_t l = strcspn(p, ",");
 
 		if (!l || l > MX_CS_TYPE_MAX)
-			return fail(err, errlen, "'%.40s': a type of 1 to %d characters, "
+			return mx_err(err, errlen, "'%.40s': a type of 1 to %d characters, "
 				    "comma-separated", s, MX_CS_TYPE_MAX);
 		if (out.n == MX_CS_TYPES_MAX)
-			return fail(err, errlen, "at most %d types", MX_CS_TYPES_MAX);
+			return mx_err(err, errlen, "at most %d types", MX_CS_TYPES_MAX);
 		for (size_t i = 0; i < l; i++) {
 			char c = p[i];
 
 			if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
 			      c == '-'))
-				return fail(err, errlen, "'%.*s': a type is lower-case letters, "
+				return mx_err(err, errlen, "'%.*s': a type is lower-case letters, "
 					    "digits, '_' or '-'", (int)l, p);
 		}
 		memcpy(out.t[out.n], p, l);
 		out.t[out.n++][l] = '\0';
 		p += l;
 		if (*p == ',' && !*++p)
-			return fail(err, errlen, "'%.40s' ends with a comma", s);
+			return mx_err(err, errlen, "'%.40s' ends with a comma", s);
 	}
 	if (!out.n)
-		return fail(err, errlen, "no type");
+		return mx_err(err, errlen, "no type");
 	*t = out;
 	return 0;
 }
@@ -416,30 +371,30 @@ int mx_cs_secret_load(const char *what, const char *path, char *out, size_t outl
 	int fd;
 
 	if (!path || !path[0])
-		return fail(err, errlen, "%s is not set", what);
+		return mx_err(err, errlen, "%s is not set", what);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return fail(err, errlen, "%s %s: %s", what, path, errno == ELOOP ?
+		return mx_err(err, errlen, "%s %s: %s", what, path, errno == ELOOP ?
 			    "a symbolic link; name the file itself" : strerror(errno));
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, "%s %s: not a regular file", what, path);
+		return mx_err(err, errlen, "%s %s: not a regular file", what, path);
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		close(fd);
-		return fail(err, errlen, "%s %s: owned by uid %u; it must be root's (chown root %s)",
+		return mx_err(err, errlen, "%s %s: owned by uid %u; it must be root's (chown root %s)",
 			    what, path, (unsigned int)st.st_uid, path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return fail(err, errlen, "%s %s: mode %04o lets group or others in; it must be "
+		return mx_err(err, errlen, "%s %s: mode %04o lets group or others in; it must be "
 			    "0600 or 0400 (chmod 600 %s)", what, path,
 			    (unsigned int)(st.st_mode & 07777), path);
 	}
 	got = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (got < 0)
-		return fail(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		return mx_err(err, errlen, "%s %s: %s", what, path, strerror(errno));
 	n = (size_t)got;
 	if (n && buf[n - 1] == '\n')
 		n--;
@@ -448,13 +403,13 @@ int mx_cs_secret_load(const char *what, const char *path, char *out, size_t outl
 	for (size_t i = 0; i < n; i++) {
 		if ((unsigned char)buf[i] <= 0x20 || buf[i] == 0x7f) {
 			explicit_bzero(buf, sizeof(buf));
-			return fail(err, errlen, "%s %s: one line of printable characters without "
+			return mx_err(err, errlen, "%s %s: one line of printable characters without "
 				    "blanks, please", what, path);
 		}
 	}
 	if (!n || n > MX_CS_SECRET_MAX || n >= outlen) {
 		explicit_bzero(buf, sizeof(buf));
-		return fail(err, errlen, "%s %s: 1 to %d characters on one line", what, path,
+		return mx_err(err, errlen, "%s %s: 1 to %d characters on one line", what, path,
 			    MX_CS_SECRET_MAX);
 	}
 	memcpy(out, buf, n);
@@ -505,18 +460,18 @@ int mx_cs_token_parse(const char *body, size_t len, char *token, size_t toklen, 
 
 	root = document(body, len, &null, err, errlen);
 	if (!root)
-		return null ? fail(err, errlen, "a login answer that is null") : -1;
+		return null ? mx_err(err, errlen, "a login answer that is null") : -1;
 	if (!json_object_is_type(root, json_type_object) ||
 	    !json_object_object_get_ex(root, "token", &t) || !json_object_is_type(t, json_type_string)) {
 		json_object_put(root);
-		return fail(err, errlen, "a login answer without a token");
+		return mx_err(err, errlen, "a login answer without a token");
 	}
 	v = json_object_get_string(t);
 	if (!v[0] || strlen(v) >= toklen || strlen(v) > MX_CS_TOKEN_MAX ||
 	    strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=")
 	    != strlen(v)) {
 		json_object_put(root);
-		return fail(err, errlen, "a login answer whose token is not a JWT");
+		return mx_err(err, errlen, "a login answer whose token is not a JWT");
 	}
 	snprintf(token, toklen, "%s", v);
 	json_object_put(root);

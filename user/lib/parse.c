@@ -18,8 +18,7 @@
 
 #include "parse.h"
 
-/* fail - write a one-line reason and return -1 */
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int mx_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -30,6 +29,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	}
 	return -1;
 }
+
 
 /* mx_prefix_mask - the netmask of a prefix length, network order */
 void mx_prefix_mask(int family, unsigned int len, uint8_t mask[16])
@@ -57,11 +57,11 @@ static int parse_any(const char *s, struct mx_prefix *out, bool require_addr,
 	uint8_t mask[16];
 
 	if (!s || !*s)
-		return fail(err, errlen, "empty address");
+		return mx_err(err, errlen, "empty address");
 	slash = strchr(s, '/');
 	alen = slash ? (size_t)(slash - s) : strlen(s);
 	if (alen == 0 || alen >= INET6_ADDRSTRLEN)
-		return fail(err, errlen, "'%.64s' is not an IP address", s);
+		return mx_err(err, errlen, "'%.64s' is not an IP address", s);
 	memcpy(buf, s, alen);
 	buf[alen] = '\0';
 
@@ -72,7 +72,7 @@ static int parse_any(const char *s, struct mx_prefix *out, bool require_addr,
 		p.family = AF_INET6;
 		bits = 128;
 	} else {
-		return fail(err, errlen, "'%.64s' is not an IP address", buf);
+		return mx_err(err, errlen, "'%.64s' is not an IP address", buf);
 	}
 
 	p.len = (uint8_t)bits;
@@ -81,16 +81,16 @@ static int parse_any(const char *s, struct mx_prefix *out, bool require_addr,
 		char lerr[64];
 
 		if (require_addr)
-			return fail(err, errlen, "'%.64s': expected an address, not a prefix", s);
+			return mx_err(err, errlen, "'%.64s': expected an address, not a prefix", s);
 		if (mx_parse_u32(slash + 1, 0, bits, &len, lerr, sizeof(lerr)))
-			return fail(err, errlen, "'%.64s': bad prefix length: %s", s, lerr);
+			return mx_err(err, errlen, "'%.64s': bad prefix length: %s", s, lerr);
 		p.len = (uint8_t)len;
 	}
 
 	mx_prefix_mask(p.family, p.len, mask);
 	for (int i = 0; i < 16; i++) {
 		if (p.addr[i] & ~mask[i])
-			return fail(err, errlen,
+			return mx_err(err, errlen,
 				    "'%.64s': host bits set below /%u (did you mean the network address?)",
 				    s, p.len);
 	}
@@ -146,13 +146,13 @@ int mx_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
 	char *end;
 
 	if (!s || !isdigit((unsigned char)*s))
-		return fail(err, errlen, "'%.32s' is not a number", s ? s : "");
+		return mx_err(err, errlen, "'%.32s' is not a number", s ? s : "");
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end)
-		return fail(err, errlen, "'%.32s' is not a number", s);
+		return mx_err(err, errlen, "'%.32s' is not a number", s);
 	if (errno == ERANGE || v < min || v > max)
-		return fail(err, errlen, "%.32s is out of range %" PRIu32 "..%" PRIu32,
+		return mx_err(err, errlen, "%.32s is out of range %" PRIu32 "..%" PRIu32,
 			    s, min, max);
 	*out = (uint32_t)v;
 	return 0;
@@ -165,7 +165,7 @@ int mx_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen)
 	char *end;
 
 	if (!s || !isdigit((unsigned char)*s))
-		return fail(err, errlen, "'%.32s' is not a size (N, Nk, NM or NG)", s ? s : "");
+		return mx_err(err, errlen, "'%.32s' is not a size (N, Nk, NM or NG)", s ? s : "");
 	errno = 0;
 	v = strtoull(s, &end, 10);
 	if (*end == 'k' || *end == 'K')
@@ -175,9 +175,9 @@ int mx_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen)
 	else if (*end == 'G')
 		shift = 30;
 	if ((shift && end[1]) || (!shift && *end))
-		return fail(err, errlen, "'%.32s' is not a size (N, Nk, NM or NG)", s);
+		return mx_err(err, errlen, "'%.32s' is not a size (N, Nk, NM or NG)", s);
 	if (errno == ERANGE || v > (1ULL << 40) >> shift)
-		return fail(err, errlen, "%.32s is more than 1 TiB", s);
+		return mx_err(err, errlen, "%.32s is more than 1 TiB", s);
 	*bytes = (uint64_t)v << shift;
 	return 0;
 }
@@ -206,7 +206,7 @@ int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 	uint64_t total = 0;
 
 	if (!s || !*s)
-		return fail(err, errlen, "empty duration");
+		return mx_err(err, errlen, "empty duration");
 	while (*p) {
 		const char *num = p;
 		unsigned long long v;
@@ -215,11 +215,11 @@ int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 		char *end;
 
 		if (!isdigit((unsigned char)*p))
-			return fail(err, errlen, "'%.32s' is not a duration (e.g. 90s, 15m, 24h, 7d)", s);
+			return mx_err(err, errlen, "'%.32s' is not a duration (e.g. 90s, 15m, 24h, 7d)", s);
 		errno = 0;
 		v = strtoull(p, &end, 10);
 		if (errno == ERANGE || v > MX_MAX_DURATION_NS / 1000000ULL)
-			return fail(err, errlen, "duration '%.32s' is too long", s);
+			return mx_err(err, errlen, "duration '%.32s' is too long", s);
 		p = end;
 		for (size_t i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
 			size_t l = strlen(duration_units[i].unit);
@@ -232,18 +232,18 @@ int mx_parse_duration(const char *s, uint64_t *ns, char *err, size_t errlen)
 		}
 		if (!ulen) {
 			if (*p)
-				return fail(err, errlen, "'%.32s' has an unknown unit (use ms, s, m, h, d, w)", s);
+				return mx_err(err, errlen, "'%.32s' has an unknown unit (use ms, s, m, h, d, w)", s);
 			if (num != s)
-				return fail(err, errlen, "'%.32s': a bare number must stand alone", s);
+				return mx_err(err, errlen, "'%.32s': a bare number must stand alone", s);
 			unit = MX_NS_PER_S;
 		}
 		p += ulen;
 		if (v > (MX_MAX_DURATION_NS - total) / unit)
-			return fail(err, errlen, "duration '%.32s' is longer than ten years", s);
+			return mx_err(err, errlen, "duration '%.32s' is longer than ten years", s);
 		total += v * unit;
 	}
 	if (total == 0)
-		return fail(err, errlen, "duration '%.32s' is zero", s);
+		return mx_err(err, errlen, "duration '%.32s' is zero", s);
 	*ns = total;
 	return 0;
 }
@@ -297,15 +297,15 @@ int mx_parse_rate(const char *s, uint64_t *interval_ns, char *err, size_t errlen
 	size_t nlen;
 
 	if (!s || !*s)
-		return fail(err, errlen, "empty rate");
+		return mx_err(err, errlen, "empty rate");
 	slash = strchr(s, '/');
 	nlen = slash ? (size_t)(slash - s) : strlen(s);
 	if (nlen == 0 || nlen >= sizeof(num))
-		return fail(err, errlen, "'%.32s' is not a rate (e.g. 30/min)", s);
+		return mx_err(err, errlen, "'%.32s' is not a rate (e.g. 30/min)", s);
 	memcpy(num, s, nlen);
 	num[nlen] = '\0';
 	if (mx_parse_u32(num, 1, 1000000000U, &n, nerr, sizeof(nerr)))
-		return fail(err, errlen, "rate '%.32s': %s", s, nerr);
+		return mx_err(err, errlen, "rate '%.32s': %s", s, nerr);
 	if (slash) {
 		size_t i;
 
@@ -314,11 +314,11 @@ int mx_parse_rate(const char *s, uint64_t *interval_ns, char *err, size_t errlen
 				break;
 		}
 		if (i == sizeof(units) / sizeof(units[0]))
-			return fail(err, errlen, "rate '%.32s': unit must be /s, /min, /h or /day", s);
+			return mx_err(err, errlen, "rate '%.32s': unit must be /s, /min, /h or /day", s);
 		per = units[i].ns;
 	}
 	if (per / n < 1000)
-		return fail(err, errlen, "rate '%.32s' is over one million per second", s);
+		return mx_err(err, errlen, "rate '%.32s' is over one million per second", s);
 	*interval_ns = per / n;
 	return 0;
 }

@@ -46,6 +46,9 @@ int mx_format_rate(uint64_t interval_ns, char *buf, size_t len);
 
 int mx_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out,
 		 char *err, size_t errlen);
+/* err gets a one-line reason (when err and errlen); returns -1. */
+int mx_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A size in bytes: "N", "Nk", "NM" or "NG" (powers of 1024), at most 1 TiB. */
 int mx_parse_size(const char *s, uint64_t *bytes, char *err, size_t errlen);
 

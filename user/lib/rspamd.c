@@ -28,6 +28,7 @@
 #include <json-c/json.h>
 
 #include "http.h"
+#include "jsondoc.h"
 #include "rspamd.h"
 
 static const char *const action_names[MX_RSPAMD_ACTIONS] = {
@@ -40,19 +41,6 @@ static const char *const action_names[MX_RSPAMD_ACTIONS] = {
 	[MX_RSPAMD_DISCARD] = "discard",
 	[MX_RSPAMD_QUARANTINE] = "quarantine",
 };
-
-/* fail - write a one-line reason and return -1 */
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 const char *mx_rspamd_action_name(enum mx_rspamd_action a)
 {
@@ -99,9 +87,9 @@ int mx_rspamd_actions_parse(const char *list, uint32_t *mask, char *err, size_t 
 		for (e = end; e > b && (e[-1] == ' ' || e[-1] == '\t'); e--)
 			;
 		if (e == b)
-			return fail(err, errlen, "an empty action in '%s'", list);
+			return mx_err(err, errlen, "an empty action in '%s'", list);
 		if (action_of(b, (size_t)(e - b), true, &a))
-			return fail(err, errlen, "'%.*s' is no rspamd action (reject, add header, "
+			return mx_err(err, errlen, "'%.*s' is no rspamd action (reject, add header, "
 				    "rewrite subject, soft reject, greylist, no action, discard, "
 				    "quarantine)", (int)(e - b > 40 ? 40 : e - b), b);
 		m |= 1U << a;
@@ -152,21 +140,21 @@ static const char *string_of(json_object *obj, size_t max, const char *what, cha
 	size_t len;
 
 	if (!json_object_is_type(obj, json_type_string)) {
-		fail(err, errlen, "%s is not a string", what);
+		mx_err(err, errlen, "%s is not a string", what);
 		return NULL;
 	}
 	s = json_object_get_string(obj);
 	len = (size_t)json_object_get_string_len(obj);
 	if (strlen(s) != len) {
-		fail(err, errlen, "%s holds a NUL character", what);
+		mx_err(err, errlen, "%s holds a NUL character", what);
 		return NULL;
 	}
 	if (len > max) {
-		fail(err, errlen, "%s is longer than %zu bytes", what, max);
+		mx_err(err, errlen, "%s is longer than %zu bytes", what, max);
 		return NULL;
 	}
 	if (!mx_utf8_valid(s)) {
-		fail(err, errlen, "%s is not valid UTF-8", what);
+		mx_err(err, errlen, "%s is not valid UTF-8", what);
 		return NULL;
 	}
 	return s;
@@ -183,12 +171,12 @@ static const char *recipient(json_object *obj, size_t i, char *err, size_t errle
 	if (!s)
 		return NULL;
 	if (!*s) {
-		fail(err, errlen, "%s is empty", what);
+		mx_err(err, errlen, "%s is empty", what);
 		return NULL;
 	}
 	for (const char *p = s; *p; p++) {
 		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-			fail(err, errlen, "%s holds a control character", what);
+			mx_err(err, errlen, "%s holds a control character", what);
 			return NULL;
 		}
 	}
@@ -203,15 +191,15 @@ static int recipients(json_object *rcpt, struct mx_rspamd_verdict *v, char *err,
 	if (json_object_is_type(rcpt, json_type_string)) {
 		if (strcmp(json_object_get_string(rcpt), "unknown") ||
 		    json_object_get_string_len(rcpt) != 7)
-			return fail(err, errlen, "rcpt is neither an array nor \"unknown\"");
+			return mx_err(err, errlen, "rcpt is neither an array nor \"unknown\"");
 		v->nrcpts = 0;
 		return 0;
 	}
 	if (!json_object_is_type(rcpt, json_type_array))
-		return fail(err, errlen, "rcpt is not an array of strings");
+		return mx_err(err, errlen, "rcpt is not an array of strings");
 	n = json_object_array_length(rcpt);
 	if (n > MX_RSPAMD_RCPTS_MAX)
-		return fail(err, errlen, "more than %d recipients", MX_RSPAMD_RCPTS_MAX);
+		return mx_err(err, errlen, "more than %d recipients", MX_RSPAMD_RCPTS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		v->rcpts[i] = recipient(json_object_array_get_idx(rcpt, i), i, err, errlen);
 		if (!v->rcpts[i])
@@ -246,44 +234,19 @@ static long raw_control(const char *s, size_t len)
 
 /*
  * document - the body (len bytes and a NUL after them) as one JSON
- * object, nothing after it; NULL with err
+ * object, nothing after it; NULL with err (jsondoc.h)
  */
 static json_object *document(const char *body, size_t len, char *err, size_t errlen)
 {
-	enum json_tokener_error jerr;
-	json_tokener *tok;
 	json_object *root;
-	size_t end;
+	bool null;
 
-	tok = json_tokener_new_ex(MX_RSPAMD_DEPTH);
-	if (!tok) {
-		fail(err, errlen, "out of memory");
+	root = mx_json_document(body, len, MX_RSPAMD_DEPTH, &null, err, errlen);
+	if (!root && !null)
 		return NULL;
-	}
-	/* The NUL too: json-c wants it to know the input ends there. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, body, (int)len + 1);
-	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (jerr != json_tokener_success) {
-		json_object_put(root);
-		fail(err, errlen, "not JSON: %s at byte %zu",
-		     jerr == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(jerr),
-		     end < len ? end : len);
-		return NULL;
-	}
-	/* Whitespace may follow the object (and the NUL); nothing else. */
-	for (; end < len; end++) {
-		if (!strchr(" \t\r\n", body[end])) {
-			json_object_put(root);
-			fail(err, errlen, "trailing bytes after the JSON object at byte %zu", end);
-			return NULL;
-		}
-	}
 	if (!root || !json_object_is_type(root, json_type_object)) {	/* NULL: JSON's null */
 		json_object_put(root);
-		fail(err, errlen, "not a JSON object");
+		mx_err(err, errlen, "not a JSON object");
 		return NULL;
 	}
 	return root;
@@ -299,20 +262,20 @@ int mx_rspamd_parse(const char *body, size_t len, struct mx_rspamd_verdict *v,
 
 	memset(v, 0, sizeof(*v));
 	if (len > MX_RSPAMD_BODY_MAX)
-		return fail(err, errlen, "body larger than %d bytes", MX_RSPAMD_BODY_MAX);
+		return mx_err(err, errlen, "body larger than %d bytes", MX_RSPAMD_BODY_MAX);
 	if (memchr(body, '\0', len))
-		return fail(err, errlen, "a NUL byte in the body");
+		return mx_err(err, errlen, "a NUL byte in the body");
 	if ((at = raw_control(body, len)) >= 0)
-		return fail(err, errlen, "not JSON: a control character in a string at byte %ld", at);
+		return mx_err(err, errlen, "not JSON: a control character in a string at byte %ld", at);
 	copy = malloc(len + 1);
 	if (!copy)
-		return fail(err, errlen, "out of memory");
+		return mx_err(err, errlen, "out of memory");
 	memcpy(copy, body, len);
 	copy[len] = '\0';
 	/* RFC 3629 exactly (json-c's own check lets overlong forms through). */
 	if (!mx_utf8_valid(copy)) {
 		free(copy);
-		return fail(err, errlen, "not UTF-8 (RFC 3629)");
+		return mx_err(err, errlen, "not UTF-8 (RFC 3629)");
 	}
 	root = document(copy, len, err, errlen);
 	free(copy);
@@ -320,22 +283,22 @@ int mx_rspamd_parse(const char *body, size_t len, struct mx_rspamd_verdict *v,
 		return -1;
 
 	if (!json_object_object_get_ex(root, "ip", &f)) {
-		fail(err, errlen, "no ip");
+		mx_err(err, errlen, "no ip");
 		goto bad;
 	}
 	if (!(s = string_of(f, 64, "ip", err, errlen)))
 		goto bad;
 	if (!strcmp(s, "unknown")) {
-		fail(err, errlen, "ip is \"unknown\": rspamd was not told the client's address");
+		mx_err(err, errlen, "ip is \"unknown\": rspamd was not told the client's address");
 		goto bad;
 	}
 	if (mx_parse_addr(s, &v->addr, perr, sizeof(perr))) {
-		fail(err, errlen, "ip: %s", perr);
+		mx_err(err, errlen, "ip: %s", perr);
 		goto bad;
 	}
 
 	if (!json_object_object_get_ex(root, "action", &f)) {
-		fail(err, errlen, "no action");
+		mx_err(err, errlen, "no action");
 		goto bad;
 	}
 	if (!(s = string_of(f, 32, "action", err, errlen)))
@@ -344,12 +307,12 @@ int mx_rspamd_parse(const char *body, size_t len, struct mx_rspamd_verdict *v,
 		char shown[33];
 
 		for_log(shown, sizeof(shown), s);
-		fail(err, errlen, "unknown action '%s'", shown);
+		mx_err(err, errlen, "unknown action '%s'", shown);
 		goto bad;
 	}
 
 	if (!json_object_object_get_ex(root, "rcpt", &f)) {
-		fail(err, errlen, "no rcpt");
+		mx_err(err, errlen, "no rcpt");
 		goto bad;
 	}
 	if (recipients(f, v, err, errlen))
@@ -395,37 +358,37 @@ int mx_rspamd_auth_load(struct mx_rspamd_auth *a, const char *user, const char *
 
 	mx_rspamd_auth_clear(a);
 	if (!ulen || ulen > MX_RSPAMD_USER_MAX || strchr(user, ':'))
-		return fail(err, errlen, "verdict_user: 1 to %d characters, no ':'",
+		return mx_err(err, errlen, "verdict_user: 1 to %d characters, no ':'",
 			    MX_RSPAMD_USER_MAX);
 	if (!path || !path[0])
-		return fail(err, errlen, "verdict_listen is set but verdict_password_file is not");
+		return mx_err(err, errlen, "verdict_listen is set but verdict_password_file is not");
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return fail(err, errlen, PWF "%s", path, errno == ELOOP ?
+		return mx_err(err, errlen, PWF "%s", path, errno == ELOOP ?
 			    "a symbolic link; name the file itself" : strerror(errno));
 	if (fstat(fd, &st)) {
 		close(fd);
-		return fail(err, errlen, PWF "%s", path, strerror(errno));
+		return mx_err(err, errlen, PWF "%s", path, strerror(errno));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, PWF "not a regular file", path);
+		return mx_err(err, errlen, PWF "not a regular file", path);
 	}
 	if (st.st_uid != 0 && st.st_uid != geteuid()) {
 		close(fd);
-		return fail(err, errlen, PWF "owned by uid %u; it must be root's (chown root %s)",
+		return mx_err(err, errlen, PWF "owned by uid %u; it must be root's (chown root %s)",
 			    path, (unsigned int)st.st_uid, path);
 	}
 	if (st.st_mode & 077) {
 		close(fd);
-		return fail(err, errlen, PWF "mode %04o lets group or others in; it must be "
+		return mx_err(err, errlen, PWF "mode %04o lets group or others in; it must be "
 			    "0600 or 0400 (chmod 600 %s)", path, (unsigned int)(st.st_mode & 07777),
 			    path);
 	}
 	got = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (got < 0)
-		return fail(err, errlen, PWF "%s", path, strerror(errno));
+		return mx_err(err, errlen, PWF "%s", path, strerror(errno));
 	plen = (size_t)got;
 	if (plen && buf[plen - 1] == '\n')
 		plen--;
@@ -434,13 +397,13 @@ int mx_rspamd_auth_load(struct mx_rspamd_auth *a, const char *user, const char *
 	for (size_t i = 0; i < plen; i++) {
 		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
 			explicit_bzero(buf, sizeof(buf));
-			return fail(err, errlen, PWF "the password must be one line of printable "
+			return mx_err(err, errlen, PWF "the password must be one line of printable "
 				    "characters", path);
 		}
 	}
 	if (!plen || plen > MX_RSPAMD_PASSWORD_MAX) {
 		explicit_bzero(buf, sizeof(buf));
-		return fail(err, errlen, PWF "the password must be 1 to %d characters on one "
+		return mx_err(err, errlen, PWF "the password must be 1 to %d characters on one "
 			    "line", path, MX_RSPAMD_PASSWORD_MAX);
 	}
 	memcpy(a->cred, user, ulen);
