@@ -425,8 +425,13 @@ int store_load_step(struct store_load *l, uint64_t deadline_us)
 		}
 		l->i = 0;
 		l->phase = SL_CLAIM;
-		/* Each entry may come to share its prefix with another owner: room for that now. */
-		if (mx_bans_reserve(&s->claims, l->n))
+		/*
+		 * A list replaced by a new one over the same prefixes shares each
+		 * of them until the commit: room for that now, not by a doubling
+		 * in the middle of the claims. Not for a first load: room never
+		 * used would be pages the sweep's collection walks in one turn.
+		 */
+		if (mx_bans_list(&s->claims, l->name, false) && mx_bans_reserve(&s->claims, l->n))
 			return load_fail(l, "cannot load %s: out of memory", l->name);
 		/* Taken again now: a collection while the list was journalled may have freed it. */
 		l->ban.reason = mx_bans_reason(&s->claims, l->text);
