@@ -264,7 +264,7 @@ static void dump_prog(int prog_fd, uint32_t *xlated, uint32_t *jited)
 	uint32_t len = sizeof(info);
 	const char *dir = getenv("BENCH_DUMP");
 
-	if (bpf_prog_get_info_by_fd(prog_fd, &info, &len))
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
 		return;
 	*xlated = info.xlated_prog_len / 8;
 	*jited = info.jited_prog_len;
