@@ -38,13 +38,84 @@ static enum mx_table_map key_of(const struct mx_prefix *p, uint8_t key[20])
 	return p->family == AF_INET ? MX_PREFIX4 : MX_PREFIX6;
 }
 
+/* presence_write - config.flags with the presence bits as pr has them */
+static int presence_write(const struct mx_presence *pr)
+{
+	struct mx_config cfg;
+	uint32_t zero = 0;
+	int err = mx_map_lookup(pr->config_fd, &zero, &cfg);
+
+	if (err)
+		return err;
+	cfg.flags = (cfg.flags & ~(MX_CFG_F_PFX_ALL | MX_CFG_F_TABLES_KNOWN)) | pr->flags;
+	return mx_map_update(pr->config_fd, &zero, &cfg, BPF_ANY);
+}
+
+/* trie_bit - the presence bit of map m of t, or 0 if none is kept */
+static uint32_t trie_bit(const struct mx_table *t, enum mx_table_map m)
+{
+	if (!t->presence || !t->presence->on || (m != MX_PREFIX4 && m != MX_PREFIX6))
+		return 0;
+	return t->pfx_bit[m == MX_PREFIX6];
+}
+
+/*
+ * mx_presence_start - bits from the tries as they are; the tables keep
+ * them from now on. 0 or -errno (then no trie is skipped).
+ */
+int mx_presence_start(struct mx_presence *pr, int config_fd, struct mx_table *bans,
+		      struct mx_table *allows, struct mx_table *classes)
+{
+	struct mx_table *t[3] = { bans, allows, classes };
+	static const uint32_t bits[3][2] = {
+		{ MX_CFG_F_PFX_BAN4, MX_CFG_F_PFX_BAN6 },
+		{ MX_CFG_F_PFX_ALLOW4, MX_CFG_F_PFX_ALLOW6 },
+		{ MX_CFG_F_PFX_CLASS4, MX_CFG_F_PFX_CLASS6 },
+	};
+	uint8_t key[20];
+	int err;
+
+	pr->config_fd = config_fd;
+	pr->flags = MX_CFG_F_TABLES_KNOWN;
+	pr->on = false;
+	for (int i = 0; i < 3; i++) {
+		t[i]->presence = pr;
+		for (int f = 0; f < 2; f++) {
+			int e = mx_map_next_key(t[i]->fd[MX_PREFIX4 + f], NULL, key);
+
+			t[i]->pfx_bit[f] = bits[i][f];
+			if (e == 0)
+				pr->flags |= bits[i][f];
+			else if (e != -ENOENT)
+				return e;
+		}
+	}
+	err = presence_write(pr);
+	if (err)
+		return err;
+	pr->on = true;
+	return 0;
+}
+
 /* mx_table_put - add or replace (flags: BPF_ANY, BPF_NOEXIST) */
 int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 		 const void *val, uint64_t flags)
 {
 	uint8_t key[20];
 	enum mx_table_map m = key_of(p, key);
-	int err = mx_map_update(t->fd[m], key, val, flags);
+	uint32_t bit = trie_bit(t, m);
+	int err;
+
+	/* The bit before the entry: the program never skips a trie that holds one. */
+	if (bit && !(t->presence->flags & bit)) {
+		t->presence->flags |= bit;
+		err = presence_write(t->presence);
+		if (err) {
+			t->presence->flags &= ~bit;
+			return err;
+		}
+	}
+	err = mx_map_update(t->fd[m], key, val, flags);
 
 	/* A hash map says E2BIG when full, an LPM trie ENOSPC. */
 	if (err == -ENOSPC || err == -ENOMEM)
@@ -90,10 +161,19 @@ int mx_table_get(const struct mx_table *t, const struct mx_prefix *p, void *val)
 /* mx_table_del - remove exactly this prefix */
 int mx_table_del(const struct mx_table *t, const struct mx_prefix *p)
 {
-	uint8_t key[20];
+	uint8_t key[20], next[20];
 	enum mx_table_map m = key_of(p, key);
+	uint32_t bit = trie_bit(t, m);
+	int err = mx_map_delete(t->fd[m], key);
 
-	return mx_map_delete(t->fd[m], key);
+	/* The last entry gone: the bit after it. A failed write leaves the bit (safe). */
+	if (err == 0 && bit && (t->presence->flags & bit) &&
+	    mx_map_next_key(t->fd[m], NULL, next) == -ENOENT) {
+		t->presence->flags &= ~bit;
+		if (presence_write(t->presence))
+			t->presence->flags |= bit;
+	}
+	return err;
 }
 
 /*
@@ -265,13 +345,18 @@ void mx_settings_default(struct mx_settings *s)
 	s->flow_entries = 1048576;
 }
 
-/* mx_dp_write_config - masks, guarded ports, and the active flag */
+/*
+ * mx_dp_write_config - masks, guarded ports, and the active flag; which
+ * tries hold entries (mx_presence_start) is kept as it is in the map
+ */
 int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 {
 	struct mx_config cfg;
 	uint8_t mask[16];
-	uint32_t zero = 0;
+	uint32_t zero = 0, keep = 0;
 
+	if (mx_map_lookup(config_fd, &zero, &cfg) == 0 && (cfg.flags & MX_CFG_F_TABLES_KNOWN))
+		keep = cfg.flags & (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_PFX_ALL);
 	memset(&cfg, 0, sizeof(cfg));
 	mx_prefix_mask(AF_INET, s->src_len4, mask);
 	memcpy(&cfg.src_mask4, mask, 4);
@@ -282,7 +367,7 @@ int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 	for (unsigned int i = 0; i < s->nports && i < MX_MAX_PORTS; i++)
 		cfg.ports[s->ports[i] / 8] |= (uint8_t)(1 << (s->ports[i] % 8));
 	cfg.netns_cookie = s->netns_cookie;
-	cfg.flags = MX_CFG_F_ACTIVE;
+	cfg.flags = MX_CFG_F_ACTIVE | keep;
 	if (s->over_limit_drop)
 		cfg.flags |= MX_CFG_F_PARALLEL_DROP;
 	if (s->ban_reply)

@@ -30,11 +30,35 @@ enum mx_table_map {
 	MX_TABLE_MAPS,
 };
 
+struct mx_presence;
+
 struct mx_table {
 	const char *name;		/* "ban", "allow", "class" */
 	int fd[MX_TABLE_MAPS];
 	uint32_t value_size;
+	/* Set by mx_presence_start(): the program's word of which tries hold entries. */
+	struct mx_presence *presence;
+	uint32_t pfx_bit[2];		/* MX_CFG_F_PFX_* of the IPv4 and IPv6 tries */
 };
+
+/*
+ * Which prefix tries hold entries, for the XDP program to skip the
+ * empty ones (an LPM lookup costs tens of ns even when empty): the
+ * MX_CFG_F_PFX_* bits and MX_CFG_F_TABLES_KNOWN in config.flags.
+ * mx_presence_start() reads the tries as they are, writes the bits and
+ * ties the three tables to them; from then on mx_table_put() sets a
+ * trie's bit before it adds to the trie, and mx_table_del() clears it
+ * when a removal leaves the trie empty. mx_dp_write_config() keeps
+ * them. One writer: the agent's loop (the store) makes every change.
+ */
+struct mx_presence {
+	int config_fd;
+	uint32_t flags;			/* the bits as written */
+	bool on;
+};
+
+int mx_presence_start(struct mx_presence *pr, int config_fd, struct mx_table *bans,
+		      struct mx_table *allows, struct mx_table *classes);
 
 int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 		 const void *val, uint64_t flags);
