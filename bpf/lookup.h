@@ -99,11 +99,12 @@ static __always_inline int ban_active(const struct mx_ban *b)
 }
 
 /*
- * may_hold - may this prefix trie hold entries? An LPM lookup costs
- * tens of nanoseconds even in an empty trie, so the agent tells which
- * tries hold entries (MX_CFG_F_TABLES_KNOWN and the MX_CFG_F_PFX_*
- * bits, user/lib/tables.c). Without that word (no settings, settings
- * of an earlier agent), every trie is looked up.
+ * may_hold - may this map hold entries? An LPM lookup costs tens of
+ * nanoseconds even in an empty trie, a hash lookup some, so the agent
+ * tells which maps hold entries (MX_CFG_F_TABLES_KNOWN and the
+ * MX_CFG_F_PFX_* and _EXACT_* bits, user/lib/tables.c). Without that
+ * word (no settings, settings of an earlier agent), every map is
+ * looked up.
  */
 static __always_inline int may_hold(const struct mx_config *cfg, __u32 bit)
 {
@@ -125,7 +126,7 @@ static __always_inline int src_allowed4(const struct mx_config *cfg, __u32 saddr
 {
 	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
 
-	return bpf_map_lookup_elem(&allow4, &saddr) ||
+	return (may_hold(cfg, MX_CFG_F_EXACT_ALLOW4) && bpf_map_lookup_elem(&allow4, &saddr)) ||
 	       (may_hold(cfg, MX_CFG_F_PFX_ALLOW4) && bpf_map_lookup_elem(&allow4_prefix, &lpm));
 }
 
@@ -134,7 +135,7 @@ static __always_inline int src_banned4(const struct mx_config *cfg, __u32 saddr)
 {
 	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
 
-	return ban_active(bpf_map_lookup_elem(&ban4, &saddr)) ||
+	return (may_hold(cfg, MX_CFG_F_EXACT_BAN4) && ban_active(bpf_map_lookup_elem(&ban4, &saddr))) ||
 	       (may_hold(cfg, MX_CFG_F_PFX_BAN4) &&
 		ban_active(bpf_map_lookup_elem(&ban4_prefix, &lpm)));
 }
@@ -143,7 +144,10 @@ static __always_inline int src_banned4(const struct mx_config *cfg, __u32 saddr)
 static __always_inline struct mx_class_limits *src_class4(const struct mx_config *cfg, __u32 saddr)
 {
 	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
-	struct mx_class_ref *ref = bpf_map_lookup_elem(&class4, &saddr);
+	struct mx_class_ref *ref = NULL;
+
+	if (may_hold(cfg, MX_CFG_F_EXACT_CLASS4))
+		ref = bpf_map_lookup_elem(&class4, &saddr);
 
 	if (!ref && may_hold(cfg, MX_CFG_F_PFX_CLASS4))
 		ref = bpf_map_lookup_elem(&class4_prefix, &lpm);
@@ -155,7 +159,7 @@ static __always_inline int src_allowed6(const struct mx_config *cfg, const struc
 {
 	struct mx_lpm6_key lpm = { .prefixlen = 128 };
 
-	if (bpf_map_lookup_elem(&allow6, saddr))
+	if (may_hold(cfg, MX_CFG_F_EXACT_ALLOW6) && bpf_map_lookup_elem(&allow6, saddr))
 		return 1;
 	if (!may_hold(cfg, MX_CFG_F_PFX_ALLOW6))
 		return 0;
@@ -168,7 +172,7 @@ static __always_inline int src_banned6(const struct mx_config *cfg, const struct
 {
 	struct mx_lpm6_key lpm = { .prefixlen = 128 };
 
-	if (ban_active(bpf_map_lookup_elem(&ban6, saddr)))
+	if (may_hold(cfg, MX_CFG_F_EXACT_BAN6) && ban_active(bpf_map_lookup_elem(&ban6, saddr)))
 		return 1;
 	if (!may_hold(cfg, MX_CFG_F_PFX_BAN6))
 		return 0;
@@ -181,7 +185,10 @@ static __always_inline struct mx_class_limits *src_class6(const struct mx_config
 							  const struct mx_addr6 *saddr)
 {
 	struct mx_lpm6_key lpm = { .prefixlen = 128 };
-	struct mx_class_ref *ref = bpf_map_lookup_elem(&class6, saddr);
+	struct mx_class_ref *ref = NULL;
+
+	if (may_hold(cfg, MX_CFG_F_EXACT_CLASS6))
+		ref = bpf_map_lookup_elem(&class6, saddr);
 
 	if (!ref && may_hold(cfg, MX_CFG_F_PFX_CLASS6)) {
 		__builtin_memcpy(lpm.addr, saddr->addr, 16);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NAME
- *	test_xdp_tables.c - the XDP program skips only the prefix tries
- *	the agent knows to be empty (BPF_PROG_TEST_RUN)
+ *	test_xdp_tables.c - the XDP program skips only the maps the agent
+ *	knows to be empty (BPF_PROG_TEST_RUN)
  * DESCRIPTION
  *	As the agent does, mx_presence_start() ties the three address
- *	tables to the presence bits in config; then mx_table_put() and
+ *	tables to the presence bits in config (which exact maps and which
+ *	tries hold entries); then mx_table_put() and
  *	mx_table_del() keep them, mx_dp_write_config() keeps them across a
  *	settings reload, and the program decides exactly as it does when
  *	it looks every trie up (test_xdp.c, which never starts them).
@@ -172,7 +173,7 @@ static void test_start_empty(void **state)
 
 	assert_true(fl & MX_CFG_F_TABLES_KNOWN);
 	assert_true(fl & MX_CFG_F_ACTIVE);
-	assert_int_equal(fl & MX_CFG_F_PFX_ALL, 0);
+	assert_int_equal(fl & MX_CFG_F_HOLD_ALL, 0);
 	{
 		struct pkt p = syn(AF_INET, "198.18.0.10");
 
@@ -242,6 +243,53 @@ static void test_bits_follow_the_tries(void **state)
 	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
 	q = syn(AF_INET6, "2001:db8:1::66");
 	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+}
+
+/*
+ * Exact maps: the bit is set before the first entry and stays after the
+ * last is gone (finding a hash map empty walks its buckets), until the
+ * next start reads the maps again.
+ */
+static void test_exact_bits(void **state)
+{
+	struct fx *f = *state;
+	struct mx_prefix a = prefix("198.18.0.30"), c6 = prefix("2001:db8:1::30");
+	struct mx_allow al = { 0 };
+	struct mx_class_ref strict = { .class_id = 1 };
+	struct pkt p = syn(AF_INET, "198.18.0.66"), q = syn(AF_INET6, "2001:db8:1::66");
+	struct pkt r = syn(AF_INET, "198.18.0.30");
+
+	ban(f, "198.18.0.66", 0);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL, MX_CFG_F_EXACT_BAN4);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	ban(f, "2001:db8:1::66", 0);
+	assert_int_equal(mx_table_put(&f->allows, &a, &al, BPF_ANY), 0);
+	assert_int_equal(mx_table_put(&f->classes, &c6, &strict, BPF_ANY), 0);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL,
+			 MX_CFG_F_EXACT_BAN4 | MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_ALLOW4 |
+			 MX_CFG_F_EXACT_CLASS6);
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+	assert_int_equal(run(f, &r, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+	unban(f, "198.18.0.66");
+	assert_int_equal(mx_table_del(&f->allows, &a), 0);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL,
+			 MX_CFG_F_EXACT_BAN4 | MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_ALLOW4 |
+			 MX_CFG_F_EXACT_CLASS6);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_int_equal(run(f, &r, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	start(f);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL, MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_CLASS6);
+	/* A clear exact bit skips the map: an entry written behind the tables' back is not seen. */
+	{
+		uint32_t k;
+		struct mx_ban b = { .flags = MX_BAN_F_MANUAL };
+
+		inet_pton(AF_INET, "198.18.0.66", &k);
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.ban4), &k, &b, BPF_ANY), 0);
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+		start(f);
+		assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	}
 }
 
 /* Allowlist and class prefixes the same way; allow still beats a prefix ban. */
@@ -355,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_start_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_start_reads_the_tries, setup_loaded, teardown),
 		cmocka_unit_test_setup_teardown(test_bits_follow_the_tries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exact_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allow_and_class_prefixes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_keeps_the_bits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_clear_bit_skips_the_trie, setup, teardown),

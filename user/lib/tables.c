@@ -47,16 +47,16 @@ static int presence_write(const struct mx_presence *pr)
 
 	if (err)
 		return err;
-	cfg.flags = (cfg.flags & ~(MX_CFG_F_PFX_ALL | MX_CFG_F_TABLES_KNOWN)) | pr->flags;
+	cfg.flags = (cfg.flags & ~(MX_CFG_F_HOLD_ALL | MX_CFG_F_TABLES_KNOWN)) | pr->flags;
 	return mx_map_update(pr->config_fd, &zero, &cfg, BPF_ANY);
 }
 
-/* trie_bit - the presence bit of map m of t, or 0 if none is kept */
-static uint32_t trie_bit(const struct mx_table *t, enum mx_table_map m)
+/* map_bit - the presence bit of map m of t, or 0 if none is kept */
+static uint32_t map_bit(const struct mx_table *t, enum mx_table_map m)
 {
-	if (!t->presence || !t->presence->on || (m != MX_PREFIX4 && m != MX_PREFIX6))
+	if (!t->presence || !t->presence->on)
 		return 0;
-	return t->pfx_bit[m == MX_PREFIX6];
+	return t->bit[m];
 }
 
 /*
@@ -67,10 +67,12 @@ int mx_presence_start(struct mx_presence *pr, int config_fd, struct mx_table *ba
 		      struct mx_table *allows, struct mx_table *classes)
 {
 	struct mx_table *t[3] = { bans, allows, classes };
-	static const uint32_t bits[3][2] = {
-		{ MX_CFG_F_PFX_BAN4, MX_CFG_F_PFX_BAN6 },
-		{ MX_CFG_F_PFX_ALLOW4, MX_CFG_F_PFX_ALLOW6 },
-		{ MX_CFG_F_PFX_CLASS4, MX_CFG_F_PFX_CLASS6 },
+	static const uint32_t bits[3][MX_TABLE_MAPS] = {
+		{ MX_CFG_F_EXACT_BAN4, MX_CFG_F_EXACT_BAN6, MX_CFG_F_PFX_BAN4, MX_CFG_F_PFX_BAN6 },
+		{ MX_CFG_F_EXACT_ALLOW4, MX_CFG_F_EXACT_ALLOW6, MX_CFG_F_PFX_ALLOW4,
+		  MX_CFG_F_PFX_ALLOW6 },
+		{ MX_CFG_F_EXACT_CLASS4, MX_CFG_F_EXACT_CLASS6, MX_CFG_F_PFX_CLASS4,
+		  MX_CFG_F_PFX_CLASS6 },
 	};
 	uint8_t key[20];
 	int err;
@@ -80,12 +82,12 @@ int mx_presence_start(struct mx_presence *pr, int config_fd, struct mx_table *ba
 	pr->on = false;
 	for (int i = 0; i < 3; i++) {
 		t[i]->presence = pr;
-		for (int f = 0; f < 2; f++) {
-			int e = mx_map_next_key(t[i]->fd[MX_PREFIX4 + f], NULL, key);
+		for (int m = 0; m < MX_TABLE_MAPS; m++) {
+			int e = mx_map_next_key(t[i]->fd[m], NULL, key);
 
-			t[i]->pfx_bit[f] = bits[i][f];
+			t[i]->bit[m] = bits[i][m];
 			if (e == 0)
-				pr->flags |= bits[i][f];
+				pr->flags |= bits[i][m];
 			else if (e != -ENOENT)
 				return e;
 		}
@@ -103,7 +105,7 @@ int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 {
 	uint8_t key[20];
 	enum mx_table_map m = key_of(p, key);
-	uint32_t bit = trie_bit(t, m);
+	uint32_t bit = map_bit(t, m);
 	int err;
 
 	/* The bit before the entry: the program never skips a trie that holds one. */
@@ -163,11 +165,11 @@ int mx_table_del(const struct mx_table *t, const struct mx_prefix *p)
 {
 	uint8_t key[20], next[20];
 	enum mx_table_map m = key_of(p, key);
-	uint32_t bit = trie_bit(t, m);
+	uint32_t bit = map_bit(t, m);
 	int err = mx_map_delete(t->fd[m], key);
 
-	/* The last entry gone: the bit after it. A failed write leaves the bit (safe). */
-	if (err == 0 && bit && (t->presence->flags & bit) &&
+	/* A trie's last entry gone: the bit after it. A failed write leaves the bit (safe). */
+	if (err == 0 && bit && (m == MX_PREFIX4 || m == MX_PREFIX6) && (t->presence->flags & bit) &&
 	    mx_map_next_key(t->fd[m], NULL, next) == -ENOENT) {
 		t->presence->flags &= ~bit;
 		if (presence_write(t->presence))
@@ -356,7 +358,7 @@ int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 	uint32_t zero = 0, keep = 0;
 
 	if (mx_map_lookup(config_fd, &zero, &cfg) == 0 && (cfg.flags & MX_CFG_F_TABLES_KNOWN))
-		keep = cfg.flags & (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_PFX_ALL);
+		keep = cfg.flags & (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_HOLD_ALL);
 	memset(&cfg, 0, sizeof(cfg));
 	mx_prefix_mask(AF_INET, s->src_len4, mask);
 	memcpy(&cfg.src_mask4, mask, 4);

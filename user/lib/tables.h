@@ -38,18 +38,20 @@ struct mx_table {
 	uint32_t value_size;
 	/* Set by mx_presence_start(): the program's word of which tries hold entries. */
 	struct mx_presence *presence;
-	uint32_t pfx_bit[2];		/* MX_CFG_F_PFX_* of the IPv4 and IPv6 tries */
+	uint32_t bit[MX_TABLE_MAPS];	/* MX_CFG_F_EXACT_* and _PFX_* of each map */
 };
 
 /*
- * Which prefix tries hold entries, for the XDP program to skip the
- * empty ones (an LPM lookup costs tens of ns even when empty): the
- * MX_CFG_F_PFX_* bits and MX_CFG_F_TABLES_KNOWN in config.flags.
- * mx_presence_start() reads the tries as they are, writes the bits and
- * ties the three tables to them; from then on mx_table_put() sets a
- * trie's bit before it adds to the trie, and mx_table_del() clears it
- * when a removal leaves the trie empty. mx_dp_write_config() keeps
- * them. One writer: the agent's loop (the store) makes every change.
+ * Which maps hold entries, for the XDP program to skip the empty ones
+ * (an LPM lookup costs tens of ns even when empty, a hash lookup some):
+ * the MX_CFG_F_EXACT_* and _PFX_* bits and MX_CFG_F_TABLES_KNOWN in
+ * config.flags. mx_presence_start() reads the maps as they are, writes
+ * the bits and ties the three tables to them; from then on
+ * mx_table_put() sets a map's bit before it adds to the map, and
+ * mx_table_del() clears a trie's bit when a removal leaves the trie
+ * empty (an exact map's bit stays until the next start: finding a hash
+ * map empty walks all its buckets). mx_dp_write_config() keeps them.
+ * One writer: the agent's loop (the store) makes every change.
  */
 struct mx_presence {
 	int config_fd;
