@@ -29,7 +29,7 @@ TARGETS = {
     "passing SYN, known source": 3.0,
     "IPv6 passing SYN, known source": 3.0,
     "SYN, new source (bucket created)": 5.0,
-    "SYN, 1,000,000 sources in turn": 5.0,
+    "SYN, 500,000 sources in turn": 5.0,
 }
 
 
@@ -42,7 +42,7 @@ def load(path):
 def fmt(c):
     if c is None:
         return "-", "-"
-    return f'{c["ns"]:.0f} [{c["ns_lo"]:.0f}, {c["ns_hi"]:.0f}]', f'{c["x_base"]:.2f}'
+    return f'{c["ns"]:.1f} [{c["ns_lo"]:.1f}, {c["ns_hi"]:.1f}]', f'{c["x_base"]:.2f}'
 
 
 def main():
