@@ -102,6 +102,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	mx_presence_stop(&f->pr);
 	mxguard_bpf__destroy(f->skel);
 	free(f);
 	return 0;

@@ -442,6 +442,7 @@ void agent_stop(struct agent *a, bool keep)
 		return;
 	conn_stop(&a->conn, keep);
 	state_close(&a->store);
+	mx_presence_stop(&a->store.presence);
 	senders_free(&a->senders);
 	if (keep) {
 		/*

@@ -51,22 +51,29 @@ static int presence_write(const struct mx_presence *pr)
 	return mx_map_update(pr->config_fd, &zero, &cfg, BPF_ANY);
 }
 
-/* map_bit - the presence bit of map m of t, or 0 if none is kept */
-static uint32_t map_bit(const struct mx_table *t, enum mx_table_map m)
+/* The process's presence word, while started. */
+static struct mx_presence *presence;
+
+/* map_bit - the presence bit of the map behind fd, or 0 if none is kept */
+static uint32_t map_bit(int fd)
 {
-	if (!t->presence || !t->presence->on)
+	if (!presence || !presence->on)
 		return 0;
-	return t->bit[m];
+	for (int i = 0; i < 3 * MX_TABLE_MAPS; i++)
+		if (presence->fd[i] == fd)
+			return presence->bit[i];
+	return 0;
 }
 
 /*
- * mx_presence_start - bits from the tries as they are; the tables keep
- * them from now on. 0 or -errno (then no trie is skipped).
+ * mx_presence_start - bits from the maps as they are; changes through
+ * mx_table_put/del keep them from now on. 0 or -errno (then no map is
+ * skipped).
  */
-int mx_presence_start(struct mx_presence *pr, int config_fd, struct mx_table *bans,
-		      struct mx_table *allows, struct mx_table *classes)
+int mx_presence_start(struct mx_presence *pr, int config_fd, const struct mx_table *bans,
+		      const struct mx_table *allows, const struct mx_table *classes)
 {
-	struct mx_table *t[3] = { bans, allows, classes };
+	const struct mx_table *t[3] = { bans, allows, classes };
 	static const uint32_t bits[3][MX_TABLE_MAPS] = {
 		{ MX_CFG_F_EXACT_BAN4, MX_CFG_F_EXACT_BAN6, MX_CFG_F_PFX_BAN4, MX_CFG_F_PFX_BAN6 },
 		{ MX_CFG_F_EXACT_ALLOW4, MX_CFG_F_EXACT_ALLOW6, MX_CFG_F_PFX_ALLOW4,
@@ -77,15 +84,17 @@ int mx_presence_start(struct mx_presence *pr, int config_fd, struct mx_table *ba
 	uint8_t key[20];
 	int err;
 
+	if (presence)
+		mx_presence_stop(presence);
+	memset(pr, 0, sizeof(*pr));
 	pr->config_fd = config_fd;
 	pr->flags = MX_CFG_F_TABLES_KNOWN;
-	pr->on = false;
 	for (int i = 0; i < 3; i++) {
-		t[i]->presence = pr;
 		for (int m = 0; m < MX_TABLE_MAPS; m++) {
 			int e = mx_map_next_key(t[i]->fd[m], NULL, key);
 
-			t[i]->bit[m] = bits[i][m];
+			pr->fd[i * MX_TABLE_MAPS + m] = t[i]->fd[m];
+			pr->bit[i * MX_TABLE_MAPS + m] = bits[i][m];
 			if (e == 0)
 				pr->flags |= bits[i][m];
 			else if (e != -ENOENT)
@@ -96,7 +105,16 @@ int mx_presence_start(struct mx_presence *pr, int config_fd, struct mx_table *ba
 	if (err)
 		return err;
 	pr->on = true;
+	presence = pr;
 	return 0;
+}
+
+/* mx_presence_stop - see tables.h */
+void mx_presence_stop(struct mx_presence *pr)
+{
+	pr->on = false;
+	if (presence == pr)
+		presence = NULL;
 }
 
 /* mx_table_put - add or replace (flags: BPF_ANY, BPF_NOEXIST) */
@@ -105,15 +123,15 @@ int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 {
 	uint8_t key[20];
 	enum mx_table_map m = key_of(p, key);
-	uint32_t bit = map_bit(t, m);
+	uint32_t bit = map_bit(t->fd[m]);
 	int err;
 
-	/* The bit before the entry: the program never skips a trie that holds one. */
-	if (bit && !(t->presence->flags & bit)) {
-		t->presence->flags |= bit;
-		err = presence_write(t->presence);
+	/* The bit before the entry: the program never skips a map that holds one. */
+	if (bit && !(presence->flags & bit)) {
+		presence->flags |= bit;
+		err = presence_write(presence);
 		if (err) {
-			t->presence->flags &= ~bit;
+			presence->flags &= ~bit;
 			return err;
 		}
 	}
@@ -165,15 +183,15 @@ int mx_table_del(const struct mx_table *t, const struct mx_prefix *p)
 {
 	uint8_t key[20], next[20];
 	enum mx_table_map m = key_of(p, key);
-	uint32_t bit = map_bit(t, m);
+	uint32_t bit = map_bit(t->fd[m]);
 	int err = mx_map_delete(t->fd[m], key);
 
 	/* A trie's last entry gone: the bit after it. A failed write leaves the bit (safe). */
-	if (err == 0 && bit && (m == MX_PREFIX4 || m == MX_PREFIX6) && (t->presence->flags & bit) &&
+	if (err == 0 && bit && (m == MX_PREFIX4 || m == MX_PREFIX6) && (presence->flags & bit) &&
 	    mx_map_next_key(t->fd[m], NULL, next) == -ENOENT) {
-		t->presence->flags &= ~bit;
-		if (presence_write(t->presence))
-			t->presence->flags |= bit;
+		presence->flags &= ~bit;
+		if (presence_write(presence))
+			presence->flags |= bit;
 	}
 	return err;
 }
