@@ -246,20 +246,20 @@ int mx_lookup(struct bpf_sk_lookup *ctx)
 
 		__builtin_memcpy(flow.remote, &ra, 4);
 		__builtin_memcpy(flow.local, &la, 4);
-		if (src_allowed4(ra))
+		if (src_allowed4(cfg, ra))
 			return SK_PASS;
-		banned = src_banned4(ra, slot.since_ns);
-		cl = src_class4(ra);
+		banned = src_banned4(cfg, ra);
+		cl = src_class4(cfg, ra);
 	} else if (ctx->family == AF_INET6) {
 		struct mx_addr6 ra;
 
 		__builtin_memcpy(ra.addr, ctx->remote_ip6, 16);
 		__builtin_memcpy(flow.remote, ctx->remote_ip6, 16);
 		__builtin_memcpy(flow.local, ctx->local_ip6, 16);
-		if (src_allowed6(&ra))
+		if (src_allowed6(cfg, &ra))
 			return SK_PASS;
-		banned = src_banned6(&ra, slot.since_ns);
-		cl = src_class6(&ra);
+		banned = src_banned6(cfg, &ra);
+		cl = src_class6(cfg, &ra);
 	} else {
 		return SK_PASS;
 	}
@@ -356,10 +356,10 @@ static __always_inline int flow_allowed(const struct mx_flow *flow)
 
 	if (flow->family == AF_INET) {
 		__builtin_memcpy(&a4, flow->remote, 4);
-		return src_allowed4(a4);
+		return src_allowed4(NULL, a4);
 	}
 	__builtin_memcpy(a6.addr, flow->remote, 16);
-	return src_allowed6(&a6);
+	return src_allowed6(NULL, &a6);
 }
 
 /* established - a handshake completed: pending -> live */
@@ -600,14 +600,14 @@ static __always_inline __u32 cookie_judge(const struct mx_config *cfg, const str
 		__u32 ra;
 
 		__builtin_memcpy(&ra, flow->remote, 4);
-		banned = src_banned4(ra, now);
-		cl = src_class4(ra);
+		banned = src_banned4(cfg, ra);
+		cl = src_class4(cfg, ra);
 	} else {
 		struct mx_addr6 ra;
 
 		__builtin_memcpy(ra.addr, flow->remote, 16);
-		banned = src_banned6(&ra, now);
-		cl = src_class6(&ra);
+		banned = src_banned6(cfg, &ra);
+		cl = src_class6(cfg, &ra);
 	}
 	slot_keys(cfg, &slot, flow->remote, flow->family);
 	if (banned) {

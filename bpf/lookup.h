@@ -5,7 +5,8 @@
  * DESCRIPTION
  *	The src_*() helpers answer "is this source allowlisted, banned, in
  *	which class" the same way for the XDP program and the
- *	connection-counting programs. Beside them: the settings
+ *	connection-counting programs, skipping the prefix tries the agent
+ *	says are empty (may_hold). Beside them: the settings
  *	(get_config, port_guarded), the per-CPU counters (stat_inc), the
  *	clock (now_ns), and the hashing of a flow into syn_seen (syn_slot,
  *	flow_eq). The maps themselves are in maps.h.
@@ -88,10 +89,26 @@ static __always_inline __u32 syn_slot(const struct mx_flow *flow)
 	return (h ^ (h >> 16)) & (MX_SYN_SLOTS - 1);
 }
 
-/* ban_active - does this ban entry drop at time now? */
-static __always_inline int ban_active(const struct mx_ban *b, __u64 now)
+/*
+ * ban_active - does this ban entry drop now? The clock is read only for
+ * a ban that expires: most bans (blocklists, manual) never do.
+ */
+static __always_inline int ban_active(const struct mx_ban *b)
 {
-	return b && (b->expires_ns == 0 || b->expires_ns > now);
+	return b && (b->expires_ns == 0 || b->expires_ns > now_ns());
+}
+
+/*
+ * may_hold - may this map hold entries? An LPM lookup costs tens of
+ * nanoseconds even in an empty trie, a hash lookup some, so the agent
+ * tells which maps hold entries (MX_CFG_F_TABLES_KNOWN and the
+ * MX_CFG_F_PFX_* and _EXACT_* bits, user/lib/tables.c). Without that
+ * word (no settings, settings of an earlier agent), every map is
+ * looked up.
+ */
+static __always_inline int may_hold(const struct mx_config *cfg, __u32 bit)
+{
+	return !cfg || !(cfg->flags & MX_CFG_F_TABLES_KNOWN) || (cfg->flags & bit);
 }
 
 /* class_limits_of - the limits of a class reference (class 0 if none) */
@@ -105,63 +122,78 @@ static __always_inline struct mx_class_limits *class_limits_of(struct mx_class_r
 }
 
 /* src_allowed4 - is an IPv4 source allowlisted, exactly or by prefix? */
-static __always_inline int src_allowed4(__u32 saddr)
+static __always_inline int src_allowed4(const struct mx_config *cfg, __u32 saddr)
 {
 	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
 
-	return bpf_map_lookup_elem(&allow4, &saddr) ||
-	       bpf_map_lookup_elem(&allow4_prefix, &lpm);
+	return (may_hold(cfg, MX_CFG_F_EXACT_ALLOW4) && bpf_map_lookup_elem(&allow4, &saddr)) ||
+	       (may_hold(cfg, MX_CFG_F_PFX_ALLOW4) && bpf_map_lookup_elem(&allow4_prefix, &lpm));
 }
 
-/* src_banned4 - is an IPv4 source banned at time now? */
-static __always_inline int src_banned4(__u32 saddr, __u64 now)
+/* src_banned4 - is an IPv4 source banned now? */
+static __always_inline int src_banned4(const struct mx_config *cfg, __u32 saddr)
 {
 	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
 
-	return ban_active(bpf_map_lookup_elem(&ban4, &saddr), now) ||
-	       ban_active(bpf_map_lookup_elem(&ban4_prefix, &lpm), now);
+	return (may_hold(cfg, MX_CFG_F_EXACT_BAN4) && ban_active(bpf_map_lookup_elem(&ban4, &saddr))) ||
+	       (may_hold(cfg, MX_CFG_F_PFX_BAN4) &&
+		ban_active(bpf_map_lookup_elem(&ban4_prefix, &lpm)));
 }
 
 /* src_class4 - the limits of an IPv4 source's class */
-static __always_inline struct mx_class_limits *src_class4(__u32 saddr)
+static __always_inline struct mx_class_limits *src_class4(const struct mx_config *cfg, __u32 saddr)
 {
 	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
-	struct mx_class_ref *ref = bpf_map_lookup_elem(&class4, &saddr);
+	struct mx_class_ref *ref = NULL;
 
-	if (!ref)
+	if (may_hold(cfg, MX_CFG_F_EXACT_CLASS4))
+		ref = bpf_map_lookup_elem(&class4, &saddr);
+
+	if (!ref && may_hold(cfg, MX_CFG_F_PFX_CLASS4))
 		ref = bpf_map_lookup_elem(&class4_prefix, &lpm);
 	return class_limits_of(ref);
 }
 
 /* src_allowed6 - is an IPv6 source allowlisted, exactly or by prefix? */
-static __always_inline int src_allowed6(const struct mx_addr6 *saddr)
+static __always_inline int src_allowed6(const struct mx_config *cfg, const struct mx_addr6 *saddr)
 {
 	struct mx_lpm6_key lpm = { .prefixlen = 128 };
 
+	if (may_hold(cfg, MX_CFG_F_EXACT_ALLOW6) && bpf_map_lookup_elem(&allow6, saddr))
+		return 1;
+	if (!may_hold(cfg, MX_CFG_F_PFX_ALLOW6))
+		return 0;
 	__builtin_memcpy(lpm.addr, saddr->addr, 16);
-	return bpf_map_lookup_elem(&allow6, saddr) ||
-	       bpf_map_lookup_elem(&allow6_prefix, &lpm);
+	return bpf_map_lookup_elem(&allow6_prefix, &lpm) != NULL;
 }
 
-/* src_banned6 - is an IPv6 source banned at time now? */
-static __always_inline int src_banned6(const struct mx_addr6 *saddr, __u64 now)
+/* src_banned6 - is an IPv6 source banned now? */
+static __always_inline int src_banned6(const struct mx_config *cfg, const struct mx_addr6 *saddr)
 {
 	struct mx_lpm6_key lpm = { .prefixlen = 128 };
 
+	if (may_hold(cfg, MX_CFG_F_EXACT_BAN6) && ban_active(bpf_map_lookup_elem(&ban6, saddr)))
+		return 1;
+	if (!may_hold(cfg, MX_CFG_F_PFX_BAN6))
+		return 0;
 	__builtin_memcpy(lpm.addr, saddr->addr, 16);
-	return ban_active(bpf_map_lookup_elem(&ban6, saddr), now) ||
-	       ban_active(bpf_map_lookup_elem(&ban6_prefix, &lpm), now);
+	return ban_active(bpf_map_lookup_elem(&ban6_prefix, &lpm));
 }
 
 /* src_class6 - the limits of an IPv6 source's class */
-static __always_inline struct mx_class_limits *src_class6(const struct mx_addr6 *saddr)
+static __always_inline struct mx_class_limits *src_class6(const struct mx_config *cfg,
+							  const struct mx_addr6 *saddr)
 {
 	struct mx_lpm6_key lpm = { .prefixlen = 128 };
-	struct mx_class_ref *ref = bpf_map_lookup_elem(&class6, saddr);
+	struct mx_class_ref *ref = NULL;
 
-	__builtin_memcpy(lpm.addr, saddr->addr, 16);
-	if (!ref)
+	if (may_hold(cfg, MX_CFG_F_EXACT_CLASS6))
+		ref = bpf_map_lookup_elem(&class6, saddr);
+
+	if (!ref && may_hold(cfg, MX_CFG_F_PFX_CLASS6)) {
+		__builtin_memcpy(lpm.addr, saddr->addr, 16);
 		ref = bpf_map_lookup_elem(&class6_prefix, &lpm);
+	}
 	return class_limits_of(ref);
 }
 

@@ -184,15 +184,15 @@ static __always_inline __u32 judge4(const struct mx_config *cfg,
 	struct mx_class_limits *cl;
 	__u64 now;
 
-	if (src_allowed4(saddr))
+	if (src_allowed4(cfg, saddr))
 		return VERDICT(PASS_ALLOWLISTED);
-	now = now_ns();
-	if (src_banned4(saddr, now) && !(cfg->flags & MX_CFG_F_BAN_REPLY))
+	if (!(cfg->flags & MX_CFG_F_BAN_REPLY) && src_banned4(cfg, saddr))
 		return VERDICT(DROP_BANNED);
 	if (!is_new_conn(th))
 		return VERDICT(PASS_SEGMENT);
 
-	cl = src_class4(saddr);
+	now = now_ns();
+	cl = src_class4(cfg, saddr);
 	if (!cl)
 		return VERDICT(PASS_WITHIN_LIMITS);
 	src.addr = saddr & cfg->src_mask4;
@@ -220,15 +220,15 @@ static __always_inline __u32 judge6(const struct mx_config *cfg,
 	__u64 now;
 
 	__builtin_memcpy(saddr.addr, &ip6h->saddr, 16);
-	if (src_allowed6(&saddr))
+	if (src_allowed6(cfg, &saddr))
 		return VERDICT(PASS_ALLOWLISTED);
-	now = now_ns();
-	if (src_banned6(&saddr, now) && !(cfg->flags & MX_CFG_F_BAN_REPLY))
+	if (!(cfg->flags & MX_CFG_F_BAN_REPLY) && src_banned6(cfg, &saddr))
 		return VERDICT(DROP_BANNED);
 	if (!is_new_conn(th))
 		return VERDICT(PASS_SEGMENT);
 
-	cl = src_class6(&saddr);
+	now = now_ns();
+	cl = src_class6(cfg, &saddr);
 	if (!cl)
 		return VERDICT(PASS_WITHIN_LIMITS);
 	mask6(src.addr, saddr.addr, cfg->src_mask6);

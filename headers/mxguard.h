@@ -253,6 +253,33 @@ struct mx_config {
 #define MX_CFG_F_PARALLEL_DROP	(1U << 1)
 /* Banned sources get a 554 from the responder instead of a drop. */
 #define MX_CFG_F_BAN_REPLY	(1U << 2)
+/*
+ * The agent keeps the MX_CFG_F_PFX_* and MX_CFG_F_EXACT_* bits: a map
+ * whose bit is clear holds no entry and is not looked up. Without
+ * MX_CFG_F_TABLES_KNOWN (an agent of an earlier build, or none yet)
+ * every map is looked up. The agent sets a map's bit before it adds to
+ * the map; it clears a trie's bit once a removal leaves the trie empty,
+ * an exact map's only when it starts (finding a hash map empty walks
+ * all its buckets). user/lib/tables.c, mx_presence_*.
+ */
+#define MX_CFG_F_TABLES_KNOWN	(1U << 3)
+#define MX_CFG_F_PFX_BAN4	(1U << 4)
+#define MX_CFG_F_PFX_BAN6	(1U << 5)
+#define MX_CFG_F_PFX_ALLOW4	(1U << 6)
+#define MX_CFG_F_PFX_ALLOW6	(1U << 7)
+#define MX_CFG_F_PFX_CLASS4	(1U << 8)
+#define MX_CFG_F_PFX_CLASS6	(1U << 9)
+#define MX_CFG_F_EXACT_BAN4	(1U << 10)
+#define MX_CFG_F_EXACT_BAN6	(1U << 11)
+#define MX_CFG_F_EXACT_ALLOW4	(1U << 12)
+#define MX_CFG_F_EXACT_ALLOW6	(1U << 13)
+#define MX_CFG_F_EXACT_CLASS4	(1U << 14)
+#define MX_CFG_F_EXACT_CLASS6	(1U << 15)
+#define MX_CFG_F_PFX_ALL	(MX_CFG_F_PFX_BAN4 | MX_CFG_F_PFX_BAN6 | MX_CFG_F_PFX_ALLOW4 | \
+				 MX_CFG_F_PFX_ALLOW6 | MX_CFG_F_PFX_CLASS4 | MX_CFG_F_PFX_CLASS6)
+#define MX_CFG_F_EXACT_ALL	(MX_CFG_F_EXACT_BAN4 | MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_ALLOW4 | \
+				 MX_CFG_F_EXACT_ALLOW6 | MX_CFG_F_EXACT_CLASS4 | MX_CFG_F_EXACT_CLASS6)
+#define MX_CFG_F_HOLD_ALL	(MX_CFG_F_PFX_ALL | MX_CFG_F_EXACT_ALL)
 
 /*
  * What the XDP program does with a frame, by the counter it records.

@@ -3,8 +3,12 @@
 #	bench.sh - make bench: mxguard's costs as ratios measured in one run
 # DESCRIPTION
 #	1. The XDP program per packet against bare XDP_PASS and XDP_DROP
-#	   programs, with 1 to 1,000,000 bans, and the SYN-cookie ACK judge
-#	   per segment against a bare TC program (build/tests/bench_xdp).
+#	   programs: banned and passing SYNs, established segments, SYNs from
+#	   new sources, with 1 to 1,000,000 exact and 65,536 prefix bans; and
+#	   the SYN-cookie ACK judge per segment against a bare TC program
+#	   (build/tests/bench_xdp). Every cell with its spread goes to
+#	   build/bench/results.json; with a build/bench/before.json from an
+#	   earlier build, scripts/bench_compare.py sets the two side by side.
 #	2. TCP connection setup rate with and without mxguard.
 #	3. A 1,000,000-entry blocklist: load time and memory, full ban list.
 #	4. Banned SYNs at line rate: real frames from a generator core
@@ -31,7 +35,13 @@ cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench: needs root (BPF)" >&2; exit 1; }
 [[ ${1:-} == crowdsec ]] && exec scripts/bench_crowdsec.sh
 echo "== XDP per-packet cost"
-build/tests/bench_xdp
+mkdir -p build/bench
+build/tests/bench_xdp build/bench/results.json "$(git rev-parse --short HEAD 2>/dev/null || echo build)"
+# Beside an earlier run kept as build/bench/before.json (bench_xdp FILE LABEL on an older build):
+if [[ -f build/bench/before.json ]]; then
+	echo
+	python3 scripts/bench_compare.py build/bench/before.json build/bench/results.json build/bench/results.csv
+fi
 
 # 2. Connection setup rate through the gateway with and without mxguard,
 #    measured back to back on the same test bed. Limits are raised out of

@@ -388,6 +388,13 @@ int agent_start(struct agent *a, enum mx_attach_mode mode, int verbosity)
 		mx_log("cannot write the settings into the maps: %s", strerror(errno));
 		goto fail;
 	}
+	/* Before any table changes: from here on the program skips only tries known empty. */
+	err = mx_presence_start(&a->store.presence, a->dp.config_fd, &a->store.bans,
+				&a->store.allows, &a->store.classes);
+	if (err) {
+		mx_log("cannot write which tables hold prefixes: %s", strerror(-err));
+		goto fail;
+	}
 	/* What was acknowledged before is in the maps before anything is attached. */
 	{
 		char err[2048];
@@ -435,6 +442,7 @@ void agent_stop(struct agent *a, bool keep)
 		return;
 	conn_stop(&a->conn, keep);
 	state_close(&a->store);
+	mx_presence_stop(&a->store.presence);
 	senders_free(&a->senders);
 	if (keep) {
 		/*

@@ -140,6 +140,7 @@ void state_batch_free(struct state_batch *b);
 
 struct mx_store {
 	struct mx_table bans, allows, classes;	/* the data plane's address tables */
+	struct mx_presence presence;		/* which of their tries hold entries (tables.h) */
 	struct mx_bans claims;			/* who holds each ban */
 	int reasons_fd;				/* the reasons map (bans.h keeps it) */
 	struct mx_state state;			/* the journal and snapshots */

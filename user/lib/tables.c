@@ -38,13 +38,104 @@ static enum mx_table_map key_of(const struct mx_prefix *p, uint8_t key[20])
 	return p->family == AF_INET ? MX_PREFIX4 : MX_PREFIX6;
 }
 
+/* presence_write - config.flags with the presence bits as pr has them */
+static int presence_write(const struct mx_presence *pr)
+{
+	struct mx_config cfg;
+	uint32_t zero = 0;
+	int err = mx_map_lookup(pr->config_fd, &zero, &cfg);
+
+	if (err)
+		return err;
+	cfg.flags = (cfg.flags & ~(MX_CFG_F_HOLD_ALL | MX_CFG_F_TABLES_KNOWN)) | pr->flags;
+	return mx_map_update(pr->config_fd, &zero, &cfg, BPF_ANY);
+}
+
+/* The process's presence word, while started. */
+static struct mx_presence *presence;
+
+/* map_bit - the presence bit of the map behind fd, or 0 if none is kept */
+static uint32_t map_bit(int fd)
+{
+	if (!presence || !presence->on)
+		return 0;
+	for (int i = 0; i < 3 * MX_TABLE_MAPS; i++)
+		if (presence->fd[i] == fd)
+			return presence->bit[i];
+	return 0;
+}
+
+/*
+ * mx_presence_start - bits from the maps as they are; changes through
+ * mx_table_put/del keep them from now on. 0 or -errno (then no map is
+ * skipped).
+ */
+int mx_presence_start(struct mx_presence *pr, int config_fd, const struct mx_table *bans,
+		      const struct mx_table *allows, const struct mx_table *classes)
+{
+	const struct mx_table *t[3] = { bans, allows, classes };
+	static const uint32_t bits[3][MX_TABLE_MAPS] = {
+		{ MX_CFG_F_EXACT_BAN4, MX_CFG_F_EXACT_BAN6, MX_CFG_F_PFX_BAN4, MX_CFG_F_PFX_BAN6 },
+		{ MX_CFG_F_EXACT_ALLOW4, MX_CFG_F_EXACT_ALLOW6, MX_CFG_F_PFX_ALLOW4,
+		  MX_CFG_F_PFX_ALLOW6 },
+		{ MX_CFG_F_EXACT_CLASS4, MX_CFG_F_EXACT_CLASS6, MX_CFG_F_PFX_CLASS4,
+		  MX_CFG_F_PFX_CLASS6 },
+	};
+	uint8_t key[20];
+	int err;
+
+	if (presence)
+		mx_presence_stop(presence);
+	memset(pr, 0, sizeof(*pr));
+	pr->config_fd = config_fd;
+	pr->flags = MX_CFG_F_TABLES_KNOWN;
+	for (int i = 0; i < 3; i++) {
+		for (int m = 0; m < MX_TABLE_MAPS; m++) {
+			int e = mx_map_next_key(t[i]->fd[m], NULL, key);
+
+			pr->fd[i * MX_TABLE_MAPS + m] = t[i]->fd[m];
+			pr->bit[i * MX_TABLE_MAPS + m] = bits[i][m];
+			if (e == 0)
+				pr->flags |= bits[i][m];
+			else if (e != -ENOENT)
+				return e;
+		}
+	}
+	err = presence_write(pr);
+	if (err)
+		return err;
+	pr->on = true;
+	presence = pr;
+	return 0;
+}
+
+/* mx_presence_stop - see tables.h */
+void mx_presence_stop(struct mx_presence *pr)
+{
+	pr->on = false;
+	if (presence == pr)
+		presence = NULL;
+}
+
 /* mx_table_put - add or replace (flags: BPF_ANY, BPF_NOEXIST) */
 int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 		 const void *val, uint64_t flags)
 {
 	uint8_t key[20];
 	enum mx_table_map m = key_of(p, key);
-	int err = mx_map_update(t->fd[m], key, val, flags);
+	uint32_t bit = map_bit(t->fd[m]);
+	int err;
+
+	/* The bit before the entry: the program never skips a map that holds one. */
+	if (bit && !(presence->flags & bit)) {
+		presence->flags |= bit;
+		err = presence_write(presence);
+		if (err) {
+			presence->flags &= ~bit;
+			return err;
+		}
+	}
+	err = mx_map_update(t->fd[m], key, val, flags);
 
 	/* A hash map says E2BIG when full, an LPM trie ENOSPC. */
 	if (err == -ENOSPC || err == -ENOMEM)
@@ -90,10 +181,19 @@ int mx_table_get(const struct mx_table *t, const struct mx_prefix *p, void *val)
 /* mx_table_del - remove exactly this prefix */
 int mx_table_del(const struct mx_table *t, const struct mx_prefix *p)
 {
-	uint8_t key[20];
+	uint8_t key[20], next[20];
 	enum mx_table_map m = key_of(p, key);
+	uint32_t bit = map_bit(t->fd[m]);
+	int err = mx_map_delete(t->fd[m], key);
 
-	return mx_map_delete(t->fd[m], key);
+	/* A trie's last entry gone: the bit after it. A failed write leaves the bit (safe). */
+	if (err == 0 && bit && (m == MX_PREFIX4 || m == MX_PREFIX6) && (presence->flags & bit) &&
+	    mx_map_next_key(t->fd[m], NULL, next) == -ENOENT) {
+		presence->flags &= ~bit;
+		if (presence_write(presence))
+			presence->flags |= bit;
+	}
+	return err;
 }
 
 /*
@@ -265,13 +365,18 @@ void mx_settings_default(struct mx_settings *s)
 	s->flow_entries = 1048576;
 }
 
-/* mx_dp_write_config - masks, guarded ports, and the active flag */
+/*
+ * mx_dp_write_config - masks, guarded ports, and the active flag; which
+ * tries hold entries (mx_presence_start) is kept as it is in the map
+ */
 int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 {
 	struct mx_config cfg;
 	uint8_t mask[16];
-	uint32_t zero = 0;
+	uint32_t zero = 0, keep = 0;
 
+	if (mx_map_lookup(config_fd, &zero, &cfg) == 0 && (cfg.flags & MX_CFG_F_TABLES_KNOWN))
+		keep = cfg.flags & (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_HOLD_ALL);
 	memset(&cfg, 0, sizeof(cfg));
 	mx_prefix_mask(AF_INET, s->src_len4, mask);
 	memcpy(&cfg.src_mask4, mask, 4);
@@ -282,7 +387,7 @@ int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 	for (unsigned int i = 0; i < s->nports && i < MX_MAX_PORTS; i++)
 		cfg.ports[s->ports[i] / 8] |= (uint8_t)(1 << (s->ports[i] % 8));
 	cfg.netns_cookie = s->netns_cookie;
-	cfg.flags = MX_CFG_F_ACTIVE;
+	cfg.flags = MX_CFG_F_ACTIVE | keep;
 	if (s->over_limit_drop)
 		cfg.flags |= MX_CFG_F_PARALLEL_DROP;
 	if (s->ban_reply)

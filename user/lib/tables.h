@@ -36,6 +36,33 @@ struct mx_table {
 	uint32_t value_size;
 };
 
+/*
+ * Which maps hold entries, for the XDP program to skip the empty ones
+ * (an LPM lookup costs tens of ns even when empty, a hash lookup some):
+ * the MX_CFG_F_EXACT_* and _PFX_* bits and MX_CFG_F_TABLES_KNOWN in
+ * config.flags. mx_presence_start() reads the maps of the three tables
+ * as they are, writes the bits, and makes pr the process's one word:
+ * from then on mx_table_put() on any of those maps sets its bit before
+ * it adds to the map, and mx_table_del() clears a trie's bit when a
+ * removal leaves the trie empty (an exact map's bit stays until the
+ * next start: finding a hash map empty walks all its buckets), until
+ * mx_presence_stop(). mx_dp_write_config() keeps the bits. One writer:
+ * the agent's loop (the store) makes every change. The maps are known
+ * by their fds, so a table struct needs nothing more.
+ */
+struct mx_presence {
+	int config_fd;
+	int fd[3 * MX_TABLE_MAPS];	/* the tables' maps */
+	uint32_t bit[3 * MX_TABLE_MAPS];	/* and their bits */
+	uint32_t flags;			/* the bits as written */
+	bool on;
+};
+
+int mx_presence_start(struct mx_presence *pr, int config_fd, const struct mx_table *bans,
+		      const struct mx_table *allows, const struct mx_table *classes);
+/* The tables' changes no longer kept in pr (the bits stay in config as they are). */
+void mx_presence_stop(struct mx_presence *pr);
+
 int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 		 const void *val, uint64_t flags);
 int mx_table_get(const struct mx_table *t, const struct mx_prefix *p, void *val);

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NAME
+ *	test_xdp_tables.c - the XDP program skips only the maps the agent
+ *	knows to be empty (BPF_PROG_TEST_RUN)
+ * DESCRIPTION
+ *	As the agent does, mx_presence_start() ties the three address
+ *	tables to the presence bits in config (which exact maps and which
+ *	tries hold entries); then mx_table_put() and
+ *	mx_table_del() keep them, mx_dp_write_config() keeps them across a
+ *	settings reload, and the program decides exactly as it does when
+ *	it looks every trie up (test_xdp.c, which never starts them).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "mxguard.skel.h"
+#include "pkt.h"
+#include "tables.h"
+
+#define SEC_NS 1000000000ULL
+
+struct fx {
+	struct mxguard_bpf *skel;
+	struct mx_table bans, allows, classes;
+	struct mx_presence pr;
+	struct mx_settings s;
+};
+
+static void table(struct mx_table *t, const char *name, uint32_t vs, struct bpf_map *e4,
+		  struct bpf_map *e6, struct bpf_map *p4, struct bpf_map *p6)
+{
+	t->name = name;
+	t->value_size = vs;
+	t->fd[MX_EXACT4] = bpf_map__fd(e4);
+	t->fd[MX_EXACT6] = bpf_map__fd(e6);
+	t->fd[MX_PREFIX4] = bpf_map__fd(p4);
+	t->fd[MX_PREFIX6] = bpf_map__fd(p6);
+}
+
+static void write_settings(struct fx *f)
+{
+	assert_int_equal(mx_dp_write_classes(bpf_map__fd(f->skel->maps.class_limits), &f->s), 0);
+	assert_int_equal(mx_dp_write_config(bpf_map__fd(f->skel->maps.config), &f->s), 0);
+}
+
+/* setup_loaded - the program and its maps, settings written, presence not started */
+static int setup_loaded(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct mxguard_bpf *s;
+	struct bpf_map *m;
+
+	s = f->skel = mxguard_bpf__open();
+	if (!s)
+		fail_msg("cannot open the skeleton: %s", strerror(errno));
+	bpf_object__for_each_map(m, s->obj)
+		bpf_map__set_pin_path(m, NULL);
+	bpf_map__set_max_entries(s->maps.syn_bucket4, 4096);
+	bpf_map__set_max_entries(s->maps.syn_bucket6, 4096);
+	bpf_map__set_max_entries(s->maps.pending_flows, 1024);
+	bpf_map__set_max_entries(s->maps.live_flows, 1024);
+	if (mxguard_bpf__load(s))
+		fail_msg("cannot load the XDP program (root, BPF needed): %s", strerror(errno));
+	table(&f->bans, "ban", sizeof(struct mx_ban), s->maps.ban4, s->maps.ban6,
+	      s->maps.ban4_prefix, s->maps.ban6_prefix);
+	table(&f->allows, "allowlist", sizeof(struct mx_allow), s->maps.allow4, s->maps.allow6,
+	      s->maps.allow4_prefix, s->maps.allow6_prefix);
+	table(&f->classes, "class", sizeof(struct mx_class_ref), s->maps.class4, s->maps.class6,
+	      s->maps.class4_prefix, s->maps.class6_prefix);
+	mx_settings_default(&f->s);
+	write_settings(f);
+	*state = f;
+	return 0;
+}
+
+/* start - tie the tables to the presence bits, as the agent does at start */
+static void start(struct fx *f)
+{
+	assert_int_equal(mx_presence_start(&f->pr, bpf_map__fd(f->skel->maps.config), &f->bans,
+					   &f->allows, &f->classes), 0);
+}
+
+static int setup(void **state)
+{
+	setup_loaded(state);
+	start(*state);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	mx_presence_stop(&f->pr);
+	mxguard_bpf__destroy(f->skel);
+	free(f);
+	return 0;
+}
+
+/* flags - config.flags as the program reads it */
+static uint32_t flags(struct fx *f)
+{
+	struct mx_config cfg;
+	uint32_t zero = 0;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.config), &zero, &cfg), 0);
+	return cfg.flags;
+}
+
+/* verdict - the counter a frame adds to, checked to be want */
+static int run(struct fx *f, const struct pkt *p, enum mx_stat want)
+{
+	uint8_t buf[PKT_MAX];
+	size_t len = pkt_build(buf, p);
+	uint64_t before[MX_STAT__MAX], after[MX_STAT__MAX];
+	int fd = bpf_map__fd(f->skel->maps.stats);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = (uint32_t)len);
+
+	assert_int_equal(mx_stats_read(fd, before), 0);
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(f->skel->progs.mxguard_xdp), &o), 0);
+	assert_int_equal(mx_stats_read(fd, after), 0);
+	if (after[want] - before[want] != 1)
+		fail_msg("counter %d rose by %llu, expected 1", want,
+			 (unsigned long long)(after[want] - before[want]));
+	return (int)o.retval;
+}
+
+static struct pkt syn(int family, const char *src)
+{
+	return (struct pkt){ .family = family, .src = src };
+}
+
+static struct mx_prefix prefix(const char *s)
+{
+	struct mx_prefix p;
+	char err[128];
+
+	if (mx_parse_prefix(s, &p, err, sizeof(err)))
+		fail_msg("%s", err);
+	return p;
+}
+
+static void ban(struct fx *f, const char *s, uint64_t ttl_ns)
+{
+	struct mx_prefix p = prefix(s);
+	struct mx_ban b = { .expires_ns = ttl_ns ? mx_now_ns() + ttl_ns : 0, .flags = MX_BAN_F_MANUAL };
+
+	assert_int_equal(mx_table_put(&f->bans, &p, &b, BPF_ANY), 0);
+}
+
+static void unban(struct fx *f, const char *s)
+{
+	struct mx_prefix p = prefix(s);
+
+	assert_int_equal(mx_table_del(&f->bans, &p), 0);
+}
+
+/* Empty tables: known, no trie bit set. */
+static void test_start_empty(void **state)
+{
+	struct fx *f = *state;
+	uint32_t fl = flags(f);
+
+	assert_true(fl & MX_CFG_F_TABLES_KNOWN);
+	assert_true(fl & MX_CFG_F_ACTIVE);
+	assert_int_equal(fl & MX_CFG_F_HOLD_ALL, 0);
+	{
+		struct pkt p = syn(AF_INET, "198.18.0.10");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	}
+}
+
+/* Tries filled before the start (an adopted data plane): their bits come from the tries. */
+static void test_start_reads_the_tries(void **state)
+{
+	struct fx *f = *state;
+	struct mx_prefix a = prefix("198.18.5.0/24");
+	struct mx_allow al = { 0 };
+
+	ban(f, "198.18.7.0/24", 0);
+	ban(f, "2001:db8:2::/64", 0);
+	assert_int_equal(mx_table_put(&f->allows, &a, &al, BPF_ANY), 0);
+	assert_int_equal(flags(f) & MX_CFG_F_TABLES_KNOWN, 0);
+	start(f);
+	assert_int_equal(flags(f) & (MX_CFG_F_PFX_ALL | MX_CFG_F_TABLES_KNOWN),
+			 MX_CFG_F_TABLES_KNOWN | MX_CFG_F_PFX_BAN4 | MX_CFG_F_PFX_BAN6 |
+			 MX_CFG_F_PFX_ALLOW4);
+	{
+		struct pkt p = syn(AF_INET, "198.18.7.9"), q = syn(AF_INET6, "2001:db8:2::9");
+		struct pkt r = syn(AF_INET, "198.18.5.9");
+
+		assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+		assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+		assert_int_equal(run(f, &r, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+	}
+}
+
+/* A prefix added sets its trie's bit; the last one removed clears it; exact entries never. */
+static void test_bits_follow_the_tries(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn(AF_INET, "198.18.7.9"), q = syn(AF_INET6, "2001:db8:2::9");
+
+	ban(f, "198.18.0.66", 0);
+	ban(f, "2001:db8:1::66", 0);
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL, 0);
+	ban(f, "198.18.7.0/24", 0);
+	ban(f, "198.18.0.0/16", 60 * SEC_NS);
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL, MX_CFG_F_PFX_BAN4);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	ban(f, "2001:db8:2::/64", 0);
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL, MX_CFG_F_PFX_BAN4 | MX_CFG_F_PFX_BAN6);
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+
+	unban(f, "198.18.7.0/24");
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL, MX_CFG_F_PFX_BAN4 | MX_CFG_F_PFX_BAN6);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);	/* the /16 */
+	unban(f, "198.18.0.0/16");
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL, MX_CFG_F_PFX_BAN6);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	unban(f, "2001:db8:2::/64");
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL, 0);
+	assert_int_equal(run(f, &q, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	/* A removal of what is not there changes nothing. */
+	{
+		struct mx_prefix x = prefix("198.18.9.0/24");
+
+		assert_int_equal(mx_table_del(&f->bans, &x), -ENOENT);
+	}
+	/* Exact bans still drop, with no trie bit. */
+	p = syn(AF_INET, "198.18.0.66");
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	q = syn(AF_INET6, "2001:db8:1::66");
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+}
+
+/*
+ * Exact maps: the bit is set before the first entry and stays after the
+ * last is gone (finding a hash map empty walks its buckets), until the
+ * next start reads the maps again.
+ */
+static void test_exact_bits(void **state)
+{
+	struct fx *f = *state;
+	struct mx_prefix a = prefix("198.18.0.30"), c6 = prefix("2001:db8:1::30");
+	struct mx_allow al = { 0 };
+	struct mx_class_ref strict = { .class_id = 1 };
+	struct pkt p = syn(AF_INET, "198.18.0.66"), q = syn(AF_INET6, "2001:db8:1::66");
+	struct pkt r = syn(AF_INET, "198.18.0.30");
+
+	ban(f, "198.18.0.66", 0);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL, MX_CFG_F_EXACT_BAN4);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	ban(f, "2001:db8:1::66", 0);
+	assert_int_equal(mx_table_put(&f->allows, &a, &al, BPF_ANY), 0);
+	assert_int_equal(mx_table_put(&f->classes, &c6, &strict, BPF_ANY), 0);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL,
+			 MX_CFG_F_EXACT_BAN4 | MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_ALLOW4 |
+			 MX_CFG_F_EXACT_CLASS6);
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+	assert_int_equal(run(f, &r, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+	unban(f, "198.18.0.66");
+	assert_int_equal(mx_table_del(&f->allows, &a), 0);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL,
+			 MX_CFG_F_EXACT_BAN4 | MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_ALLOW4 |
+			 MX_CFG_F_EXACT_CLASS6);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	assert_int_equal(run(f, &r, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	start(f);
+	assert_int_equal(flags(f) & MX_CFG_F_HOLD_ALL, MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_CLASS6);
+	/* A clear exact bit skips the map: an entry written behind the tables' back is not seen. */
+	{
+		uint32_t k;
+		struct mx_ban b = { .flags = MX_BAN_F_MANUAL };
+
+		inet_pton(AF_INET, "198.18.0.66", &k);
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.ban4), &k, &b, BPF_ANY), 0);
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+		start(f);
+		assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	}
+}
+
+/* Allowlist and class prefixes the same way; allow still beats a prefix ban. */
+static void test_allow_and_class_prefixes(void **state)
+{
+	struct fx *f = *state;
+	struct mx_prefix a = prefix("198.18.5.0/24"), a6 = prefix("2001:db8:1::/64");
+	struct mx_prefix c = prefix("198.18.9.0/24"), c6 = prefix("2001:db8:9::/48");
+	struct mx_allow al = { 0 };
+	struct mx_class_ref strict = { .class_id = 1 };
+
+	f->s.classes[0].src_interval_ns = 3600 * SEC_NS;
+	f->s.classes[0].src_burst = 10;
+	f->s.classes[1].src_interval_ns = 3600 * SEC_NS;
+	f->s.classes[1].src_burst = 1;
+	write_settings(f);
+	ban(f, "198.18.0.0/16", 0);
+	assert_int_equal(mx_table_put(&f->allows, &a, &al, BPF_ANY), 0);
+	assert_int_equal(mx_table_put(&f->allows, &a6, &al, BPF_ANY), 0);
+	assert_int_equal(mx_table_put(&f->classes, &c, &strict, BPF_ANY), 0);
+	assert_int_equal(mx_table_put(&f->classes, &c6, &strict, BPF_ANY), 0);
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL,
+			 MX_CFG_F_PFX_BAN4 | MX_CFG_F_PFX_ALLOW4 | MX_CFG_F_PFX_ALLOW6 |
+			 MX_CFG_F_PFX_CLASS4 | MX_CFG_F_PFX_CLASS6);
+	{
+		struct pkt p = syn(AF_INET, "198.18.5.9"), q = syn(AF_INET6, "2001:db8:1::9");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+		assert_int_equal(run(f, &q, MX_STAT_PASS_ALLOWLISTED), XDP_PASS);
+	}
+	unban(f, "198.18.0.0/16");
+	{
+		struct pkt p = syn(AF_INET, "198.18.9.9"), q = syn(AF_INET6, "2001:db8:9:1::9");
+
+		assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+		assert_int_equal(run(f, &p, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);	/* class 1 */
+		assert_int_equal(run(f, &q, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+		assert_int_equal(run(f, &q, MX_STAT_DROP_SOURCE_RATE), XDP_DROP);
+	}
+	assert_int_equal(mx_table_del(&f->classes, &c), 0);
+	assert_int_equal(mx_table_del(&f->allows, &a6), 0);
+	assert_int_equal(flags(f) & MX_CFG_F_PFX_ALL,
+			 MX_CFG_F_PFX_ALLOW4 | MX_CFG_F_PFX_CLASS6);
+}
+
+/* A settings reload (mx_dp_write_config) keeps the bits; so does one with other flags. */
+static void test_reload_keeps_the_bits(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn(AF_INET, "198.18.7.9");
+
+	ban(f, "198.18.7.0/24", 0);
+	f->s.ban_reply = true;
+	write_settings(f);
+	assert_int_equal(flags(f) & (MX_CFG_F_PFX_ALL | MX_CFG_F_TABLES_KNOWN | MX_CFG_F_BAN_REPLY),
+			 MX_CFG_F_PFX_BAN4 | MX_CFG_F_TABLES_KNOWN | MX_CFG_F_BAN_REPLY);
+	f->s.ban_reply = false;
+	write_settings(f);
+	assert_int_equal(flags(f) & (MX_CFG_F_PFX_ALL | MX_CFG_F_TABLES_KNOWN | MX_CFG_F_BAN_REPLY),
+			 MX_CFG_F_PFX_BAN4 | MX_CFG_F_TABLES_KNOWN);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+}
+
+/*
+ * The skip is real: an entry written into a trie behind the tables'
+ * back (its bit clear) is not seen while the word says the trie is
+ * empty, and is seen once the word is gone (an earlier agent's config).
+ */
+static void test_a_clear_bit_skips_the_trie(void **state)
+{
+	struct fx *f = *state;
+	struct mx_lpm4_key k = { .prefixlen = 24 };
+	struct mx_ban b = { .flags = MX_BAN_F_MANUAL };
+	struct pkt p = syn(AF_INET, "198.18.7.9");
+
+	inet_pton(AF_INET, "198.18.7.0", &k.addr);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.ban4_prefix), &k, &b, BPF_ANY), 0);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	{
+		struct mx_config cfg;
+		uint32_t zero = 0;
+		int fd = bpf_map__fd(f->skel->maps.config);
+
+		assert_int_equal(bpf_map_lookup_elem(fd, &zero, &cfg), 0);
+		cfg.flags &= ~(MX_CFG_F_PFX_ALL | MX_CFG_F_TABLES_KNOWN);
+		assert_int_equal(bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY), 0);
+	}
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+}
+
+/* Expiring bans still expire (the clock is read only for them), permanent ones do not. */
+static void test_expiry_with_bits(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn(AF_INET, "198.18.7.9"), q = syn(AF_INET, "198.18.0.20");
+
+	ban(f, "198.18.7.0/24", 60 * SEC_NS);
+	ban(f, "198.18.0.20", 0);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	f->skel->bss->mx_clock_offset_ns += 61 * SEC_NS;
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	f->skel->bss->mx_clock_offset_ns += 3650ULL * 86400 * SEC_NS;
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+	q.flags = PKT_ACK;
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_start_empty, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_reads_the_tries, setup_loaded, teardown),
+		cmocka_unit_test_setup_teardown(test_bits_follow_the_tries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exact_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_allow_and_class_prefixes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reload_keeps_the_bits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_a_clear_bit_skips_the_trie, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_with_bits, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
