@@ -431,8 +431,14 @@ SETTER(set_actions)
 	return 0;
 }
 
-/* set_zones - OPT_ZONES: up to MX_DNSBL_ZONES DNS zone names, or none */
-SETTER(set_zones)
+/*
+ * set_list - a comma-separated list of at most max items, each checked
+ * by item_ok (which explains a refusal in why), or "none" for an empty
+ * field; one and many name an item and items in errors
+ */
+static int set_list(const struct opt *o, char *field, const char *val, char *why, size_t wlen,
+		    unsigned int max, const char *one, const char *many,
+		    int (*item_ok)(const char *item, char *why, size_t wlen))
 {
 	char buf[256], *tok, *save = NULL;
 	unsigned int n = 0;
@@ -447,28 +453,40 @@ SETTER(set_zones)
 	}
 	strcpy(buf, val);
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		size_t l = strlen(tok);
-
-		if (++n > MX_DNSBL_ZONES) {
-			snprintf(why, wlen, "at most %d zones", MX_DNSBL_ZONES);
+		if (++n > max) {
+			snprintf(why, wlen, "at most %u %s", max, many);
 			return -1;
 		}
-		for (size_t i = 0; i < l; i++) {
-			char ch = tok[i];
-
-			if (!(isalnum((unsigned char)ch) || ch == '-' || ch == '.') ||
-			    (ch == '.' && (i == 0 || tok[i - 1] == '.'))) {
-				snprintf(why, wlen, "'%s' is not a DNS zone name", tok);
-				return -1;
-			}
-		}
+		if (!item_ok(tok, why, wlen))
+			return -1;
 	}
 	if (!n) {
-		snprintf(why, wlen, "no zone");
+		snprintf(why, wlen, "no %s", one);
 		return -1;
 	}
 	strcpy(field, val);
 	return 0;
+}
+
+/* zone_ok - a DNS zone name: letters, digits, '-' and single dots */
+static int zone_ok(const char *tok, char *why, size_t wlen)
+{
+	for (size_t i = 0; tok[i]; i++) {
+		char ch = tok[i];
+
+		if (!(isalnum((unsigned char)ch) || ch == '-' || ch == '.') ||
+		    (ch == '.' && (i == 0 || tok[i - 1] == '.'))) {
+			snprintf(why, wlen, "'%s' is not a DNS zone name", tok);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* set_zones - OPT_ZONES: up to MX_DNSBL_ZONES DNS zone names, or none */
+SETTER(set_zones)
+{
+	return set_list(o, field, val, why, wlen, MX_DNSBL_ZONES, "zone", "zones", zone_ok);
 }
 
 /* set_zone_a - OPT_ZONE_A: the A answer of a published zone */
@@ -579,47 +597,30 @@ SETTER(set_mode)
 	return 0;
 }
 
+/* addr_ok - local@domain in printable ASCII, without blanks, <, > or % */
+static int addr_ok(const char *tok, char *why, size_t wlen)
+{
+	const char *at = strchr(tok, '@');
+
+	for (const char *p = tok; *p; p++) {
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '<' ||
+		    *p == '>' || *p == '%') {
+			snprintf(why, wlen, "'%s': a blank, control character, <, >, %% "
+				 "or non-ASCII in an address", tok);
+			return 0;
+		}
+	}
+	if (!at || at == tok || !at[1] || strchr(at + 1, '@')) {
+		snprintf(why, wlen, "'%s' is not local@domain", tok);
+		return 0;
+	}
+	return 1;
+}
+
 /* set_addrs - OPT_ADDRS: up to MX_SAMPLES_MAX local@domain, comma-separated, or none */
 SETTER(set_addrs)
 {
-	char buf[256], *tok, *save = NULL;
-	unsigned int n = 0;
-
-	if (!strcmp(val, "none")) {
-		field[0] = '\0';
-		return 0;
-	}
-	if (strlen(val) >= o->size || strlen(val) >= sizeof(buf)) {
-		snprintf(why, wlen, "longer than %zu characters", o->size - 1);
-		return -1;
-	}
-	strcpy(buf, val);
-	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		const char *at = strchr(tok, '@');
-
-		if (++n > MX_SAMPLES_MAX) {
-			snprintf(why, wlen, "at most %d addresses", MX_SAMPLES_MAX);
-			return -1;
-		}
-		for (const char *p = tok; *p; p++) {
-			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '<' ||
-			    *p == '>' || *p == '%') {
-				snprintf(why, wlen, "'%s': a blank, control character, <, >, %% "
-					 "or non-ASCII in an address", tok);
-				return -1;
-			}
-		}
-		if (!at || at == tok || !at[1] || strchr(at + 1, '@')) {
-			snprintf(why, wlen, "'%s' is not local@domain", tok);
-			return -1;
-		}
-	}
-	if (!n) {
-		snprintf(why, wlen, "no address");
-		return -1;
-	}
-	strcpy(field, val);
-	return 0;
+	return set_list(o, field, val, why, wlen, MX_SAMPLES_MAX, "address", "addresses", addr_ok);
 }
 
 /* set_time - OPT_TIME: HH:MM, a time of the day */
