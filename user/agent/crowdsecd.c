@@ -639,11 +639,18 @@ static int texts_of(struct crowdsecd *cs)
 	return 0;
 }
 
+/* give_up - the answer cannot be applied: said and counted (before the reset frees why), let go */
+static enum mx_task_state give_up(struct crowdsecd *cs, const char *why)
+{
+	apply_failed(cs, why);
+	apply_reset(cs);
+	return MX_TASK_DONE;
+}
+
 /* apply_step - the loop's task: the answer applied, a slice at a time */
 static enum mx_task_state apply_step(void *arg, uint64_t deadline_us)
 {
 	struct crowdsecd *cs = arg;
-	char why[600];
 	int r;
 
 	switch (cs->phase) {
@@ -652,18 +659,14 @@ static enum mx_task_state apply_step(void *arg, uint64_t deadline_us)
 		if (r > 0)
 			return MX_TASK_BUSY;
 		if (r < 0) {
-			apply_failed(cs, "out of memory");
-			apply_reset(cs);
-			return MX_TASK_DONE;
+			return give_up(cs, "out of memory");
 		}
 		store_load_begin(&cs->a->store, &cs->load, MX_CS_LIST, MX_CS_LIST ": LAPI",
 				 &(struct mx_ban){ .flags = MX_BAN_F_BLOCKLIST, .added_ns = mx_now_ns() },
 				 cs->lp, cs->ln);
 		if (store_load_entries(&cs->load, cs->lexp, cs->ltext,
 				       (const char (*)[MX_REASON_LEN])cs->texts, cs->st.ntext)) {
-			apply_failed(cs, "out of memory");
-			apply_reset(cs);
-			return MX_TASK_DONE;
+			return give_up(cs, "out of memory");
 		}
 		cs->phase = CP_LOAD;
 		return MX_TASK_BUSY;
@@ -671,12 +674,8 @@ static enum mx_task_state apply_step(void *arg, uint64_t deadline_us)
 		r = store_load_step(&cs->load, deadline_us);
 		if (r)
 			return r == 1 ? MX_TASK_BUSY : MX_TASK_WAITING;
-		if (cs->load.ret) {
-			snprintf(why, sizeof(why), "%s", cs->load.err);
-			apply_failed(cs, why);
-			apply_reset(cs);
-			return MX_TASK_DONE;
-		}
+		if (cs->load.ret)
+			return give_up(cs, cs->load.err);
 		cs->stats.applied += cs->ln;
 		cs->stats.removed += cs->load.removed;
 		index_free(&cs->idx);
@@ -694,9 +693,7 @@ static enum mx_task_state apply_step(void *arg, uint64_t deadline_us)
 		if (r > 0)
 			return MX_TASK_BUSY;
 		if (r < 0) {
-			apply_failed(cs, "out of memory");
-			apply_reset(cs);
-			return MX_TASK_DONE;
+			return give_up(cs, "out of memory");
 		}
 		store_changes_begin(&cs->a->store, &cs->changes, MX_CS_LIST, cs->ch, cs->nch,
 				    (const char (*)[MX_REASON_LEN])cs->texts, cs->st.ntext);
@@ -706,12 +703,8 @@ static enum mx_task_state apply_step(void *arg, uint64_t deadline_us)
 		r = store_changes_step(&cs->changes, deadline_us);
 		if (r)
 			return r == 1 ? MX_TASK_BUSY : MX_TASK_WAITING;
-		if (cs->changes.ret) {
-			snprintf(why, sizeof(why), "%s", cs->changes.err);
-			apply_failed(cs, why);
-			apply_reset(cs);
-			return MX_TASK_DONE;
-		}
+		if (cs->changes.ret)
+			return give_up(cs, cs->changes.err);
 		cs->stats.applied += cs->changes.claimed;
 		cs->stats.removed += cs->changes.removed;
 		if (cs->changes.failed)
