@@ -21,8 +21,8 @@
  *				LRU hash and a compare-and-swap on it
  *	  floor_lru_new		floor_cfg + a lookup that misses and the insertion
  *				of a new key into an LRU hash (each run a key of
- *				its own, from a counter): a bucket created, and
- *				once the map is full, an eviction
+ *				its own, from a counter per CPU): a bucket
+ *				created, and once the map is full, an eviction
  *	  floor_lru_new_nc	the same on an LRU hash with BPF_F_NO_COMMON_LRU
  *	  floor_trie		floor_cfg + one LPM trie lookup of the source
  *
@@ -87,8 +87,11 @@ struct {
 
 /* Where the clocks' readings go, so that each is used. */
 __u64 floor_sink;
-/* The next new key of floor_lru_new*. */
-__u32 floor_seq;
+/* The next new key of floor_lru_new* on each CPU, a cache line apart (keys carry the CPU). */
+struct {
+	__u32 n;
+	__u32 pad[15];
+} floor_seq[64];
 
 /* floor_stat - one per-CPU counter, as lookup.h's stat_inc */
 static __always_inline void floor_stat(__u32 idx)
@@ -244,8 +247,11 @@ static __always_inline int floor_new(struct xdp_md *ctx, void *map)
 	struct mx_bucket4_key k = { .kind = MX_BUCKET_SOURCE };
 	struct mx_bucket fresh = { .tat_ns = 1 };
 
+	__u32 cpu = bpf_get_smp_processor_id() & 63;
+
 	FLOOR_OPEN();
-	k.addr = ++floor_seq;
+	k.addr = ++floor_seq[cpu].n;
+	k.kind = cpu;
 	if (!bpf_map_lookup_elem(map, &k) &&
 	    bpf_map_update_elem(map, &k, &fresh, BPF_NOEXIST) == 0)
 		floor_stat(MX_STAT_BUCKET_NEW_SOURCE);

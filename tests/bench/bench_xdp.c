@@ -27,10 +27,22 @@
  *	  the passing SYN, the banned SYN and the ACK with 1, 10,000 and
  *	  1,000,000 exact bans, then 1,000,000 exact and 65,536 prefix bans
  *	  (a /24 in every /16, x.y.200.0/24, so that a lookup walks deep
- *	  into the trie), and a SYN from inside a banned prefix.
+ *	  into the trie), and a SYN from inside a banned prefix;
+ *	  the known-source and new-source SYNs again with the bucket maps
+ *	  made BPF_F_NO_COMMON_LRU, as large and ncpus times as large;
+ *	  the floors: each part of the judge's path alone
+ *	  (bpf/floor.bpf.c), so that each cell can be set against what
+ *	  its parts cost; a bucket creation in a full LRU also on two CPUs
+ *	  at once, as two receive queues under a flood would run it.
+ *
+ *	The new-source cells fill the LRU first and keep the bench on one
+ *	CPU: an LRU map frees and evicts per CPU, and a CPU whose share
+ *	is still free creates without evicting.
  *
  *	Each cell is ROUNDS runs of REPEAT frames: the median, with the
- *	lowest and highest run as its spread. The table gives ns per packet
+ *	lowest and highest run as its spread. BENCH_CLOCK=kernel takes each
+ *	run's time from the kernel's duration (whole ns) instead of timing
+ *	around the call. The table gives ns per packet
  *	and the ratios to the bare programs; RESULTS.json (with the kernel,
  *	CPU, date and LABEL) gets every cell.
  *
@@ -42,6 +54,7 @@
  *	are map keys, no packet is sent to or from them.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +146,68 @@ static struct res measure(int prog_fd, const uint8_t *frame, size_t len)
 	}
 	qsort(d, ROUNDS, sizeof(d[0]), cmp_dbl);
 	return (struct res){ d[ROUNDS / 2], d[0], d[ROUNDS - 1] };
+}
+
+struct pair_arg {
+	int prog_fd, cpu;
+	const uint8_t *frame;
+	size_t len;
+	pthread_barrier_t *go;
+	double d[ROUNDS];
+};
+
+/* pair_run - one side of measure_pair: pinned to its CPU, ROUNDS runs in step with the other */
+static void *pair_run(void *arg)
+{
+	struct pair_arg *a = arg;
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(a->cpu, &one);
+	pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+	for (int i = 0; i < ROUNDS; i++) {
+		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = a->frame,
+			    .data_size_in = (uint32_t)a->len, .repeat = REPEAT);
+		double t0;
+
+		pthread_barrier_wait(a->go);
+		t0 = mono_ns();
+		if (bpf_prog_test_run_opts(a->prog_fd, &o)) {
+			fprintf(stderr, "bench: test run failed: %s\n", strerror(errno));
+			exit(1);
+		}
+		a->d[i] = kernel_clock ? o.duration : (mono_ns() - t0) / REPEAT;
+	}
+	return NULL;
+}
+
+/*
+ * measure_pair - as measure, with the program running on CPUs 0 and 1
+ * at once, as two receive queues would (the runs of both CPUs pooled)
+ */
+static struct res measure_pair(int prog_fd, const uint8_t *frame, size_t len)
+{
+	struct pair_arg a[2];
+	pthread_barrier_t go;
+	pthread_t t[2];
+	double d[2 * ROUNDS];
+
+	pthread_barrier_init(&go, NULL, 2);
+	for (int i = 0; i < 2; i++) {
+		a[i] = (struct pair_arg){ .prog_fd = prog_fd, .cpu = i, .frame = frame, .len = len,
+					  .go = &go };
+		if (pthread_create(&t[i], NULL, pair_run, &a[i])) {
+			fprintf(stderr, "bench: cannot start a thread\n");
+			exit(1);
+		}
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		memcpy(d + i * ROUNDS, a[i].d, sizeof(a[i].d));
+	}
+	pthread_barrier_destroy(&go);
+	qsort(d, 2 * ROUNDS, sizeof(d[0]), cmp_dbl);
+	return (struct res){ (d[ROUNDS - 1] + d[ROUNDS]) / 2, d[0], d[2 * ROUNDS - 1] };
 }
 
 /* add - record a cell */
@@ -562,6 +637,20 @@ static void bench_floors(const struct mx_settings *s, double bp, double bd)
 	fill_run(bpf_program__fd(f->progs.floor_lru_new_nc), syn, synl, BUCKETS + BUCKETS / 10);
 	add("floor: + new key, LRU evicts", tables,
 	    measure(bpf_program__fd(f->progs.floor_lru_new_nc), syn, synl), bp, "bare XDP_PASS");
+	if (libbpf_num_possible_cpus() >= 2) {
+		/* Each CPU's share of the lists full first (untimed rounds). */
+		measure_pair(bpf_program__fd(f->progs.floor_lru_new), syn, synl);
+		measure_pair(bpf_program__fd(f->progs.floor_lru_new_nc), syn, synl);
+		snprintf(tables, sizeof(tables), "floor; LRU %uk full, common, 2 CPUs", BUCKETS / 1000);
+		add("floor: + new key, LRU evicts", tables,
+		    measure_pair(bpf_program__fd(f->progs.floor_lru_new), syn, synl), bp,
+		    "bare XDP_PASS");
+		snprintf(tables, sizeof(tables), "floor; LRU %uk full, no common, 2 CPUs",
+			 BUCKETS / 1000);
+		add("floor: + new key, LRU evicts", tables,
+		    measure_pair(bpf_program__fd(f->progs.floor_lru_new_nc), syn, synl), bp,
+		    "bare XDP_PASS");
+	}
 	floor_bpf__destroy(f);
 }
 
