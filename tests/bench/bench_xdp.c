@@ -54,6 +54,8 @@
  *	are map keys, no packet is sent to or from them.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -61,6 +63,8 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+
+#include <linux/if_link.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -123,15 +127,83 @@ static int cmp_dbl(const void *a, const void *b)
 /* BENCH_CLOCK=kernel: each run's time as the kernel reports it (whole ns), not timed around the call */
 static int kernel_clock;
 
+/* resident()'s network namespace, and the bench's own, or -1 */
+static int own_netns = -1, home_netns = -1;
+
+/*
+ * resident - keep an XDP program in the kernel's XDP dispatcher for the
+ * rest of the bench. BPF_PROG_TEST_RUN with repeat > 1 adds the program
+ * to the dispatcher before its runs and takes it out after; each change
+ * rewrites the dispatcher and waits for an RCU grace period, some
+ * 0.3 ms per call here (a bare program timed around the call read 8.4
+ * ns per run over 200,000 runs, 6.0 over 1,000,000, the kernel's
+ * duration 5), more on a busy machine. A program attached to a device
+ * is in the dispatcher already, and those changes do nothing: each
+ * program is attached in generic mode to a veth of a network namespace
+ * of the bench's own (then 5.2 ns per run over 200,000 as over
+ * 1,000,000). The bench itself runs in the namespace it started in; the
+ * other, with its veths, ends with it. 1 if the program was just
+ * attached: the caller then runs it once untimed, for the attachment's
+ * own work to settle.
+ */
+static int resident(int prog_fd)
+{
+	static uint32_t ids[64];
+	static int n;
+	struct bpf_prog_info info = { 0 };
+	uint32_t len = sizeof(info);
+	char cmd[128], name[IFNAMSIZ];
+	int ifindex;
+
+	int err;
+
+	if (own_netns < 0 || n == 64 || bpf_obj_get_info_by_fd(prog_fd, &info, &len) ||
+	    info.type != BPF_PROG_TYPE_XDP)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (ids[i] == info.id)
+			return 0;
+	if (setns(own_netns, CLONE_NEWNET)) {
+		fprintf(stderr, "bench: cannot enter the bench's namespace: %s\n", strerror(errno));
+		exit(1);
+	}
+	snprintf(name, sizeof(name), "mxb%d", n);
+	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sp", name, name);
+	ifindex = system(cmd) == 0 ? (int)if_nametoindex(name) : 0;
+	err = !ifindex || bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_SKB_MODE, NULL);
+	if (setns(home_netns, CLONE_NEWNET)) {
+		fprintf(stderr, "bench: cannot return to the first namespace: %s\n", strerror(errno));
+		exit(1);
+	}
+	if (err) {
+		fprintf(stderr, "bench: cannot keep %s in the XDP dispatcher: timed with its "
+			"changes\n", info.name);
+		return 0;
+	}
+	ids[n++] = info.id;
+	return 1;
+}
+
 /*
  * measure - ns per run of prog on the frame: median, lowest, highest of
  * ROUNDS. Timed around the call, not by the kernel's duration, which
  * is whole nanoseconds (a bare program takes about 5); one system call
- * over REPEAT runs adds about 0.01 ns to each.
+ * over REPEAT runs adds about 0.01 ns to each, once the program is
+ * resident in the XDP dispatcher (resident()).
  */
 static struct res measure(int prog_fd, const uint8_t *frame, size_t len)
 {
 	double d[ROUNDS];
+
+	if (resident(prog_fd)) {
+		LIBBPF_OPTS(bpf_test_run_opts, w, .data_in = frame, .data_size_in = (uint32_t)len,
+			    .repeat = REPEAT);
+
+		if (bpf_prog_test_run_opts(prog_fd, &w)) {
+			fprintf(stderr, "bench: test run failed: %s\n", strerror(errno));
+			exit(1);
+		}
+	}
 
 	for (int i = 0; i < ROUNDS; i++) {
 		LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = (uint32_t)len,
@@ -192,6 +264,7 @@ static struct res measure_pair(int prog_fd, const uint8_t *frame, size_t len)
 	pthread_t t[2];
 	double d[2 * ROUNDS];
 
+	resident(prog_fd);
 	pthread_barrier_init(&go, NULL, 2);
 	for (int i = 0; i < 2; i++) {
 		a[i] = (struct pair_arg){ .prog_fd = prog_fd, .cpu = i, .frame = frame, .len = len,
@@ -432,7 +505,9 @@ static int write_json(const char *path, const char *label)
 		"\"method\":\"BPF_PROG_TEST_RUN, %d runs x %d frames %s; median, lowest, highest run\","
 		"\"xlated_insns\":%u,\"jited_bytes\":%u,\"cells\":[",
 		label, date, u.release, cpu, libbpf_num_possible_cpus(), ROUNDS, REPEAT,
-		kernel_clock ? "timed by the kernel (whole ns)" : "timed around the call",
+		kernel_clock ? "timed by the kernel (whole ns)" :
+		own_netns >= 0 ? "timed around the call, each program kept in the XDP dispatcher" :
+		"timed around the call",
 		xlated_insns, jited_bytes);
 	for (int i = 0; i < ncells; i++) {
 		const struct cell *c = &cells[i];
@@ -679,6 +754,18 @@ int main(int argc, char **argv)
 	char tables[48];
 
 	kernel_clock = getenv("BENCH_CLOCK") && strcmp(getenv("BENCH_CLOCK"), "kernel") == 0;
+	home_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home_netns >= 0 && unshare(CLONE_NEWNET) == 0) {
+		own_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (setns(home_netns, CLONE_NEWNET)) {
+			fprintf(stderr, "bench: cannot return to the first namespace: %s\n",
+				strerror(errno));
+			return 1;
+		}
+	}
+	if (own_netns < 0)
+		fprintf(stderr, "bench: no network namespace of its own (%s): every XDP cell is "
+			"timed with the dispatcher's changes\n", strerror(errno));
 	bare = bare_bpf__open_and_load();
 	if (!bare) {
 		fprintf(stderr, "bench: cannot open the BPF objects: %s\n", strerror(errno));
