@@ -35,7 +35,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-BPF_OBJS  := $(OUT)/mxguard.bpf.o $(OUT)/conn.bpf.o $(OUT)/bare.bpf.o
+BPF_OBJS  := $(OUT)/mxguard.bpf.o $(OUT)/conn.bpf.o $(OUT)/bare.bpf.o $(OUT)/floor.bpf.o
 SKELS     := $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS   := $(wildcard user/lib/*.c)
 AGENT_SRCS := $(filter-out user/agent/mxguardd.c,$(wildcard user/agent/*.c)) $(wildcard user/cmd/*.c)

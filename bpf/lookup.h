@@ -121,36 +121,42 @@ static __always_inline struct mx_class_limits *class_limits_of(struct mx_class_r
 	return bpf_map_lookup_elem(&class_limits, &id);
 }
 
-/* src_allowed4 - is an IPv4 source allowlisted, exactly or by prefix? */
-static __always_inline int src_allowed4(const struct mx_config *cfg, __u32 saddr)
+/*
+ * prefix4_lookup - a trie's entry for an IPv4 address; the key is made
+ * here, only for a trie that is looked up (made up front, its stores
+ * were on every path)
+ */
+static __always_inline void *prefix4_lookup(void *trie, __u32 saddr)
 {
 	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
 
+	return bpf_map_lookup_elem(trie, &lpm);
+}
+
+/* src_allowed4 - is an IPv4 source allowlisted, exactly or by prefix? */
+static __always_inline int src_allowed4(const struct mx_config *cfg, __u32 saddr)
+{
 	return (may_hold(cfg, MX_CFG_F_EXACT_ALLOW4) && bpf_map_lookup_elem(&allow4, &saddr)) ||
-	       (may_hold(cfg, MX_CFG_F_PFX_ALLOW4) && bpf_map_lookup_elem(&allow4_prefix, &lpm));
+	       (may_hold(cfg, MX_CFG_F_PFX_ALLOW4) && prefix4_lookup(&allow4_prefix, saddr));
 }
 
 /* src_banned4 - is an IPv4 source banned now? */
 static __always_inline int src_banned4(const struct mx_config *cfg, __u32 saddr)
 {
-	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
-
 	return (may_hold(cfg, MX_CFG_F_EXACT_BAN4) && ban_active(bpf_map_lookup_elem(&ban4, &saddr))) ||
-	       (may_hold(cfg, MX_CFG_F_PFX_BAN4) &&
-		ban_active(bpf_map_lookup_elem(&ban4_prefix, &lpm)));
+	       (may_hold(cfg, MX_CFG_F_PFX_BAN4) && ban_active(prefix4_lookup(&ban4_prefix, saddr)));
 }
 
 /* src_class4 - the limits of an IPv4 source's class */
 static __always_inline struct mx_class_limits *src_class4(const struct mx_config *cfg, __u32 saddr)
 {
-	struct mx_lpm4_key lpm = { .prefixlen = 32, .addr = saddr };
 	struct mx_class_ref *ref = NULL;
 
 	if (may_hold(cfg, MX_CFG_F_EXACT_CLASS4))
 		ref = bpf_map_lookup_elem(&class4, &saddr);
 
 	if (!ref && may_hold(cfg, MX_CFG_F_PFX_CLASS4))
-		ref = bpf_map_lookup_elem(&class4_prefix, &lpm);
+		ref = prefix4_lookup(&class4_prefix, saddr);
 	return class_limits_of(ref);
 }
 

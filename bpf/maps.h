@@ -69,6 +69,21 @@ MX_EXACT_MAP(class6, struct mx_addr6, struct mx_class_ref);
 MX_PREFIX_MAP(class4_prefix, struct mx_lpm4_key, struct mx_class_ref);
 MX_PREFIX_MAP(class6_prefix, struct mx_lpm6_key, struct mx_class_ref);
 
+/*
+ * SYN buckets: LRU hashes with the kernel's common LRU lists, not
+ * BPF_F_NO_COMMON_LRU. Either way there is one hash table, so a bucket
+ * made on one CPU is found and charged from every other. What the flag
+ * changes is where entries come from: with it, each CPU gets
+ * max_entries / ncpus of them and evicts only from its own lists, so a
+ * flood arriving on one receive queue cycles through that share alone,
+ * and 500,000 sources arriving on one of two CPUs no longer fit a
+ * 1,000,000-entry map.
+ * make bench measured it (README, "What limits each cell"): a new
+ * source 20% cheaper on one CPU, no clear gain on two at once, and the
+ * reach of each CPU halved unless the map is ncpus times as large.
+ * Changing it would also need the pinned maps of earlier builds
+ * replaced: libbpf refuses to reuse a pinned map whose flags differ.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1000000);
