@@ -486,12 +486,15 @@ def plot(png, now, bxdp, blr):
     d = os.path.join(os.path.dirname(os.path.abspath(png)), "plot")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "xdp.dat"), "w") as f:
-        f.write("# cell " + " ".join(f"{gp_str(t)} lo hi" for t in sizes) + "\n")
+        f.write("# cell " + " ".join(f"{gp_str(t)} lo hi" for t in sizes) + " then before, per size\n")
         for c in multi:
             vals = []
             for t in sizes:
                 x = cells.get((c, t))
                 vals += [f'{x["ns"]} {x["ns_lo"]} {x["ns_hi"]}' if x else "? ? ?"]
+            for t in sizes:
+                x = bxdp.get((c, t))
+                vals += [f'{x["ns"]}' if x else "?"]
             f.write(f"{gp_str(SHORT.get(c, c))} " + " ".join(vals) + "\n")
     bare = {k[0]: v for k, v in cells.items() if k[0].startswith("bare XDP")}
     with open(os.path.join(d, "linerate.dat"), "w") as f:
@@ -527,12 +530,17 @@ def plot(png, now, bxdp, blr):
             "set yrange [" + ("1" if logy else "0") + ":*]",
         ]
         lines = []
-        for name, x in sorted(bare.items()):
+        for (name, x), (dt, lc) in zip(sorted(bare.items()), ((2, "#404040"), (3, "#a0a0a0"))):
             title = gp_str(f'{name} {x["ns"]:.1f} ns')
-            lines.append(f'{x["ns"]} with lines dt 2 lw 2 title {title}')
+            lines.append(f'{x["ns"]} with lines dt {dt} lw 2 lc rgb "{lc}" title {title}')
         plots = [f'{gp_str(d + "/xdp.dat")} using {2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i}'
                  f'{":xtic(1)" if i == 0 else ""} title {gp_str(tables_text(t))}'
                  for i, t in enumerate(sizes)]
+        n = len(sizes)
+        # before: a mark on each bar (a cluster's bars sit at k + (j - (n - 1) / 2) / (n + gap))
+        plots.append(f'for [j=0:{n - 1}] {gp_str(d + "/xdp.dat")} using ($0 + (j - {(n - 1) / 2}) / {n + 2}.0):'
+                     f'(column({2 + 3 * n} + j)) with points pt 9 ps 1.6 lc rgb "black" '
+                     f'title (j == 0 ? "before, same cell and tables" : "")')
         gp.append("plot " + ", \\\n\t".join(plots + lines))
     else:
         gp.append("set multiplot next")
