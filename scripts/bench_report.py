@@ -274,7 +274,7 @@ def issue_rows(now, bxdp, blr):
         return rng(st["lo"], st["hi"], "{:.2f}")
 
     # live frames: mxguard against the bare program and against nftables with as many entries
-    for key, nft, tables in (("mx1", "nft1", "1 ban"), ("mx1m", "nft1m", "1,000,001 bans")):
+    for key, nft, tables in (("mx1", "nft1", "1 exact"), ("mx1m", "nft1m", "1,000,001 exact")):
         for ref, refkey, target in (("bare XDP_DROP", "bare", LR_TARGET_X_BARE),
                                     ("nftables, " + ("1 element" if nft == "nft1" else
                                                      "1,000,001 elements"), nft, LR_TARGET_X_NFT)):
