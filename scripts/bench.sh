@@ -79,7 +79,7 @@ rate() { tb_cl build/tests/connrate run 198.18.0.10 198.18.0.1 25 "${BENCH_CONNS
 runs3() { rate >"$1"; rate >>"$1"; rate >>"$1"; }
 median3() { sort -t' ' -k5 -n "$1" | sed -n 2p; }
 # rates FILE - the three rates as a JSON list
-rates() { awk '{ sub("/s", "", $5); printf "%s%s", NR > 1 ? "," : "", $5 }' "$1"; }
+rates() { awk '{ sub("/s", "", $5); printf "%s%s", (NR > 1 ? "," : ""), $5 }' "$1"; }
 if want 2; then
 	echo
 	echo "== TCP connection setup rate (connect + handshake + reset), 198.18.0.10 -> 198.18.0.1:25"
