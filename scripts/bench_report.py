@@ -402,7 +402,8 @@ def extras(now):
     m = now.get("maps")
     if m:
         print()
-        print("BPF maps (bpftool memlock: the kernel's own figure for each map at its configured size):")
+        print("BPF maps (bpftool memlock, the kernel's own figure; a map without preallocation, flags 0x1,")
+        print("and an LPM trie count what they hold, so their figure grows with their entries):")
         print()
         loaded = {x["name"]: x for x in m["bans_1m"]}
         rows, tot0, tot1 = [], 0, 0
@@ -410,13 +411,19 @@ def extras(now):
             y = loaded.get(x["name"], {})
             tot0 += x.get("bytes_memlock", 0)
             tot1 += y.get("bytes_memlock", 0)
-            rows.append([x["name"], x.get("type", ""), f'{x.get("max_entries", 0):,}',
+            rows.append([x["name"], x.get("type", ""), f'{x.get("flags", 0):#x}', f'{x.get("max_entries", 0):,}',
                          f'{x.get("bytes_key", 0)} / {x.get("bytes_value", 0)}',
                          f'{x.get("bytes_memlock", 0) / 2**20:.2f}',
                          f'{y.get("bytes_memlock", 0) / 2**20:.2f}' if y else ""])
-        rows.append(["total", "", "", "", f"{tot0 / 2**20:.1f}", f"{tot1 / 2**20:.1f}"])
-        md(["map", "type", "max_entries", "key / value B", "MiB, agent started",
+        rows.append(["total", "", "", "", "", f"{tot0 / 2**20:.1f}", f"{tot1 / 2**20:.1f}"])
+        md(["map", "type", "flags", "max_entries", "key / value B", "MiB, agent started",
             "MiB, 1,000,000 bans"], rows)
+        b4 = ({x["name"]: x for x in m["idle"]}.get("ban4"), loaded.get("ban4"))
+        if all(b4) and b4[1]["bytes_memlock"] > b4[0]["bytes_memlock"]:
+            per = (b4[1]["bytes_memlock"] - b4[0]["bytes_memlock"]) / (now.get("blocklist") or {}).get("listed", 1e6)
+            full = b4[0]["bytes_memlock"] + per * b4[0]["max_entries"]
+            print(f'\nban4 took {per:.0f} B per ban beyond its empty table; full ({b4[0]["max_entries"]:,} '
+                  f'entries) it would take about {full / 2**20:.0f} MiB')
     at = now.get("attack")
     if at:
         print()
@@ -482,7 +489,8 @@ def plot(png, now, bxdp, blr):
             multi.append(c)
     lr = lr_stats(now.get("linerate"))
     if not multi and not lr:
-        die("nothing to plot")
+        print(f"no plot: neither XDP cells at several table sizes nor line rate in this run", file=sys.stderr)
+        return
     d = os.path.join(os.path.dirname(os.path.abspath(png)), "plot")
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "xdp.dat"), "w") as f:
