@@ -506,11 +506,15 @@ def plot(png, now, bxdp, blr):
             f.write(f"{gp_str(SHORT.get(c, c))} " + " ".join(vals) + "\n")
     bare = {k[0]: v for k, v in cells.items() if k[0].startswith("bare XDP")}
     with open(os.path.join(d, "linerate.dat"), "w") as f:
-        f.write("# judge before lo hi now lo hi\n")
+        f.write("# judge before lo hi now lo hi now-as-text-x-bare\n")
         for key, label, tables in LR_JUDGES:
             b, n = blr.get(key), lr.get(key)
             bs = f'{b["mpps"]} {b["lo"]} {b["hi"]}' if b else "? ? ?"
             ns = f'{n["mpps"]} {n["lo"]} {n["hi"]}' if n else "? ? ?"
+            if n and "bare" in lr:
+                ns += f' "{n["mpps"] / lr["bare"]["mpps"]:.2f}x"'
+            else:
+                ns += ' ""'
             f.write(f'{gp_str(LR_SHORT[key])} {bs} {ns}\n')
     top = max([cells[(c, t)]["ns_hi"] for c in multi for t in sizes if (c, t) in cells] + [1])
     low = min([cells[(c, t)]["ns"] for c in multi for t in sizes if (c, t) in cells] + [top])
@@ -552,15 +556,21 @@ def plot(png, now, bxdp, blr):
         gp.append("plot " + ", \\\n\t".join(plots + lines))
     else:
         gp.append("set multiplot next")
+    # The baseline's line-rate figures come from another machine (README): their rates
+    # are not shown beside this one's; an earlier results.json's are.
+    same_machine = blr and not any(b.get("x_bare") for b in blr.values())
     if lr:
         gp += [
             "unset logscale y",
             "set yrange [0:*]",
             "set title 'Banned SYNs at line rate (live frames, one generator core; median, lowest-highest of 3)'",
             "set ylabel 'Mpps judged'",
+            "set offsets 0, 0, graph 0.12, 0",
             "set key top right",
-            f'plot {gp_str(d + "/linerate.dat")} using 2:3:4:xtic(1) title "before", \\\n'
-            f'\t"" using 5:6:7 title "now"',
+            (f'plot {gp_str(d + "/linerate.dat")} using 2:3:4:xtic(1) title "before", \\\n'
+             f'\t"" using 5:6:7 title "now"') if same_machine else
+            f'plot {gp_str(d + "/linerate.dat")} using 5:6:7:xtic(1) lc 2 title "now (x bare XDP_DROP)", \\\n'
+            f'\t"" using ($0):($7):8 with labels offset 0,1 notitle',
         ]
     gp.append("unset multiplot")
     script = os.path.join(d, "plot.gp")
