@@ -16,6 +16,8 @@
 #	  - a 1,000,000-line blocklist load, and the snapshot it brings;
 #	  - a restart with 1,000,000 bans, then sweeps over them (steady state);
 #	  - 1,000,000 bans expiring together.
+#	Run by scripts/bench.sh, it leaves the rows and the agent's memory with
+#	1,000,000 bans as JSON in $BENCH_PARTS_DIR/attack.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=$PWD/build
@@ -64,13 +66,17 @@ agent() {
 stop() { kill -"${1:-TERM}" "$APID"; wait "$APID" 2>/dev/null || true; }
 
 ROWS=()
+JROWS=()
 # row WHAT - the probe's verdict and the loop's longest turn, as a table row
 row() {
-	local worst loop
+	local worst loop p99
 	worst=$(cat "$ATTACK_LOG")
 	[[ $worst =~ ^[0-9]+$ ]] || { echo "bench: $1: $worst" >&2; exit 1; }
+	p99=$(cat "$ATTACK_LOG.p99")
 	loop=$(counter loop_busy_max_us)
 	ROWS+=("$(printf '%-58s %10s %12s' "$1" "$worst" "$((loop / 1000))")")
+	JROWS+=("$(printf '{"attack":"%s","worst_ms":%s,"p99_ms":%s,"loop_ms":%s}' "$1" "$worst" "${p99:-null}" \
+		"$(awk -v u="$loop" 'BEGIN { printf "%.1f", u / 1000 }')")")
 	# What made a slow turn slow, in the agent's words.
 	grep -h "a loop turn took" "$ADIR/agent.log" | sed 's/^/    /' || true
 }
@@ -126,7 +132,9 @@ stop
 agent 'ban_sweep_interval = 5s\n'
 probe 12
 row "restart with 1,000,000 bans (ready in $READY_MS ms), sweeps over them"
-echo "agent RSS with 1,000,000 bans: $(awk '/^VmRSS/ { print $2 }' /proc/$APID/status) kB"
+rss1m=$(awk '/^VmRSS/ { print $2 }' /proc/$APID/status)
+hwm1m=$(awk '/^VmHWM/ { print $2 }' /proc/$APID/status)
+echo "agent RSS with 1,000,000 bans: $rss1m kB (peak $hwm1m kB)"
 stop
 
 agent 'ban_sweep_interval = 5s\n'
@@ -139,3 +147,10 @@ stop
 
 printf '%-58s %10s %12s\n' attack "worst answer ms" "loop turn ms"
 printf '%s\n' "${ROWS[@]}"
+if [[ -n ${BENCH_PARTS_DIR:-} ]]; then
+	{
+		printf '{"rss_1m_bans_kb":%s,"hwm_1m_bans_kb":%s,"rows":[' "$rss1m" "$hwm1m"
+		(IFS=,; printf '\n%s' "${JROWS[*]}")
+		printf '\n]}\n'
+	} >"$BENCH_PARTS_DIR/attack.json"
+fi

@@ -18,7 +18,8 @@
 #	mode, about 40 decisions per second (crowdsecurity/
 #	cs-firewall-bouncer issue #114; it batches since), and the agent's
 #	longest event-loop turn meanwhile (loop_busy_max_us): the start-up
-#	sync must not hold the loop.
+#	sync must not hold the loop. Run by scripts/bench.sh, it leaves its
+#	figures as JSON in $BENCH_PARTS_DIR/crowdsec.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ $(id -u) == 0 ]] || { echo "bench: needs root (BPF)" >&2; exit 1; }
@@ -90,7 +91,9 @@ while :; do
 	sleep 0.2
 done
 t1=$(ms)
+in_force_ms=$((t1 - t0))
 loop=$(mx -j stats | sed -n 's/.*"loop_busy_max_us": *\([0-9]*\).*/\1/p')
+loop0=$loop
 grep -h "crowdsec: synced\|a loop turn took" "$CDIR/agent.log" | sed 's/^/    /' || true
 echo "agent ready after ${ready} ms; all $N decisions in force after $((t1 - t0)) ms; longest loop turn $((loop / 1000)) ms"
 awk -v n="$N" -v ms="$((t1 - t0))" -v f="$NFT_PUBLISHED" 'BEGIN {
@@ -117,3 +120,9 @@ loop=$(mx -j stats | sed -n 's/.*"loop_busy_max_us": *\([0-9]*\).*/\1/p')
 grep -h "crowdsec: synced\|a loop turn took" "$CDIR/agent.log" | sed 's/^/    /' || true
 echo "restart: the set restored and replaced by LAPI's startup answer after $((t1 - t0)) ms;" \
 	"$(cs_in_force) in force; longest loop turn $((loop / 1000)) ms"
+if [[ -n ${BENCH_PARTS_DIR:-} ]]; then
+	printf '{"decisions":%s,"ready_ms":%s,"in_force_ms":%s,"per_s":%s,"published_per_s":%s,"loop_ms":%s,"restart_ms":%s,"restart_loop_ms":%s}\n' \
+		"$N" "$ready" "$in_force_ms" "$(awk -v n="$N" -v ms="$in_force_ms" 'BEGIN { printf "%.0f", n / (ms / 1000) }')" \
+		"$NFT_PUBLISHED" "$(awk -v u="$loop0" 'BEGIN { printf "%.1f", u / 1000 }')" "$((t1 - t0))" \
+		"$(awk -v u="$loop" 'BEGIN { printf "%.1f", u / 1000 }')" >"$BENCH_PARTS_DIR/crowdsec.json"
+fi

@@ -10,7 +10,7 @@ PACKAGES=(
 	make gcc clang llvm pkg-config
 	libbpf-dev libxdp-dev xdp-tools bpftool libelf-dev zlib1g-dev
 	libcmocka-dev libclang-rt-14-dev dnsmasq-base libspf2-dev rbldnsd bind9-dnsutils libjson-c-dev
-	libcurl4-openssl-dev
+	libcurl4-openssl-dev gnuplot-nox
 	iproute2 nftables ethtool socat netcat-openbsd procps util-linux
 	postfix swaks systemd man-db prometheus curl python3 rspamd
 	crowdsec
