@@ -215,22 +215,28 @@ drop_pid=$!
 sleep 1
 judge bare xdp_dropped
 wait "$drop_pid"
+# The floor: what any judge that reads the source and looks it up must do.
+tb_gw build/tests/linerate floor "$TB_GW_IF" 198.18.0.66 $(( LR_SECONDS * 3 + 6 )) &
+drop_pid=$!
+sleep 1
+judge floor xdp_dropped
+wait "$drop_pid"
 
 echo
 echo "== banned SYNs at line rate (64 B frames, one generator core, median of 3 x ${LR_SECONDS} s)"
 bare=${JUDGED[bare]}
 nft1=${JUDGED[nft1]}
-declare -A LABEL=([bare]="bare XDP_DROP" [mx1]="mxguard, 1 ban" [mx1m]="mxguard, 1,000,001 bans"
+declare -A LABEL=([bare]="bare XDP_DROP" [floor]="floor: walk + 1 hash hit" [mx1]="mxguard, 1 ban" [mx1m]="mxguard, 1,000,001 bans"
 		  [nft1]="nftables, 1 element" [nft1m]="nftables, 1,000,001 elements")
 printf '%-30s %10s %10s %12s %12s\n' judge "Mpps" "sent Mpps" "x XDP_DROP" "x nftables"
-for name in bare mx1 mx1m nft1 nft1m; do
+for name in bare floor mx1 mx1m nft1 nft1m; do
 	awk -v n="${LABEL[$name]}" -v j="${JUDGED[$name]}" -v o="${OFFERED[$name]}" -v b="$bare" -v f="$nft1" \
 		'BEGIN { printf "%-30s %10.2f %10.2f %12.2f %12.2f\n", n, j / 1e6, o / 1e6, j / b, j / f }'
 done
 {
 	printf '{"seconds":%s,"frame_bytes":64,"judges":[' "$LR_SECONDS"
 	sep=
-	for name in bare mx1 mx1m nft1 nft1m; do
+	for name in bare floor mx1 mx1m nft1 nft1m; do
 		printf '%s\n{"judge":"%s","label":"%s",%s}' "$sep" "$name" "${LABEL[$name]}" "${RUNS[$name]}"
 		sep=,
 	done

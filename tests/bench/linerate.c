@@ -5,6 +5,7 @@
  * SYNOPSIS
  *	linerate gen IFNAME SRC DST DSTMAC SECONDS
  *	linerate drop IFNAME SECONDS
+ *	linerate floor IFNAME SRC SECONDS
  * DESCRIPTION
  *	gen sends one TCP SYN (SRC -> DST:25, to DSTMAC) out of IFNAME as
  *	fast as one core can: BPF_PROG_TEST_RUN with
@@ -14,6 +15,11 @@
  *
  *	drop attaches a bare XDP_DROP program natively to IFNAME for
  *	SECONDS: the cheapest possible judge, for the benchmark's ratios.
+ *
+ *	floor attaches bpf/floor.bpf.c's floor_hash instead, with SRC in its
+ *	hash map: the walk to TCP, the settings, one counter and one hash
+ *	lookup that hits, XDP_DROP. It reads the frame, as any judge of its
+ *	source must, and costs what a banned SYN's path can cost at least.
  *	Only 198.18.0.0/15 addresses are used (RFC 2544).
  */
 #include <arpa/inet.h>
@@ -30,6 +36,8 @@
 #include <linux/if_link.h>
 
 #include "bare.skel.h"
+#include "floor.skel.h"
+#include "mxguard.h"
 #include "pkt.h"
 
 static double now_s(void)
@@ -85,25 +93,65 @@ static int gen(const char *ifname, const char *src, const char *dst, const char 
 	return 0;
 }
 
+/* attach_for - prog attached natively to ifname for seconds, then taken off */
+static int attach_for(int ifindex, const char *ifname, int prog_fd, double seconds)
+{
+	if (bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL)) {
+		fprintf(stderr, "linerate: cannot attach to %s: %s\n", ifname, strerror(errno));
+		return 1;
+	}
+	usleep((useconds_t)(seconds * 1e6));
+	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	return 0;
+}
+
 static int drop(const char *ifname, double seconds)
 {
 	int ifindex = (int)if_nametoindex(ifname);
 	struct bare_bpf *bare = bare_bpf__open_and_load();
+	int r;
 
 	if (!ifindex || !bare) {
 		fprintf(stderr, "linerate: no interface %s or cannot load\n", ifname);
 		return 1;
 	}
-	if (bpf_xdp_attach(ifindex, bpf_program__fd(bare->progs.bare_drop), XDP_FLAGS_DRV_MODE,
-			   NULL)) {
-		fprintf(stderr, "linerate: cannot attach to %s: %s\n", ifname, strerror(errno));
-		bare_bpf__destroy(bare);
+	r = attach_for(ifindex, ifname, bpf_program__fd(bare->progs.bare_drop), seconds);
+	bare_bpf__destroy(bare);
+	return r;
+}
+
+/* floor_judge - floor_hash attached, src in its hash: the least a judge of a banned source does */
+static int floor_judge(const char *ifname, const char *src, double seconds)
+{
+	int ifindex = (int)if_nametoindex(ifname);
+	struct mx_config cfg = { .flags = MX_CFG_F_ACTIVE };
+	struct mx_ban ban = { .flags = MX_BAN_F_MANUAL };
+	struct floor_bpf *f;
+	uint32_t zero = 0, addr;
+	int r;
+
+	if (!ifindex || inet_pton(AF_INET, src, &addr) != 1) {
+		fprintf(stderr, "linerate: no interface %s or bad address %s\n", ifname, src);
 		return 1;
 	}
-	usleep((useconds_t)(seconds * 1e6));
-	bpf_xdp_detach(ifindex, XDP_FLAGS_DRV_MODE, NULL);
-	bare_bpf__destroy(bare);
-	return 0;
+	f = floor_bpf__open();
+	if (!f)
+		return 1;
+	/* Only floor_hash runs: the other programs' maps need no room. */
+	bpf_map__set_max_entries(f->maps.floor_lru, 1);
+	bpf_map__set_max_entries(f->maps.floor_lru_nc, 2 * libbpf_num_possible_cpus());
+	bpf_map__set_max_entries(f->maps.floor_prefix, 1);
+	cfg.ports[25 >> 3] |= 1 << (25 & 7);
+	if (floor_bpf__load(f) ||
+	    bpf_map_update_elem(bpf_map__fd(f->maps.floor_config), &zero, &cfg, BPF_ANY) ||
+	    bpf_map_update_elem(bpf_map__fd(f->maps.floor_exact), &addr, &ban, BPF_ANY)) {
+		fprintf(stderr, "linerate: cannot load the floor judge: %s\n", strerror(errno));
+		floor_bpf__destroy(f);
+		return 1;
+	}
+	r = attach_for(ifindex, ifname, bpf_program__fd(f->progs.floor_hash), seconds);
+	floor_bpf__destroy(f);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -112,6 +160,9 @@ int main(int argc, char **argv)
 		return gen(argv[2], argv[3], argv[4], argv[5], atof(argv[6]));
 	if (argc == 4 && !strcmp(argv[1], "drop"))
 		return drop(argv[2], atof(argv[3]));
-	fprintf(stderr, "usage: linerate gen IFNAME SRC DST DSTMAC SECONDS | drop IFNAME SECONDS\n");
+	if (argc == 5 && !strcmp(argv[1], "floor"))
+		return floor_judge(argv[2], argv[3], atof(argv[4]));
+	fprintf(stderr, "usage: linerate gen IFNAME SRC DST DSTMAC SECONDS | drop IFNAME SECONDS | "
+		"floor IFNAME SRC SECONDS\n");
 	return 2;
 }
