@@ -87,7 +87,7 @@ static uint32_t map_bit(int fd)
  * inside it (/25 to /31); a saturated count would only stay set.
  *
  * Work per change is one step per /24 the prefix touches: 65,536 for a
- * /8, about a millisecond. Shorter prefixes (a /1 would be 8M steps)
+ * /8, half a millisecond here. Shorter prefixes (a /1 would be 8M steps)
  * are only counted (wide): while one is in the trie the flag is clear
  * and the trie is always looked up, and the bits of the others are
  * still kept, so the flag comes back when the last wide prefix goes.
@@ -214,6 +214,27 @@ static void summary_gone(struct mx_presence *pr, const struct mx_prefix *p)
 }
 
 /*
+ * summary_drop_stale - clear the bits no count stands for (an earlier
+ * agent's, of prefixes gone since). The rebuild only sets bits, then
+ * this only clears bits of /24s no prefix touches: a program that read
+ * the flag before it went off never finds a /24 with a prefix clear.
+ */
+static void summary_drop_stale(struct mx_presence *pr)
+{
+	for (uint32_t w = 0; w < MX_BAN4_SUMMARY_WORDS; w++) {
+		uint64_t want = 0;
+
+		if (!pr->summary[w])
+			continue;
+		for (uint32_t b = 0; b < 64; b++)
+			if (pr->touch[w * 64 + b])
+				want |= 1ULL << b;
+		if (pr->summary[w] != want)
+			__atomic_store_n(&pr->summary[w], want, __ATOMIC_SEQ_CST);
+	}
+}
+
+/*
  * mx_presence_summary - the flag off, ban4_summary rebuilt from the
  * ban trie as it is (pins of an earlier agent, which may have changed
  * since), then the flag on unless a wide prefix is there
@@ -242,7 +263,6 @@ int mx_presence_summary(struct mx_presence *pr, int summary_fd)
 		munmap(map, SUMMARY_BYTES);
 		return err;
 	}
-	memset(map, 0, SUMMARY_BYTES);	/* unread while the flag is off */
 	pr->summary = map;
 	pr->touch = touch;
 	pr->wide = 0;
@@ -262,6 +282,7 @@ int mx_presence_summary(struct mx_presence *pr, int summary_fd)
 		summary_release(pr);
 		return err;
 	}
+	summary_drop_stale(pr);
 	return pr->wide ? 0 : summary_flag(pr, true);
 }
 
