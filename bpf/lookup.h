@@ -6,18 +6,21 @@
  *	The src_*() helpers answer "is this source allowlisted, banned, in
  *	which class" the same way for the XDP program and the
  *	connection-counting programs, skipping the prefix tries the agent
- *	says are empty (may_hold). Beside them: the settings
+ *	says are empty (may_hold) and, for IPv4 bans, the trie when no ban
+ *	prefix touches the source's /24 (ban4_prefix_may_match). Beside them: the settings
  *	(get_config, port_guarded), the per-CPU counters (stat_inc), the
  *	clock (now_ns), and the hashing of a flow into syn_seen (syn_slot,
  *	flow_eq). The maps themselves are in maps.h.
  * SECURITY
  *	Every index into an array is bounded before use (class ids, port
- *	bitmap bytes, syn_seen slots); every loop has a constant bound.
+ *	bitmap bytes, syn_seen slots, ban4_summary words); every loop has
+ *	a constant bound.
  */
 #ifndef MX_BPF_LOOKUP_H
 #define MX_BPF_LOOKUP_H
 
 #include <linux/bpf.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
 #include "maps.h"
@@ -140,11 +143,36 @@ static __always_inline int src_allowed4(const struct mx_config *cfg, __u32 saddr
 	       (may_hold(cfg, MX_CFG_F_PFX_ALLOW4) && prefix4_lookup(&allow4_prefix, saddr));
 }
 
+/*
+ * ban4_prefix_may_match - may a ban prefix contain this IPv4 source?
+ * Only when the trie may hold entries and, if the agent keeps the /24
+ * summary (MX_CFG_F_SUMMARY_BAN4), some ban prefix touches the
+ * source's /24. Without the summary flag, or should the array lookup
+ * fail, the trie is looked up: the summary only ever skips a lookup
+ * the agent says would find nothing.
+ */
+static __always_inline int ban4_prefix_may_match(const struct mx_config *cfg, __u32 saddr)
+{
+	__u32 s24, idx;
+	__u64 *word;
+
+	if (!may_hold(cfg, MX_CFG_F_PFX_BAN4))
+		return 0;
+	if (!cfg || (cfg->flags & (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_SUMMARY_BAN4)) !=
+		    (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_SUMMARY_BAN4))
+		return 1;
+	s24 = bpf_ntohl(saddr) >> 8;
+	idx = (s24 >> 6) & (MX_BAN4_SUMMARY_WORDS - 1);
+	word = bpf_map_lookup_elem(&ban4_summary, &idx);
+	return !word || ((*word >> (s24 & 63)) & 1);
+}
+
 /* src_banned4 - is an IPv4 source banned now? */
 static __always_inline int src_banned4(const struct mx_config *cfg, __u32 saddr)
 {
 	return (may_hold(cfg, MX_CFG_F_EXACT_BAN4) && ban_active(bpf_map_lookup_elem(&ban4, &saddr))) ||
-	       (may_hold(cfg, MX_CFG_F_PFX_BAN4) && ban_active(prefix4_lookup(&ban4_prefix, saddr)));
+	       (ban4_prefix_may_match(cfg, saddr) &&
+		ban_active(prefix4_lookup(&ban4_prefix, saddr)));
 }
 
 /* src_class4 - the limits of an IPv4 source's class */

@@ -20,7 +20,8 @@
  *	that finds them there takes them over, with their bans, buckets
  *	and counts, and a program left attached goes on using them while
  *	no agent runs. The names and the set are what earlier builds
- *	pinned: changing either strands the maps of a running data plane.
+ *	pinned: changing either strands the maps of a running data plane
+ *	(a map added later, as ban4_summary, is created where no pin is).
  *	responder_socks is not pinned: it holds the running agent's
  *	sockets, which end with it.
  */
@@ -58,6 +59,25 @@ MX_EXACT_MAP(ban4, __u32, struct mx_ban);
 MX_EXACT_MAP(ban6, struct mx_addr6, struct mx_ban);
 MX_PREFIX_MAP(ban4_prefix, struct mx_lpm4_key, struct mx_ban);
 MX_PREFIX_MAP(ban6_prefix, struct mx_lpm6_key, struct mx_ban);
+
+/*
+ * Which IPv4 /24s a ban prefix touches (covers, or lies inside): one
+ * bit each, so that a source no ban prefix touches skips the trie
+ * (src_banned4, lookup.h; layout in mxguard.h). An array: its lookup
+ * is inlined by the verifier, a few instructions and one cache line.
+ * BPF_F_MMAPABLE: the agent, its one writer, sets and clears bits in
+ * place (user/lib/tables.c); the programs only read it. An earlier
+ * build pinned no such map: an agent adopting its pins makes a zeroed
+ * one, unused until the agent has rebuilt it from the trie.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MX_BAN4_SUMMARY_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban4_summary SEC(".maps");
 
 MX_EXACT_MAP(allow4, __u32, struct mx_allow);
 MX_EXACT_MAP(allow6, struct mx_addr6, struct mx_allow);

@@ -280,6 +280,26 @@ struct mx_config {
 #define MX_CFG_F_EXACT_ALL	(MX_CFG_F_EXACT_BAN4 | MX_CFG_F_EXACT_BAN6 | MX_CFG_F_EXACT_ALLOW4 | \
 				 MX_CFG_F_EXACT_ALLOW6 | MX_CFG_F_EXACT_CLASS4 | MX_CFG_F_EXACT_CLASS6)
 #define MX_CFG_F_HOLD_ALL	(MX_CFG_F_PFX_ALL | MX_CFG_F_EXACT_ALL)
+/*
+ * The agent keeps ban4_summary exact-or-conservative for the IPv4 ban
+ * trie: a /24 whose bit is clear has no ban prefix covering it or lying
+ * inside it, so the program skips the trie for its sources. Clear (an
+ * agent of an earlier build, one still rebuilding the summary at start,
+ * or a ban prefix shorter than MX_BAN4_SUMMARY_MIN_LEN in the trie): the
+ * trie is looked up whenever MX_CFG_F_PFX_BAN4 allows. Meaningful only
+ * with MX_CFG_F_TABLES_KNOWN. user/lib/tables.c, mx_presence_summary.
+ */
+#define MX_CFG_F_SUMMARY_BAN4	(1U << 16)
+
+/*
+ * ban4_summary: one bit per IPv4 /24 (2^24 bits), indexed by the top 24
+ * bits of the address in host order, in 64-bit words: word i >> 6, bit
+ * i & 63. A ban prefix shorter than MIN_LEN would set more than 65,536
+ * bits at once (the agent's loop must not stall): while one is in the
+ * trie the summary is off instead (MX_CFG_F_SUMMARY_BAN4 clear).
+ */
+#define MX_BAN4_SUMMARY_WORDS	(1U << 18)
+#define MX_BAN4_SUMMARY_MIN_LEN	8
 
 /*
  * What the XDP program does with a frame, by the counter it records.

@@ -318,6 +318,27 @@ static void fill_bans(int fd, uint32_t *have, uint32_t total)
 	}
 }
 
+#ifdef MX_CFG_F_SUMMARY_BAN4
+/* put_prefix - a prefix ban as the agent adds it: through the tables, which keep the summary */
+static int put_prefix(int fd, const struct mx_lpm4_key *k, const struct mx_ban *b)
+{
+	struct mx_table t = { .name = "ban", .value_size = sizeof(*b), .fd = { -1, -1, fd, -1 } };
+	struct mx_prefix p = { .family = AF_INET, .len = (uint8_t)k->prefixlen };
+	int err;
+
+	memcpy(p.addr, &k->addr, 4);
+	err = mx_table_put(&t, &p, b, BPF_ANY);
+	errno = -err;
+	return err;
+}
+#else
+/* put_prefix - a prefix ban, into the trie */
+static int put_prefix(int fd, const struct mx_lpm4_key *k, const struct mx_ban *b)
+{
+	return bpf_map_update_elem(fd, k, b, BPF_ANY);
+}
+#endif
+
 /* fill_prefixes - PREFIX_BANS /24 bans, one in every /16: a.b.200.0/24 */
 static void fill_prefixes(int fd)
 {
@@ -326,7 +347,7 @@ static void fill_prefixes(int fd)
 	for (uint32_t i = 0; i < PREFIX_BANS; i++) {
 		struct mx_lpm4_key k = { .prefixlen = 24, .addr = htonl(i << 16 | 200 << 8) };
 
-		if (bpf_map_update_elem(fd, &k, &b, BPF_ANY)) {
+		if (put_prefix(fd, &k, &b)) {
 			fprintf(stderr, "bench: loading prefix bans failed: %s\n", strerror(errno));
 			exit(1);
 		}
@@ -385,6 +406,12 @@ static void tables_known(struct mxguard_bpf *mx)
 		fprintf(stderr, "bench: cannot mark the tables\n");
 		exit(1);
 	}
+#ifdef MX_CFG_F_SUMMARY_BAN4
+	if (mx_presence_summary(&pr, bpf_map__fd(mx->maps.ban4_summary))) {
+		fprintf(stderr, "bench: cannot build the IPv4 ban summary\n");
+		exit(1);
+	}
+#endif
 }
 #else
 /* tables_known - an agent before the presence bits: nothing to tell */

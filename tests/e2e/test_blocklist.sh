@@ -8,7 +8,9 @@
 #	and changes nothing unless lenient, del removes a list, and lists
 #	survive a restart. A list owns its bans: deleting or replacing it
 #	never removes or shortens an operator's ban or another list's, and a
-#	load is all or nothing even when the agent dies in the middle.
+#	load is all or nothing even when the agent dies in the middle. A listed
+#	IPv4 prefix sets the /24 summary bits in front of the ban trie, which a
+#	restart that adopts the pins rebuilds and a del clears.
 
 source "$(dirname "$0")/lib.sh"
 
@@ -136,6 +138,48 @@ test_lists_survive_restart() {
 	agent_start || return 1
 	listed 198.18.2.0/23 || { fail "list lost across a restart"; return 1; }
 	mx -j blocklist list | grep -q '"name":"drop","entries":2' || fail "list: $(mx blocklist list)"
+}
+
+# cfg_summary - is the IPv4 ban summary in force (MX_CFG_F_SUMMARY_BAN4, bit 16 of
+# config.flags, at byte 40 of the config: after the four masks)?
+cfg_summary() {
+	local b
+	b=$(bpftool -j map lookup pinned "$PIN_DIR/config" key 0 0 0 0 | jq -r '.value[42]')
+	(( (b & 1) == 1 ))
+}
+
+# summary_bit ADDR - the ban4_summary bit of ADDR's /24
+summary_bit() {
+	local a b c d i w v
+	IFS=. read -r a b c d <<<"$1"
+	i=$(( (a << 16) | (b << 8) | c ))
+	w=$(( i >> 6 ))
+	v=$(bpftool -j map lookup pinned "$PIN_DIR/ban4_summary" key $((w & 255)) \
+		$(((w >> 8) & 255)) $(((w >> 16) & 255)) 0 | jq -r ".value[$(( (i & 63) >> 3 ))]")
+	echo $(( (v >> (i & 7)) & 1 ))
+}
+
+# A listed /24 sets its summary bit only, an adopting restart rebuilds it, a del clears it.
+test_ban_summary_across_restart() {
+	tb_client_addr $C2/24
+	listen_smtp && agent_start || return 1
+	printf '198.18.1.0/24 ; SBL1\n198.19.4.0/22 ; SBL2\n' >"$E2E_DIR/drop.txt"
+	mx blocklist load drop "$E2E_DIR/drop.txt" >/dev/null || { fail "load"; return 1; }
+	cfg_summary || { fail "summary not in force after start"; return 1; }
+	[[ $(summary_bit $C2) == 1 && $(summary_bit $C1) == 0 && $(summary_bit 198.19.7.1) == 1 ]] ||
+		{ fail "bits: $(summary_bit $C2) $(summary_bit $C1) $(summary_bit 198.19.7.1)"; return 1; }
+	connects $C2 $TB_GW4 && { fail "listed sender connects"; return 1; }
+	connects $C1 $TB_GW4 || { fail "unlisted sender blocked"; return 1; }
+	agent_stop KILL
+	agent_start || return 1
+	grep -q "adopted the maps" "$AGENT_LOG" || { fail "no adoption: $(tail -3 "$AGENT_LOG")"; return 1; }
+	cfg_summary || { fail "summary not in force after the restart"; return 1; }
+	[[ $(summary_bit $C2) == 1 && $(summary_bit $C1) == 0 ]] || { fail "bits after restart"; return 1; }
+	connects $C2 $TB_GW4 && { fail "listed sender connects after the restart"; return 1; }
+	connects $C1 $TB_GW4 || { fail "unlisted sender blocked after the restart"; return 1; }
+	mx blocklist del drop >/dev/null || { fail "del"; return 1; }
+	[[ $(summary_bit $C2) == 0 && $(summary_bit 198.19.7.1) == 0 ]] || { fail "bits after del"; return 1; }
+	connects $C2 $TB_GW4 || fail "delisted sender blocked"
 }
 
 run_tests

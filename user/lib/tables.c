@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <bpf/libbpf.h>
 
@@ -47,7 +48,8 @@ static int presence_write(const struct mx_presence *pr)
 
 	if (err)
 		return err;
-	cfg.flags = (cfg.flags & ~(MX_CFG_F_HOLD_ALL | MX_CFG_F_TABLES_KNOWN)) | pr->flags;
+	cfg.flags = (cfg.flags & ~(MX_CFG_F_HOLD_ALL | MX_CFG_F_TABLES_KNOWN | MX_CFG_F_SUMMARY_BAN4)) |
+		    pr->flags;
 	return mx_map_update(pr->config_fd, &zero, &cfg, BPF_ANY);
 }
 
@@ -63,6 +65,225 @@ static uint32_t map_bit(int fd)
 		if (presence->fd[i] == fd)
 			return presence->bit[i];
 	return 0;
+}
+
+/*
+ * The IPv4 ban summary: one bit per /24 in ban4_summary (mapped here),
+ * set while some prefix in the ban trie touches that /24 (covers it or
+ * lies inside it). The agent is its one writer; the programs read it.
+ *
+ * Exact-or-conservative needs to know when the last prefix touching a
+ * /24 leaves. Kept as a count per /24 (touch[]), a dense array of 2^24
+ * 16-bit counts: 32 MiB of address space, mapped lazily, so memory is
+ * spent only on pages of /24s some prefix ever touched (2,048 /24s a
+ * page) and at most 32 MiB with prefixes all over the address space.
+ * Chosen over a hash keyed by /24 (smaller when sparse, but a /8 alone
+ * is 65,536 entries and growing it rehashes in one turn) and over
+ * recomputing from the trie at each removal (a trie lookup cannot say
+ * whether a longer prefix lies inside a /24 without 128 lookups, one
+ * per /31): a count is O(1) per /24, never allocates while loading,
+ * and needs no syscall. A count cannot overflow: the prefixes touching
+ * one /24 are at most the 17 that cover it (/8 to /24) and the 254
+ * inside it (/25 to /31); a saturated count would only stay set.
+ *
+ * Work per change is one step per /24 the prefix touches: 65,536 for a
+ * /8, half a millisecond here. Shorter prefixes (a /1 would be 8M steps)
+ * are only counted (wide): while one is in the trie the flag is clear
+ * and the trie is always looked up, and the bits of the others are
+ * still kept, so the flag comes back when the last wide prefix goes.
+ */
+#define SUMMARY_BYTES	((size_t)MX_BAN4_SUMMARY_WORDS * sizeof(uint64_t))
+#define TOUCH_BYTES	(((size_t)1 << 24) * sizeof(uint16_t))
+
+/* summary_span - the /24s a prefix touches: the first (top 24 bits, host order), how many */
+static void summary_span(const struct mx_prefix *p, uint32_t *first, uint32_t *n)
+{
+	uint32_t a;
+
+	memcpy(&a, p->addr, 4);
+	*n = p->len >= 24 ? 1 : 1U << (24 - p->len);
+	*first = (ntohl(a) >> 8) & ~(*n - 1);
+}
+
+/* summary_count - count p in each /24 it touches; a /24's bit is set as its count leaves 0 */
+static void summary_count(struct mx_presence *pr, const struct mx_prefix *p)
+{
+	uint32_t first, n;
+
+	summary_span(p, &first, &n);
+	for (uint32_t i = first; i - first < n; i++) {
+		if (pr->touch[i] == UINT16_MAX)
+			continue;
+		if (pr->touch[i]++ == 0)
+			__atomic_fetch_or(&pr->summary[i >> 6], 1ULL << (i & 63), __ATOMIC_SEQ_CST);
+	}
+}
+
+/* summary_uncount - the reverse; a /24's bit is cleared as its count returns to 0 */
+static void summary_uncount(struct mx_presence *pr, const struct mx_prefix *p)
+{
+	uint32_t first, n;
+
+	summary_span(p, &first, &n);
+	for (uint32_t i = first; i - first < n; i++) {
+		if (pr->touch[i] == 0 || pr->touch[i] == UINT16_MAX)
+			continue;
+		if (--pr->touch[i] == 0)
+			__atomic_fetch_and(&pr->summary[i >> 6], ~(1ULL << (i & 63)), __ATOMIC_SEQ_CST);
+	}
+}
+
+/* summary_flag - MX_CFG_F_SUMMARY_BAN4 on or off in config; 0 or -errno (then as it was) */
+static int summary_flag(struct mx_presence *pr, bool on)
+{
+	uint32_t was = pr->flags;
+	int err;
+
+	if (on)
+		pr->flags |= MX_CFG_F_SUMMARY_BAN4;
+	else
+		pr->flags &= ~MX_CFG_F_SUMMARY_BAN4;
+	if (pr->flags == was)
+		return 0;
+	err = presence_write(pr);
+	if (err)
+		pr->flags = was;
+	return err;
+}
+
+/* summary_release - no summary kept in pr (the flag as pr->flags and config have it) */
+static void summary_release(struct mx_presence *pr)
+{
+	if (pr->summary)
+		munmap(pr->summary, SUMMARY_BYTES);
+	if (pr->touch)
+		munmap(pr->touch, TOUCH_BYTES);
+	pr->summary = NULL;
+	pr->touch = NULL;
+	pr->wide = 0;
+}
+
+/* summary_kept - is fd the IPv4 ban trie whose summary the process keeps? */
+static bool summary_kept(int fd)
+{
+	return presence && presence->on && presence->summary && presence->summary_trie == fd;
+}
+
+/*
+ * summary_put - add or replace a prefix in the IPv4 ban trie, its /24s
+ * counted first: the program never skips the trie for a source the
+ * prefix contains. It is first added with BPF_NOEXIST, so that a
+ * replaced prefix, already counted, is not counted twice.
+ */
+static int summary_put(struct mx_presence *pr, int fd, const uint8_t *key,
+		       const struct mx_prefix *p, const void *val, uint64_t flags)
+{
+	bool wide = p->len < MX_BAN4_SUMMARY_MIN_LEN;
+	int err;
+
+	if (flags == BPF_EXIST)
+		return mx_map_update(fd, key, val, flags);	/* present: counted */
+	if (wide) {
+		/* The flag off before the trie holds what the bits do not say. */
+		if (!pr->wide && (err = summary_flag(pr, false)))
+			return err;
+		pr->wide++;
+	} else {
+		summary_count(pr, p);
+	}
+	err = mx_map_update(fd, key, val, BPF_NOEXIST);
+	if (err == 0)
+		return 0;
+	/* Not added: present already (and counted), or failed. */
+	if (!wide)
+		summary_uncount(pr, p);
+	else if (--pr->wide == 0)
+		summary_flag(pr, true);	/* failing, it stays off: safe */
+	if (err == -EEXIST && flags != BPF_NOEXIST)
+		err = mx_map_update(fd, key, val, flags);
+	return err;
+}
+
+/* summary_gone - a prefix left the IPv4 ban trie: uncount it, after */
+static void summary_gone(struct mx_presence *pr, const struct mx_prefix *p)
+{
+	if (p->len >= MX_BAN4_SUMMARY_MIN_LEN)
+		summary_uncount(pr, p);
+	else if (pr->wide && --pr->wide == 0)
+		summary_flag(pr, true);	/* failing, it stays off: safe */
+}
+
+/*
+ * summary_drop_stale - clear the bits no count stands for (an earlier
+ * agent's, of prefixes gone since). The rebuild only sets bits, then
+ * this only clears bits of /24s no prefix touches: a program that read
+ * the flag before it went off never finds a /24 with a prefix clear.
+ */
+static void summary_drop_stale(struct mx_presence *pr)
+{
+	for (uint32_t w = 0; w < MX_BAN4_SUMMARY_WORDS; w++) {
+		uint64_t want = 0;
+
+		if (!pr->summary[w])
+			continue;
+		for (uint32_t b = 0; b < 64; b++)
+			if (pr->touch[w * 64 + b])
+				want |= 1ULL << b;
+		if (pr->summary[w] != want)
+			__atomic_store_n(&pr->summary[w], want, __ATOMIC_SEQ_CST);
+	}
+}
+
+/*
+ * mx_presence_summary - the flag off, ban4_summary rebuilt from the
+ * ban trie as it is (pins of an earlier agent, which may have changed
+ * since), then the flag on unless a wide prefix is there
+ */
+int mx_presence_summary(struct mx_presence *pr, int summary_fd)
+{
+	uint8_t key[8], next[8];
+	void *prev = NULL, *map, *touch;
+	int err;
+
+	if (!pr->on || presence != pr)
+		return -EINVAL;
+	if (mx_map_is_memory(summary_fd))
+		return -EOPNOTSUPP;	/* a test's memory map cannot be mapped */
+	summary_release(pr);
+	err = summary_flag(pr, false);
+	if (err)
+		return err;
+	map = mmap(NULL, SUMMARY_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, summary_fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	touch = mmap(NULL, TOUCH_BYTES, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (touch == MAP_FAILED) {
+		err = -errno;
+		munmap(map, SUMMARY_BYTES);
+		return err;
+	}
+	pr->summary = map;
+	pr->touch = touch;
+	pr->wide = 0;
+	pr->summary_trie = pr->fd[MX_PREFIX4];	/* bans come first (mx_presence_start) */
+	while ((err = mx_map_next_key(pr->summary_trie, prev, next)) == 0) {
+		struct mx_prefix p;
+
+		memcpy(key, next, sizeof(key));
+		prev = key;
+		mx_table_key_prefix(MX_PREFIX4, key, &p);
+		if (p.len < MX_BAN4_SUMMARY_MIN_LEN)
+			pr->wide++;
+		else
+			summary_count(pr, &p);
+	}
+	if (err != -ENOENT) {
+		summary_release(pr);
+		return err;
+	}
+	summary_drop_stale(pr);
+	return pr->wide ? 0 : summary_flag(pr, true);
 }
 
 /*
@@ -112,6 +333,7 @@ int mx_presence_start(struct mx_presence *pr, int config_fd, const struct mx_tab
 /* mx_presence_stop - see tables.h */
 void mx_presence_stop(struct mx_presence *pr)
 {
+	summary_release(pr);
 	pr->on = false;
 	if (presence == pr)
 		presence = NULL;
@@ -135,7 +357,10 @@ int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
 			return err;
 		}
 	}
-	err = mx_map_update(t->fd[m], key, val, flags);
+	if (summary_kept(t->fd[m]))
+		err = summary_put(presence, t->fd[m], key, p, val, flags);
+	else
+		err = mx_map_update(t->fd[m], key, val, flags);
 
 	/* A hash map says E2BIG when full, an LPM trie ENOSPC. */
 	if (err == -ENOSPC || err == -ENOMEM)
@@ -185,6 +410,9 @@ int mx_table_del(const struct mx_table *t, const struct mx_prefix *p)
 	enum mx_table_map m = key_of(p, key);
 	uint32_t bit = map_bit(t->fd[m]);
 	int err = mx_map_delete(t->fd[m], key);
+
+	if (err == 0 && summary_kept(t->fd[m]))
+		summary_gone(presence, p);
 
 	/* A trie's last entry gone: the bit after it. A failed write leaves the bit (safe). */
 	if (err == 0 && bit && (m == MX_PREFIX4 || m == MX_PREFIX6) && (presence->flags & bit) &&
@@ -376,7 +604,7 @@ int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 	uint32_t zero = 0, keep = 0;
 
 	if (mx_map_lookup(config_fd, &zero, &cfg) == 0 && (cfg.flags & MX_CFG_F_TABLES_KNOWN))
-		keep = cfg.flags & (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_HOLD_ALL);
+		keep = cfg.flags & (MX_CFG_F_TABLES_KNOWN | MX_CFG_F_HOLD_ALL | MX_CFG_F_SUMMARY_BAN4);
 	memset(&cfg, 0, sizeof(cfg));
 	mx_prefix_mask(AF_INET, s->src_len4, mask);
 	memcpy(&cfg.src_mask4, mask, 4);

@@ -49,6 +49,16 @@ struct mx_table {
  * mx_presence_stop(). mx_dp_write_config() keeps the bits. One writer:
  * the agent's loop (the store) makes every change. The maps are known
  * by their fds, so a table struct needs nothing more.
+ *
+ * The IPv4 ban summary (ban4_summary, MX_CFG_F_SUMMARY_BAN4): after
+ * mx_presence_start(), mx_presence_summary() rebuilds it from the ban
+ * trie (the first fd of bans) and then sets its flag; from then on
+ * mx_table_put() sets the bits of the /24s a ban prefix touches before
+ * the prefix enters the trie, and mx_table_del() clears a /24's bit
+ * after the last prefix touching it has left (counts per /24, tables.c).
+ * While a prefix shorter than MX_BAN4_SUMMARY_MIN_LEN is in the trie
+ * the flag is clear (the trie is always looked up). Until
+ * mx_presence_summary() succeeds the flag stays clear.
  */
 struct mx_presence {
 	int config_fd;
@@ -56,11 +66,22 @@ struct mx_presence {
 	uint32_t bit[3 * MX_TABLE_MAPS];	/* and their bits */
 	uint32_t flags;			/* the bits as written */
 	bool on;
+	/* The IPv4 ban summary, while kept (summary != NULL): */
+	uint64_t *summary;		/* ban4_summary, mapped */
+	uint16_t *touch;		/* per /24: trie prefixes touching it */
+	uint32_t wide;			/* trie prefixes shorter than MX_BAN4_SUMMARY_MIN_LEN */
+	int summary_trie;		/* the IPv4 ban trie's fd */
 };
 
 int mx_presence_start(struct mx_presence *pr, int config_fd, const struct mx_table *bans,
 		      const struct mx_table *allows, const struct mx_table *classes);
-/* The tables' changes no longer kept in pr (the bits stay in config as they are). */
+/* Rebuild ban4_summary (summary_fd) from the ban trie, then keep it; 0 or -errno. */
+int mx_presence_summary(struct mx_presence *pr, int summary_fd);
+/*
+ * The tables' changes no longer kept in pr (the bits stay in config as
+ * they are, the summary's flag too: nothing may change the tables then
+ * until the next start).
+ */
 void mx_presence_stop(struct mx_presence *pr);
 
 int mx_table_put(const struct mx_table *t, const struct mx_prefix *p,
