@@ -93,12 +93,29 @@ static __always_inline __u32 syn_slot(const struct mx_flow *flow)
 }
 
 /*
- * ban_active - does this ban entry drop now? The clock is read only for
- * a ban that expires: most bans (blocklists, manual) never do.
+ * ban_clock_ns - the clock bans expire on: the coarse monotonic clock
+ * (the last tick's time: one jiffy, 4 ms at HZ=250, behind at most) plus
+ * the suspended time the agent keeps in the settings. A boot time that
+ * is never ahead of CLOCK_BOOTTIME, so a ban ends up to a jiffy late,
+ * never early. bpf_ktime_get_boot_ns() costs 25 ns where the kernel
+ * reads kvm-clock (a VM whose TSC it does not trust), five times a bare
+ * program; this costs 2 (make bench, the floor cells).
  */
-static __always_inline int ban_active(const struct mx_ban *b)
+static __always_inline __u64 ban_clock_ns(const struct mx_config *cfg)
 {
-	return b && (b->expires_ns == 0 || b->expires_ns > now_ns());
+	__u64 off = cfg ? (__u64)cfg->boot_offset_ms * 1000000ULL : 0;
+
+	return bpf_ktime_get_coarse_ns() + off + mx_clock_offset_ns;
+}
+
+/*
+ * ban_active - does this ban entry drop now? The clock is read only for
+ * a ban that expires (automatic bans, manual ones with a time), and then
+ * the coarse one (ban_clock_ns).
+ */
+static __always_inline int ban_active(const struct mx_config *cfg, const struct mx_ban *b)
+{
+	return b && (b->expires_ns == 0 || b->expires_ns > ban_clock_ns(cfg));
 }
 
 /*
@@ -170,9 +187,9 @@ static __always_inline int ban4_prefix_may_match(const struct mx_config *cfg, __
 /* src_banned4 - is an IPv4 source banned now? */
 static __always_inline int src_banned4(const struct mx_config *cfg, __u32 saddr)
 {
-	return (may_hold(cfg, MX_CFG_F_EXACT_BAN4) && ban_active(bpf_map_lookup_elem(&ban4, &saddr))) ||
+	return (may_hold(cfg, MX_CFG_F_EXACT_BAN4) && ban_active(cfg, bpf_map_lookup_elem(&ban4, &saddr))) ||
 	       (ban4_prefix_may_match(cfg, saddr) &&
-		ban_active(prefix4_lookup(&ban4_prefix, saddr)));
+		ban_active(cfg, prefix4_lookup(&ban4_prefix, saddr)));
 }
 
 /* src_class4 - the limits of an IPv4 source's class */
@@ -206,12 +223,12 @@ static __always_inline int src_banned6(const struct mx_config *cfg, const struct
 {
 	struct mx_lpm6_key lpm = { .prefixlen = 128 };
 
-	if (may_hold(cfg, MX_CFG_F_EXACT_BAN6) && ban_active(bpf_map_lookup_elem(&ban6, saddr)))
+	if (may_hold(cfg, MX_CFG_F_EXACT_BAN6) && ban_active(cfg, bpf_map_lookup_elem(&ban6, saddr)))
 		return 1;
 	if (!may_hold(cfg, MX_CFG_F_PFX_BAN6))
 		return 0;
 	__builtin_memcpy(lpm.addr, saddr->addr, 16);
-	return ban_active(bpf_map_lookup_elem(&ban6_prefix, &lpm));
+	return ban_active(cfg, bpf_map_lookup_elem(&ban6_prefix, &lpm));
 }
 
 /* src_class6 - the limits of an IPv6 source's class */

@@ -242,7 +242,15 @@ struct mx_config {
 	__u8 src_mask6[16];	/* default /64 */
 	__u8 pfx_mask6[16];	/* default /48 */
 	__u32 flags;		/* MX_CFG_F_* */
-	__u32 pad;
+	/*
+	 * CLOCK_BOOTTIME - CLOCK_MONOTONIC (the time the host spent
+	 * suspended) in ms, rounded down, kept by the agent: the programs
+	 * judge ban expiry on the coarse monotonic clock plus this, a boot
+	 * time that is never ahead (lookup.h, ban_clock_ns). 0 from an
+	 * earlier agent: bans then end late by the suspended time, never
+	 * early.
+	 */
+	__u32 boot_offset_ms;
 	__u64 netns_cookie;	/* the guarded network namespace */
 	__u8 ports[MX_PORT_BITMAP_BYTES];	/* guarded TCP ports */
 };

@@ -61,6 +61,7 @@ FLAT_PCT = 10.0
 XDP_ROWS = [
     # (issue row, bench_xdp cell, reference, target x reference)
     ("banned source, BPF_PROG_TEST_RUN", "banned SYN", "bare XDP_DROP", 1.5),
+    ("banned source, ban that ends, BPF_PROG_TEST_RUN", "banned SYN, ban that ends", "bare XDP_DROP", 1.5),
     ("established segment, ACK", "ACK, allowed session", "bare XDP_PASS", 1.3),
     ("established segment, data", "data segment (100 B), allowed session", "bare XDP_PASS", 1.3),
     ("SYN within limits, known source", "passing SYN, known source", "bare XDP_PASS", 3.0),
@@ -213,6 +214,10 @@ def before_figures(baseline_path, before_path):
     xdp, lr, lr_ranges = {}, {}, {}
     if baseline_path:
         base = load(baseline_path)
+        if base.get("run"):
+            # a whole results.json of the earlier build, measured as make bench measures now
+            f = base["run"]
+            before_path = before_path or (f if os.path.isabs(f) else os.path.join(ROOT, f))
         f = base.get("xdp", {}).get("file")
         if f:
             run = load(f if os.path.isabs(f) else os.path.join(ROOT, f))

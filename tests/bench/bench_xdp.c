@@ -816,6 +816,26 @@ int main(int argc, char **argv)
 	add("bare XDP_PASS", "", bp, bp.med, "bare XDP_PASS");
 	add("bare XDP_DROP", "", bd, bd.med, "bare XDP_DROP");
 	add("banned SYN", "1 ban", measure(judge, banned, bannedl), bd.med, "bare XDP_DROP");
+	{
+		/* Most bans end (automatic ones after 24 h, manual ones by default): the clock is read. */
+		struct pkt e = { .family = AF_INET, .src = "198.18.0.67" };
+		uint8_t ebuf[PKT_MAX];
+		size_t el = pkt_build(ebuf, &e);
+		uint32_t ekey = htonl(0xc6120043);	/* 198.18.0.67 */
+		struct timespec ts;
+		struct mx_ban eb = { .flags = MX_BAN_F_MANUAL };
+
+		clock_gettime(CLOCK_BOOTTIME, &ts);
+		eb.expires_ns = (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec +
+				86400ULL * 1000000000ULL;
+		if (bpf_map_update_elem(ban4, &ekey, &eb, BPF_ANY)) {
+			fprintf(stderr, "bench: cannot add the ban\n");
+			return 1;
+		}
+		add("banned SYN, ban that ends", "1 ban", measure(judge, ebuf, el), bd.med,
+		    "bare XDP_DROP");
+		bpf_map_delete_elem(ban4, &ekey);
+	}
 	add("passing SYN, known source", "1 ban", measure(judge, syn, synl), bp.med, "bare XDP_PASS");
 	add("ACK, allowed session", "1 ban", measure(judge, ack, ackl), bp.med, "bare XDP_PASS");
 	add("data segment (100 B), allowed session", "1 ban", measure(judge, data, datal), bp.med,

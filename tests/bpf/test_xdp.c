@@ -495,6 +495,44 @@ static void test_ban_expiry(void **state)
 	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);	/* permanent */
 }
 
+/*
+ * The ban clock (the coarse monotonic clock plus the suspended time the
+ * agent writes) is never ahead of CLOCK_BOOTTIME and at most a jiffy and
+ * a ms of rounding behind: a ban still drops until its end and stops
+ * 10 ms after it. A resume (the offset moving on) ends bans whose time
+ * passed while the host slept.
+ */
+static void test_ban_clock(void **state)
+{
+	struct fx *f = *state;
+	struct pkt p = syn4("198.18.0.10"), q = syn4("198.18.0.20");
+	int cfd = bpf_map__fd(f->skel->maps.config);
+	struct mx_config cfg;
+	uint32_t zero = 0, ms = mx_boot_offset_ms();
+
+	assert_int_equal(bpf_map_lookup_elem(cfd, &zero, &cfg), 0);
+	assert_true(cfg.boot_offset_ms == ms || cfg.boot_offset_ms + 1 == ms ||
+		    cfg.boot_offset_ms == ms + 1);
+	assert_in_range(mx_dp_clock_refresh(cfd), 0, 1);
+	ban(f, "198.18.0.10", SEC_NS);
+	assert_int_equal(run(f, &p, MX_STAT_DROP_BANNED), XDP_DROP);
+	advance(f, SEC_NS + 10 * 1000000ULL);
+	assert_int_equal(run(f, &p, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+
+	/* Two hours asleep: the agent's offset ends a one-hour ban at once. */
+	ban(f, "198.18.0.20", 3600 * SEC_NS);
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+	assert_int_equal(bpf_map_lookup_elem(cfd, &zero, &cfg), 0);
+	cfg.boot_offset_ms += 2 * 3600 * 1000;
+	assert_int_equal(bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY), 0);
+	assert_int_equal(run(f, &q, MX_STAT_PASS_WITHIN_LIMITS), XDP_PASS);
+	/* Without an offset (an earlier agent's settings) bans end late, never early. */
+	cfg.boot_offset_ms = 0;
+	assert_int_equal(bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY), 0);
+	ban(f, "198.18.0.20", 10 * SEC_NS);	/* 10 s: the program's clock is 1.01 s on */
+	assert_int_equal(run(f, &q, MX_STAT_DROP_BANNED), XDP_DROP);
+}
+
 static void test_source_burst_exact(void **state)
 {
 	struct fx *f = *state;
@@ -810,6 +848,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bans_exact_and_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_allow_beats_ban_and_limits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ban_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ban_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_source_burst_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prefix_burst_exact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refill, setup, teardown),

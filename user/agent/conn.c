@@ -395,6 +395,10 @@ static void sweep_tick(void *arg)
 	if (!cs->bpf)
 		return;
 	cookie_watch(cs);
+	/* Once a second, also the suspended time the programs' ban clock adds. */
+	if (mx_dp_clock_refresh(cs->config_fd) > 0)
+		mx_log("the host was suspended: bans now expire on a boot clock %u ms after the "
+		       "monotonic one", mx_boot_offset_ms());
 	if (sw->phase)
 		return;
 	set = calloc(1, sizeof(*set));

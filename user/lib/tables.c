@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <bpf/libbpf.h>
 
@@ -615,12 +616,42 @@ int mx_dp_write_config(int config_fd, const struct mx_settings *s)
 	for (unsigned int i = 0; i < s->nports && i < MX_MAX_PORTS; i++)
 		cfg.ports[s->ports[i] / 8] |= (uint8_t)(1 << (s->ports[i] % 8));
 	cfg.netns_cookie = s->netns_cookie;
+	cfg.boot_offset_ms = mx_boot_offset_ms();
 	cfg.flags = MX_CFG_F_ACTIVE | keep;
 	if (s->over_limit_drop)
 		cfg.flags |= MX_CFG_F_PARALLEL_DROP;
 	if (s->ban_reply)
 		cfg.flags |= MX_CFG_F_BAN_REPLY;
 	return mx_map_update(config_fd, &zero, &cfg, BPF_ANY);
+}
+
+uint32_t mx_boot_offset_ms(void)
+{
+	struct timespec b, m;
+	int64_t d;
+
+	/* Boot time first: the difference can only come out short, never long. */
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	d = ((int64_t)b.tv_sec - m.tv_sec) * 1000 + ((int64_t)b.tv_nsec - m.tv_nsec) / 1000000;
+	if (d <= 0)
+		return 0;
+	return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+int mx_dp_clock_refresh(int config_fd)
+{
+	struct mx_config cfg;
+	uint32_t zero = 0, ms = mx_boot_offset_ms();
+	int err = mx_map_lookup(config_fd, &zero, &cfg);
+
+	if (err)
+		return err;
+	if (!(cfg.flags & MX_CFG_F_ACTIVE) || cfg.boot_offset_ms == ms)
+		return 0;
+	cfg.boot_offset_ms = ms;
+	err = mx_map_update(config_fd, &zero, &cfg, BPF_ANY);
+	return err ? err : 1;
 }
 
 /* mx_dp_write_classes - every class's limits */

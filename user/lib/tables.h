@@ -127,6 +127,14 @@ struct mx_settings {
 
 void mx_settings_default(struct mx_settings *s);
 int mx_dp_write_config(int config_fd, const struct mx_settings *s);
+/*
+ * mx_boot_offset_ms - CLOCK_BOOTTIME - CLOCK_MONOTONIC in ms, rounded
+ * down (the time the host spent suspended), as config.boot_offset_ms
+ * holds it. mx_dp_clock_refresh() writes it into the settings when it
+ * has moved (after a resume); 1 if it did, 0 if not, -errno.
+ */
+uint32_t mx_boot_offset_ms(void);
+int mx_dp_clock_refresh(int config_fd);
 int mx_dp_write_classes(int class_limits_fd, const struct mx_settings *s);
 
 /* The text of a reason id in the reasons map (bans.h adds and frees them). */
