@@ -564,8 +564,8 @@ def plot(png, now, bxdp, blr):
         gp.append("plot " + ", \\\n\t".join(plots + lines))
     else:
         gp.append("set multiplot next")
-    # The baseline's line-rate figures come from another machine (README): their rates
-    # are not shown beside this one's; an earlier results.json's are.
+    # A baseline's line-rate ranges from another machine are not shown beside this
+    # run's rates; a whole earlier results.json's are.
     same_machine = blr and not any(b.get("x_bare") for b in blr.values())
     if lr:
         gp += [
@@ -575,6 +575,7 @@ def plot(png, now, bxdp, blr):
             "set ylabel 'Mpps judged'",
             "set offsets 0, 0, graph 0.12, 0",
             "set key top right",
+            "set xtics rotate by -20",
             (f'plot {gp_str(d + "/linerate.dat")} using 2:3:4:xtic(1) title "before", \\\n'
              f'\t"" using 5:6:7 title "now"') if same_machine else
             f'plot {gp_str(d + "/linerate.dat")} using 5:6:7:xtic(1) lc 2 title "now (x bare XDP_DROP)", \\\n'

@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 
 #include "mxguard.skel.h"
+#include "skel_fx.h"
 #include "pkt.h"
 #include "tables.h"
 
@@ -46,47 +47,19 @@ struct fx {
 	struct mx_settings s;
 };
 
-static void table(struct mx_table *t, const char *name, uint32_t vs, struct bpf_map *e4,
-		  struct bpf_map *e6, struct bpf_map *p4, struct bpf_map *p6)
-{
-	t->name = name;
-	t->value_size = vs;
-	t->fd[MX_EXACT4] = bpf_map__fd(e4);
-	t->fd[MX_EXACT6] = bpf_map__fd(e6);
-	t->fd[MX_PREFIX4] = bpf_map__fd(p4);
-	t->fd[MX_PREFIX6] = bpf_map__fd(p6);
-}
-
+/* write_settings - the data plane's settings from f->s */
 static void write_settings(struct fx *f)
 {
-	assert_int_equal(mx_dp_write_classes(bpf_map__fd(f->skel->maps.class_limits), &f->s), 0);
-	assert_int_equal(mx_dp_write_config(bpf_map__fd(f->skel->maps.config), &f->s), 0);
+	skel_fx_settings(f->skel, &f->s);
 }
 
 /* setup_loaded - the program and its maps, settings written, presence not started */
 static int setup_loaded(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct mxguard_bpf *s;
-	struct bpf_map *m;
 
-	s = f->skel = mxguard_bpf__open();
-	if (!s)
-		fail_msg("cannot open the skeleton: %s", strerror(errno));
-	bpf_object__for_each_map(m, s->obj)
-		bpf_map__set_pin_path(m, NULL);
-	bpf_map__set_max_entries(s->maps.syn_bucket4, 4096);
-	bpf_map__set_max_entries(s->maps.syn_bucket6, 4096);
-	bpf_map__set_max_entries(s->maps.pending_flows, 1024);
-	bpf_map__set_max_entries(s->maps.live_flows, 1024);
-	if (mxguard_bpf__load(s))
-		fail_msg("cannot load the XDP program (root, BPF needed): %s", strerror(errno));
-	table(&f->bans, "ban", sizeof(struct mx_ban), s->maps.ban4, s->maps.ban6,
-	      s->maps.ban4_prefix, s->maps.ban6_prefix);
-	table(&f->allows, "allowlist", sizeof(struct mx_allow), s->maps.allow4, s->maps.allow6,
-	      s->maps.allow4_prefix, s->maps.allow6_prefix);
-	table(&f->classes, "class", sizeof(struct mx_class_ref), s->maps.class4, s->maps.class6,
-	      s->maps.class4_prefix, s->maps.class6_prefix);
+	f->skel = skel_fx_load();
+	skel_fx_tables(f->skel, &f->bans, &f->allows, &f->classes);
 	mx_settings_default(&f->s);
 	write_settings(f);
 	*state = f;
