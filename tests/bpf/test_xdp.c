@@ -102,18 +102,7 @@ static int run_raw(struct fx *f, const void *data, size_t len)
 /* run - build a frame, run it, and check it adds exactly one verdict of kind want */
 static int run(struct fx *f, const struct pkt *p, enum mx_stat want)
 {
-	uint8_t buf[PKT_MAX];
-	size_t len = pkt_build(buf, p);
-	uint64_t before[MX_STAT__MAX], after[MX_STAT__MAX];
-	int act;
-
-	stats(f, before);
-	act = run_raw(f, buf, len);
-	stats(f, after);
-	if (after[want] - before[want] != 1)
-		fail_msg("counter %d rose by %llu, expected 1", want,
-			 (unsigned long long)(after[want] - before[want]));
-	return act;
+	return skel_fx_run(f->skel, p, want);
 }
 
 /* syn4 / syn6 - a plain SYN from src */
@@ -130,21 +119,13 @@ static struct pkt syn6(const char *src)
 /* prefix - parse or fail */
 static struct mx_prefix prefix(const char *s)
 {
-	struct mx_prefix p;
-	char err[128];
-
-	if (mx_parse_prefix(s, &p, err, sizeof(err)))
-		fail_msg("%s", err);
-	return p;
+	return skel_fx_prefix(s);
 }
 
 /* ban - add a ban that expires ttl_ns from now (0: permanent) */
 static void ban(struct fx *f, const char *s, uint64_t ttl_ns)
 {
-	struct mx_prefix p = prefix(s);
-	struct mx_ban b = { .expires_ns = ttl_ns ? mx_now_ns() + ttl_ns : 0, .flags = MX_BAN_F_MANUAL };
-
-	assert_int_equal(mx_table_put(&f->bans, &p, &b, BPF_ANY), 0);
+	skel_fx_ban(&f->bans, s, ttl_ns);
 }
 
 static void allow(struct fx *f, const char *s)

@@ -100,22 +100,10 @@ static uint32_t flags(struct fx *f)
 	return cfg.flags;
 }
 
-/* verdict - the counter a frame adds to, checked to be want */
+/* run - the frame's verdict, checked to be want */
 static int run(struct fx *f, const struct pkt *p, enum mx_stat want)
 {
-	uint8_t buf[PKT_MAX];
-	size_t len = pkt_build(buf, p);
-	uint64_t before[MX_STAT__MAX], after[MX_STAT__MAX];
-	int fd = bpf_map__fd(f->skel->maps.stats);
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = buf, .data_size_in = (uint32_t)len);
-
-	assert_int_equal(mx_stats_read(fd, before), 0);
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(f->skel->progs.mxguard_xdp), &o), 0);
-	assert_int_equal(mx_stats_read(fd, after), 0);
-	if (after[want] - before[want] != 1)
-		fail_msg("counter %d rose by %llu, expected 1", want,
-			 (unsigned long long)(after[want] - before[want]));
-	return (int)o.retval;
+	return skel_fx_run(f->skel, p, want);
 }
 
 static struct pkt syn(int family, const char *src)
@@ -125,20 +113,12 @@ static struct pkt syn(int family, const char *src)
 
 static struct mx_prefix prefix(const char *s)
 {
-	struct mx_prefix p;
-	char err[128];
-
-	if (mx_parse_prefix(s, &p, err, sizeof(err)))
-		fail_msg("%s", err);
-	return p;
+	return skel_fx_prefix(s);
 }
 
 static void ban(struct fx *f, const char *s, uint64_t ttl_ns)
 {
-	struct mx_prefix p = prefix(s);
-	struct mx_ban b = { .expires_ns = ttl_ns ? mx_now_ns() + ttl_ns : 0, .flags = MX_BAN_F_MANUAL };
-
-	assert_int_equal(mx_table_put(&f->bans, &p, &b, BPF_ANY), 0);
+	skel_fx_ban(&f->bans, s, ttl_ns);
 }
 
 static void unban(struct fx *f, const char *s)
